@@ -1,0 +1,218 @@
+"""From a path to per-run results: discover, read, resolve roles and conventions, detect.
+
+This is the only module that loops over a sweep; parallelism (processes) lives here.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterable, Mapping, Sequence
+
+from ._version import __version__
+from .conventions import D_LOSS_REDUCTIONS, LOSS_FAMILIES, infer_d_loss_reduction, infer_loss_family
+from .detectors import Detector, Finding, LossFamily, RunContext, default_detectors
+from .detectors.base import LABELS
+from .errors import GanlogsError, ReadError, UsageError
+from .readers import RunSource, discover, load
+from .roles import ROLES, RoleMap, infer_roles
+from .run import Run
+
+__all__ = ["Settings", "RunResult", "Analysis", "analyze", "analyze_run", "DEFAULT_MIN_CONFIDENCE"]
+
+#: a finding enters a run's ``labels`` when its confidence is at least this
+DEFAULT_MIN_CONFIDENCE = 0.5
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What the user stated instead of letting ganlogs infer it.
+
+    ``roles`` maps role id -> tag; ``loss_family`` is one of
+    :data:`~ganlogs.conventions.LOSS_FAMILIES`; ``d_loss_reduction`` is ``summed`` (real + fake)
+    or ``mean`` ((real + fake) / 2); ``min_confidence`` is the threshold for ``labels``.
+    """
+
+    roles: Mapping[str, str] = field(default_factory=dict)
+    loss_family: str | None = None
+    d_loss_reduction: str | None = None
+    min_confidence: float = DEFAULT_MIN_CONFIDENCE
+
+    def __post_init__(self) -> None:
+        bad = [r for r in self.roles if r not in ROLES]
+        if bad:
+            raise UsageError(f"unknown role(s) {bad}; roles are: {', '.join(ROLES)}")
+        if self.loss_family is not None and self.loss_family not in LOSS_FAMILIES:
+            raise UsageError(f"loss_family must be one of {', '.join(LOSS_FAMILIES)}; "
+                             f"got {self.loss_family!r}")
+        if self.d_loss_reduction is not None and self.d_loss_reduction not in D_LOSS_REDUCTIONS:
+            raise UsageError("d_loss_reduction must be 'summed' or 'mean'; "
+                             f"got {self.d_loss_reduction!r}")
+        if not 0.0 <= float(self.min_confidence) <= 1.0:
+            raise UsageError(f"min_confidence must be in [0, 1]; got {self.min_confidence!r}")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"roles": dict(self.roles), "loss_family": self.loss_family,
+                "d_loss_reduction": self.d_loss_reduction,
+                "min_confidence": self.min_confidence}
+
+
+@dataclass
+class RunResult:
+    """Everything ganlogs concluded about one run (or why it could not read it)."""
+
+    run_id: str
+    path: str
+    format: str | None
+    status: str  # "ok" or "error"
+    error: str | None = None
+    run: Run | None = None
+    roles: RoleMap | None = None
+    loss_family: LossFamily | None = None
+    findings: list[Finding] = field(default_factory=list)
+    labels: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
+
+    @property
+    def points(self) -> int:
+        return 0 if self.run is None else len(self.run.scalars)
+
+    def top_findings(self) -> list[Finding]:
+        """Findings that made it into ``labels``, most confident first."""
+        return sorted((f for f in self.findings if f.label in self.labels),
+                      key=lambda f: -f.confidence)
+
+
+@dataclass
+class Analysis:
+    """The result of :func:`analyze`: one :class:`RunResult` per run, in discovery order."""
+
+    root: str
+    runs: list[RunResult]
+    settings: Settings
+    version: str = __version__
+
+    @property
+    def errors(self) -> list[RunResult]:
+        return [r for r in self.runs if not r.ok]
+
+    def label_counts(self) -> dict[str, int]:
+        counts = {label: 0 for label in LABELS}
+        for r in self.runs:
+            for label in r.labels:
+                counts[label] = counts.get(label, 0) + 1
+        return counts
+
+
+def _context(run: Run, settings: Settings) -> tuple[RunContext, list[str]]:
+    notes: list[str] = list(run.meta.notes)
+    summary = run.series_summary()
+    points = {t: s["points"] for t, s in summary.items()}
+    real_fake = [t for t in run.tags if t.lower().replace("_", "").replace("/", "")
+                 .endswith(("dreal", "dfake"))]
+    values = {t: run.series(t).to_numpy() for t in real_fake}
+    roles = infer_roles(run.tags, overrides=settings.roles, points=points, values=values)
+    notes.extend(roles.notes)
+
+    def s(role: str):
+        tag = roles.get(role)
+        return None if tag is None else run.series(tag)
+
+    red = infer_d_loss_reduction(s("d_loss"), s("g_loss"), s("d_loss_real"), s("d_loss_fake"),
+                                 stated=settings.d_loss_reduction)
+    fam = infer_loss_family(s("d_loss"), s("g_loss"), tags=run.tags,
+                            stated=settings.loss_family)
+    family = LossFamily(family=fam.family, method=fam.method, d_loss_reduction=red.reduction,
+                        reduction_method=red.method, reasons=(fam.reason, red.reason))
+    return RunContext(run=run, roles=roles, loss_family=family), notes
+
+
+def analyze_run(
+    run: Run,
+    *,
+    settings: Settings | None = None,
+    detectors: Sequence[Detector] | None = None,
+) -> RunResult:
+    """Resolve roles and loss conventions for one loaded run, then run the detectors."""
+    settings = settings or Settings()
+    ctx, notes = _context(run, settings)
+    result = RunResult(run_id=run.meta.run_id, path=run.meta.path, format=run.meta.format,
+                       status="ok", run=run, roles=ctx.roles, loss_family=ctx.loss_family,
+                       warnings=list(run.meta.warnings), notes=notes)
+    if ctx.loss_family.reduction_method == "early_ratio":
+        result.warnings.append(ctx.loss_family.reasons[1] + " (inferred; pass "
+                               "--d-loss-reduction to state it)")
+    if not ctx.roles.has_losses:
+        result.warnings.append("no discriminator and generator loss recognised among the tags "
+                               f"({', '.join(run.tags[:8])}{' ...' if len(run.tags) > 8 else ''}); "
+                               "name them with --role d_loss=TAG --role g_loss=TAG")
+    for detector in (default_detectors() if detectors is None else detectors):
+        result.findings.extend(detector.detect(ctx))
+    result.labels = [label for label in LABELS
+                     if any(f.label == label and f.confidence >= settings.min_confidence
+                            for f in result.findings)]
+    return result
+
+
+def _error_result(source: RunSource, exc: GanlogsError) -> RunResult:
+    fmt = source.reader.formats[0] if source.reader is not None else None
+    return RunResult(run_id=source.run_id, path=str(source.path), format=fmt, status="error",
+                     error=str(exc))
+
+
+def _analyze_source(source: RunSource, settings: Settings,
+                    detectors: Sequence[Detector] | None) -> list[RunResult]:
+    caught: list[str] = []
+    with warnings.catch_warnings(record=True) as w:
+        warnings.simplefilter("always")
+        try:
+            runs = load(source)
+        except GanlogsError as exc:
+            return [_error_result(source, exc)]
+        caught = [str(x.message) for x in w]
+    results = []
+    for run in runs:
+        try:
+            res = analyze_run(run, settings=settings, detectors=detectors)
+        except GanlogsError as exc:
+            res = _error_result(source, exc)
+            res.run_id = run.meta.run_id
+        res.warnings = caught + res.warnings
+        results.append(res)
+    return results
+
+
+def analyze(
+    path: str | os.PathLike[str],
+    *,
+    settings: Settings | None = None,
+    detectors: Sequence[Detector] | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> Analysis:
+    """Find every run under ``path``, read it and analyse it.
+
+    One run that cannot be read never stops the others: it comes back with
+    ``status="error"`` and a one-line ``error``. ``progress(done, total)`` is called after
+    each run when given.
+    """
+    settings = settings or Settings()
+    found = discover(path)
+    results: list[RunResult] = []
+    for problem in found.problems:
+        results.append(RunResult(run_id=os.path.relpath(problem.path, path)
+                                 if Path(path).is_dir() else problem.path,
+                                 path=problem.path, format=None, status="error",
+                                 error=str(problem)))
+    total = len(found.sources)
+    for i, source in enumerate(found.sources, 1):
+        results.extend(_analyze_source(source, settings, detectors))
+        if progress is not None:
+            progress(i, total)
+    return Analysis(root=str(path), runs=results, settings=settings)

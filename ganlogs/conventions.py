@@ -1,0 +1,225 @@
+"""Loss conventions: loss families, their equilibria, and summed versus averaged D loss.
+
+The textbook equilibrium is D(x) = D(G(z)) = 1/2. For the BCE losses that gives
+
+* discriminator loss ``-log D(x) - log(1 - D(G(z)))`` = 2 ln 2 ≈ 1.386 when the real and fake
+  terms are **summed** (pytorch/examples DCGAN: ``errD = errD_real + errD_fake``), or
+  ln 2 ≈ 0.693 when they are **averaged** (PyTorch-GAN: ``(real_loss + fake_loss) / 2``);
+* non-saturating generator loss ``-log D(G(z))`` = ln 2 ≈ 0.693.
+
+LSGAN (targets 1/0, squared error, each term averaged over the batch) sits at 0.25 per term
+(0.5 summed, 0.25 averaged) for D and 0.25 for G; hinge D loss sits at 2 (summed) when D
+outputs 0; a WGAN critic loss estimates minus the Wasserstein distance and has no fixed
+equilibrium value (it approaches 0 as the distributions meet).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .errors import UsageError
+
+__all__ = ["LOSS_FAMILIES", "D_LOSS_REDUCTIONS", "Equilibrium", "equilibrium",
+           "FamilyInference", "infer_loss_family", "ReductionInference",
+           "infer_d_loss_reduction"]
+
+LN2 = math.log(2.0)
+LOSS_FAMILIES = ("bce_minimax", "bce_nonsaturating", "lsgan", "hinge", "wgan_clip", "wgan_gp")
+D_LOSS_REDUCTIONS = ("summed", "mean")
+
+
+@dataclass(frozen=True)
+class Equilibrium:
+    """Loss values at D(x) = D(G(z)) = 1/2 (or D = 0 for hinge); ``None`` where undefined."""
+
+    d_loss: float | None
+    g_loss: float | None
+
+
+def equilibrium(family: str, reduction: str = "summed") -> Equilibrium:
+    """The D and G loss at the textbook equilibrium for ``family`` and D-loss ``reduction``."""
+    if family not in LOSS_FAMILIES:
+        raise UsageError(f"loss family must be one of {', '.join(LOSS_FAMILIES)}; got {family!r}")
+    if reduction not in D_LOSS_REDUCTIONS:
+        raise UsageError(f"d_loss reduction must be 'summed' or 'mean'; got {reduction!r}")
+    k = 2.0 if reduction == "summed" else 1.0
+    if family == "bce_nonsaturating":
+        return Equilibrium(k * LN2, LN2)
+    if family == "bce_minimax":
+        return Equilibrium(k * LN2, -LN2)  # G minimises log(1 - D(G(z)))
+    if family == "lsgan":
+        return Equilibrium(k * 0.25, 0.25)
+    if family == "hinge":
+        return Equilibrium(k * 1.0, 0.0)
+    return Equilibrium(None, None)
+
+
+@dataclass(frozen=True)
+class ReductionInference:
+    """Whether the logged D loss is summed or averaged over its real and fake terms.
+
+    ``reduction`` is ``"summed"``, ``"mean"`` or ``None`` (could not tell); ``method`` says
+    how it was decided (``user``, ``real_fake_split``, ``early_ratio``, ``unknown``) and
+    ``reason`` is one sentence for the run's notes.
+    """
+
+    reduction: str | None
+    method: str
+    reason: str
+
+
+def infer_d_loss_reduction(
+    d_loss: pd.Series | None,
+    g_loss: pd.Series | None = None,
+    d_loss_real: pd.Series | None = None,
+    d_loss_fake: pd.Series | None = None,
+    *,
+    stated: str | None = None,
+) -> ReductionInference:
+    """Decide whether ``d_loss`` sums or averages its real and fake terms.
+
+    In order: (1) what the user stated; (2) when the real and fake parts are logged, whether
+    ``d_loss`` matches their sum or their mean at common steps (median relative error below
+    5%); (3) for BCE-like losses, the first points of training, where D outputs about 1/2: the
+    summed loss starts near 2 ln 2 and twice the generator's loss, the averaged one near ln 2
+    and level with it. Series are indexed by step.
+    """
+    if stated is not None:
+        if stated not in D_LOSS_REDUCTIONS:
+            raise UsageError(f"d_loss_reduction must be 'summed' or 'mean'; got {stated!r}")
+        return ReductionInference(stated, "user", f"D loss {stated} (stated by the user)")
+    if d_loss is None or len(d_loss) == 0:
+        return ReductionInference(None, "unknown", "no discriminator loss logged")
+    if d_loss_real is not None and d_loss_fake is not None:
+        both = pd.concat({"d": d_loss, "r": d_loss_real, "f": d_loss_fake}, axis=1,
+                         join="inner").replace([np.inf, -np.inf], np.nan).dropna()
+        both = both[~both.index.duplicated(keep="last")]
+        if len(both) >= 3:
+            total = both["r"] + both["f"]
+            scale = both["d"].abs().clip(lower=1e-8)
+            err_sum = float(np.median((both["d"] - total).abs() / scale))
+            err_mean = float(np.median((both["d"] - total / 2).abs() / scale))
+            if min(err_sum, err_mean) < 0.05:
+                red = "summed" if err_sum <= err_mean else "mean"
+                return ReductionInference(
+                    red, "real_fake_split",
+                    f"D loss {red}: it equals the {'sum' if red == 'summed' else 'mean'} of the "
+                    f"real and fake parts (median relative error {min(err_sum, err_mean):.3f})")
+    d = d_loss.to_numpy(dtype=float)
+    d = d[np.isfinite(d)]
+    if len(d) < 3:
+        return ReductionInference(None, "unknown", "too few finite D loss points to tell")
+    head = d[: max(3, min(20, len(d) // 20))]
+    d0 = float(np.median(head))
+    g0 = None
+    if g_loss is not None and len(g_loss):
+        g = g_loss.to_numpy(dtype=float)
+        g = g[np.isfinite(g)]
+        if len(g) >= 3:
+            g0 = float(np.median(g[: max(3, min(20, len(g) // 20))]))
+    if d0 > 0 and abs(d0 - 2 * LN2) < 0.25 and (g0 is None or 1.4 < d0 / max(g0, 1e-8) < 3.0):
+        return ReductionInference(
+            "summed", "early_ratio",
+            f"D loss looks summed: it starts at {d0:.3f}, near 2 ln 2 = 1.386"
+            + (f", twice the G loss ({g0:.3f})" if g0 is not None else ""))
+    if d0 > 0 and abs(d0 - LN2) < 0.2 and (g0 is None or 0.6 < d0 / max(g0, 1e-8) < 1.4):
+        return ReductionInference(
+            "mean", "early_ratio",
+            f"D loss looks averaged: it starts at {d0:.3f}, near ln 2 = 0.693"
+            + (f", level with the G loss ({g0:.3f})" if g0 is not None else ""))
+    return ReductionInference(
+        None, "unknown",
+        f"cannot tell whether the D loss is summed or averaged (it starts at {d0:.3f}); "
+        "pass --d-loss-reduction summed|mean")
+
+
+@dataclass(frozen=True)
+class FamilyInference:
+    """The loss family, how it was decided (``user``, ``tag_names``, ``values``, ``unknown``)
+    and one sentence saying why."""
+
+    family: str | None
+    method: str
+    reason: str
+
+
+def infer_loss_family(
+    d_loss: pd.Series | None,
+    g_loss: pd.Series | None,
+    *,
+    tags: list[str] | tuple[str, ...] = (),
+    stated: str | None = None,
+) -> FamilyInference:
+    """Infer the loss family from the user, then tag names, then the values.
+
+    Tag names: ``critic``/``wasserstein``/``wgan`` mean WGAN (``gp``/``gradient_penalty``
+    tags mean WGAN-GP, else weight clipping cannot be told apart and WGAN-GP is assumed);
+    ``hinge`` and ``lsgan``/``mse`` name themselves. Values: a D loss that goes clearly
+    negative is a critic (WGAN); a G loss that stays negative while D loss stays positive is
+    the saturating BCE (minimax) loss, which G minimises as ``log(1 - D(G(z)))``; a start near
+    the BCE equilibrium is BCE non-saturating; a start near 2 (summed) or 1 with G near 0 is
+    hinge; a start near 1 / 0.5 with G near 1 is LSGAN.
+    """
+    if stated is not None:
+        if stated not in LOSS_FAMILIES:
+            raise UsageError(f"loss family must be one of {', '.join(LOSS_FAMILIES)}; "
+                             f"got {stated!r}")
+        return FamilyInference(stated, "user", f"loss family {stated} (stated by the user)")
+    names = " ".join(t.lower() for t in tags)
+    if any(k in names for k in ("critic", "wasserstein", "wgan", "w_dist", "wdist")):
+        named_gp = any(k in names for k in ("gp", "gradient_penalty", "penalty"))
+        return FamilyInference("wgan_gp", "tag_names",
+                               "a critic / Wasserstein tag is logged: WGAN"
+                               + (" with gradient penalty (a penalty tag is logged)" if named_gp
+                                  else " (weight clipping and gradient penalty cannot be told "
+                                       "apart from losses; GP assumed)"))
+    if "hinge" in names:
+        return FamilyInference("hinge", "tag_names", "a tag names the hinge loss")
+    if "lsgan" in names or "mse" in names:
+        return FamilyInference("lsgan", "tag_names", "a tag names the least-squares loss")
+
+    def finite(s: pd.Series | None) -> np.ndarray:
+        if s is None:
+            return np.empty(0)
+        v = s.to_numpy(dtype=float)
+        return v[np.isfinite(v)]
+
+    d, g = finite(d_loss), finite(g_loss)
+    if len(d) < 3:
+        return FamilyInference(None, "unknown", "too few finite D loss points to infer the "
+                                                "loss family; pass --loss-family")
+    q_lo = float(np.quantile(d, 0.05))
+    if q_lo < -0.05:
+        return FamilyInference("wgan_gp", "values",
+                               f"the D loss goes negative (5th percentile {q_lo:.3g}): a WGAN "
+                               "critic loss (clipping versus GP cannot be told; GP assumed)")
+    if len(g) >= 3 and float(np.median(g)) < -0.05:
+        return FamilyInference("bce_minimax", "values",
+                               f"the G loss is negative (median {np.median(g):.3g}) while the "
+                               "D loss is not: the saturating minimax loss log(1 - D(G(z)))")
+    head = lambda v: float(np.median(v[: max(3, min(20, len(v) // 20))]))  # noqa: E731
+    d0 = head(d)
+    g0 = head(g) if len(g) >= 3 else None
+    if g0 is not None and abs(g0 - LN2) < 0.25 and (abs(d0 - 2 * LN2) < 0.3 or abs(d0 - LN2) < 0.2):
+        return FamilyInference("bce_nonsaturating", "values",
+                               f"D and G losses start at {d0:.3f} and {g0:.3f}, the BCE values "
+                               "at D = 1/2 (non-saturating G loss -log D(G(z)))")
+    if g0 is not None and abs(g0) < 0.3 and (abs(d0 - 2.0) < 0.4 or abs(d0 - 1.0) < 0.25):
+        return FamilyInference("hinge", "values",
+                               f"D loss starts at {d0:.3f} with G loss near 0 ({g0:.3f}): "
+                               "the hinge loss at D = 0")
+    if g0 is not None and (abs(g0 - 1.0) < 0.3 or abs(g0 - 0.5) < 0.15) and d0 < 1.3:
+        return FamilyInference("lsgan", "values",
+                               f"D loss starts at {d0:.3f} with G loss near {g0:.2f}: the "
+                               "least-squares loss with D outputs near 0")
+    if abs(d0 - 2 * LN2) < 0.35 or abs(d0 - LN2) < 0.25:
+        return FamilyInference("bce_nonsaturating", "values",
+                               f"D loss starts at {d0:.3f}, near a BCE value at D = 1/2 "
+                               "(non-saturating assumed)")
+    return FamilyInference(None, "unknown",
+                           f"the losses do not match a known family's starting values "
+                           f"(D starts at {d0:.3f}); pass --loss-family")

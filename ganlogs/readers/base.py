@@ -1,0 +1,53 @@
+"""The reader contract.
+
+A reader turns one file or one run directory into :class:`~ganlogs.run.Run` objects.
+
+* ``kind`` is ``"dir"`` (the run is a directory: TensorBoard, W&B, MLflow) or ``"file"``.
+* ``guess_can_open(path)`` is cheap (a directory listing, or the first few KB of a file),
+  looks at content before names where it can, and **never raises**: it returns False on any
+  error. Returning True means "this looks like my format": a later failure in ``read`` is
+  then reported to the user as an unreadable log, not skipped.
+* ``read(path, run_id=...)`` returns one Run, or several when one file holds several runs
+  (their ids get ``#<name>`` appended). It raises only :class:`~ganlogs.errors.ReadError`
+  subclasses, whose message names the file and the problem in one line, and it warns with
+  :class:`~ganlogs.errors.TruncatedLogWarning` when a file ends mid-record.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from pathlib import Path
+from typing import ClassVar
+
+from ..run import Run
+
+__all__ = ["Reader", "read_head"]
+
+
+class Reader(ABC):
+    """Base class of every reader; see the module docstring for the contract."""
+
+    #: stable ids of the formats this reader produces (the first is the default)
+    formats: ClassVar[tuple[str, ...]]
+    #: "dir" or "file"
+    kind: ClassVar[str]
+
+    @abstractmethod
+    def guess_can_open(self, path: Path) -> bool:
+        """Cheap sniff; never raises."""
+
+    @abstractmethod
+    def read(self, path: Path, *, run_id: str) -> list[Run]:
+        """Read the run(s) at ``path``; raise ReadError on failure."""
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()"
+
+
+def read_head(path: Path, size: int = 8192) -> bytes:
+    """The first ``size`` bytes of a file, or ``b""`` when it cannot be read."""
+    try:
+        with open(path, "rb") as fh:
+            return fh.read(size)
+    except OSError:
+        return b""

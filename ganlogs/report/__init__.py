@@ -1,0 +1,1 @@
+"""Rendering of analysis results. Reporters never compute statistics."""

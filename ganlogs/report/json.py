@@ -1,0 +1,72 @@
+"""The JSON document ``ganlogs analyze --format json`` prints.
+
+``{"schema_version", "ganlogs_version", "root", "settings", "runs": [...], "summary"}``;
+per run: ``run`` (path relative to the root given), ``format``, ``status`` (``ok`` or
+``error``), ``error`` (one line or null), ``roles`` (role -> tag), ``series`` (tag ->
+``{"points", "first_step", "last_step"}``, points counting superseded rows too), ``labels``,
+``findings``, ``loss_family``, ``warnings``, ``notes``, ``writer``, ``hparams``.
+Fields are only ever added, never renamed.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+from ..analysis import Analysis, RunResult
+
+__all__ = ["SCHEMA_VERSION", "to_document", "dumps"]
+
+SCHEMA_VERSION = 1
+
+
+def _clean(value: Any) -> Any:
+    """JSON-safe: non-finite floats become strings "NaN"/"Infinity"/"-Infinity"."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
+    if isinstance(value, dict):
+        return {str(k): _clean(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_clean(v) for v in value]
+    if hasattr(value, "item") and callable(value.item):  # numpy scalars
+        return _clean(value.item())
+    return value
+
+
+def run_to_dict(r: RunResult) -> dict[str, Any]:
+    meta = r.run.meta if r.run is not None else None
+    return {
+        "run": r.run_id,
+        "format": r.format,
+        "status": r.status,
+        "error": r.error,
+        "writer": meta.writer if meta else None,
+        "points": r.points,
+        "roles": dict(r.roles.tags) if r.roles is not None else {},
+        "series": r.run.series_summary() if r.run is not None else {},
+        "labels": list(r.labels),
+        "findings": [f.to_dict() for f in r.findings],
+        "loss_family": r.loss_family.to_dict() if r.loss_family is not None else None,
+        "warnings": list(r.warnings),
+        "notes": list(r.notes),
+        "hparams": dict(meta.hparams) if meta else {},
+    }
+
+
+def to_document(analysis: Analysis) -> dict[str, Any]:
+    from .._version import __version__
+
+    return _clean({
+        "schema_version": SCHEMA_VERSION,
+        "ganlogs_version": __version__,
+        "root": analysis.root,
+        "settings": analysis.settings.to_dict(),
+        "runs": [run_to_dict(r) for r in analysis.runs],
+        "summary": {"runs": len(analysis.runs), "errors": len(analysis.errors),
+                    "labels": analysis.label_counts()},
+    })
+
+
+def dumps(analysis: Analysis, *, indent: int | None = 2) -> str:
+    return json.dumps(to_document(analysis), indent=indent, allow_nan=False)
