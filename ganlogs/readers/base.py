@@ -1,4 +1,4 @@
-"""The reader contract.
+"""The reader contract (conventions for writing a reader and its tests: docs/DEVELOPING.md).
 
 A reader turns one file or one run directory into :class:`~ganlogs.run.Run` objects.
 
