@@ -138,6 +138,7 @@ def discover(root: str | os.PathLike[str]) -> Discovery:
             walk(sub, inner)
 
     walk(root, frozenset())
+    found.sources.sort(key=lambda src: src.run_id)
     return found
 
 

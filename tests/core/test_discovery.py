@@ -1,0 +1,132 @@
+"""Run discovery: one walk, run ids relative to the root, symlinks, problems reported.
+
+Uses two toy readers registered for the test, so discovery is tested apart from formats.
+"""
+
+import os
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import ganlogs.readers as readers
+from ganlogs import Run, UnsupportedFormatError, UsageError
+from ganlogs.errors import ReadError
+from ganlogs.readers import Reader, discover, load, read
+
+
+class DirToy(Reader):
+    formats = ("toy_dir",)
+    kind = "dir"
+
+    def guess_can_open(self, path):
+        return (path / "toy.run").is_file()
+
+    def read(self, path, *, run_id):
+        return [Run.from_frame(pd.DataFrame({"tag": ["d"], "step": [0], "value": [1.0]}),
+                               run_id=run_id, path=path, format="toy_dir")]
+
+
+class FileToy(Reader):
+    formats = ("toy_file",)
+    kind = "file"
+
+    def guess_can_open(self, path):
+        return path.suffix == ".toy"
+
+    def read(self, path, *, run_id):
+        text = path.read_text()
+        if "bad" in text:
+            raise ReadError(path, "toy says bad")
+        return [Run.from_frame(pd.DataFrame({"tag": ["d"], "step": [0], "value": [1.0]}),
+                               run_id=run_id, path=path, format="toy_file")]
+
+
+@pytest.fixture(autouse=True)
+def toy_registry(monkeypatch):
+    monkeypatch.setattr(readers, "DIR_READERS", [DirToy()])
+    monkeypatch.setattr(readers, "FILE_READERS", [FileToy()])
+
+
+def tree(root: Path, files):
+    for name in files:
+        p = root / name
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_text("ok")
+
+
+def ids(found):
+    return [s.run_id for s in found.sources]
+
+
+def test_sweep_ids_are_relative_and_claimed_dirs_are_not_descended(tmp_path):
+    tree(tmp_path, ["a/toy.run", "a/sub/toy.run", "a/sub/x.toy", "b/c.toy", "b/notes.txt",
+                    "c.toy", "empty/.keep"])
+    assert ids(discover(tmp_path)) == ["a", "b/c.toy", "c.toy"]
+
+
+def test_root_that_is_one_run_is_dot(tmp_path):
+    tree(tmp_path, ["toy.run"])
+    assert ids(discover(tmp_path)) == ["."]
+    tree(tmp_path, ["f/x.toy"])
+    assert ids(discover(tmp_path / "f" / "x.toy")) == ["."]
+
+
+def test_symlinked_run_dir_is_counted_once_under_its_real_name(tmp_path):
+    tree(tmp_path, ["wandb/offline-run-1/toy.run"])
+    os.symlink("offline-run-1", tmp_path / "wandb" / "latest-run")
+    assert ids(discover(tmp_path)) == ["wandb/offline-run-1"]
+
+
+def test_symlink_loop_is_reported_not_followed(tmp_path):
+    tree(tmp_path, ["a/b/x.toy"])
+    os.symlink("../..", tmp_path / "a" / "b" / "loop")
+    found = discover(tmp_path)
+    assert ids(found) == ["a/b/x.toy"]
+    assert len(found.problems) == 1 and "loop" in str(found.problems[0])
+
+
+def test_unreadable_directory_is_reported(tmp_path):
+    if os.geteuid() == 0:
+        pytest.skip("root can read every directory")
+    tree(tmp_path, ["locked/x.toy", "ok.toy"])
+    (tmp_path / "locked").chmod(0)
+    try:
+        found = discover(tmp_path)
+    finally:
+        (tmp_path / "locked").chmod(0o755)
+    assert ids(found) == ["ok.toy"] and "cannot" in str(found.problems[0])
+
+
+def test_directory_that_cannot_be_listed_is_reported(tmp_path, monkeypatch):
+    tree(tmp_path, ["locked/x.toy", "ok.toy"])
+    real_scandir = os.scandir
+
+    def scandir(path):
+        if Path(path).name == "locked":
+            raise PermissionError(13, "Permission denied")
+        return real_scandir(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    found = discover(tmp_path)
+    assert ids(found) == ["ok.toy"]
+    assert "cannot list directory: Permission denied" in str(found.problems[0])
+
+
+def test_load_errors_are_one_line_and_name_the_file(tmp_path):
+    (tmp_path / "x.toy").write_text("bad")
+    src = discover(tmp_path).sources[0]
+    with pytest.raises(ReadError) as err:
+        load(src)
+    assert str(err.value).startswith(str(tmp_path / "x.toy")) and "\n" not in str(err.value)
+
+
+def test_read_one_run_and_clear_errors(tmp_path):
+    tree(tmp_path, ["one/toy.run", "two/a.toy", "two/b.toy", "none/readme.md"])
+    assert read(tmp_path / "one").meta.run_id == "."
+    with pytest.raises(UsageError, match="holds 2 runs"):
+        read(tmp_path / "two")
+    with pytest.raises(UnsupportedFormatError, match="no run found"):
+        read(tmp_path / "none")
+    with pytest.raises(UsageError, match="no such file"):
+        read(tmp_path / "missing")
