@@ -33,7 +33,9 @@ FILE_READERS: list[Reader] = []
 def _register() -> None:
     # Order matters: the first reader whose guess_can_open() says yes reads the path.
     # Each reader module adds its line here (directory readers, then file readers).
-    DIR_READERS[:] = []
+    from .wandb import WandbRunReader
+
+    DIR_READERS[:] = [WandbRunReader()]
     FILE_READERS[:] = []
 
 

@@ -1,0 +1,214 @@
+"""The LevelDB-log framing of W&B's ``.wandb`` transaction log (FORMATS.md section 2.2).
+
+::
+
+    file   := header block*
+    header := ":W&B" | uint16 LE 0xBEE1 | uint8 version 0          (7 bytes, counts toward block 0)
+    block  := record* trailer?                                      (32,768 bytes; the last may be short)
+    record := uint32 LE checksum | uint16 LE length | uint8 type | data[length]
+    type   := 1 FULL | 2 FIRST | 3 MIDDLE | 4 LAST
+    checksum = zlib.crc32(data, zlib.crc32(bytes([type])))         (plain CRC-32, not CRC-32C)
+    trailer  = fewer than 7 bytes left in a block: zero padding
+
+A logical record is one FULL record, or FIRST + MIDDLE* + LAST; its payload is a serialized
+``wandb_internal.Record``. A record never crosses a block boundary, so a length that claims
+more than its block holds is corruption, never a reason to allocate.
+
+:func:`scan` walks the whole buffer with ``struct``/``zlib`` on a memoryview (no per-byte
+Python loop). :class:`LogWriter` produces the same framing; tests and benchmarks use it to
+build files with multi-block records and to cut or corrupt them.
+"""
+
+from __future__ import annotations
+
+import struct
+import zlib
+from dataclasses import dataclass, field
+from typing import BinaryIO
+
+__all__ = ["HEADER", "BLOCK_SIZE", "RECORD_HEADER_SIZE", "FULL", "FIRST", "MIDDLE", "LAST",
+           "LogCorruption", "Scan", "scan", "LogWriter", "encode_log"]
+
+HEADER = b":W&B" + struct.pack("<HB", 0xBEE1, 0)
+BLOCK_SIZE = 32768
+RECORD_HEADER_SIZE = 7
+FULL, FIRST, MIDDLE, LAST = 1, 2, 3, 4
+_TYPE_NAMES = {FULL: "FULL", FIRST: "FIRST", MIDDLE: "MIDDLE", LAST: "LAST"}
+
+_REC = struct.Struct("<IHB")
+# zlib.crc32 of the type byte: the running CRC each record's checksum starts from
+_TYPE_CRC = tuple(zlib.crc32(bytes([t])) for t in range(256))
+
+
+class LogCorruption(ValueError):
+    """The bytes break the framing rules; ``offset`` is the byte offset of the bad part."""
+
+    def __init__(self, offset: int, reason: str) -> None:
+        self.offset = offset
+        self.reason = reason
+        super().__init__(f"{reason} (byte offset {offset})")
+
+
+@dataclass
+class Scan:
+    """What :func:`scan` found.
+
+    ``records`` holds one ``(buffer, start, end)`` span per complete logical record, in file
+    order: FULL records point into the scanned buffer (no copy); multi-part records are joined
+    into a new ``bytes``. ``truncated`` is None for a cleanly ended log, else one sentence
+    saying where the file stops; ``truncated_at`` is then the offset of the incomplete part.
+    """
+
+    records: list[tuple[bytes, int, int]] = field(default_factory=list)
+    truncated: str | None = None
+    truncated_at: int = -1
+
+
+def _all_zero(buf: bytes, start: int) -> bool:
+    return buf.count(0, start) == len(buf) - start
+
+
+def scan(buf: bytes) -> Scan:
+    """Split a whole ``.wandb`` file into logical records.
+
+    A file that ends mid-record (a killed or still-running job) is not an error: every
+    complete record is returned and :attr:`Scan.truncated` says where it stops. So is a tail
+    of zero bytes (space the writer had not filled). Raises :class:`LogCorruption` for a bad
+    header, checksum, record type, padding or record order.
+    """
+    n = len(buf)
+    out = Scan()
+    if n < len(HEADER):
+        if HEADER.startswith(buf):
+            if n:
+                out.truncated = f"the file ends inside its {len(HEADER)}-byte header"
+                out.truncated_at = 0
+            return out
+        raise LogCorruption(0, "not a W&B transaction log (bad header)")
+    if buf[:len(HEADER)] != HEADER:
+        if buf[:4] == HEADER[:4]:
+            raise LogCorruption(0, "unsupported W&B transaction log header "
+                                   f"(magic/version {buf[4:7].hex()}, expected {HEADER[4:].hex()})")
+        raise LogCorruption(0, "not a W&B transaction log (bad header)")
+
+    mv = memoryview(buf)
+    records = out.records
+    unpack = _REC.unpack_from
+    crc32 = zlib.crc32
+    type_crc = _TYPE_CRC
+    parts: list[memoryview] | None = None  # pieces of a FIRST..LAST record
+    first_at = -1
+    pos = len(HEADER)
+    try:
+        while pos < n:
+            left = BLOCK_SIZE - pos % BLOCK_SIZE
+            if left < RECORD_HEADER_SIZE:  # block trailer
+                if buf.count(0, pos, pos + left) != min(left, n - pos):
+                    raise LogCorruption(pos, "non-zero bytes in a block trailer")
+                pos += left
+                continue
+            if pos + RECORD_HEADER_SIZE > n:
+                if _all_zero(buf, pos):
+                    out.truncated = f"the file ends with {n - pos} zero byte(s) after its last record"
+                else:
+                    out.truncated = "the file ends inside a record header"
+                out.truncated_at = pos
+                break
+            checksum, length, rtype = unpack(buf, pos)
+            start = pos + RECORD_HEADER_SIZE
+            end = start + length
+            if length > left - RECORD_HEADER_SIZE:
+                if _all_zero(buf, pos):
+                    out.truncated = f"the file ends with {n - pos} zero byte(s) after its last record"
+                    out.truncated_at = pos
+                    break
+                raise LogCorruption(pos, f"record length {length} runs past the end of its "
+                                         f"{BLOCK_SIZE}-byte block")
+            if end > n:
+                out.truncated = "the file ends inside a record"
+                out.truncated_at = pos
+                break
+            if crc32(mv[start:end], type_crc[rtype]) != checksum:
+                if _all_zero(buf, pos):
+                    out.truncated = f"the file ends with {n - pos} zero byte(s) after its last record"
+                    out.truncated_at = pos
+                    break
+                raise LogCorruption(pos, "bad record checksum")
+            if rtype == FULL:
+                if parts is not None:
+                    raise LogCorruption(pos, "FULL record inside an unfinished multi-part record")
+                records.append((buf, start, end))
+            elif rtype == FIRST:
+                if parts is not None:
+                    raise LogCorruption(pos, "FIRST record inside an unfinished multi-part record")
+                parts = [mv[start:end]]
+                first_at = pos
+            elif rtype == MIDDLE or rtype == LAST:
+                if parts is None:
+                    raise LogCorruption(pos, f"{_TYPE_NAMES[rtype]} record without a FIRST record")
+                parts.append(mv[start:end])
+                if rtype == LAST:
+                    joined = b"".join(parts)
+                    records.append((joined, 0, len(joined)))
+                    parts = None
+            else:
+                raise LogCorruption(pos, f"unknown record type {rtype}")
+            pos = end
+        if parts is not None and out.truncated is None:
+            out.truncated = "the file ends inside a record split across blocks"
+            out.truncated_at = first_at
+        elif parts is not None:
+            out.truncated_at = first_at
+    finally:
+        del parts
+        mv.release()
+    return out
+
+
+class LogWriter:
+    """Write records in the ``.wandb`` framing (mirrors wandb's own ``datastore.py`` writer).
+
+    Used by tests and benchmarks; ganlogs itself never writes ``.wandb`` files.
+    """
+
+    def __init__(self, fh: BinaryIO, *, header: bytes = HEADER) -> None:
+        self._fh = fh
+        self._index = 0
+        fh.write(header)
+        self._index += len(header)
+
+    def _physical(self, data: bytes, rtype: int) -> None:
+        checksum = zlib.crc32(data, _TYPE_CRC[rtype])
+        self._fh.write(_REC.pack(checksum, len(data), rtype))
+        self._fh.write(data)
+        self._index += RECORD_HEADER_SIZE + len(data)
+
+    def write(self, payload: bytes) -> None:
+        """Append one logical record, split into FIRST/MIDDLE/LAST where it crosses blocks."""
+        left = BLOCK_SIZE - self._index % BLOCK_SIZE
+        if left < RECORD_HEADER_SIZE:
+            self._fh.write(b"\0" * left)
+            self._index += left
+            left = BLOCK_SIZE
+        if len(payload) + RECORD_HEADER_SIZE <= left:
+            self._physical(payload, FULL)
+            return
+        room = left - RECORD_HEADER_SIZE
+        self._physical(payload[:room], FIRST)
+        used = room
+        data_len = BLOCK_SIZE - RECORD_HEADER_SIZE
+        while len(payload) - used > data_len:
+            self._physical(payload[used:used + data_len], MIDDLE)
+            used += data_len
+        self._physical(payload[used:], LAST)
+
+
+def encode_log(payloads: list[bytes]) -> bytes:
+    """A whole ``.wandb`` file holding ``payloads`` as logical records."""
+    import io
+
+    fh = io.BytesIO()
+    writer = LogWriter(fh)
+    for payload in payloads:
+        writer.write(payload)
+    return fh.getvalue()

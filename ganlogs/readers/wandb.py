@@ -1,0 +1,582 @@
+"""Weights & Biases run directories: the ``run-<id>.wandb`` transaction log.
+
+A W&B run directory (``wandb/offline-run-YYYYMMDD_HHMMSS-<id>/`` or ``wandb/run-.../``) keeps
+all of its data in ``run-<id>.wandb``, a LevelDB-log framed stream of serialized
+``wandb_internal.Record`` messages (framing in :mod:`._leveldb_log`, byte-level facts in
+FORMATS.md section 2.2). Since wandb 0.30 the Python package ships no reader for it, so
+ganlogs decodes the few messages it needs by field number (no ``wandb``/``protobuf``
+dependency):
+
+=================== ==========================================================================
+Record field        used for
+=================== ==========================================================================
+2  history          the points: ``HistoryRecord{1 item, 2 step{1 num}}``
+5  config           ``meta.hparams`` (``ConfigRecord{1 update, 2 remove}``; ``_wandb`` skipped)
+11 telemetry        the client version (``5 cli_version``) when there is no header version
+17 run              run id, project, display name (notes); ``4 config`` -> ``meta.hparams``
+18 exit             ``exit_code``: a warning when non-zero
+21 header           ``version_info.producer`` -> ``meta.writer``
+=================== ==========================================================================
+
+How history items become points
+-------------------------------
+* Tag: ``HistoryItem.key`` (the pure-Python sender, wandb < 0.18) or the ``nested_key`` parts
+  (Go ``wandb-core``) joined with ``"."``, the way W&B's UI, API and history exports name a
+  nested dict's leaves (``{"loss": {"D": ..}}`` -> ``loss.D``). A nested dict that the Python
+  sender stored as one JSON object is flattened the same way. A ``/`` in a key stays as is.
+* Step: ``HistoryRecord.step.num`` when the step message is present, else the ``_step`` item,
+  else the record's index among history records (noted).
+* Wall time: the ``_timestamp`` item (Unix seconds), NaN when absent.
+* ``_step``, ``_timestamp``, ``_runtime`` (seconds since the run started; recoverable from
+  wall_time) and every ``_wandb...`` item are bookkeeping, not tags.
+* Values: the item's ``value_json`` parsed as JSON; when it is absent, the typed value
+  (``integer`` zigzag sint64, ``number`` double) written with
+  ``x_history_value_encoding="json,typed"``. ``NaN``, ``Infinity``, ``-Infinity`` are kept.
+  Everything that is not a number is skipped and counted in a note: text, media (dicts with
+  a ``_type``, e.g. ``image-file``), lists, ``null`` and booleans (a flag such as
+  ``is_best`` is not a training curve; it would otherwise read as a 0/1 series).
+
+Truncation and corruption follow the reader contract: a file cut mid-record (a killed job)
+yields every complete record and a :class:`~ganlogs.errors.TruncatedLogWarning`; a bad
+checksum, record type or header raises :class:`~ganlogs.errors.CorruptLogError` naming the file
+and byte offset.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import warnings as _warnings
+from collections import Counter, defaultdict
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..errors import CorruptLogError, ReadError, TruncatedLogWarning
+from ..run import Run
+from ._leveldb_log import HEADER, LogCorruption, scan
+from ._protobuf import WireError, double_at, iter_fields, read_varint, signed64, zigzag
+from .base import Reader, read_head
+
+__all__ = ["WandbRunReader", "BOOKKEEPING_KEYS"]
+
+#: history keys that are bookkeeping, not series (plus every key starting with ``_wandb``)
+BOOKKEEPING_KEYS = frozenset({"_step", "_timestamp", "_runtime", "_wandb"})
+
+_SUFFIX = ".wandb"
+
+
+def _is_bookkeeping(tag: str) -> bool:
+    return tag in BOOKKEEPING_KEYS or tag.startswith("_wandb")
+
+
+class _History:
+    """Accumulates history rows of one ``.wandb`` file in flat lists (fast to build)."""
+
+    __slots__ = ("tags", "steps", "values", "walls", "skipped", "step_from", "n_records",
+                 "tag_cache")
+
+    def __init__(self) -> None:
+        self.tags: list[str] = []
+        self.steps: list[int] = []
+        self.values: list[float] = []
+        self.walls: list[float] = []
+        self.skipped: dict[str, Counter[str]] = defaultdict(Counter)  # kind -> key counts
+        self.step_from: Counter[str] = Counter()
+        self.n_records = 0
+        self.tag_cache: dict[bytes, str] = {}
+
+
+def _text(buf: bytes, a: int, b: int) -> str:
+    return buf[a:b].decode("utf-8", "replace")
+
+
+def _parse_item_key(buf: bytes, a: int, b: int) -> tuple[str, int]:
+    """Decode the key part (fields 1 and 2) of a HistoryItem: (tag, position after it)."""
+    key = ""
+    nested: list[str] = []
+    pos = a
+    while pos < b:
+        t = buf[pos]
+        if t != 0x0A and t != 0x12:
+            break
+        ln = buf[pos + 1] if pos + 1 < b else 0x80
+        p = pos + 2
+        if ln >= 0x80:
+            ln, p = read_varint(buf, pos + 1, b)
+        if p + ln > b:
+            raise WireError("history item key runs past the end of the item")
+        if t == 0x0A:
+            key = _text(buf, p, p + ln)
+        else:
+            nested.append(_text(buf, p, p + ln))
+        pos = p + ln
+    return (key or ".".join(nested)), pos
+
+
+def _classify(value: Any) -> str:
+    if isinstance(value, bool):
+        return "boolean"
+    if value is None:
+        return "null"
+    if isinstance(value, str):
+        return "text"
+    if isinstance(value, dict):
+        return str(value.get("_type", "dict"))
+    if isinstance(value, list):
+        return "list"
+    return type(value).__name__
+
+
+def _flatten(tag: str, value: Any, out: list[tuple[str, Any]]) -> None:
+    """Flatten a nested dict (no ``_type``) to ``a.b`` leaves, as W&B's exports do."""
+    if isinstance(value, dict) and "_type" not in value:
+        for k, v in value.items():
+            _flatten(f"{tag}.{k}", v, out)
+    else:
+        out.append((tag, value))
+
+
+def _json_values(tag: str, raw: bytes, hist: _History) -> list[tuple[str, float]]:
+    """Slow path for a value_json that ``float()`` did not take: JSON text, dicts, media."""
+    try:
+        value = json.loads(raw)
+    except ValueError:
+        hist.skipped["unparsable JSON"][tag] += 1
+        return []
+    leaves: list[tuple[str, Any]] = []
+    _flatten(tag, value, leaves)
+    out = []
+    for leaf_tag, leaf in leaves:
+        if isinstance(leaf, (int, float)) and not isinstance(leaf, bool):
+            out.append((leaf_tag, float(leaf)))
+        else:
+            hist.skipped[_classify(leaf)][leaf_tag] += 1
+    return out
+
+
+def _decode_history(buf: bytes, a: int, b: int, hist: _History) -> None:
+    """Decode one HistoryRecord in ``buf[a:b]`` and append its points to ``hist``.
+
+    The hot path of the reader: items are walked with one-byte tag checks, the key bytes of
+    an item are looked up in a cache (the same few keys repeat on every row), and values go
+    through ``float()`` first (it reads JSON numbers, ``NaN`` and ``Infinity``).
+    """
+    step: int | None = None
+    row_tags: list[str] = []
+    row_values: list[float] = []
+    step_item: float | None = None
+    wall = float("nan")
+    cache = hist.tag_cache
+    pos = a
+    while pos < b:
+        t = buf[pos]
+        if t == 0x0A:  # field 1: item
+            ln = buf[pos + 1] if pos + 1 < b else 0x80
+            p = pos + 2
+            if ln >= 0x80:
+                ln, p = read_varint(buf, pos + 1, b)
+            ie = p + ln
+            if ie > b:
+                raise WireError("history item runs past the end of the record")
+            pos = ie
+            # key part: fields 1/2 come first in wandb's serialization; cache by their bytes
+            q = p
+            while q < ie and (buf[q] == 0x12 or buf[q] == 0x0A):
+                kl = buf[q + 1] if q + 1 < ie else 0x80
+                if kl >= 0x80:
+                    kl, q2 = read_varint(buf, q + 1, ie)
+                    q = q2 + kl
+                else:
+                    q += 2 + kl
+            if q > ie:
+                raise WireError("history item key runs past the end of the item")
+            kb = buf[p:q]
+            tag = cache.get(kb)
+            if tag is None:
+                tag, q = _parse_item_key(buf, p, ie)
+                cache[kb] = tag
+            # value part
+            raw = None
+            typed: float | None = None
+            typed_kind = None
+            for field, wt, x, y in iter_fields(buf, q, ie):
+                if field == 16 and wt == 2:
+                    raw = buf[x:y]
+                elif field == 6 and wt == 1:
+                    typed = double_at(buf, x)
+                elif field == 5 and wt == 0:
+                    typed = float(zigzag(x))
+                elif field == 1 or field == 2:  # a key after a value: not wandb's order
+                    tag = _item_tag(buf, p, ie)
+                elif field == 4:
+                    typed_kind = "boolean"
+                elif field == 3:
+                    typed_kind = "null"
+                elif field == 7:
+                    typed_kind = "text"
+                elif field == 8 and wt == 2:
+                    typed_kind = "json"
+                    if raw is None:
+                        raw = buf[x:y]
+            if tag[:1] == "_":
+                if tag == "_timestamp" or tag == "_step":
+                    v = None
+                    if raw is not None:
+                        try:
+                            v = float(raw)
+                        except ValueError:
+                            v = None
+                    elif typed is not None:
+                        v = typed
+                    if v is not None:
+                        if tag == "_timestamp":
+                            wall = v
+                        else:
+                            step_item = v
+                    continue
+                if _is_bookkeeping(tag):
+                    continue
+            if raw is not None:
+                try:
+                    row_values.append(float(raw))
+                    row_tags.append(tag)
+                except ValueError:
+                    for leaf_tag, v in _json_values(tag, raw, hist):
+                        if not _is_bookkeeping(leaf_tag):
+                            row_tags.append(leaf_tag)
+                            row_values.append(v)
+            elif typed is not None:
+                row_tags.append(tag)
+                row_values.append(typed)
+            else:
+                hist.skipped[typed_kind or "empty"][tag] += 1
+        elif t == 0x12:  # field 2: step
+            ln = buf[pos + 1] if pos + 1 < b else 0x80
+            p = pos + 2
+            if ln >= 0x80:
+                ln, p = read_varint(buf, pos + 1, b)
+            if p + ln > b:
+                raise WireError("history step runs past the end of the record")
+            step = 0
+            for field, wt, x, _ in iter_fields(buf, p, p + ln):
+                if field == 1 and wt == 0:
+                    step = signed64(x)
+            pos = p + ln
+        else:  # _info and anything newer: skip it
+            pos = _skip_field(buf, pos, b)
+    if step is not None:
+        hist.step_from["record"] += 1
+    elif step_item is not None and step_item == step_item:
+        step = int(step_item)
+        hist.step_from["_step"] += 1
+    else:
+        step = hist.n_records
+        hist.step_from["index"] += 1
+    hist.n_records += 1
+    k = len(row_tags)
+    if k:
+        hist.tags += row_tags
+        hist.values += row_values
+        hist.steps += [step] * k
+        hist.walls += [wall] * k
+
+
+def _skip_field(buf: bytes, pos: int, end: int) -> int:
+    """The position after the field that starts at ``pos``."""
+    for _field, wt, x, y in iter_fields(buf, pos, end):
+        if wt == 0:  # iter_fields gives the value, not its end: read the varints again
+            _, p = read_varint(buf, pos, end)
+            return read_varint(buf, p, end)[1]
+        return y
+    return end
+
+
+def _item_tag(buf: bytes, a: int, b: int) -> str:
+    """The tag of a HistoryItem whose key fields are not all at its start."""
+    key = ""
+    nested: list[str] = []
+    for field, wt, x, y in iter_fields(buf, a, b):
+        if wt == 2 and field == 1:
+            key = _text(buf, x, y)
+        elif wt == 2 and field == 2:
+            nested.append(_text(buf, x, y))
+    return key or ".".join(nested)
+
+
+def _config_items(buf: bytes, a: int, b: int, hparams: dict[str, Any]) -> None:
+    """Apply a ConfigRecord (``1 update``, ``2 remove``) to ``hparams``."""
+    for field, wt, x, y in iter_fields(buf, a, b):
+        if wt != 2 or field not in (1, 2):
+            continue
+        key = ""
+        nested: list[str] = []
+        raw = None
+        for f2, w2, x2, y2 in iter_fields(buf, x, y):
+            if w2 != 2:
+                continue
+            if f2 == 1:
+                key = _text(buf, x2, y2)
+            elif f2 == 2:
+                nested.append(_text(buf, x2, y2))
+            elif f2 == 16:
+                raw = buf[x2:y2]
+        key = key or ".".join(nested)
+        if not key or key.startswith("_wandb"):
+            continue
+        if field == 2:
+            hparams.pop(key, None)
+            continue
+        try:
+            hparams[key] = json.loads(raw) if raw is not None else None
+        except ValueError:
+            hparams[key] = raw.decode("utf-8", "replace") if raw is not None else None
+
+
+def _strings(buf: bytes, a: int, b: int, wanted: dict[int, str]) -> dict[str, str]:
+    out = {}
+    for field, wt, x, y in iter_fields(buf, a, b):
+        if wt == 2 and field in wanted:
+            out[wanted[field]] = _text(buf, x, y)
+    return out
+
+
+class _FileResult:
+    __slots__ = ("hist", "hparams", "run", "exit_code", "producer", "cli_version",
+                 "truncated", "records", "empty")
+
+    def __init__(self) -> None:
+        self.hist = _History()
+        self.hparams: dict[str, Any] = {}
+        self.run: dict[str, Any] = {}
+        self.exit_code: int | None = None
+        self.producer: str | None = None
+        self.cli_version: str | None = None
+        self.truncated: str | None = None
+        self.records = 0
+        self.empty = False
+
+
+def _read_file(path: Path) -> _FileResult:
+    """Decode one ``.wandb`` file; raises CorruptLogError / ReadError naming it."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ReadError(path, f"cannot read file: {exc.strerror or exc}") from None
+    return _decode_file(data, path)
+
+
+def _decode_file(data: bytes, path: Path) -> _FileResult:
+    """Decode the bytes of one ``.wandb`` file (``path`` names it in errors)."""
+    try:
+        found = scan(data)
+    except LogCorruption as exc:
+        if exc.offset == 0 and "header" in exc.reason:
+            raise CorruptLogError(path, exc.reason) from None
+        raise CorruptLogError(path, f"{exc.reason} at byte offset {exc.offset}") from None
+    res = _FileResult()
+    res.empty = not data
+    res.truncated = found.truncated
+    res.records = len(found.records)
+    hist = res.hist
+    for buf, a, b in found.records:
+        try:
+            _decode_record(buf, a, b, res, hist)
+        except (WireError, IndexError, UnicodeError) as exc:
+            # the checksum matched, so the writer wrote these bytes: a message we cannot parse
+            raise CorruptLogError(path, f"undecodable record (not a wandb_internal.Record: "
+                                        f"{exc})") from None
+    return res
+
+
+def _decode_record(buf: bytes, a: int, b: int, res: _FileResult, hist: _History) -> None:
+    pos = a
+    while pos < b:
+        t = buf[pos]
+        if t < 0x80:
+            key, p = t, pos + 1
+        else:
+            key, p = read_varint(buf, pos, b)
+        field, wt = key >> 3, key & 7
+        if wt == 0:
+            _, pos = read_varint(buf, p, b)
+            continue
+        if wt == 1:
+            pos = p + 8
+            continue
+        if wt == 5:
+            pos = p + 4
+            continue
+        if wt != 2:
+            raise WireError(f"unsupported wire type {wt}")
+        ln = buf[p] if p < b else 0x80
+        if ln < 0x80:
+            p += 1
+        else:
+            ln, p = read_varint(buf, p, b)
+        end = p + ln
+        if end > b:
+            raise WireError("length-delimited field runs past the end of the record")
+        pos = end
+        if field == 2:
+            _decode_history(buf, p, end, hist)
+        elif field == 5:
+            _config_items(buf, p, end, res.hparams)
+        elif field == 17:
+            _decode_run(buf, p, end, res)
+        elif field == 18:
+            code = 0
+            for f2, w2, x2, _ in iter_fields(buf, p, end):
+                if f2 == 1 and w2 == 0:
+                    code = signed64(x2)
+                    code = code - (1 << 32) if code >= 1 << 31 else code  # int32
+            res.exit_code = code
+        elif field == 21:
+            for f2, w2, x2, y2 in iter_fields(buf, p, end):
+                if f2 == 1 and w2 == 2:  # version_info
+                    producer = _strings(buf, x2, y2, {1: "producer"}).get("producer")
+                    if producer:
+                        res.producer = producer
+        elif field == 11:
+            version = _strings(buf, p, end, {5: "cli_version"}).get("cli_version")
+            if version:
+                res.cli_version = version
+    if pos > b:
+        raise WireError("field runs past the end of the record")
+
+
+def _decode_run(buf: bytes, a: int, b: int, res: _FileResult) -> None:
+    info = res.run
+    for field, wt, x, y in iter_fields(buf, a, b):
+        if wt == 2 and field in (1, 2, 3, 8, 13):
+            name = {1: "run_id", 2: "entity", 3: "project", 8: "display_name", 13: "host"}[field]
+            info[name] = _text(buf, x, y)
+        elif field == 4 and wt == 2:
+            _config_items(buf, x, y, res.hparams)
+        elif field == 14 and wt == 0:
+            info["starting_step"] = signed64(x)
+        elif field == 18 and wt == 0:
+            info["resumed"] = bool(x)
+        elif field == 19 and wt == 2 and not res.cli_version:
+            version = _strings(buf, x, y, {5: "cli_version"}).get("cli_version")
+            if version:
+                res.cli_version = version
+
+
+def _wandb_files(directory: Path) -> list[Path]:
+    try:
+        entries = sorted(os.scandir(directory), key=lambda e: e.name)
+    except OSError:
+        return []
+    return [Path(e.path) for e in entries
+            if e.name.endswith(_SUFFIX) and e.is_file(follow_symlinks=True)]
+
+
+def _counts(counter: Counter[str], limit: int = 3) -> str:
+    shown = ", ".join(f"{k!r}" for k, _ in counter.most_common(limit))
+    return shown + (f" and {len(counter) - limit} more" if len(counter) > limit else "")
+
+
+class WandbRunReader(Reader):
+    """Read a W&B run directory (the ``run-<id>.wandb`` file it holds) into one Run.
+
+    The tag, step, wall-time and value conventions are in the module docstring. ``path`` may
+    also be a ``.wandb`` file itself. Several ``.wandb`` files in one directory (rare) are read
+    in name order into the same run, each row keeping its file as ``source``.
+    """
+
+    formats = ("wandb",)
+    kind = "dir"
+
+    def guess_can_open(self, path: Path) -> bool:
+        """True for a directory that directly holds a ``*.wandb`` file starting ``:W&B``
+        (an empty or unreadable one counts: reading it then reports the problem)."""
+        try:
+            path = Path(path)
+            files = [path] if path.is_file() and path.name.endswith(_SUFFIX) else (
+                _wandb_files(path) if path.is_dir() else [])
+            for f in files:
+                head = read_head(f, 4)
+                if head == HEADER[:4] or HEADER.startswith(head):
+                    return True
+            return False
+        except Exception:
+            return False
+
+    def read(self, path: Path, *, run_id: str) -> list[Run]:
+        path = Path(path)
+        if path.is_file():
+            files, base = [path], path.parent
+        else:
+            files, base = _wandb_files(path), path
+        if not files:
+            raise ReadError(path, "no *.wandb file in this directory (not a W&B run directory)")
+        tags: list[str] = []
+        steps: list[int] = []
+        values: list[float] = []
+        walls: list[float] = []
+        sources: list[str] = []
+        hparams: dict[str, Any] = {}
+        notes: list[str] = []
+        warns: list[str] = []
+        writer = None
+        skipped: dict[str, Counter[str]] = defaultdict(Counter)
+        step_from: Counter[str] = Counter()
+        for f in files:
+            res = _read_file(f)
+            rel = Path(os.path.relpath(f, base)).as_posix()
+            h = res.hist
+            tags += h.tags
+            steps += h.steps
+            values += h.values
+            walls += h.walls
+            sources += [rel] * len(h.tags)
+            hparams.update(res.hparams)
+            for kind, c in h.skipped.items():
+                skipped[kind].update(c)
+            step_from.update(h.step_from)
+            version = res.producer or res.cli_version
+            if version:
+                writer = f"wandb {version.split('+')[0]}"
+            info = res.run
+            if info:
+                desc = f"W&B run {info.get('run_id', '?')}"
+                if info.get("display_name"):
+                    desc += f" ({info['display_name']!r})"
+                if info.get("project"):
+                    desc += f" in project {info.get('entity', '') + '/' if info.get('entity') else ''}{info['project']}"
+                notes.append(desc + f", read from {rel}")
+                if info.get("resumed") or info.get("starting_step"):
+                    notes.append(f"{rel}: a resumed run (starting step {info.get('starting_step', 0)})")
+            if res.truncated is not None:
+                msg = (f"{rel} is truncated ({res.truncated}; the job was killed or is still "
+                       f"running): {res.records} complete record(s) kept")
+                warns.append(msg)
+                _warnings.warn(f"{f}: {msg}", TruncatedLogWarning, stacklevel=2)
+            elif res.empty:
+                warns.append(f"{rel} is empty (the run had not written anything yet)")
+            elif res.exit_code is None:
+                notes.append(f"{rel} has no exit record: the run was still running or was killed")
+            if res.exit_code:
+                warns.append(f"the run exited with code {res.exit_code} "
+                             "(it crashed or was interrupted)")
+        notes.append("tags are history keys, nested keys joined with '.'; step = the history "
+                     "step (_step), wall_time = _timestamp; _runtime is not a tag")
+        if step_from.get("index"):
+            notes.append(f"{step_from['index']} history record(s) had no step: their index "
+                         "among history records is used")
+        if skipped:
+            total = sum(sum(c.values()) for c in skipped.values())
+            kinds = "; ".join(f"{kind}: {_counts(c)}" for kind, c in sorted(skipped.items()))
+            notes.append(f"skipped {total} non-numeric history value(s) ({kinds})")
+        frame = pd.DataFrame({
+            "tag": pd.Categorical(tags),
+            "step": np.asarray(steps, dtype=np.int64),
+            "value": np.asarray(values, dtype=np.float64),
+            "wall_time": np.asarray(walls, dtype=np.float64),
+            "source": pd.Categorical(sources),
+        })
+        return [Run.from_frame(frame, run_id=run_id, path=path, format="wandb", writer=writer,
+                               hparams=hparams, notes=notes, warnings=warns)]
