@@ -33,9 +33,10 @@ FILE_READERS: list[Reader] = []
 def _register() -> None:
     # Order matters: the first reader whose guess_can_open() says yes reads the path.
     # Each reader module adds its line here (directory readers, then file readers).
+    from .tensorboard import TensorBoardReader
     from .wandb import WandbRunReader
 
-    DIR_READERS[:] = [WandbRunReader()]
+    DIR_READERS[:] = [TensorBoardReader(), WandbRunReader()]
     FILE_READERS[:] = []
 
 
