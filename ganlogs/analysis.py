@@ -9,7 +9,7 @@ import os
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Sequence
 
 from ._version import __version__
 from .conventions import D_LOSS_REDUCTIONS, LOSS_FAMILIES, infer_d_loss_reduction, infer_loss_family
@@ -19,6 +19,9 @@ from .errors import GanlogsError, ReadError, UsageError
 from .readers import RunSource, discover, load
 from .roles import ROLES, RoleMap, infer_roles
 from .run import Run
+
+if TYPE_CHECKING:
+    from .cache import RunCache
 
 __all__ = ["Settings", "RunResult", "Analysis", "analyze", "analyze_run", "DEFAULT_MIN_CONFIDENCE"]
 
@@ -168,15 +171,20 @@ def _error_result(source: RunSource, exc: GanlogsError) -> RunResult:
 
 
 def _analyze_source(source: RunSource, settings: Settings,
-                    detectors: Sequence[Detector] | None) -> list[RunResult]:
+                    detectors: Sequence[Detector] | None,
+                    cache: "RunCache | None" = None) -> list[RunResult]:
     caught: list[str] = []
-    with warnings.catch_warnings(record=True) as w:
-        warnings.simplefilter("always")
-        try:
-            runs = load(source)
-        except GanlogsError as exc:
-            return [_error_result(source, exc)]
-        caught = [str(x.message) for x in w]
+    try:
+        if cache is not None:
+            got = cache.read(source, load)
+            runs, caught = got.runs, got.warnings
+        else:
+            with warnings.catch_warnings(record=True) as w:
+                warnings.simplefilter("always")
+                runs = load(source)
+            caught = [str(x.message) for x in w]
+    except GanlogsError as exc:
+        return [_error_result(source, exc)]
     results = []
     for run in runs:
         try:
@@ -189,20 +197,67 @@ def _analyze_source(source: RunSource, settings: Settings,
     return results
 
 
+def _analyze_guarded(source: RunSource, settings: Settings,
+                     detectors: Sequence[Detector] | None, cache: "RunCache | None",
+                     transfer: bool = False) -> list[RunResult]:
+    """:func:`_analyze_source` for the engines: an unexpected exception (a bug in a reader
+    or a detector) becomes this run's one-line error instead of stopping the sweep.
+    ``transfer``: the results go to another process, so drop the runs' cached views."""
+    try:
+        results = _analyze_source(source, settings, detectors, cache)
+    except Exception as exc:  # noqa: BLE001 - one bad run never stops the others
+        detail = " ".join(f"{type(exc).__name__}: {exc}".split())
+        results = [_error_result(source, ReadError(
+            source.path, f"internal error while analysing this run ({detail}); "
+            "please report it with the file"))]
+    if transfer:
+        for res in results:
+            if res.run is not None:
+                res.run._views.clear()
+    return results
+
+
+def _crashed(source: RunSource, reason: str) -> list[RunResult]:
+    return [_error_result(source, ReadError(source.path, reason))]
+
+
 def analyze(
     path: str | os.PathLike[str],
     *,
     settings: Settings | None = None,
     detectors: Sequence[Detector] | None = None,
     progress: Callable[[int, int], None] | None = None,
+    jobs: int | None = 1,
+    engine: str = "local",
+    scheduler: str | None = None,
+    cache: "bool | str | os.PathLike[str] | RunCache | None" = None,
 ) -> Analysis:
     """Find every run under ``path``, read it and analyse it.
 
     One run that cannot be read never stops the others: it comes back with
     ``status="error"`` and a one-line ``error``. ``progress(done, total)`` is called after
-    each run when given.
+    each run when given. Results are in discovery order whatever the engine.
+
+    ``jobs``: worker processes for the local engine (``None``: one per CPU; the default 1
+    stays in this process, as do sweeps of fewer than :data:`ganlogs.engine.SMALL_SWEEP`
+    runs). ``engine="dask"`` sends the runs to the dask.distributed scheduler at
+    ``scheduler`` (see :mod:`ganlogs.engine`). ``cache``: ``True`` for the default cache
+    directory, a directory, or a :class:`~ganlogs.cache.RunCache`; ``None``/``False`` (the
+    default) reads every run afresh. The cache needs pyarrow and is silently off without it.
+    With more than one process, custom ``detectors`` must be picklable (importable classes).
     """
+    from functools import partial
+
+    from .cache import RunCache, open_cache
+    from .engine import map_ordered
+
     settings = settings or Settings()
+    if cache is True:
+        cache = open_cache()
+    elif cache is None or cache is False:
+        cache = None
+    elif not isinstance(cache, RunCache):
+        cache = open_cache(cache)
     found = discover(path)
     results: list[RunResult] = []
     for problem in found.problems:
@@ -210,9 +265,10 @@ def analyze(
                                  if Path(path).is_dir() else problem.path,
                                  path=problem.path, format=None, status="error",
                                  error=str(problem)))
-    total = len(found.sources)
-    for i, source in enumerate(found.sources, 1):
-        results.extend(_analyze_source(source, settings, detectors))
-        if progress is not None:
-            progress(i, total)
+    work = partial(_analyze_guarded, settings=settings, detectors=detectors, cache=cache,
+                   transfer=engine != "local" or jobs != 1)
+    per_source = map_ordered(work, found.sources, engine=engine, jobs=jobs,
+                             scheduler=scheduler, progress=progress, on_crash=_crashed)
+    for source_results in per_source:
+        results.extend(source_results)
     return Analysis(root=str(path), runs=results, settings=settings)

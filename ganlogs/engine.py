@@ -1,0 +1,233 @@
+"""Where the per-run work of :func:`ganlogs.analyze` runs: in this process, in a local pool
+of worker processes, or on a dask.distributed cluster.
+
+:func:`map_ordered` applies a picklable function to every item and returns the results in
+the items' order, whatever order they finish in. The function is expected to turn its own
+failures into results (``analysis`` does: one bad run never stops the others); should a
+worker process die all the same (a crash in a C extension, the kernel's out-of-memory
+killer), the items it held are retried, then run one at a time, and the one that kills its
+worker gets ``on_crash(item, reason)`` as its result.
+
+Engines
+-------
+``local`` (default)
+    ``jobs`` worker processes (:class:`concurrent.futures.ProcessPoolExecutor`; forked,
+    or started by ``forkserver`` when this process runs threads); ``jobs=1`` or fewer than
+    :data:`SMALL_SWEEP` items run in this process, where starting workers would cost more
+    than it saves.
+``dask``
+    Tasks go to the dask.distributed scheduler at ``scheduler`` (``tcp://host:8786``). The
+    workers must see the same paths as this process (a shared file system) and have
+    ganlogs installed. Needs ``pip install "ganlogs[dask]"``.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import pickle
+import threading
+import warnings
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from typing import Any, Callable, Sequence, TypeVar
+
+from .errors import UsageError
+
+__all__ = ["ENGINES", "SMALL_SWEEP", "default_jobs", "map_ordered"]
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+ENGINES = ("local", "dask")
+#: sweeps with fewer runs than this are analysed in-process by the local engine
+SMALL_SWEEP = 8
+_PRELOAD = ["ganlogs.analysis", "ganlogs.readers", "ganlogs.cache"]
+
+
+def default_jobs() -> int:
+    """The number of CPUs this process may use (``os.cpu_count()`` narrowed by affinity)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return max(1, os.cpu_count() or 1)
+
+
+def _check_jobs(jobs: int | None) -> int:
+    if jobs is None:
+        return default_jobs()
+    if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
+        raise UsageError(f"jobs must be a positive integer (or None for every CPU); got {jobs!r}")
+    return jobs
+
+
+def map_ordered(
+    fn: Callable[[T], R],
+    items: Sequence[T],
+    *,
+    engine: str = "local",
+    jobs: int | None = None,
+    scheduler: str | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    on_crash: Callable[[T, str], R] | None = None,
+) -> list[R]:
+    """``[fn(item) for item in items]``, computed by ``engine`` (see the module docstring).
+
+    ``progress(done, total)`` is called in this process after each item finishes (in
+    completion order). ``fn`` and the items must be picklable unless the work stays in
+    this process.
+    """
+    if engine not in ENGINES:
+        raise UsageError(f"engine must be one of {', '.join(ENGINES)}; got {engine!r}")
+    jobs = _check_jobs(jobs)
+    if engine == "dask":
+        if not scheduler:
+            raise UsageError("the dask engine needs a scheduler address, e.g. "
+                             "--scheduler tcp://HOST:8786")
+        return _map_dask(fn, items, scheduler=scheduler, progress=progress, on_crash=on_crash)
+    if scheduler:
+        raise UsageError("--scheduler is only used with --engine dask")
+    if jobs == 1 or len(items) < SMALL_SWEEP or not _picklable((fn, items[0])):
+        return _map_inline(fn, items, progress)
+    return _map_pool(fn, items, jobs=min(jobs, len(items)), progress=progress,
+                     on_crash=on_crash)
+
+
+def _picklable(obj: Any) -> bool:
+    try:
+        pickle.dumps(obj)
+    except Exception:
+        return False
+    return True
+
+
+def _map_inline(fn, items, progress):
+    results = []
+    total = len(items)
+    for i, item in enumerate(items, 1):
+        results.append(fn(item))
+        if progress is not None:
+            progress(i, total)
+    return results
+
+
+def _context():
+    """``fork`` where it is safe (POSIX, this process has one thread): workers start at
+    once and need no ``if __name__ == "__main__"`` guard. A multi-threaded parent is never
+    forked: ``forkserver`` (with ganlogs preloaded), else ``spawn``."""
+    methods = multiprocessing.get_all_start_methods()
+    if "fork" in methods and threading.active_count() == 1:
+        return multiprocessing.get_context("fork")
+    if "forkserver" in methods:
+        ctx = multiprocessing.get_context("forkserver")
+        ctx.set_forkserver_preload(_PRELOAD)
+        return ctx
+    return multiprocessing.get_context("spawn")
+
+
+def _crash_reason(exc: BaseException) -> str:
+    return ("the worker process analysing it died "
+            f"({type(exc).__name__}: {exc or 'no message'}); "
+            "likely out of memory or a crash in a compiled library")
+
+
+def _map_pool(fn, items, *, jobs, progress, on_crash):
+    total = len(items)
+    results: dict[int, Any] = {}
+    done = 0
+
+    def finish(index: int, value: Any) -> None:
+        nonlocal done
+        results[index] = value
+        done += 1
+        if progress is not None:
+            progress(done, total)
+
+    pending = list(range(total))
+    # First pass with every worker; if a worker dies, the pool is broken and every item it
+    # had not finished comes back here. Retry those once in a fresh pool (the crash may
+    # have been a neighbour's), then one at a time so the culprit is known. A pool that
+    # breaks before finishing anything cannot start workers at all: run in this process.
+    for attempt in range(2):
+        if not pending:
+            break
+        before = done
+        pending = _run_pool(fn, items, pending, jobs, finish, on_crash)
+        if pending and done == before:
+            warnings.warn("ganlogs: worker processes could not run (see the messages above); "
+                          f"analysing the remaining {len(pending)} run(s) in this process",
+                          RuntimeWarning, stacklevel=3)
+            for index in pending:
+                finish(index, fn(items[index]))
+            pending = []
+    for index in pending:
+        left = _run_pool(fn, items, [index], 1, finish, on_crash)
+        if left:
+            reason = _crash_reason(BrokenProcessPool("a worker process terminated abruptly"))
+            if on_crash is None:
+                raise BrokenProcessPool(f"item {index}: {reason}")
+            finish(index, on_crash(items[index], reason))
+    return [results[i] for i in range(total)]
+
+
+def _run_pool(fn, items, indices: list[int], jobs: int, finish, on_crash) -> list[int]:
+    """Run ``indices`` in a fresh pool; return the indices left unfinished by a crash."""
+    unfinished: list[int] = []
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=_context()) as pool:
+        futures: dict[Future, int] = {}
+        try:
+            for i in indices:
+                futures[pool.submit(fn, items[i])] = i
+        except BrokenProcessPool:
+            pass
+        waiting = set(futures)
+        while waiting:
+            ready, waiting = wait(waiting, return_when=FIRST_COMPLETED)
+            for fut in ready:
+                index = futures[fut]
+                try:
+                    value = fut.result()
+                except BrokenProcessPool:
+                    unfinished.append(index)
+                    continue
+                except Exception as exc:  # fn raised, or its result could not be pickled
+                    if on_crash is None:
+                        raise
+                    value = on_crash(items[index], f"{type(exc).__name__}: {exc}")
+                finish(index, value)
+        submitted = set(futures.values())
+        unfinished.extend(i for i in indices if i not in submitted)
+    return sorted(unfinished)
+
+
+def _map_dask(fn, items, *, scheduler, progress, on_crash):
+    try:
+        from distributed import Client, as_completed
+    except ImportError:
+        raise UsageError('the dask engine needs dask.distributed: pip install "ganlogs[dask]" '
+                         '(or pip install "dask[distributed]")') from None
+    total = len(items)
+    if not total:
+        return []
+    try:
+        client = Client(scheduler, timeout="20s", set_as_default=False)
+    except (OSError, TimeoutError) as exc:
+        raise UsageError(f"cannot reach the dask scheduler at {scheduler}: {exc}") from None
+    try:
+        futures = client.map(fn, list(items), pure=False)
+        index = {fut.key: i for i, fut in enumerate(futures)}
+        results: dict[int, Any] = {}
+        for done, fut in enumerate(as_completed(futures), 1):
+            i = index[fut.key]
+            try:
+                results[i] = fut.result()
+            except Exception as exc:  # KilledWorker, or a result that could not be sent
+                if on_crash is None:
+                    raise
+                results[i] = on_crash(items[i], f"the dask task failed ({type(exc).__name__}: "
+                                                f"{exc})")
+            if progress is not None:
+                progress(done, total)
+        return [results[i] for i in range(total)]
+    finally:
+        client.close()
