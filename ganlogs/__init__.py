@@ -5,12 +5,14 @@ Public API::
     run = ganlogs.read("logs/exp3")          # one run -> Run (tidy DataFrame in run.scalars)
     found = ganlogs.discover("logs/")         # every run under a path
     result = ganlogs.analyze("logs/")         # read + roles + detectors for every run
+    verdict = ganlogs.check("logs/", fail_on=["diverged"])  # CheckResult: pass / fail / error
 
 ``import ganlogs`` never imports torch.
 """
 
 from ._version import __version__
 from .analysis import Analysis, RunResult, Settings, analyze, analyze_run
+from .checks import CheckResult, check
 from .detectors import Finding
 from .errors import (CorruptLogError, GanlogsError, ReadError, RoleError, TruncatedLogWarning,
                      UnsupportedFormatError, UsageError)
@@ -20,6 +22,7 @@ from .run import Run, RunMeta
 
 __all__ = [
     "__version__", "read", "discover", "load", "analyze", "analyze_run", "Analysis",
+    "check", "CheckResult",
     "RunResult", "Settings", "Run", "RunMeta", "Finding", "RoleMap", "infer_roles",
     "GanlogsError", "ReadError", "UnsupportedFormatError", "CorruptLogError", "RoleError",
     "UsageError", "TruncatedLogWarning",

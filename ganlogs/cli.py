@@ -2,14 +2,29 @@
 
 Exit codes (:class:`ExitCode`) are part of the public contract:
 
-``ganlogs analyze``: 0 every run was read; 1 some runs could not be read (the others are
-still analysed and listed); 2 usage error or nothing readable.
+=========== ================================ ============================================
+code        ``ganlogs analyze`` / ``report`` ``ganlogs check``
+=========== ================================ ============================================
+0           every run was read               pass: no run has a failing finding
+1           some runs could not be read (the fail: a run has a failing finding (the
+            others are analysed and listed)  runs and findings are printed)
+2           usage error, or nothing readable usage or config error, or runs that could
+                                             not be read: the check is incomplete
+                                             (failing findings are still printed)
+=========== ================================ ============================================
+
+Options that ``analyze``, ``report`` and ``check`` share (``--role``, ``--loss-family``,
+``--d-loss-reduction``, ``--min-confidence``) can also come from a config file
+(``ganlogs.toml`` or ``[tool.ganlogs]`` in ``pyproject.toml``; see :mod:`ganlogs.config`);
+options on the command line win.
 """
 
 from __future__ import annotations
 
 import enum
+import shutil
 import sys
+from typing import NoReturn
 
 import click
 
@@ -23,17 +38,68 @@ __all__ = ["ExitCode", "main"]
 
 
 class ExitCode(enum.IntEnum):
+    """Exit status of every command (see the module docstring for the full table)."""
+
+    #: analyze/report: every run read; check: passed
     OK = 0
-    #: analyze: some runs unreadable; check: a failing finding
+    #: analyze/report: some runs unreadable; check: a failing finding
     FINDINGS_OR_UNREADABLE = 1
-    #: usage error, nothing readable, or (check) runs that could not be read
+    #: usage or config error, nothing readable, or (check) runs that could not be read
     USAGE_OR_READ_ERROR = 2
 
 
 def _settings(role: tuple[str, ...], loss_family: str | None, d_loss_reduction: str | None,
-              min_confidence: float) -> Settings:
-    return Settings(roles=parse_role_overrides(role), loss_family=loss_family,
-                    d_loss_reduction=d_loss_reduction, min_confidence=min_confidence)
+              min_confidence: float | None, config: str | None = None) -> Settings:
+    """Settings from the command line over the config file (``--config`` or found in cwd)."""
+    from .config import load_config
+
+    return load_config(config).settings(
+        roles=parse_role_overrides(role), loss_family=loss_family,
+        d_loss_reduction=d_loss_reduction, min_confidence=min_confidence)
+
+
+def _fail(message: str) -> NoReturn:
+    click.echo(f"ganlogs: error: {message}", err=True)
+    sys.exit(ExitCode.USAGE_OR_READ_ERROR)
+
+
+def _progress():
+    """A progress bar on stderr when it is a terminal (drawn only for sweeps that take a while)."""
+    from .report.terminal import Progress
+
+    return Progress(sys.stderr, enabled=sys.stderr.isatty())
+
+
+def _read_exit(result) -> NoReturn:
+    """analyze/report: report unreadable runs on stderr and exit 0, 1 or 2."""
+    for r in result.errors:
+        click.echo(f"ganlogs: cannot read {r.error}", err=True)
+    if not result.runs:
+        _fail(f"no runs found under {result.root}")
+    if len(result.errors) == len(result.runs):
+        sys.exit(ExitCode.USAGE_OR_READ_ERROR)
+    sys.exit(ExitCode.FINDINGS_OR_UNREADABLE if result.errors else ExitCode.OK)
+
+
+def _shared_options(f):
+    """--role, --loss-family, --d-loss-reduction, --min-confidence, --config."""
+    for option in reversed([
+        click.option("--role", multiple=True, metavar="ROLE=TAG",
+                     help="State which tag holds a role, e.g. --role d_loss=Loss/D (repeatable)."),
+        click.option("--loss-family", type=click.Choice(LOSS_FAMILIES), default=None,
+                     help="State the loss family instead of inferring it."),
+        click.option("--d-loss-reduction", type=click.Choice(D_LOSS_REDUCTIONS), default=None,
+                     help="State whether the D loss sums (real + fake) or averages its two "
+                          "terms."),
+        click.option("--min-confidence", type=click.FloatRange(0, 1), default=None,
+                     help="Confidence at which a finding becomes a label (and, for check, "
+                          f"fails a run). [default: {DEFAULT_MIN_CONFIDENCE}]"),
+        click.option("--config", type=click.Path(dir_okay=False), default=None,
+                     help="Config file (default: ./ganlogs.toml, or [tool.ganlogs] in "
+                          "./pyproject.toml)."),
+    ]):
+        f = option(f)
+    return f
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -44,41 +110,126 @@ def cli() -> None:
 
 @cli.command("analyze")
 @click.argument("path", type=click.Path(exists=True))
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
-              show_default=True, help="Output format.")
-@click.option("--role", multiple=True, metavar="ROLE=TAG",
-              help="State which tag holds a role, e.g. --role d_loss=Loss/D (repeatable).")
-@click.option("--loss-family", type=click.Choice(LOSS_FAMILIES), default=None,
-              help="State the loss family instead of inferring it.")
-@click.option("--d-loss-reduction", type=click.Choice(D_LOSS_REDUCTIONS), default=None,
-              help="State whether the D loss sums (real + fake) or averages its two terms.")
-@click.option("--min-confidence", type=click.FloatRange(0, 1), default=DEFAULT_MIN_CONFIDENCE,
-              show_default=True, help="Confidence at which a finding becomes a label.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown", "html"]),
+              default="text", show_default=True,
+              help="Output format (markdown and html print without plots; use `ganlogs report`).")
+@_shared_options
 def analyze_cmd(path: str, fmt: str, role: tuple[str, ...], loss_family: str | None,
-                d_loss_reduction: str | None, min_confidence: float) -> None:
+                d_loss_reduction: str | None, min_confidence: float | None,
+                config: str | None) -> None:
     """Find every run under PATH, read it and analyse it."""
+    progress = _progress()
     try:
-        settings = _settings(role, loss_family, d_loss_reduction, min_confidence)
-        result = analyze(path, settings=settings)
+        settings = _settings(role, loss_family, d_loss_reduction, min_confidence, config)
+        result = analyze(path, settings=settings, progress=progress)
     except GanlogsError as exc:
-        click.echo(f"ganlogs: error: {exc}", err=True)
-        sys.exit(ExitCode.USAGE_OR_READ_ERROR)
+        _fail(str(exc))
+    finally:
+        progress.close()
+    click.echo(_render(result, fmt), nl=False)
+    _read_exit(result)
+
+
+def _render(result, fmt: str) -> str:
+    """The whole of ``analyze``'s standard output in ``fmt``."""
     if fmt == "json":
         from .report.json import dumps
 
-        click.echo(dumps(result))
-    else:
-        from .report.terminal import render_text
+        return dumps(result) + "\n"
+    if fmt == "markdown":
+        from .report.markdown import render_markdown
 
-        click.echo(render_text(result), nl=False)
-    for r in result.errors:
-        click.echo(f"ganlogs: cannot read {r.error}", err=True)
-    if not result.runs:
-        click.echo(f"ganlogs: no runs found under {path}", err=True)
-        sys.exit(ExitCode.USAGE_OR_READ_ERROR)
-    if len(result.errors) == len(result.runs):
-        sys.exit(ExitCode.USAGE_OR_READ_ERROR)
-    sys.exit(ExitCode.FINDINGS_OR_UNREADABLE if result.errors else ExitCode.OK)
+        return render_markdown(result).text
+    if fmt == "html":
+        from .report.html import render_html
+
+        return render_html(result, plots=False)
+    from .report.terminal import render_text
+
+    tty = sys.stdout.isatty()
+    return render_text(result, color=tty, width=shutil.get_terminal_size().columns if tty else None)
+
+
+@cli.command("report")
+@click.argument("path", type=click.Path(exists=True))
+@click.option("-o", "--output", type=click.Path(dir_okay=False, allow_dash=True), default=None,
+              help="File to write (default ganlogs-report.html / .md; '-' for standard output).")
+@click.option("--format", "fmt", type=click.Choice(["html", "markdown"]), default=None,
+              help="Report format [default: markdown when OUTPUT ends in .md, else html].")
+@click.option("--title", default=None, help="Title of the report (default: the path).")
+@_shared_options
+def report_cmd(path: str, output: str | None, fmt: str | None, title: str | None,
+               role: tuple[str, ...], loss_family: str | None, d_loss_reduction: str | None,
+               min_confidence: float | None, config: str | None) -> None:
+    """Write a report on every run under PATH: one self-contained HTML file, or Markdown
+    (e.g. for $GITHUB_STEP_SUMMARY) with SVG plots beside it."""
+    if fmt is None:
+        fmt = "markdown" if output and output.lower().endswith((".md", ".markdown")) else "html"
+    if output is None:
+        output = "ganlogs-report.md" if fmt == "markdown" else "ganlogs-report.html"
+    progress = _progress()
+    try:
+        settings = _settings(role, loss_family, d_loss_reduction, min_confidence, config)
+        result = analyze(path, settings=settings, progress=progress)
+    except GanlogsError as exc:
+        _fail(str(exc))
+    finally:
+        progress.close()
+    from .report import write_report
+
+    try:
+        written = write_report(result, output, fmt=fmt, title=title)
+    except OSError as exc:
+        _fail(f"cannot write {output}: {exc.strerror or exc}")
+    if output != "-":
+        click.echo(f"ganlogs: wrote {', '.join(written)}", err=True)
+    _read_exit(result)
+
+
+@cli.command("check")
+@click.argument("path", type=click.Path(exists=True))
+@click.option("--fail-on", default=None, metavar="LABEL[,LABEL...]",
+              help="Labels that fail a run (insufficient_data included). [default: "
+                   "mode_collapse,diverged,vanishing_gradients]")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              show_default=True, help="Output format of the verdict.")
+@click.option("-q", "--quiet", is_flag=True, help="Print only the verdict, not the table of runs.")
+@_shared_options
+def check_cmd(path: str, fail_on: str | None, fmt: str, quiet: bool, role: tuple[str, ...],
+              loss_family: str | None, d_loss_reduction: str | None,
+              min_confidence: float | None, config: str | None) -> None:
+    """Fail (exit 1) when a run under PATH has a finding in --fail-on; exit 2 when the check
+    is incomplete (usage error, or runs that could not be read)."""
+    from .checks import check
+    from .config import load_config
+
+    progress = _progress()
+    try:
+        cfg = load_config(config)
+        result = check(path, fail_on=fail_on, min_confidence=min_confidence,
+                       roles=parse_role_overrides(role), loss_family=loss_family,
+                       d_loss_reduction=d_loss_reduction, config=cfg, progress=progress)
+    except GanlogsError as exc:
+        _fail(str(exc))
+    finally:
+        progress.close()
+    if fmt == "json":
+        import json
+
+        from .report.json import _clean, to_document
+
+        doc = {**result.to_dict(), "analysis": to_document(result.analysis)}
+        click.echo(json.dumps(_clean(doc), indent=2, allow_nan=False))
+    else:
+        from .report.terminal import render_check, render_text
+
+        tty = sys.stdout.isatty()
+        if not quiet:
+            click.echo(render_text(result.analysis, color=tty,
+                                   width=shutil.get_terminal_size().columns if tty else None))
+        click.echo(render_check(result, color=tty), nl=False)
+    code = {"pass": ExitCode.OK, "fail": ExitCode.FINDINGS_OR_UNREADABLE}
+    sys.exit(code.get(result.status, ExitCode.USAGE_OR_READ_ERROR))
 
 
 def main() -> None:

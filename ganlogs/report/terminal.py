@@ -1,60 +1,176 @@
-"""Plain-text table for ``ganlogs analyze`` (one line per run, then a summary line)."""
+"""Text for the terminal: the ``analyze`` table, the ``check`` verdict and a progress bar.
+
+Colours come from :func:`click.style` and only when the caller says the stream is a
+terminal (``color=True``); piped output is plain text. Column widths are computed on the
+plain text, so colours never shift the columns.
+"""
 
 from __future__ import annotations
 
-from ..analysis import Analysis, RunResult
+import sys
+import time
+from typing import TextIO
 
-__all__ = ["render_text"]
+import click
 
-_ROLE_SHORT = {"d_loss": "D", "d_loss_real": "Dr", "d_loss_fake": "Df", "g_loss": "G",
-               "d_x": "D(x)", "d_gz": "D(G(z))", "g_grad_norm": "|gG|", "d_grad_norm": "|gD|",
-               "lr_d": "lrD", "lr_g": "lrG", "fid": "FID", "is": "IS"}
+from ..analysis import Analysis
+from ..checks import CheckResult
+from ._common import ROLE_SHORT, labels_text, onset_text, reason_text
 
+__all__ = ["render_text", "render_check", "Progress", "LABEL_COLORS", "safe"]
 
-def _labels(r: RunResult) -> str:
-    if not r.ok:
-        return "-"
-    tops = r.top_findings()
-    if tops:
-        return ", ".join(f"{f.label} {f.confidence:.2f}" for f in tops)
-    insufficient = [f for f in r.findings if f.label == "insufficient_data"]
-    return "insufficient_data" if insufficient else "-"
+#: terminal colour per label
+LABEL_COLORS = {"converged": "green", "oscillating": "yellow", "mode_collapse": "magenta",
+                "vanishing_gradients": "cyan", "diverged": "red", "insufficient_data": "bright_black"}
 
 
-def _onset(r: RunResult) -> str:
-    steps = [f.onset_step for f in r.top_findings() if f.onset_step is not None]
-    return str(min(steps)) if steps else "-"
+def safe(text: str) -> str:
+    """Text from a log, made harmless for a terminal: control characters (escape sequences,
+    newlines, carriage returns) are shown as ``\\xNN`` instead of acting."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii")
+                   for c in text)
 
 
-def _reason(r: RunResult) -> str:
-    if not r.ok:
-        return r.error or "unreadable"
-    tops = r.top_findings()
-    if tops:
-        return tops[0].summary
-    for f in r.findings:
-        if f.label == "insufficient_data":
-            return f.summary
-    if r.roles is not None and not r.roles.has_losses:
-        return "no D and G loss recognised (use --role)"
-    return ""
+def _paint(text: str, color: bool, **style: object) -> str:
+    return click.style(text, **style) if color and text else text  # type: ignore[arg-type]
 
 
-def render_text(analysis: Analysis, *, width: int | None = None) -> str:
+def _paint_labels(text: str, color: bool) -> str:
+    """Colour each ``label conf`` item of a labels cell (padding kept outside the colour)."""
+    if not color:
+        return text
+    stripped = text.rstrip()
+    pad = text[len(stripped):]
+    parts = []
+    for item in stripped.split(", "):
+        label = item.split(" ")[0]
+        fg = LABEL_COLORS.get(label)
+        parts.append(click.style(item, fg=fg, bold=label != "insufficient_data") if fg else item)
+    return ", ".join(parts) + pad
+
+
+def render_text(analysis: Analysis, *, color: bool = False, width: int | None = None) -> str:
+    """One line per run (run, format, points, roles, labels, onset, reason), then a summary.
+
+    ``width`` (terminal columns) shortens the reason column to fit; None leaves it whole.
+    """
     header = ("run", "format", "points", "roles", "labels", "onset", "reason")
     rows = []
     for r in analysis.runs:
-        roles = ",".join(_ROLE_SHORT.get(k, k) for k in (r.roles.tags if r.roles else {}))
-        rows.append((r.run_id, r.format or "?", str(r.points) if r.ok else "-",
-                     roles or "-", _labels(r), _onset(r), _reason(r)))
+        roles = ",".join(ROLE_SHORT.get(k, k) for k in (r.roles.tags if r.roles else {}))
+        rows.append((safe(r.run_id), safe(r.format or "?"), str(r.points) if r.ok else "-",
+                     roles or "-", labels_text(r), onset_text(r), safe(reason_text(r))))
     widths = [max(len(h), *(len(row[i]) for row in rows)) if rows else len(h)
               for i, h in enumerate(header)]
     widths[-1] = len(header[-1])
-    fmt = lambda row: "  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip()  # noqa: E731
-    lines = [fmt(header)] + [fmt(row) for row in rows]
+    lead = sum(widths[:-1]) + 2 * (len(widths) - 1)
+
+    def line(row: tuple[str, ...], ok: bool = True, is_header: bool = False) -> str:
+        cells = [c.ljust(w) for c, w in zip(row[:-1], widths)]
+        reason = row[-1]
+        if width is not None and len(reason) > max(width - lead, 20):
+            reason = reason[: max(width - lead, 20) - 1] + "…"
+        if color:
+            if is_header:
+                cells = [click.style(c, bold=True) for c in cells]
+                reason = click.style(reason, bold=True)
+            else:
+                cells[4] = _paint_labels(cells[4], color)
+                if not ok:
+                    cells[0] = click.style(cells[0], fg="red")
+                    reason = click.style(reason, fg="red")
+        return "  ".join(cells + [reason]).rstrip()
+
+    lines = [line(header, is_header=True)]
+    lines += [line(row, r.ok) for row, r in zip(rows, analysis.runs)]
     counts = analysis.label_counts()
     ok = sum(r.ok for r in analysis.runs)
-    summary = (f"{len(analysis.runs)} run(s): {ok} read, {len(analysis.runs) - ok} unreadable; "
-               + ", ".join(f"{k} {v}" for k, v in counts.items()))
-    lines += ["", summary]
+    bad = len(analysis.runs) - ok
+    short = sum(1 for r in analysis.runs
+                if r.ok and not r.labels and any(f.label == "insufficient_data"
+                                                 for f in r.findings))
+    parts = [f"{len(analysis.runs)} run(s): {ok} read, "
+             + _paint(f"{bad} unreadable", color and bad > 0, fg="red")]
+    parts += [_paint(f"{k} {v}", color and v > 0, fg=LABEL_COLORS.get(k)) for k, v in counts.items()]
+    if short:
+        parts.append(f"too short to judge {short}")
+    lines += ["", parts[0] + "; " + ", ".join(parts[1:])]
     return "\n".join(lines) + "\n"
+
+
+def render_check(result: CheckResult, *, color: bool = False) -> str:
+    """The verdict of ``ganlogs check``: failing runs with their findings, unreadable runs,
+    then one line saying pass / fail / error and the policy applied."""
+    out: list[str] = []
+    for run in result.failing:
+        out.append(_paint("FAIL", color, fg="red", bold=True) + f"  {safe(run.run_id)}")
+        for f in run.findings:
+            where = f" from step {f.onset_step}" if f.onset_step is not None else ""
+            label = _paint(f.label, color, fg=LABEL_COLORS.get(f.label), bold=True)
+            out.append(f"      {label} {f.confidence:.2f}{where}: {safe(' '.join(f.summary.split()))}")
+    for run in result.unreadable:
+        out.append(_paint("ERROR", color, fg="red", bold=True)
+                   + f" {safe(run.run_id)}: {safe(run.error)}")
+    if result.too_short:
+        shown = ", ".join(safe(x) for x in result.too_short[:5])
+        more = f" and {len(result.too_short) - 5} more" if len(result.too_short) > 5 else ""
+        out.append(f"note: {len(result.too_short)} run(s) too short to judge, not failed "
+                   f"({shown}{more}); add insufficient_data to --fail-on to fail them")
+    policy = (f"fail_on: {', '.join(result.fail_on) or '(nothing)'}; "
+              f"min_confidence: {result.min_confidence:g}"
+              + (f"; config: {result.config_source}" if result.config_source else ""))
+    n = result.runs_checked
+    if result.status == "pass":
+        verdict = _paint("check passed", color, fg="green", bold=True) + \
+            f": {n} run(s), none with a failing finding"
+    elif result.status == "fail":
+        verdict = _paint("check failed", color, fg="red", bold=True) + \
+            f": {len(result.failing)} of {n} run(s) with a failing finding"
+    else:
+        why = result.error or f"{len(result.unreadable)} run(s) could not be read"
+        verdict = (_paint("check incomplete", color, fg="red", bold=True) + f": {why}"
+                   + (f"; {len(result.failing)} run(s) with a failing finding"
+                      if result.failing else ""))
+    out.append(f"{verdict} ({policy})")
+    return "\n".join(out) + "\n"
+
+
+class Progress:
+    """A one-line progress bar for sweeps, as a ``progress(done, total)`` callback.
+
+    It draws nothing until ``delay`` seconds have passed (short sweeps stay silent) and only
+    when enabled (the CLI enables it when stderr is a terminal). Call :meth:`close` at the end.
+    """
+
+    def __init__(self, stream: TextIO | None = None, *, enabled: bool = True,
+                 delay: float = 0.5, width: int = 30) -> None:
+        self._stream = stream if stream is not None else sys.stderr
+        self._enabled = enabled
+        self._delay = delay
+        self._width = width
+        self._start = time.monotonic()
+        self._drawn = False
+
+    def __call__(self, done: int, total: int) -> None:
+        if not self._enabled or total <= 0:
+            return
+        elapsed = time.monotonic() - self._start
+        if elapsed < self._delay and done < total:
+            return
+        if not self._drawn and done >= total:
+            return  # finished before it was worth drawing
+        filled = int(self._width * done / total)
+        eta = elapsed / done * (total - done) if done else 0.0
+        bar = "#" * filled + "-" * (self._width - filled)
+        self._stream.write(f"\r[{bar}] {done}/{total} runs  {elapsed:5.1f}s"
+                           + (f"  ~{eta:.0f}s left " if done < total else "            "))
+        self._stream.flush()
+        self._drawn = True
+
+    def close(self) -> None:
+        if self._drawn:
+            self._stream.write("\r" + " " * (self._width + 50) + "\r")
+            self._stream.flush()
+            self._drawn = False

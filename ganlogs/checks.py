@@ -1,0 +1,199 @@
+"""CI checks: a policy (``fail_on``, ``min_confidence``) applied to findings.
+
+Computing findings is :func:`ganlogs.analyze`'s job and printing them is :mod:`ganlogs.report`'s;
+this module only decides. A run **fails** when it has a finding whose label is in
+``fail_on`` and whose confidence is at least ``min_confidence``. ``insufficient_data`` (a run
+too short to judge) fails only when it is itself in ``fail_on``.
+
+The verdict, :class:`CheckResult`, has a ``status``:
+
+========= ============================================================ ===============
+status    meaning                                                      ``ganlogs check``
+========= ============================================================ ===============
+``pass``  every run was read and none has a failing finding            exit 0
+``fail``  every run was read and at least one has a failing finding    exit 1
+``error`` some run could not be read, or no run was found: the check   exit 2
+          is incomplete (failing runs are still listed)
+========= ============================================================ ===============
+
+and records the policy and :class:`~ganlogs.analysis.Settings` that produced it.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping, Sequence
+
+from .analysis import DEFAULT_MIN_CONFIDENCE, Analysis, analyze
+from .config import Config, load_config, parse_fail_on
+from .detectors import Detector, Finding
+from .errors import UsageError
+
+__all__ = ["DEFAULT_FAIL_ON", "CheckResult", "FailingRun", "UnreadableRun", "apply_policy",
+           "check"]
+
+#: labels ``ganlogs check`` fails on unless told otherwise
+DEFAULT_FAIL_ON: tuple[str, ...] = ("mode_collapse", "diverged", "vanishing_gradients")
+
+STATUSES = ("pass", "fail", "error")
+
+
+@dataclass(frozen=True)
+class FailingRun:
+    """A run with at least one failing finding; ``findings`` are those, most confident first."""
+
+    run_id: str
+    path: str
+    findings: tuple[Finding, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"run": self.run_id, "path": self.path,
+                "findings": [f.to_dict() for f in self.findings]}
+
+
+@dataclass(frozen=True)
+class UnreadableRun:
+    """A run (or path) that could not be read, with its one-line error."""
+
+    run_id: str
+    path: str
+    error: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"run": self.run_id, "path": self.path, "error": self.error}
+
+
+@dataclass
+class CheckResult:
+    """The verdict of a check over one path (see the module docstring for ``status``).
+
+    Attributes
+    ----------
+    status
+        ``"pass"``, ``"fail"`` or ``"error"``.
+    failing
+        Runs with failing findings, in discovery order (listed whatever the status).
+    unreadable
+        Runs or paths that could not be read.
+    too_short
+        Ids of runs with an ``insufficient_data`` finding that did not fail them.
+    runs_checked
+        How many runs were read and judged.
+    fail_on, min_confidence
+        The policy applied.
+    settings
+        The analysis settings used (roles, loss family, D-loss reduction, min_confidence).
+    config_source
+        The config file the options came from, or None.
+    error
+        Why the check is incomplete when no run was found, else None.
+    analysis
+        The full :class:`~ganlogs.analysis.Analysis` the verdict was drawn from.
+    """
+
+    status: str
+    failing: list[FailingRun]
+    unreadable: list[UnreadableRun]
+    too_short: list[str]
+    runs_checked: int
+    fail_on: tuple[str, ...]
+    min_confidence: float
+    settings: Settings
+    config_source: str | None = None
+    error: str | None = None
+    analysis: Analysis | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def passed(self) -> bool:
+        return self.status == "pass"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"status": self.status, "runs_checked": self.runs_checked,
+                "fail_on": list(self.fail_on), "min_confidence": self.min_confidence,
+                "settings": self.settings.to_dict(), "config": self.config_source,
+                "error": self.error,
+                "failing": [r.to_dict() for r in self.failing],
+                "unreadable": [r.to_dict() for r in self.unreadable],
+                "too_short": list(self.too_short)}
+
+
+def apply_policy(analysis: Analysis, *, fail_on: Sequence[str] = DEFAULT_FAIL_ON,
+                 min_confidence: float = DEFAULT_MIN_CONFIDENCE,
+                 config_source: str | None = None) -> CheckResult:
+    """Decide pass / fail / error for an :class:`~ganlogs.analysis.Analysis`.
+
+    Pure: reads the findings, computes nothing about the runs.
+    """
+    fail_on = parse_fail_on(list(fail_on), where="fail_on")
+    if isinstance(min_confidence, bool) or not 0.0 <= float(min_confidence) <= 1.0:
+        raise UsageError(f"min_confidence must be in [0, 1]; got {min_confidence!r}")
+    failing: list[FailingRun] = []
+    unreadable: list[UnreadableRun] = []
+    too_short: list[str] = []
+    for r in analysis.runs:
+        if not r.ok:
+            unreadable.append(UnreadableRun(r.run_id, r.path, r.error or "unreadable"))
+            continue
+        bad = sorted((f for f in r.findings
+                      if f.label in fail_on and f.confidence >= min_confidence),
+                     key=lambda f: -f.confidence)
+        if bad:
+            failing.append(FailingRun(r.run_id, r.path, tuple(bad)))
+        elif any(f.label == "insufficient_data" for f in r.findings):
+            too_short.append(r.run_id)
+    error = None if analysis.runs else f"no runs found under {analysis.root}"
+    status = "error" if (unreadable or error) else ("fail" if failing else "pass")
+    return CheckResult(status=status, failing=failing, unreadable=unreadable,
+                       too_short=too_short,
+                       runs_checked=sum(r.ok for r in analysis.runs), fail_on=fail_on,
+                       min_confidence=float(min_confidence), settings=analysis.settings,
+                       config_source=config_source, error=error, analysis=analysis)
+
+
+def check(
+    path: str | os.PathLike[str],
+    *,
+    fail_on: Sequence[str] | str | None = None,
+    min_confidence: float | None = None,
+    roles: Mapping[str, str] | None = None,
+    loss_family: str | None = None,
+    d_loss_reduction: str | None = None,
+    config: str | os.PathLike[str] | Config | None = None,
+    detectors: Sequence[Detector] | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> CheckResult:
+    """Analyse every run under ``path`` and apply a pass/fail policy to the findings.
+
+    Parameters
+    ----------
+    fail_on
+        Labels that fail a run (a list or ``"a,b"``); default :data:`DEFAULT_FAIL_ON`.
+        Any of :data:`ganlogs.detectors.FINDING_LABELS`, ``insufficient_data`` included.
+    min_confidence
+        A finding fails a run when its confidence is at least this; default 0.5, the
+        analysis default (it also sets which findings become ``labels``).
+    roles, loss_family, d_loss_reduction
+        What ganlogs would otherwise infer, as in :class:`~ganlogs.analysis.Settings`.
+    config
+        A config file (``ganlogs.toml`` or a ``pyproject.toml``) or a loaded
+        :class:`~ganlogs.config.Config`; arguments given here override it. ``None`` reads no
+        file (the command line looks one up in the current directory; Python does not).
+
+    Returns a :class:`CheckResult`; never raises for findings or unreadable runs, only
+    :class:`~ganlogs.errors.UsageError` for bad options.
+    """
+    cfg = config if isinstance(config, Config) else (
+        load_config(config) if config is not None else Config())
+    if fail_on is None:
+        fail_on = cfg.fail_on if cfg.fail_on is not None else DEFAULT_FAIL_ON
+    fail_on = parse_fail_on(fail_on if isinstance(fail_on, str) else list(fail_on),
+                            where="fail_on")
+    if min_confidence is None:
+        min_confidence = (cfg.min_confidence if cfg.min_confidence is not None
+                          else DEFAULT_MIN_CONFIDENCE)
+    settings = cfg.settings(roles=roles, loss_family=loss_family,
+                            d_loss_reduction=d_loss_reduction, min_confidence=min_confidence)
+    analysis = analyze(path, settings=settings, detectors=detectors, progress=progress)
+    return apply_policy(analysis, fail_on=fail_on, min_confidence=min_confidence,
+                        config_source=cfg.source)

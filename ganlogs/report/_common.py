@@ -1,0 +1,83 @@
+"""Words every reporter uses for the same facts (labels, onset, reason), so the terminal table,
+the Markdown summary and the HTML report say the same thing. No statistics here."""
+
+from __future__ import annotations
+
+from ..analysis import RunResult
+from ..detectors.base import Finding
+
+__all__ = ["ROLE_SHORT", "labels_text", "onset_text", "reason_text", "insufficient",
+           "span_of", "format_value", "loss_family_text"]
+
+ROLE_SHORT = {"d_loss": "D", "d_loss_real": "Dr", "d_loss_fake": "Df", "g_loss": "G",
+              "d_x": "D(x)", "d_gz": "D(G(z))", "g_grad_norm": "|gG|", "d_grad_norm": "|gD|",
+              "lr_d": "lrD", "lr_g": "lrG", "fid": "FID", "is": "IS"}
+
+
+def insufficient(r: RunResult) -> Finding | None:
+    """The run's ``insufficient_data`` finding, if any."""
+    return next((f for f in r.findings if f.label == "insufficient_data"), None)
+
+
+def labels_text(r: RunResult) -> str:
+    """``"mode_collapse 0.91, oscillating 0.62"``, ``insufficient_data`` or ``-``."""
+    if not r.ok:
+        return "-"
+    tops = r.top_findings()
+    if tops:
+        return ", ".join(f"{f.label} {f.confidence:.2f}" for f in tops)
+    return "insufficient_data" if insufficient(r) else "-"
+
+
+def onset_text(r: RunResult) -> str:
+    steps = [f.onset_step for f in r.top_findings() if f.onset_step is not None]
+    return str(min(steps)) if steps else "-"
+
+
+def reason_text(r: RunResult) -> str:
+    """One line: the most confident finding's summary, or why there is none."""
+    if not r.ok:
+        return r.error or "unreadable"
+    tops = r.top_findings()
+    if tops:
+        return " ".join(tops[0].summary.split())
+    short = insufficient(r)
+    if short is not None:
+        return " ".join(short.summary.split())
+    if r.roles is not None and not r.roles.has_losses:
+        return "no D and G loss recognised (use --role)"
+    return ""
+
+
+def span_of(f: Finding, last_step: int | None) -> tuple[int, int] | None:
+    """Where a finding holds: its ``span``, else onset to the end of the run, else None."""
+    if f.span is not None:
+        return int(f.span[0]), int(f.span[1])
+    if f.onset_step is not None and last_step is not None:
+        return int(f.onset_step), int(max(last_step, f.onset_step))
+    return None
+
+
+def format_value(v: object) -> str:
+    """Evidence values: floats to 4 significant digits, short lists inline."""
+    if isinstance(v, bool) or v is None:
+        return str(v)
+    if isinstance(v, float):
+        return f"{v:.4g}"
+    if isinstance(v, (list, tuple)):
+        shown = ", ".join(format_value(x) for x in list(v)[:12])
+        return f"[{shown}{', ...' if len(v) > 12 else ''}]"
+    if hasattr(v, "item") and callable(v.item):  # numpy scalar
+        return format_value(v.item())
+    return str(v)
+
+
+def loss_family_text(r: RunResult) -> str:
+    """``"bce_nonsaturating (values), D loss summed (early_ratio)"``."""
+    lf = r.loss_family
+    if lf is None:
+        return "-"
+    fam = f"{lf.family} ({lf.method})" if lf.family else "unknown loss family"
+    red = (f"D loss {lf.d_loss_reduction} ({lf.reduction_method})" if lf.d_loss_reduction
+           else "D-loss reduction unknown")
+    return f"{fam}, {red}"

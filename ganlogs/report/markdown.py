@@ -1,0 +1,116 @@
+"""The Markdown report: the HTML report's content for a GitHub job summary.
+
+``ganlogs report PATH --format markdown -o summary.md`` writes ``summary.md`` and, beside it,
+one SVG file per plot (``summary-<n>-losses.svg``...) that the Markdown links to by relative
+path. ``ganlogs analyze --format markdown`` prints the same text without plots.
+
+Every string that comes from a log is escaped twice over: Markdown punctuation gets a
+backslash (so a tag cannot open a link, a table cell or emphasis) and ``< > & " '`` become
+HTML entities (GitHub renders raw HTML in Markdown).
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..analysis import Analysis, RunResult
+from ._common import (format_value, insufficient, labels_text, loss_family_text, onset_text,
+                      reason_text, span_of)
+
+__all__ = ["MarkdownReport", "render_markdown", "md"]
+
+_PUNCT = re.compile(r"([\\`*_{}\[\]()#+\-.!|~:@])")
+
+
+def md(value: Any) -> str:
+    """Escape a string from a log for Markdown text or a table cell (one line)."""
+    text = " ".join(str(value).split())
+    return html.escape(_PUNCT.sub(r"\\\1", text), quote=True)
+
+
+@dataclass
+class MarkdownReport:
+    """The Markdown ``text`` and the ``images`` it links to (file name -> SVG text)."""
+
+    text: str
+    images: dict[str, str] = field(default_factory=dict)
+
+
+def _run_heading(i: int, r: RunResult) -> str:
+    return f"### {i + 1}. {md(r.run_id)}"
+
+
+def _findings(r: RunResult) -> list[str]:
+    series = r.run.series_summary() if r.run is not None else {}
+    last = max((s["last_step"] for s in series.values()), default=None)
+    labelled = set(r.labels)
+    lines = []
+    for f in sorted(r.findings, key=lambda f: (f.label not in labelled, -f.confidence)):
+        where = []
+        if f.onset_step is not None:
+            where.append(f"onset step {f.onset_step}")
+        span = span_of(f, last)
+        if span is not None:
+            where.append(f"steps {span[0]}–{span[1]}")
+        note = "" if f.label in labelled or f.label == "insufficient_data" else \
+            " *(below the confidence threshold)*"
+        lines.append(f"- **{md(f.label)}** {f.confidence:.2f}"
+                     + (f" ({', '.join(where)})" if where else "") + f"{note}: {md(f.summary)}")
+        if f.evidence:
+            ev = "; ".join(f"{md(k)} = {md(format_value(v))}" for k, v in f.evidence.items())
+            lines.append(f"  - evidence: {ev}")
+        lines.append(f"  - detector: {md(f.detector)} v{md(f.detector_version)}")
+    return lines
+
+
+def render_markdown(analysis: Analysis, *, image_prefix: str | None = None,
+                    title: str | None = None) -> MarkdownReport:
+    """The report as Markdown. With ``image_prefix`` (e.g. ``"summary"``) plots are rendered
+    as SVG files named ``<prefix>-<n>-<kind>.svg`` (in ``images``) and linked; without it the
+    report has no plots."""
+    from .plots import run_plots
+
+    images: dict[str, str] = {}
+    s = analysis.settings
+    n = len(analysis.runs)
+    ok = sum(r.ok for r in analysis.runs)
+    short = sum(1 for r in analysis.runs if r.ok and not r.labels and insufficient(r))
+    out = [f"## {md(title) if title else 'ganlogs report: ' + md(analysis.root)}", "",
+           f"{n} run(s): {ok} read, {n - ok} unreadable, {short} too short to judge. "
+           f"Labels at confidence ≥ {s.min_confidence:g}.", "",
+           "| label | runs |", "|---|---:|"]
+    out += [f"| {k} | {v} |" for k, v in analysis.label_counts().items()]
+    out += ["", "| run | format | points | labels | onset step | reason |",
+            "|---|---|---:|---|---:|---|"]
+    for r in analysis.runs:
+        out.append(f"| {md(r.run_id)} | {md(r.format or '?')} | "
+                   f"{r.points if r.ok else '-'} | {labels_text(r)} | {onset_text(r)} | "
+                   f"{md(reason_text(r))} |")
+    for i, r in enumerate(analysis.runs):
+        out += ["", _run_heading(i, r), ""]
+        meta = [f"format {r.format or '?'}", f"path {r.path}"]
+        if r.ok:
+            meta.insert(1, f"{r.points} points")
+        out.append(" · ".join(md(m) for m in meta))
+        out.append("")
+        if not r.ok:
+            out.append(f"**Cannot read:** {md(r.error or 'unreadable')}")
+            continue
+        out.append(f"**Labels:** {labels_text(r)}  ")
+        out.append(f"**Loss family:** {md(loss_family_text(r))}")
+        for w in r.warnings:
+            out += ["", f"> ⚠ {md(w)}"]
+        if image_prefix is not None:
+            drawn = run_plots(r)
+            if drawn:
+                out.append("")
+            for kind, svg in drawn:
+                name = f"{image_prefix}-{i + 1:03d}-{kind}.svg"
+                images[name] = svg
+                out.append(f"![{kind.replace('_', ' ')}]({name})")
+        found = _findings(r)
+        out += ["", "**Findings**", ""] + (found or [md(reason_text(r)) or "No findings."])
+    return MarkdownReport(text="\n".join(out) + "\n", images=images)
