@@ -102,6 +102,44 @@ def _shared_options(f):
     return f
 
 
+def _scale_options(f):
+    """--jobs, --engine, --scheduler, --no-cache, --cache-dir (how a sweep is computed)."""
+    for option in reversed([
+        click.option("-j", "--jobs", type=click.IntRange(min=1), default=None,
+                     help="Worker processes for the local engine [default: one per CPU]; "
+                          "sweeps of fewer than 8 runs are analysed in-process."),
+        click.option("--engine", type=click.Choice(["local", "dask"]), default="local",
+                     show_default=True,
+                     help="Where runs are analysed: local processes, or a dask.distributed "
+                          "cluster (needs --scheduler and pip install \"ganlogs[dask]\"; the "
+                          "workers must see the same paths)."),
+        click.option("--scheduler", metavar="ADDRESS", default=None,
+                     help="dask scheduler address for --engine dask, e.g. tcp://host:8786."),
+        click.option("--no-cache", is_flag=True,
+                     help="Read every run afresh; do not use or fill the cache of parsed runs. "
+                          "(The cache needs pyarrow, pip install \"ganlogs[parquet]\"; "
+                          "without it caching is silently off.)"),
+        click.option("--cache-dir", type=click.Path(file_okay=False), default=None,
+                     help="Cache of parsed runs [default: $GANLOGS_CACHE_DIR, else "
+                          "$XDG_CACHE_HOME/ganlogs, else ~/.cache/ganlogs]. Entries are keyed "
+                          "by the size and mtime of every file of a run, so only runs that "
+                          "changed are read again."),
+    ]):
+        f = option(f)
+    return f
+
+
+def _scale_kwargs(jobs: int | None, engine: str, scheduler: str | None, no_cache: bool,
+                  cache_dir: str | None) -> dict:
+    """analyze() keyword arguments from the options of :func:`_scale_options`."""
+    if scheduler and engine != "dask":
+        raise click.UsageError("--scheduler is only used with --engine dask")
+    if engine == "dask" and not scheduler:
+        raise click.UsageError("--engine dask needs --scheduler ADDRESS (e.g. tcp://host:8786)")
+    cache = False if no_cache else (cache_dir if cache_dir is not None else True)
+    return {"jobs": jobs, "engine": engine, "scheduler": scheduler, "cache": cache}
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="ganlogs")
 def cli() -> None:
@@ -114,14 +152,17 @@ def cli() -> None:
               default="text", show_default=True,
               help="Output format (markdown and html print without plots; use `ganlogs report`).")
 @_shared_options
+@_scale_options
 def analyze_cmd(path: str, fmt: str, role: tuple[str, ...], loss_family: str | None,
                 d_loss_reduction: str | None, min_confidence: float | None,
-                config: str | None) -> None:
+                config: str | None, jobs: int | None, engine: str, scheduler: str | None,
+                no_cache: bool, cache_dir: str | None) -> None:
     """Find every run under PATH, read it and analyse it."""
+    scale = _scale_kwargs(jobs, engine, scheduler, no_cache, cache_dir)
     progress = _progress()
     try:
         settings = _settings(role, loss_family, d_loss_reduction, min_confidence, config)
-        result = analyze(path, settings=settings, progress=progress)
+        result = analyze(path, settings=settings, progress=progress, **scale)
     except GanlogsError as exc:
         _fail(str(exc))
     finally:
@@ -158,19 +199,23 @@ def _render(result, fmt: str) -> str:
               help="Report format [default: markdown when OUTPUT ends in .md, else html].")
 @click.option("--title", default=None, help="Title of the report (default: the path).")
 @_shared_options
+@_scale_options
 def report_cmd(path: str, output: str | None, fmt: str | None, title: str | None,
                role: tuple[str, ...], loss_family: str | None, d_loss_reduction: str | None,
-               min_confidence: float | None, config: str | None) -> None:
+               min_confidence: float | None, config: str | None, jobs: int | None,
+               engine: str, scheduler: str | None, no_cache: bool,
+               cache_dir: str | None) -> None:
     """Write a report on every run under PATH: one self-contained HTML file, or Markdown
     (e.g. for $GITHUB_STEP_SUMMARY) with SVG plots beside it."""
     if fmt is None:
         fmt = "markdown" if output and output.lower().endswith((".md", ".markdown")) else "html"
     if output is None:
         output = "ganlogs-report.md" if fmt == "markdown" else "ganlogs-report.html"
+    scale = _scale_kwargs(jobs, engine, scheduler, no_cache, cache_dir)
     progress = _progress()
     try:
         settings = _settings(role, loss_family, d_loss_reduction, min_confidence, config)
-        result = analyze(path, settings=settings, progress=progress)
+        result = analyze(path, settings=settings, progress=progress, **scale)
     except GanlogsError as exc:
         _fail(str(exc))
     finally:
