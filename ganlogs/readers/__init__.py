@@ -33,11 +33,18 @@ FILE_READERS: list[Reader] = []
 def _register() -> None:
     # Order matters: the first reader whose guess_can_open() says yes reads the path.
     # Each reader module adds its line here (directory readers, then file readers).
+    from .csv import CsvReader
+    from .mlflow import MlflowRunReader
+    from .stylegan import StyleganStatsReader
     from .tensorboard import TensorBoardReader
+    from .text import TextLogReader
     from .wandb import WandbRunReader
 
-    DIR_READERS[:] = [TensorBoardReader(), WandbRunReader()]
-    FILE_READERS[:] = []
+    DIR_READERS[:] = [TensorBoardReader(), WandbRunReader(), MlflowRunReader()]
+    # File order: StyleganStatsReader, WandbHistoryReader, TextLogReader, CsvReader (the CSV
+    # reader claims .csv/.tsv by name, so it comes last; text logs before it, because a
+    # Keras CSVLogger training.log is claimed by content only when no text format matched).
+    FILE_READERS[:] = [StyleganStatsReader(), TextLogReader(), CsvReader()]
 
 
 _register()

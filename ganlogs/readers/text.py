@@ -1,0 +1,318 @@
+"""Plain-text GAN training logs (what training scripts print) -> :class:`~ganlogs.run.Run`.
+
+Three formats, exactly as the scripts print them (FORMATS.md section 3.4):
+
+``text_cyclegan``: junyanz/pytorch-CycleGAN-and-pix2pix ``loss_log.txt``
+    A header ``================ Training Loss (<date>) ================`` per launch, then
+    ``(epoch: E, iters: I, time: T, data: D) NAME: v NAME: v ...`` (with a trailing space).
+    ``iters`` is a within-epoch sample counter that drifts from epoch to epoch and no global
+    step is printed, so **step = the 0-based index of the loss line in the file** (launch
+    headers and other lines are not counted). Tags are the printed loss names (``D_A``,
+    ``G_A``, ``cycle_A``...); ``epoch``, ``iters``, ``time`` and ``data`` are bookkeeping, not
+    series. Restarts: each header after the first is a relaunch (``--continue_train``), and
+    the new launch usually repeats the epoch the old one died in. Because the step is the line
+    index, the repeated epoch does not make steps go back, so nothing is superseded; the
+    warnings say which epochs were logged twice so that the overlap is not mistaken for
+    training progress.
+``text_pytorch_gan``: eriklindernoren/PyTorch-GAN
+    ``[Epoch e/E] [Batch b/B] [D loss: x] [G loss: y]``, with extras inside a bracket
+    (``[G loss: y, adv: a, cycle: c, identity: i]``, ``[D loss: x, acc: 50%]``) or after
+    `` -- `` (``-- M: m, k: k``); anything that is not ``name: number`` (``ETA: 0:00:12``) is
+    ignored. **step = e * B + b** (the scripts' ``batches_done``). Tags: ``D loss``,
+    ``G loss`` and each extra's name. ``cyclegan.py`` writes ``"\\r[Epoch ...]"`` with no
+    newline, so a redirected log is one long ``\\r``-separated line: records are split on
+    ``\\r`` as well as on newlines.
+``text_dcgan``: pytorch/examples ``dcgan/main.py`` and the PyTorch DCGAN tutorial
+    ``[e/E][b/B] Loss_D: x Loss_G: y D(x): a D(G(z)): b / c`` (space or tab separated).
+    **step = e * B + b**. ``D(G(z)): b / c`` gives ``D(G(z))_1`` (before the generator step)
+    and ``D(G(z))_2`` (after it); ``ganlogs.roles`` maps ``D(G(z))_1`` to ``d_gz``.
+
+A file is claimed when its name ends in ``.txt`` or ``.log`` (or has no suffix) and its first
+64 KB hold a line of one of these formats; other text files (``requirements.txt``) are left
+alone. The format with the most matching lines wins; lines of other shapes (arguments,
+seeds, progress bars) are skipped and counted in the notes.
+
+Truncation: a last line without its final newline is incomplete: dropped with a
+:class:`~ganlogs.errors.TruncatedLogWarning`. In a ``\\r``-separated stream every record
+*starts* with ``\\r``, so the final segment is kept when it is a whole record (the same
+names as the record before it, every bracket closed, and no value at its very end that could
+have been cut: PyTorch-GAN's ``ETA: <timedelta>`` after the last bracket is not a value) and
+dropped with the warning otherwise. Values have no wall time (NaN).
+"""
+
+from __future__ import annotations
+
+import re
+import warnings as _warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, ClassVar
+
+import numpy as np
+import pandas as pd
+
+from ..errors import CorruptLogError, ReadError, TruncatedLogWarning
+from ..run import Run
+from ._textio import read_bytes
+from .base import Reader, read_head
+
+__all__ = ["TextLogReader"]
+
+_HEAD_BYTES = 65536
+_NUM = r"[-+]?(?:\d+(?:\.\d*)?(?:[eE][-+]?\d+)?|\.\d+(?:[eE][-+]?\d+)?|nan|inf(?:inity)?)"
+_NUM_RE = re.compile(_NUM, re.IGNORECASE)
+
+_CYCLEGAN_HEADER = re.compile(r"=+ Training Loss \((?P<date>.*)\) =+\s*")
+_CYCLEGAN = re.compile(
+    rf"\(epoch: (?P<epoch>\d+), iters: (?P<iters>\d+), time: {_NUM}(?:, data: {_NUM})?\)"
+    rf"(?P<rest>(?:\s+[^\s:]+: {_NUM})+)\s*", re.IGNORECASE)
+_PAIR = re.compile(rf"([^\s:]+): ({_NUM})", re.IGNORECASE)
+
+_PTGAN = re.compile(r"\s*\[Epoch (?P<e>\d+)/(?P<E>\d+)\] \[Batch (?P<b>\d+)/(?P<B>\d+)\]"
+                    r"(?P<groups>(?:\s*\[[^\[\]]*\])+)(?P<rest>.*)")
+_GROUP = re.compile(r"\[([^\[\]]*)\]")
+_ITEM = re.compile(rf"\s*(?P<name>[^:,]+?):\s*(?P<v>{_NUM})%?\s*", re.IGNORECASE)
+
+_DCGAN = re.compile(r"\s*\[(?P<e>\d+)/(?P<E>\d+)\]\[(?P<b>\d+)/(?P<B>\d+)\]"
+                    rf"(?P<rest>(?:\s+[^\s:]+:\s*{_NUM}(?:\s*/\s*{_NUM})?)+)\s*", re.IGNORECASE)
+_DCGAN_PAIR = re.compile(rf"([^\s:]+):\s*({_NUM})(?:\s*/\s*({_NUM}))?", re.IGNORECASE)
+
+_SEPARATORS = re.compile(r"\r\n|\r|\n")
+
+
+@dataclass
+class _Record:
+    """One parsed line: its step (None for CycleGAN: the line index is used) and its points."""
+
+    step: int | None
+    points: list[tuple[str, float]]
+    epoch: int | None = None
+
+
+def _parse_cyclegan(line: str) -> _Record | None:
+    m = _CYCLEGAN.fullmatch(line)
+    if not m:
+        return None
+    pts = [(k, float(v)) for k, v in _PAIR.findall(m.group("rest"))]
+    return _Record(None, pts, int(m.group("epoch")))
+
+
+def _parse_ptgan(line: str) -> _Record | None:
+    m = _PTGAN.fullmatch(line)
+    if not m:
+        return None
+    pts: list[tuple[str, float]] = []
+    for group in _GROUP.findall(m.group("groups")):
+        for item in group.split(","):
+            im = _ITEM.fullmatch(item)
+            if im:
+                pts.append((im.group("name").strip(), float(im.group("v"))))
+    rest = m.group("rest")
+    if rest.lstrip().startswith("--"):
+        for item in rest.lstrip()[2:].split(","):
+            im = _ITEM.fullmatch(item)
+            if not im:
+                break
+            pts.append((im.group("name").strip(), float(im.group("v"))))
+    if not pts:
+        return None
+    pts = _dedupe(pts)
+    e, b, n_batches = int(m.group("e")), int(m.group("b")), int(m.group("B"))
+    return _Record(e * n_batches + b, pts, e)
+
+
+def _parse_dcgan(line: str) -> _Record | None:
+    m = _DCGAN.fullmatch(line)
+    if not m:
+        return None
+    pts: list[tuple[str, float]] = []
+    for name, v1, v2 in _DCGAN_PAIR.findall(m.group("rest")):
+        if v2:
+            pts += [(f"{name}_1", float(v1)), (f"{name}_2", float(v2))]
+        else:
+            pts.append((name, float(v1)))
+    e, b, n_batches = int(m.group("e")), int(m.group("b")), int(m.group("B"))
+    return _Record(e * n_batches + b, _dedupe(pts), e)
+
+
+def _dedupe(pts: list[tuple[str, float]]) -> list[tuple[str, float]]:
+    """A name printed twice in one line (``acc`` in the D and the G bracket) gets ``_2``..."""
+    seen: dict[str, int] = {}
+    out = []
+    for name, v in pts:
+        if name in seen:
+            seen[name] += 1
+            name = f"{name}_{seen[name]}"
+        else:
+            seen[name] = 1
+        out.append((name, v))
+    return out
+
+
+@dataclass(frozen=True)
+class _Format:
+    id: str
+    parse: Callable[[str], _Record | None]
+    step_note: str
+
+
+_FORMATS = (
+    _Format("text_cyclegan", _parse_cyclegan,
+            "step: the 0-based index of the loss line in the file (loss_log.txt prints no "
+            "global step; 'iters' is a within-epoch counter); epoch/iters/time/data not kept"),
+    _Format("text_pytorch_gan", _parse_ptgan,
+            "step: epoch * n_batches + batch, from '[Epoch e/E] [Batch b/B]' (PyTorch-GAN's "
+            "batches_done)"),
+    _Format("text_dcgan", _parse_dcgan,
+            "step: epoch * n_batches + i, from '[e/E][i/B]'; 'D(G(z)): a / b' gives "
+            "D(G(z))_1 (before the G step) and D(G(z))_2 (after it)"),
+)
+
+
+class TextLogReader(Reader):
+    """Read CycleGAN ``loss_log.txt``, PyTorch-GAN and DCGAN stdout logs (module docstring)."""
+
+    formats: ClassVar[tuple[str, ...]] = tuple(f.id for f in _FORMATS)
+    kind: ClassVar[str] = "file"
+
+    def guess_can_open(self, path: Path) -> bool:
+        """``.txt``/``.log``/no suffix, and a line of a known format in the first 64 KB."""
+        try:
+            path = Path(path)
+            if path.suffix.lower() not in ("", ".txt", ".log") or not path.is_file():
+                return False
+            head = read_head(path, _HEAD_BYTES)
+            if not head or b"\x00" in head:
+                return False
+            text = head.decode("utf-8", errors="replace")
+            return any(f.parse(seg) is not None
+                       for seg in _SEPARATORS.split(text) if seg.strip() for f in _FORMATS)
+        except Exception:  # a sniffer never raises
+            return False
+
+    def read(self, path: Path, *, run_id: str) -> list[Run]:
+        """Read ``path`` into one Run; ReadError when no line of a known format is found."""
+        path = Path(path)
+        data = read_bytes(path)
+        nul = data.find(b"\x00")
+        if nul >= 0:
+            raise CorruptLogError(path, f"binary data (NUL byte at offset {nul}): not a text log")
+        text = data.decode("utf-8", errors="replace")
+        notes: list[str] = []
+        warnings: list[str] = []
+        if "\ufffd" in text and "\ufffd" not in data.decode("utf-8", errors="ignore"):
+            notes.append("bytes that are not UTF-8 were replaced (they are in skipped lines "
+                         "or names)")
+        segments, seps = _split(text)
+        # The tail after the last separator: complete only in a \r stream (see docstring).
+        tail = segments.pop() if segments else ""
+        tail_sep = seps[-1] if seps else ""
+        fmt = _choose_format(segments + ([tail] if tail else []))
+        if fmt is None:
+            raise ReadError(path, "no line of a known text log format (CycleGAN loss_log.txt, "
+                                  "PyTorch-GAN, pytorch/examples DCGAN) was found")
+        records: list[_Record] = []
+        headers: list[int] = []  # record count at each CycleGAN launch header
+        before = between = 0
+        for seg in segments:
+            rec = fmt.parse(seg)
+            if rec is not None:
+                records.append(rec)
+            elif fmt.id == "text_cyclegan" and _CYCLEGAN_HEADER.fullmatch(seg):
+                headers.append(len(records))
+            elif seg.strip():
+                if records:
+                    between += 1
+                else:
+                    before += 1
+        if tail.strip():
+            rec = fmt.parse(tail) if tail_sep == "\r" else None
+            if rec is not None and _whole_record(tail, rec, records):
+                records.append(rec)
+            else:
+                msg = (f"{path}: the last line has no final newline ({len(tail)} characters): "
+                       "the file was cut while being written; that line was dropped")
+                _warnings.warn(TruncatedLogWarning(msg), stacklevel=2)
+                warnings.append("the last line has no final newline (file cut while being "
+                                "written): it was dropped")
+        notes.append(f"format: {fmt.id}; {len(records)} record line(s)")
+        notes.append(fmt.step_note)
+        if before:
+            notes.append(f"{before} line(s) before the first record (arguments, seeds...) "
+                         "skipped")
+        if between:
+            notes.append(f"{between} line(s) between records did not match the format and "
+                         "were skipped")
+        if any("\r" == s for s in seps):
+            notes.append("records separated by carriage returns ('\\r', a progress-style "
+                         "print) were split on them")
+        if fmt.id == "text_cyclegan":
+            warnings += _cyclegan_restarts(headers, records)
+        frame = _frame(records)
+        return [Run.from_frame(frame, run_id=run_id, path=path, format=fmt.id, notes=notes,
+                               warnings=warnings)]
+
+
+def _split(text: str) -> tuple[list[str], list[str]]:
+    """Segments between separators (``\\r\\n``, ``\\r``, ``\\n``) and the separators; the
+    last segment is what follows the last separator (possibly empty)."""
+    parts = _SEPARATORS.split(text)
+    seps = _SEPARATORS.findall(text)
+    return parts, seps
+
+
+def _choose_format(segments: list[str]) -> _Format | None:
+    best, best_n = None, 0
+    for fmt in _FORMATS:
+        n = sum(1 for seg in segments if seg.strip() and fmt.parse(seg) is not None)
+        if n > best_n:
+            best, best_n = fmt, n
+    return best
+
+
+def _whole_record(tail: str, rec: _Record, records: list[_Record]) -> bool:
+    """Is the unterminated last segment of a ``\\r`` stream a whole record?"""
+    if not records:
+        return False
+    if [n for n, _ in rec.points] != [n for n, _ in records[-1].points]:
+        return False
+    if tail.count("[") != tail.count("]"):
+        return False
+    # A value is complete when something follows it: a closing bracket, or (after the last
+    # bracket) text that is not a "name: value" extra, such as PyTorch-GAN's "ETA: 0:00:01".
+    after = tail[tail.rfind("]") + 1:] if "]" in tail else tail
+    if "--" not in after and _GROUP.search(tail):
+        return True  # every value sits inside a closed bracket
+    return not re.search(rf"{_NUM}%?\s*$", tail, re.IGNORECASE)
+
+
+def _cyclegan_restarts(headers: list[int], records: list[_Record]) -> list[str]:
+    """Say which epochs a relaunch logged again (the step is the line index, so the restart
+    policy does not see them)."""
+    out = []
+    launches = [h for h in headers if 0 < h < len(records)]
+    for h in launches:
+        prev_last = records[h - 1].epoch
+        new_first = records[h].epoch
+        if prev_last is not None and new_first is not None and new_first <= prev_last:
+            out.append(
+                f"training was relaunched at record {h} (a new 'Training Loss' header): "
+                f"epoch(s) {new_first}..{prev_last} were logged again; since the step is the "
+                f"line index, the earlier points of those epochs are kept in the curve")
+        else:
+            out.append(f"training was relaunched at record {h} (a new 'Training Loss' header)")
+    return out
+
+
+def _frame(records: list[_Record]) -> pd.DataFrame:
+    tags: list[str] = []
+    steps: list[int] = []
+    values: list[float] = []
+    for i, rec in enumerate(records):
+        step = i if rec.step is None else rec.step
+        for name, v in rec.points:
+            tags.append(name)
+            steps.append(step)
+            values.append(v)
+    return pd.DataFrame({"tag": tags, "step": np.asarray(steps, dtype=np.int64),
+                         "value": np.asarray(values, dtype=np.float64)})
