@@ -146,22 +146,21 @@ def _map_pool(fn, items, *, jobs, progress, on_crash):
     pending = list(range(total))
     # First pass with every worker; if a worker dies, the pool is broken and every item it
     # had not finished comes back here. Retry those once in a fresh pool (the crash may
-    # have been a neighbour's), then one at a time so the culprit is known. A pool that
-    # breaks before finishing anything cannot start workers at all: run in this process.
+    # have been a neighbour's), then one at a time so the culprit is known. Workers that
+    # cannot even start (a probe task fails) mean the work runs in this process instead.
     for attempt in range(2):
         if not pending:
             break
-        before = done
-        pending = _run_pool(fn, items, pending, jobs, finish, on_crash)
-        if pending and done == before:
-            warnings.warn("ganlogs: worker processes could not run (see the messages above); "
-                          f"analysing the remaining {len(pending)} run(s) in this process",
+        pending, started = _run_pool(fn, items, pending, jobs, finish, on_crash)
+        if not started:
+            warnings.warn("ganlogs: worker processes could not start; analysing the "
+                          f"remaining {len(pending)} run(s) in this process",
                           RuntimeWarning, stacklevel=3)
             for index in pending:
                 finish(index, fn(items[index]))
             pending = []
     for index in pending:
-        left = _run_pool(fn, items, [index], 1, finish, on_crash)
+        left, _ = _run_pool(fn, items, [index], 1, finish, on_crash)
         if left:
             reason = _crash_reason(BrokenProcessPool("a worker process terminated abruptly"))
             if on_crash is None:
@@ -170,10 +169,16 @@ def _map_pool(fn, items, *, jobs, progress, on_crash):
     return [results[i] for i in range(total)]
 
 
-def _run_pool(fn, items, indices: list[int], jobs: int, finish, on_crash) -> list[int]:
-    """Run ``indices`` in a fresh pool; return the indices left unfinished by a crash."""
+def _run_pool(fn, items, indices: list[int], jobs: int, finish,
+              on_crash) -> tuple[list[int], bool]:
+    """Run ``indices`` in a fresh pool; return the indices left unfinished by a crash, and
+    whether the workers could start at all."""
     unfinished: list[int] = []
     with ProcessPoolExecutor(max_workers=jobs, mp_context=_context()) as pool:
+        try:
+            pool.submit(os.getpid).result()
+        except BrokenProcessPool:
+            return list(indices), False
         futures: dict[Future, int] = {}
         try:
             for i in indices:
@@ -197,7 +202,7 @@ def _run_pool(fn, items, indices: list[int], jobs: int, finish, on_crash) -> lis
                 finish(index, value)
         submitted = set(futures.values())
         unfinished.extend(i for i in indices if i not in submitted)
-    return sorted(unfinished)
+    return sorted(unfinished), True
 
 
 def _map_dask(fn, items, *, scheduler, progress, on_crash):
