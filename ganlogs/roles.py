@@ -120,9 +120,29 @@ class RoleMap:
             and "g_loss" in self.tags
 
 
+def _unfold_add_scalars(tag: str) -> str | None:
+    """``<main>/<key>`` for a tag that ``add_scalars(main, {key: v})`` folded into a
+    sub-directory, else None.
+
+    torch writes the points under ``<main with / as _>_<key>/`` with tag ``<main>``;
+    tensorboardX under ``<main>/<key>/`` with tag ``<main>``. The run reports them as
+    ``<subdir>/<tag>`` (``loss_D/loss``, ``train/loss/D/train/loss``).
+    """
+    parts = tag.split("/")
+    for i in range(1, len(parts)):
+        subdir, main = "/".join(parts[:i]), "/".join(parts[i:])
+        if subdir.startswith(main + "/") and "/" not in subdir[len(main) + 1:]:
+            return f"{main}/{subdir[len(main) + 1:]}"
+        flat = main.replace("/", "_") + "_"
+        if subdir.startswith(flat) and "/" not in subdir and len(subdir) > len(flat):
+            return f"{main}/{subdir[len(flat):]}"
+    return None
+
+
 def _match(tag: str) -> tuple[str, int] | None:
     """(role, score) for one tag; higher score = more specific."""
-    base = normalize_tag(tag)
+    unfolded = _unfold_add_scalars(tag)
+    base = normalize_tag(unfolded if unfolded is not None else tag)
     candidates = [(base, 0)]
     stripped = base
     changed = True
