@@ -11,6 +11,7 @@ code        ``ganlogs analyze`` / ``report`` ``ganlogs check``
 2           usage error, or nothing readable usage or config error, or runs that could
                                              not be read: the check is incomplete
                                              (failing findings are still printed)
+3           internal error (a bug)           internal error (a bug), never "fail"
 =========== ================================ ============================================
 
 Options that ``analyze``, ``report`` and ``check`` share (``--role``, ``--loss-family``,
@@ -46,6 +47,8 @@ class ExitCode(enum.IntEnum):
     FINDINGS_OR_UNREADABLE = 1
     #: usage or config error, nothing readable, or (check) runs that could not be read
     USAGE_OR_READ_ERROR = 2
+    #: an unexpected exception: a bug in ganlogs (never reported as findings)
+    INTERNAL_ERROR = 3
 
 
 def _settings(role: tuple[str, ...], loss_family: str | None, d_loss_reduction: str | None,
@@ -278,8 +281,16 @@ def check_cmd(path: str, fail_on: str | None, fmt: str, quiet: bool, role: tuple
 
 
 def main() -> None:
-    """Console-script entry point."""
-    cli(prog_name="ganlogs")
+    """Console-script entry point. An unexpected exception exits 3, never 1 (a failing check)."""
+    try:
+        cli(prog_name="ganlogs")
+    except Exception:  # noqa: BLE001 - a bug, not a finding
+        import traceback
+
+        traceback.print_exc()
+        click.echo("ganlogs: internal error (a bug in ganlogs; please report it with the "
+                   "traceback above)", err=True)
+        sys.exit(ExitCode.INTERNAL_ERROR)
 
 
 if __name__ == "__main__":

@@ -6,7 +6,7 @@ from __future__ import annotations
 from ..analysis import RunResult
 from ..detectors.base import Finding
 
-__all__ = ["ROLE_SHORT", "labels_text", "onset_text", "reason_text", "insufficient",
+__all__ = ["ROLE_SHORT", "display_findings", "labels_text", "onset_text", "reason_text", "insufficient",
            "span_of", "format_value", "loss_family_text"]
 
 ROLE_SHORT = {"d_loss": "D", "d_loss_real": "Dr", "d_loss_fake": "Df", "g_loss": "G",
@@ -17,6 +17,25 @@ ROLE_SHORT = {"d_loss": "D", "d_loss_real": "Dr", "d_loss_fake": "Df", "g_loss":
 def insufficient(r: RunResult) -> Finding | None:
     """The run's ``insufficient_data`` finding, if any."""
     return next((f for f in r.findings if f.label == "insufficient_data"), None)
+
+
+def display_findings(r: RunResult) -> list[tuple[Finding, bool, tuple[str, ...]]]:
+    """Findings to show, as ``(finding, labelled, detectors)``: labelled ones first, then by
+    confidence; ``insufficient_data`` findings that say the same thing (every detector
+    reports the same short run) are shown once, with every detector that said it."""
+    labelled = set(r.labels)
+    seen: dict[tuple[str, str], int] = {}
+    out: list[tuple[Finding, bool, tuple[str, ...]]] = []
+    for f in sorted(r.findings, key=lambda f: (f.label not in labelled, -f.confidence)):
+        if f.label == "insufficient_data":
+            key = (f.label, " ".join(f.summary.split()))
+            if key in seen:
+                i = seen[key]
+                out[i] = (out[i][0], out[i][1], out[i][2] + (f.detector,))
+                continue
+            seen[key] = len(out)
+        out.append((f, f.label in labelled, (f.detector,)))
+    return out
 
 
 def labels_text(r: RunResult) -> str:

@@ -21,8 +21,8 @@ from typing import Any, Mapping
 
 from .._version import __version__
 from ..analysis import Analysis, RunResult
-from ._common import (format_value, insufficient, labels_text, loss_family_text, onset_text,
-                      reason_text, span_of)
+from ._common import (display_findings, format_value, insufficient, labels_text,
+                      loss_family_text, onset_text, reason_text, span_of)
 
 __all__ = ["render_html"]
 
@@ -97,7 +97,14 @@ def _kv_table(items: Mapping[str, Any], cls: str = "") -> str:
     return f'<table class="{cls}">{rows}</table>' if rows else ""
 
 
-def _finding(f, labelled: bool, last_step: int | None) -> str:
+def _kv_grid(items: Mapping[str, Any]) -> str:
+    """Named statistics as a compact multi-column grid."""
+    cells = "".join(f'<div><span class="k">{e(k)}</span> {e(format_value(v))}</div>'
+                    for k, v in items.items())
+    return f'<div class="kv">{cells}</div>' if cells else ""
+
+
+def _finding(f, labelled: bool, last_step: int | None, detectors: tuple[str, ...]) -> str:
     span = span_of(f, last_step)
     where = []
     if f.onset_step is not None:
@@ -108,13 +115,15 @@ def _finding(f, labelled: bool, last_step: int | None) -> str:
             f"{f.confidence:.2f}" + (f" · {e(', '.join(where))}" if where else "")
             + ("" if labelled or f.label == "insufficient_data"
                else " · <i>below the confidence threshold</i>"))
-    evidence = _kv_table(f.evidence)
-    params = _kv_table(f.parameters)
+    evidence = _kv_grid(f.evidence)
+    params = _kv_grid(f.parameters)
     return (f'<div class="finding b-{e(f.label)}{"" if labelled else " below"}">'
             f'<div class="head">{head}</div>'
             f'<div class="summary">{e(f.summary)}</div>'
-            + (f"<details open><summary>evidence</summary>{evidence}</details>" if evidence else "")
-            + f'<div class="runmeta">detector <code>{e(f.detector)}</code> v{e(f.detector_version)}'
+            + (f"<details{' open' if labelled else ''}><summary>evidence "
+               f"({len(f.evidence)})</summary>{evidence}</details>" if evidence else "")
+            + f'<div class="runmeta">detector{"s" if len(detectors) > 1 else ""} '
+            + ", ".join(f"<code>{e(d)}</code>" for d in detectors) + f" v{e(f.detector_version)}"
             + (f"</div><details><summary>detector parameters</summary>{params}</details>"
                if params else "</div>")
             + "</div>")
@@ -147,11 +156,10 @@ def _run_section(i: int, r: RunResult, plots: bool) -> str:
                        "(name the tags with --role).</p>")
     series = r.run.series_summary() if r.run is not None else {}
     last = max((s["last_step"] for s in series.values()), default=None)
-    labelled = set(r.labels)
-    findings = sorted(r.findings, key=lambda f: (f.label not in labelled, -f.confidence))
+    findings = display_findings(r)
     out.append("<h3>Findings</h3>")
     if findings:
-        out.extend(_finding(f, f.label in labelled, last) for f in findings)
+        out.extend(_finding(f, labelled, last, dets) for f, labelled, dets in findings)
     else:
         out.append(f'<p class="runmeta">{e(reason_text(r) or "No findings.")}</p>')
     if r.roles is not None and r.roles.tags:

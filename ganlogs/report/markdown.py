@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..analysis import Analysis, RunResult
-from ._common import (format_value, insufficient, labels_text, loss_family_text, onset_text,
-                      reason_text, span_of)
+from ._common import (display_findings, format_value, insufficient, labels_text,
+                      loss_family_text, onset_text, reason_text, span_of)
 
 __all__ = ["MarkdownReport", "render_markdown", "md"]
 
@@ -46,23 +46,23 @@ def _run_heading(i: int, r: RunResult) -> str:
 def _findings(r: RunResult) -> list[str]:
     series = r.run.series_summary() if r.run is not None else {}
     last = max((s["last_step"] for s in series.values()), default=None)
-    labelled = set(r.labels)
     lines = []
-    for f in sorted(r.findings, key=lambda f: (f.label not in labelled, -f.confidence)):
+    for f, labelled, detectors in display_findings(r):
         where = []
         if f.onset_step is not None:
             where.append(f"onset step {f.onset_step}")
         span = span_of(f, last)
         if span is not None:
             where.append(f"steps {span[0]}–{span[1]}")
-        note = "" if f.label in labelled or f.label == "insufficient_data" else \
+        note = "" if labelled or f.label == "insufficient_data" else \
             " *(below the confidence threshold)*"
         lines.append(f"- **{md(f.label)}** {f.confidence:.2f}"
                      + (f" ({', '.join(where)})" if where else "") + f"{note}: {md(f.summary)}")
         if f.evidence:
             ev = "; ".join(f"{md(k)} = {md(format_value(v))}" for k, v in f.evidence.items())
             lines.append(f"  - evidence: {ev}")
-        lines.append(f"  - detector: {md(f.detector)} v{md(f.detector_version)}")
+        lines.append(f"  - detector: {', '.join(md(d) for d in detectors)} "
+                     f"v{md(f.detector_version)}")
     return lines
 
 

@@ -4,8 +4,9 @@ A run's plots show each series twice: the raw points, faint (drawn as dots when 
 few, else as a min/max band per pixel column, so a spike in a million-point series still
 shows), and a lightly smoothed line over them (an exponential moving average spanning about
 1/60 of the series, debiased at the start). Horizontal dashed lines mark the loss family's
-equilibrium (:func:`ganlogs.conventions.equilibrium`); the steps where a finding holds are
-shaded in the label's colour. Values beyond the plotted range (a run that blows up) are
+equilibrium (:func:`ganlogs.conventions.equilibrium`); the steps where a finding that made
+the run's labels holds are shaded in the label's colour (findings below the confidence
+threshold are listed in the report, not shaded). Values beyond the plotted range (a run that blows up) are
 drawn at the edge and counted in the legend; NaN and Inf points are marked by ticks along
 the top.
 
@@ -351,7 +352,7 @@ def _spans(r: RunResult, last_step: float | None) -> list[Span]:
     spans = []
     labelled = set(r.labels)
     for fnd in sorted(r.findings, key=lambda f: -f.confidence):
-        if fnd.label == "insufficient_data":
+        if fnd.label not in labelled:  # below the threshold, or insufficient_data
             continue
         where = span_of(fnd, None if last_step is None else int(last_step))
         if where is None:
