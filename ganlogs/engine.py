@@ -42,6 +42,8 @@ R = TypeVar("R")
 ENGINES = ("local", "dask")
 #: sweeps with fewer runs than this are analysed in-process by the local engine
 SMALL_SWEEP = 8
+#: how long the dask engine waits for the scheduler before giving up
+DASK_CONNECT_TIMEOUT = "20s"
 _PRELOAD = ["ganlogs.analysis", "ganlogs.readers", "ganlogs.cache"]
 
 
@@ -215,14 +217,14 @@ def _map_dask(fn, items, *, scheduler, progress, on_crash):
     if not total:
         return []
     try:
-        client = Client(scheduler, timeout="20s", set_as_default=False)
+        client = Client(scheduler, timeout=DASK_CONNECT_TIMEOUT, set_as_default=False)
     except (OSError, TimeoutError) as exc:
         raise UsageError(f"cannot reach the dask scheduler at {scheduler}: {exc}") from None
     try:
         futures = client.map(fn, list(items), pure=False)
         index = {fut.key: i for i, fut in enumerate(futures)}
         results: dict[int, Any] = {}
-        for done, fut in enumerate(as_completed(futures), 1):
+        for done, fut in enumerate(as_completed(futures, loop=client.loop), 1):
             i = index[fut.key]
             try:
                 results[i] = fut.result()
