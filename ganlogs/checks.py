@@ -162,6 +162,7 @@ def check(
     config: str | os.PathLike[str] | Config | None = None,
     detectors: Sequence[Detector] | None = None,
     progress: Callable[[int, int], None] | None = None,
+    **analyze_options: Any,
 ) -> CheckResult:
     """Analyse every run under ``path`` and apply a pass/fail policy to the findings.
 
@@ -179,6 +180,8 @@ def check(
         A config file (``ganlogs.toml`` or a ``pyproject.toml``) or a loaded
         :class:`~ganlogs.config.Config`; arguments given here override it. ``None`` reads no
         file (the command line looks one up in the current directory; Python does not).
+    detectors, progress, **analyze_options
+        Passed to :func:`ganlogs.analyze` (``jobs``, ``engine``, ``scheduler``, ``cache``).
 
     Returns a :class:`CheckResult`; never raises for findings or unreadable runs, only
     :class:`~ganlogs.errors.UsageError` for bad options.
@@ -194,6 +197,7 @@ def check(
                           else DEFAULT_MIN_CONFIDENCE)
     settings = cfg.settings(roles=roles, loss_family=loss_family,
                             d_loss_reduction=d_loss_reduction, min_confidence=min_confidence)
-    analysis = analyze(path, settings=settings, detectors=detectors, progress=progress)
+    analysis = analyze(path, settings=settings, detectors=detectors, progress=progress,
+                       **analyze_options)
     return apply_policy(analysis, fail_on=fail_on, min_confidence=min_confidence,
                         config_source=cfg.source)

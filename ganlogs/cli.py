@@ -243,20 +243,24 @@ def report_cmd(path: str, output: str | None, fmt: str | None, title: str | None
               show_default=True, help="Output format of the verdict.")
 @click.option("-q", "--quiet", is_flag=True, help="Print only the verdict, not the table of runs.")
 @_shared_options
+@_scale_options
 def check_cmd(path: str, fail_on: str | None, fmt: str, quiet: bool, role: tuple[str, ...],
               loss_family: str | None, d_loss_reduction: str | None,
-              min_confidence: float | None, config: str | None) -> None:
+              min_confidence: float | None, config: str | None, jobs: int | None, engine: str,
+              scheduler: str | None, no_cache: bool, cache_dir: str | None) -> None:
     """Fail (exit 1) when a run under PATH has a finding in --fail-on; exit 2 when the check
     is incomplete (usage error, or runs that could not be read)."""
     from .checks import check
     from .config import load_config
 
+    scale = _scale_kwargs(jobs, engine, scheduler, no_cache, cache_dir)
     progress = _progress()
     try:
         cfg = load_config(config)
         result = check(path, fail_on=fail_on, min_confidence=min_confidence,
                        roles=parse_role_overrides(role), loss_family=loss_family,
-                       d_loss_reduction=d_loss_reduction, config=cfg, progress=progress)
+                       d_loss_reduction=d_loss_reduction, config=cfg, progress=progress,
+                       **scale)
     except GanlogsError as exc:
         _fail(str(exc))
     finally:

@@ -145,3 +145,9 @@ def broken_tfevents(directory: Path) -> Path:
     p = directory / "events.out.tfevents.1700000000.host.1.0"
     p.write_bytes(b"\x00\x01 this is not a TFRecord file at all \xff\xfe")
     return p
+
+
+@pytest.fixture(autouse=True)
+def _private_cache(monkeypatch, tmp_path):
+    """CLI runs in these tests keep their cache of parsed runs in the test's tmp dir."""
+    monkeypatch.setenv("GANLOGS_CACHE_DIR", str(tmp_path / "_cache"))

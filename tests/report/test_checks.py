@@ -212,3 +212,37 @@ def test_assert_healthy_fails_on_unreadable_runs(tmp_path):
     broken_tfevents(tmp_path / "run")
     with pytest.raises(AssertionError, match="bad CRC"):
         assert_healthy(tmp_path)
+
+
+# ----------------------------------------------------------------------------- as a user runs it
+def test_a_bug_exits_3_never_1(monkeypatch, sweep, capsys):
+    import sys
+
+    import ganlogs.checks
+    from ganlogs.cli import main
+
+    def boom(*a, **k):
+        raise RuntimeError("simulated bug")
+
+    monkeypatch.setattr(ganlogs.checks, "analyze", boom)
+    monkeypatch.setattr(sys, "argv", ["ganlogs", "check", str(sweep)])
+    with pytest.raises(SystemExit) as info:
+        main()
+    assert info.value.code == ExitCode.INTERNAL_ERROR == 3
+    assert "internal error" in capsys.readouterr().err
+
+
+def test_installed_command_piped(tmp_path):
+    import subprocess
+    import sys
+
+    ok = subprocess.run([sys.executable, "-m", "ganlogs", "check",
+                         str(FIXTURES / "tensorboard" / "torch_default"), "--no-cache"],
+                        capture_output=True, text=True, timeout=120)
+    assert ok.returncode in (0, 1), ok.stderr
+    assert "\x1b[" not in ok.stdout and "\r" not in ok.stderr  # piped: no colour, no bar
+    assert "check passed" in ok.stdout or "check failed" in ok.stdout
+    broken_tfevents(tmp_path / "run")
+    bad = subprocess.run([sys.executable, "-m", "ganlogs", "check", str(tmp_path), "--no-cache"],
+                         capture_output=True, text=True, timeout=120)
+    assert bad.returncode == 2 and "check incomplete" in bad.stdout
