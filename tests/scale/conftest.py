@@ -74,16 +74,18 @@ def _private_cache_dir(tmp_path_factory, monkeypatch):
 
 
 def pytest_terminal_summary(terminalreporter):
-    tried = {k[:-6]: v for k, v in FUZZ_STATS.items() if k.endswith(":tried")}
-    if not tried:
-        return
-    total = sum(tried.values())
-    parts = ", ".join(
-        f"{name} {n} ({FUZZ_STATS[name + ':ok']} read, {FUZZ_STATS[name + ':error']} rejected)"
-        for name, n in sorted(tried.items()))
-    terminalreporter.write_sep("-", "ganlogs fuzz")
-    terminalreporter.write_line(f"ganlogs fuzz: {total} mutated inputs tried; {parts}")
+    tried = {k[:-6]: v for k, v in FUZZ_STATS.items()
+             if k.endswith(":tried") and k != "cuts:tried"}
     cuts = FUZZ_STATS.get("cuts:tried", 0)
+    if not tried and not cuts:
+        return
+    terminalreporter.write_sep("-", "ganlogs fuzz")
+    if tried:
+        total = sum(tried.values())
+        parts = ", ".join(
+            f"{name} {n} ({FUZZ_STATS[name + ':ok']} read, {FUZZ_STATS[name + ':error']} "
+            "rejected)" for name, n in sorted(tried.items()))
+        terminalreporter.write_line(f"ganlogs fuzz: {total} mutated inputs tried; {parts}")
     if cuts:
         terminalreporter.write_line(
             f"ganlogs cuts: {cuts} cut files read ({FUZZ_STATS['cuts:prefix']} gave a prefix, "
