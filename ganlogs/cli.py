@@ -23,6 +23,7 @@ options on the command line win.
 from __future__ import annotations
 
 import enum
+import os
 import shutil
 import sys
 from typing import NoReturn
@@ -71,6 +72,11 @@ def _progress():
     from .report.terminal import Progress
 
     return Progress(sys.stderr, enabled=sys.stderr.isatty())
+
+
+def _color() -> bool:
+    """Colours on standard output: only on a terminal, and never when NO_COLOR is set."""
+    return sys.stdout.isatty() and not os.environ.get("NO_COLOR")
 
 
 def _read_exit(result) -> NoReturn:
@@ -190,7 +196,7 @@ def _render(result, fmt: str) -> str:
         return render_html(result, plots=False)
     from .report.terminal import render_text
 
-    tty = sys.stdout.isatty()
+    tty = _color()
     return render_text(result, color=tty, width=shutil.get_terminal_size().columns if tty else None)
 
 
@@ -230,7 +236,8 @@ def report_cmd(path: str, output: str | None, fmt: str | None, title: str | None
     except OSError as exc:
         _fail(f"cannot write {output}: {exc.strerror or exc}")
     if output != "-":
-        click.echo(f"ganlogs: wrote {', '.join(written)}", err=True)
+        extra = f" and {len(written) - 1} SVG plot(s) beside it" if len(written) > 1 else ""
+        click.echo(f"ganlogs: wrote {written[0]}{extra}", err=True)
     _read_exit(result)
 
 
@@ -275,7 +282,7 @@ def check_cmd(path: str, fail_on: str | None, fmt: str, quiet: bool, role: tuple
     else:
         from .report.terminal import render_check, render_text
 
-        tty = sys.stdout.isatty()
+        tty = _color()
         if not quiet:
             click.echo(render_text(result.analysis, color=tty,
                                    width=shutil.get_terminal_size().columns if tty else None))
