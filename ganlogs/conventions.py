@@ -86,7 +86,8 @@ def infer_d_loss_reduction(
     ``d_loss`` matches their sum or their mean at common steps (median relative error below
     5%); (3) for BCE-like losses, the first points of training, where D outputs about 1/2: the
     summed loss starts near 2 ln 2 and twice the generator's loss, the averaged one near ln 2
-    and level with it. Series are indexed by step.
+    and level with it (the saturating minimax G loss is negative: its magnitude is compared).
+    Series are indexed by step.
     """
     if stated is not None:
         if stated not in D_LOSS_REDUCTIONS:
@@ -121,12 +122,12 @@ def infer_d_loss_reduction(
         g = g[np.isfinite(g)]
         if len(g) >= 3:
             g0 = float(np.median(g[: max(3, min(20, len(g) // 20))]))
-    if d0 > 0 and abs(d0 - 2 * LN2) < 0.25 and (g0 is None or 1.4 < d0 / max(g0, 1e-8) < 3.0):
+    if d0 > 0 and abs(d0 - 2 * LN2) < 0.25 and (g0 is None or 1.4 < d0 / max(abs(g0), 1e-8) < 3.0):
         return ReductionInference(
             "summed", "early_ratio",
             f"D loss looks summed: it starts at {d0:.3f}, near 2 ln 2 = 1.386"
             + (f", twice the G loss ({g0:.3f})" if g0 is not None else ""))
-    if d0 > 0 and abs(d0 - LN2) < 0.2 and (g0 is None or 0.6 < d0 / max(g0, 1e-8) < 1.4):
+    if d0 > 0 and abs(d0 - LN2) < 0.2 and (g0 is None or 0.6 < d0 / max(abs(g0), 1e-8) < 1.4):
         return ReductionInference(
             "mean", "early_ratio",
             f"D loss looks averaged: it starts at {d0:.3f}, near ln 2 = 0.693"
@@ -192,16 +193,25 @@ def infer_loss_family(
     if len(d) < 3:
         return FamilyInference(None, "unknown", "too few finite D loss points to infer the "
                                                 "loss family; pass --loss-family")
+    # BCE, LSGAN and hinge D losses are sums of non-negative terms: a D loss that is
+    # negative at 5% of its points or more (beyond rounding) is a critic's.
     q_lo = float(np.quantile(d, 0.05))
-    if q_lo < -0.05:
+    if q_lo < -1e-6:
+        small = float(np.median(np.abs(d))) < 0.05
+        if small:
+            return FamilyInference("wgan_clip", "values",
+                                   f"the D loss goes negative (5th percentile {q_lo:.3g}) and "
+                                   "stays tiny (median |D loss| < 0.05): a WGAN critic with "
+                                   "weight clipping")
         return FamilyInference("wgan_gp", "values",
                                f"the D loss goes negative (5th percentile {q_lo:.3g}): a WGAN "
                                "critic loss (clipping versus GP cannot be told; GP assumed)")
-    if len(g) >= 3 and float(np.median(g)) < -0.05:
+    if len(g) >= 3 and (float(np.median(g)) < -0.05 or float(np.quantile(g, 0.95)) < 0):
         return FamilyInference("bce_minimax", "values",
                                f"the G loss is negative (median {np.median(g):.3g}) while the "
                                "D loss is not: the saturating minimax loss log(1 - D(G(z)))")
-    head = lambda v: float(np.median(v[: max(3, min(20, len(v) // 20))]))  # noqa: E731
+    # the first points, where D outputs about 1/2 (a few points: training moves fast)
+    head = lambda v: float(np.median(v[: max(3, min(20, len(v) // 200))]))  # noqa: E731
     d0 = head(d)
     g0 = head(g) if len(g) >= 3 else None
     if g0 is not None and abs(g0 - LN2) < 0.25 and (abs(d0 - 2 * LN2) < 0.3 or abs(d0 - LN2) < 0.2):

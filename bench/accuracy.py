@@ -1,0 +1,466 @@
+"""Measured accuracy of the ganlogs detectors on a labelled corpus, beside two baselines.
+
+Usage::
+
+    python bench/accuracy.py                      # fixtures/labelled/, held-out families
+    python bench/accuracy.py --corpus DIR         # e.g. a full reference_trainer sweep
+    python bench/accuracy.py --split all          # every family (tuning ones included)
+    python bench/accuracy.py --fit [--write]      # refit the calibration maps on the
+                                                  # TUNING families (and write them into
+                                                  # ganlogs/detectors/_calibration.py)
+
+A corpus is a directory of run directories, each holding its logs and a
+``ground_truth.json`` (``labels``, ``family``, ``scenario``, ``log.loss_family``,
+``log.d_loss_reduction``...), as written by ``python -m reference_trainer sweep``.
+
+Split by scenario family (never by run: runs of one family share their dynamics).
+Families in :data:`TUNING_FAMILIES` are the only ones the calibration is fitted on; every
+other family -- including any family a later sweep adds -- is HELD OUT, and the headline
+table is computed on held-out families only. The list is fixed here so that a result can be
+reproduced; it keeps, for every label, at least one tuning family and one held-out family
+with runs of that label in the full sweep.
+
+Printed: per label precision / recall / F1 and macro F1; the confusion between true and
+predicted labels; the false-alarm rate on runs labelled ``converged`` (any failure label
+predicted); calibration (reliability table and expected calibration error, over every
+run x label pair, a label without a finding counting as confidence 0); the same for the
+two baselines:
+
+(a) ``ideal_value``: the "ideal loss value" rule users read about -- a non-finite loss is
+    ``diverged``; otherwise the tail (last 10% of points) of the D and G losses is compared
+    with the family's equilibrium (2 ln 2 / ln 2 for a summed / averaged BCE D loss, ln 2
+    for G; inferred as ganlogs infers it, BCE summed when unknown): within 15% (+0.05) of
+    both -> ``converged``; else D below its equilibrium -> ``vanishing_gradients`` for the
+    saturating loss, ``mode_collapse`` otherwise; D above -> ``oscillating``. For WGAN
+    critics (no fixed value): a critic loss tail within 10% of its largest magnitude of 0
+    -> ``converged``, else ``oscillating``.
+(b) ``threshold``: the rule of generic training-diagnosis tools -- NaN/Inf -> ``diverged``;
+    D loss tail mean < 0.05 -> ``mode_collapse`` and ``vanishing_gradients``; tail standard
+    deviation over |tail mean| > 0.5 for either loss -> ``oscillating``; else
+    ``converged``.
+
+Baseline confidences are 0 or 1. Runtime on the small corpus: a few seconds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import re
+import sys
+import time
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from ganlogs.analysis import Settings, _context, analyze_run  # noqa: E402
+from ganlogs.conventions import LN2, equilibrium  # noqa: E402
+from ganlogs.detectors import LABELS, default_detectors  # noqa: E402
+from ganlogs.detectors import _calibration as cal  # noqa: E402
+from ganlogs.detectors import (convergence, divergence, mode_collapse, oscillation,  # noqa: E402
+                               vanishing_gradients)
+from ganlogs.detectors._features import run_stats  # noqa: E402
+from ganlogs.readers import load, discover  # noqa: E402
+
+FAILURES = LABELS[1:]
+
+#: families the calibration maps are fitted on; every other family is held out
+TUNING_FAMILIES = (
+    "dirac_bce_ns_sgd",        # oscillating / converged (Dirac-GAN, 1-D)
+    "dirac_bce_ns_r1_sgd",     # converged
+    "dirac_wgan_sgd",          # oscillating / diverged
+    "ring8_bce_ns_adam",       # converged / mode_collapse / oscillating
+    "digits_bce_mm_sgd",       # vanishing_gradients
+    "digits_bce_ns_adam",      # mode_collapse / oscillating
+    "ring8_wgangp_adam",       # oscillating
+)
+# Held out (in the full sweep): dirac2d_bce_ns_sgd, dirac2d_bce_ns_r1_sgd, dirac_bce_mm_r1_sgd,
+# dirac_wgangp_sgd, ring8_bce_ns_r1_adam, grid25_bce_ns_adam, ring8_lsgan_sgd,
+# digits_bce_mm_adam, digits_wgangp_adam -- and any family not listed above.
+
+
+def is_tuning(family: str) -> bool:
+    return family in TUNING_FAMILIES
+
+
+# ------------------------------------------------------------------ corpus
+@dataclass
+class Item:
+    run_id: str
+    family: str
+    scenario: str
+    truth: list[str]
+    pred: dict[str, list[str]] = field(default_factory=dict)       # method -> labels
+    conf: dict[str, dict[str, float]] = field(default_factory=dict)  # method -> label -> conf
+    insufficient: bool = False
+    feats: dict = field(default_factory=dict)
+    seconds: float = 0.0
+
+
+def corpus_runs(corpus: Path) -> list[Path]:
+    return sorted(p.parent for p in corpus.glob("*/ground_truth.json"))
+
+
+def _load_run(run_dir: Path):
+    found = discover(run_dir)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        runs = [r for s in found.sources for r in load(s)]
+    if not runs:
+        raise RuntimeError(f"{run_dir}: no readable run")
+    return runs[0]
+
+
+def _tail(v: np.ndarray, frac: float = 0.1) -> np.ndarray:
+    return v[len(v) - max(1, int(len(v) * frac)):]
+
+
+def baseline_ideal(ctx) -> list[str]:
+    d, g = ctx.series("d_loss"), ctx.series("g_loss")
+    if d is None or g is None:
+        return []
+    dv, gv = d.to_numpy(float), g.to_numpy(float)
+    if not (np.isfinite(dv).all() and np.isfinite(gv).all()):
+        return ["diverged"]
+    fam = ctx.loss_family.family or "bce_nonsaturating"
+    red = ctx.loss_family.d_loss_reduction or "summed"
+    dt, gt = float(np.mean(_tail(dv))), float(np.mean(_tail(gv)))
+    eq = equilibrium(fam, red)
+    if eq.d_loss is None:
+        big = float(np.max(np.abs(dv))) or 1.0
+        return ["converged"] if abs(dt) <= 0.1 * big else ["oscillating"]
+    close = lambda x, e: abs(x - e) <= 0.15 * abs(e) + 0.05  # noqa: E731
+    if close(dt, eq.d_loss) and close(gt, eq.g_loss):
+        return ["converged"]
+    if dt < eq.d_loss:
+        return ["vanishing_gradients"] if fam == "bce_minimax" else ["mode_collapse"]
+    return ["oscillating"]
+
+
+def baseline_threshold(ctx) -> list[str]:
+    d, g = ctx.series("d_loss"), ctx.series("g_loss")
+    if d is None or g is None:
+        return []
+    dv, gv = d.to_numpy(float), g.to_numpy(float)
+    if not (np.isfinite(dv).all() and np.isfinite(gv).all()):
+        return ["diverged"]
+    out = []
+    dt = _tail(dv, 0.1)
+    if float(np.mean(dt)) < 0.05:
+        out += ["mode_collapse", "vanishing_gradients"]
+    for v in (dv, gv):
+        t = _tail(v, 0.25)
+        if float(np.std(t)) / max(abs(float(np.mean(t))), 1e-12) > 0.5:
+            out.append("oscillating")
+            break
+    return out or ["converged"]
+
+
+def evaluate_run(run_dir: Path, *, state: bool) -> Item:
+    gt = json.loads((run_dir / "ground_truth.json").read_text())
+    item = Item(run_id=gt.get("run_id", run_dir.name), family=gt["family"],
+                scenario=gt.get("scenario", ""), truth=list(gt["labels"]))
+    run = _load_run(run_dir)
+    log = gt.get("log") or {}
+    settings = Settings(loss_family=log.get("loss_family") if state else None,
+                        d_loss_reduction=log.get("d_loss_reduction") if state else None)
+    t0 = time.perf_counter()
+    res = analyze_run(run, settings=settings)
+    item.seconds = time.perf_counter() - t0
+    item.pred["ganlogs"] = list(res.labels)
+    confs = {lab: 0.0 for lab in LABELS}
+    for f in res.findings:
+        if f.label in confs:
+            confs[f.label] = max(confs[f.label], f.confidence)
+    item.conf["ganlogs"] = confs
+    item.insufficient = any(f.label == "insufficient_data" for f in res.findings)
+    ctx, _ = _context(run, settings)
+    for name, fn in (("ideal_value", baseline_ideal), ("threshold", baseline_threshold)):
+        labs = fn(ctx)
+        item.pred[name] = labs
+        item.conf[name] = {lab: float(lab in labs) for lab in LABELS}
+    rs = run_stats(ctx)
+    if rs.has_losses:
+        item.feats = {
+            "divergence": divergence.features(rs),
+            "oscillation": oscillation.features(rs),
+            "mode_collapse": mode_collapse.features(rs),
+            "vanishing_gradients": vanishing_gradients.features(rs),
+            "vanishing_model": vanishing_gradients.model_for(rs),
+            "_rs": rs,
+        }
+    return item
+
+
+# ------------------------------------------------------------------ metrics
+def prf(items: list[Item], method: str) -> dict[str, tuple[float, float, float, int]]:
+    out = {}
+    for lab in LABELS:
+        tp = sum(1 for it in items if lab in it.truth and lab in it.pred[method])
+        fp = sum(1 for it in items if lab not in it.truth and lab in it.pred[method])
+        fn = sum(1 for it in items if lab in it.truth and lab not in it.pred[method])
+        sup = tp + fn
+        p = tp / (tp + fp) if tp + fp else (1.0 if sup == 0 else 0.0)
+        r = tp / sup if sup else float("nan")
+        f = 2 * p * r / (p + r) if sup and p + r else (0.0 if sup else float("nan"))
+        out[lab] = (p, r, f, sup)
+    return out
+
+
+def macro_f1(table: dict) -> float:
+    fs = [v[2] for v in table.values() if v[3] > 0]
+    return float(np.mean(fs)) if fs else float("nan")
+
+
+def false_alarm(items: list[Item], method: str) -> tuple[float, int]:
+    conv = [it for it in items if it.truth == ["converged"]]
+    if not conv:
+        return float("nan"), 0
+    bad = sum(1 for it in conv if any(l in FAILURES for l in it.pred[method]))
+    return bad / len(conv), len(conv)
+
+
+def reliability(items: list[Item], method: str, bins: int = 10):
+    conf, hit = [], []
+    for it in items:
+        for lab in LABELS:
+            conf.append(it.conf[method][lab])
+            hit.append(float(lab in it.truth))
+    conf, hit = np.asarray(conf), np.asarray(hit)
+    idx = np.minimum((conf * bins).astype(int), bins - 1)
+    rows, ece = [], 0.0
+    for b in range(bins):
+        m = idx == b
+        if not m.any():
+            continue
+        c, a = float(conf[m].mean()), float(hit[m].mean())
+        rows.append((b / bins, (b + 1) / bins, int(m.sum()), c, a))
+        ece += m.sum() / len(conf) * abs(a - c)
+    return rows, float(ece)
+
+
+def confusion(items: list[Item], method: str) -> dict[str, dict[str, int]]:
+    cols = list(LABELS) + ["(none)"]
+    m = {t: {c: 0 for c in cols} for t in LABELS}
+    for it in items:
+        preds = it.pred[method] or ["(none)"]
+        for t in it.truth:
+            for p in preds:
+                m[t][p] += 1
+    return m
+
+
+def _f(x: float) -> str:
+    return "  n/a" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:5.2f}"
+
+
+def report(items: list[Item], title: str) -> dict:
+    methods = ("ganlogs", "ideal_value", "threshold")
+    print(f"\n=== {title}: {len(items)} runs, {len({i.family for i in items})} families "
+          f"({', '.join(sorted({i.family for i in items}))})")
+    tables = {m: prf(items, m) for m in methods}
+    print(f"{'label':22s}{'support':>8s}  " + "  ".join(f"{m:>20s}" for m in methods))
+    print(f"{'':22s}{'':>8s}  " + "  ".join(f"{'P     R     F1':>20s}" for _ in methods))
+    for lab in LABELS:
+        sup = tables["ganlogs"][lab][3]
+        cells = ["  ".join(_f(v) for v in tables[m][lab][:3]) for m in methods]
+        print(f"{lab:22s}{sup:8d}  " + "  ".join(f"{c:>20s}" for c in cells))
+    summary = {}
+    for m in methods:
+        fa, n_conv = false_alarm(items, m)
+        _, ece = reliability(items, m)
+        summary[m] = {"macro_f1": macro_f1(tables[m]), "false_alarm_converged": fa, "ece": ece,
+                      "per_label": {k: dict(zip(("precision", "recall", "f1", "support"), v))
+                                    for k, v in tables[m].items()}}
+    print(f"{'macro F1':30s}" + "  ".join(f"{summary[m]['macro_f1']:20.3f}" for m in methods))
+    print(f"{'false alarms on converged':30s}" + "  ".join(
+        f"{summary[m]['false_alarm_converged']:20.3f}" for m in methods)
+        + f"   (of {false_alarm(items, 'ganlogs')[1]} converged runs)")
+    print(f"{'ECE (10 bins)':30s}" + "  ".join(f"{summary[m]['ece']:20.3f}" for m in methods))
+    ins = sum(it.insufficient for it in items)
+    if ins:
+        print(f"insufficient_data on {ins} run(s)")
+    print("\nconfusion (ganlogs): rows = true label, columns = predicted labels")
+    cm = confusion(items, "ganlogs")
+    cols = list(LABELS) + ["(none)"]
+    short = {"converged": "conv", "oscillating": "osc", "mode_collapse": "collapse",
+             "vanishing_gradients": "vanish", "diverged": "div", "(none)": "none"}
+    print(f"{'':22s}" + "".join(f"{short[c]:>9s}" for c in cols))
+    for t in LABELS:
+        print(f"{t:22s}" + "".join(f"{cm[t][c]:9d}" for c in cols))
+    rows, ece = reliability(items, "ganlogs")
+    print("\nreliability (ganlogs, every run x label): bin, pairs, mean confidence, observed rate")
+    for lo, hi, n, c, a in rows:
+        print(f"  [{lo:.1f}, {hi:.1f})  {n:5d}  {c:6.3f}  {a:6.3f}")
+    print(f"  ECE = {ece:.3f}")
+    return summary
+
+
+# ------------------------------------------------------------------ fitting
+def fit_logistic(X: np.ndarray, y: np.ndarray, l2: float = 1.0,
+                 q: np.ndarray | None = None) -> tuple[np.ndarray, float]:
+    """L2-regularised logistic regression (intercept unpenalised) by L-BFGS.
+
+    With ``q``, the model is p = q x sigmoid(z) (the convergence detector's product with
+    one minus the largest failure confidence), fitted by maximum likelihood.
+    """
+    from scipy.optimize import minimize
+
+    n, k = X.shape
+    qq = np.ones(n) if q is None else np.clip(q, 1e-6, 1.0)
+
+    def loss(w):
+        z = X @ w[:k] + w[k]
+        s = 1 / (1 + np.exp(-z))
+        p = np.clip(qq * s, 1e-12, 1 - 1e-12)
+        ll = -np.sum(y * np.log(p) + (1 - y) * np.log(1 - p))
+        dp = qq * s * (1 - s)
+        dz = -(y / p - (1 - y) / (1 - p)) * dp
+        g = np.empty(k + 1)
+        g[:k] = X.T @ dz + l2 * w[:k]
+        g[k] = np.sum(dz)
+        return ll + 0.5 * l2 * float(w[:k] @ w[:k]), g
+
+    r = minimize(loss, np.zeros(k + 1), jac=True, method="L-BFGS-B")
+    return r.x[:k], float(r.x[k])
+
+
+def fit(items: list[Item], l2: float) -> dict:
+    """Refit every calibration model on ``items`` (the tuning families)."""
+    items = [it for it in items if it.feats]
+    new = json.loads(json.dumps(cal.CALIBRATION))
+
+    def do(det: str, model: str, rows: list[tuple[dict, float]], q=None) -> None:
+        names = new[det][model]["features"]
+        if len(rows) < 4 or len({y for _, y in rows}) < 2:
+            print(f"  {det}/{model}: {len(rows)} rows, one class only: kept as is")
+            return
+        X = np.array([[r[n] for n in names] for r, _ in rows], float)
+        y = np.array([y for _, y in rows], float)
+        w, b = fit_logistic(X, y, l2, None if q is None else np.asarray(q, float))
+        new[det][model]["coef"] = [round(float(v), 4) for v in w]
+        new[det][model]["intercept"] = round(b, 4)
+        print(f"  {det}/{model}: n={len(rows)} positives={int(y.sum())} "
+              f"coef={dict(zip(names, new[det][model]['coef']))} b={b:.3f}")
+
+    do("divergence", "default", [(it.feats["divergence"], float("diverged" in it.truth)) for it in items])
+    do("oscillation", "default", [(it.feats["oscillation"], float("oscillating" in it.truth))
+                                  for it in items])
+    do("mode_collapse", "default", [(it.feats["mode_collapse"], float("mode_collapse" in it.truth))
+                                    for it in items if "diverged" not in it.truth])
+    vg = [it for it in items if "diverged" not in it.truth]
+    do("vanishing_gradients", "grad_norm",
+       [(it.feats["vanishing_gradients"], float("vanishing_gradients" in it.truth))
+        for it in vg if it.feats["vanishing_model"] == "grad_norm"])
+    do("vanishing_gradients", "losses_only",
+       [(it.feats["vanishing_gradients"], float("vanishing_gradients" in it.truth)) for it in vg])
+    # convergence reads the failure confidences: compute them with the new maps
+    old = cal.CALIBRATION
+    cal.CALIBRATION = new
+    try:
+        rows, q = [], []
+        for it in items:
+            rs = it.feats["_rs"]
+            fails = convergence.failure_confidences(rs, 50)
+            rows.append((convergence.features(rs), float(it.truth == ["converged"])))
+            q.append(1.0 - max(fails.values(), default=0.0))
+        do("convergence", "settled", rows, q)
+    finally:
+        cal.CALIBRATION = old
+    return new
+
+
+def write_calibration(new: dict, source: str) -> None:
+    path = ROOT / "ganlogs" / "detectors" / "_calibration.py"
+    text = path.read_text()
+    body = ["# BEGIN FITTED (written by bench/accuracy.py --fit --write; edit there, not here)",
+            "#: where the coefficients below came from (corpus, commit, families used)",
+            f"SOURCE = {source!r}", "",
+            "#: detector -> model -> {\"features\": [...], \"coef\": [...], \"intercept\": float}",
+            "CALIBRATION: dict[str, dict[str, dict]] = {"]
+    for det, models in new.items():
+        body.append(f"    {det!r}: {{")
+        for model, m in models.items():
+            body.append(f"        {model!r}: {{\"features\": {json.dumps(m['features'])},")
+            body.append(f"                   \"coef\": {json.dumps(m['coef'])}, "
+                        f"\"intercept\": {m['intercept']!r}}},")
+        body.append("    },")
+    body += ["}", "# END FITTED"]
+    text = re.sub(r"# BEGIN FITTED.*?# END FITTED", "\n".join(body), text, flags=re.S)
+    path.write_text(text)
+    print(f"wrote {path.relative_to(ROOT)}")
+
+
+def _git_commit() -> str:
+    import subprocess
+
+    try:
+        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
+                              text=True, check=True).stdout.strip()
+    except Exception:
+        return "unknown"
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--corpus", default=str(ROOT / "fixtures" / "labelled"))
+    ap.add_argument("--split", choices=("held_out", "tuning", "all"), default="held_out")
+    ap.add_argument("--state-conventions", action="store_true",
+                    help="pass the corpus's loss family and D-loss reduction as if the user "
+                         "stated them (default: infer them, as for an unknown log)")
+    ap.add_argument("--fit", action="store_true", help="refit the calibration maps on the "
+                    "tuning families and print them")
+    ap.add_argument("--write", action="store_true", help="with --fit: write them into "
+                    "ganlogs/detectors/_calibration.py")
+    ap.add_argument("--l2", type=float, default=1.0)
+    ap.add_argument("--json", help="also write the summary to this file")
+    ap.add_argument("--per-run", action="store_true", help="print every run's truth and labels")
+    args = ap.parse_args(argv)
+    corpus = Path(args.corpus)
+    dirs = corpus_runs(corpus)
+    if not dirs:
+        print(f"no runs with ground_truth.json under {corpus}", file=sys.stderr)
+        return 2
+    t0 = time.perf_counter()
+    items = []
+    for d in dirs:
+        try:
+            items.append(evaluate_run(d, state=args.state_conventions))
+        except Exception as exc:  # a bench run must report, not stop
+            print(f"skip {d.name}: {exc}", file=sys.stderr)
+    elapsed = time.perf_counter() - t0
+    tuning = [it for it in items if is_tuning(it.family)]
+    held = [it for it in items if not is_tuning(it.family)]
+    print(f"corpus {corpus}: {len(items)} runs ({len(tuning)} tuning, {len(held)} held out), "
+          f"read + analysed in {elapsed:.1f} s (detectors {sum(i.seconds for i in items):.1f} s); "
+          f"conventions {'stated' if args.state_conventions else 'inferred'}; "
+          f"calibration: {cal.SOURCE}")
+    if args.fit:
+        print("\nfitting the calibration maps on the tuning families:")
+        new = fit(tuning, args.l2)
+        if args.write:
+            write_calibration(new, f"fitted on {corpus.name} ({len(tuning)} runs of the tuning "
+                                   f"families listed in bench/accuracy.py), commit "
+                                   f"{_git_commit()}, l2={args.l2}")
+        return 0
+    chosen = {"held_out": held, "tuning": tuning, "all": items}[args.split]
+    if args.per_run:
+        for it in chosen:
+            print(f"  {it.run_id:34s} {it.family:24s} truth={','.join(it.truth):30s} "
+                  f"ganlogs={','.join(it.pred['ganlogs']) or '-':30s} "
+                  f"conf={ {k: round(v, 2) for k, v in it.conf['ganlogs'].items() if v >= 0.05} }")
+    summary = report(chosen, f"{args.split} families")
+    if args.json:
+        Path(args.json).write_text(json.dumps({"corpus": str(corpus), "split": args.split,
+                                               "runs": len(chosen), "summary": summary}, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,348 @@
+"""Per-run statistics that several detectors read, computed once per :class:`RunContext`.
+
+:func:`run_stats` gathers, for one run, the statistics of its D and G losses (and of D(x),
+D(G(z)), the real/fake split and the gradient norms when they are logged) over the
+*healthy* part of the run (before the first NaN/Inf) and over its *tail* (the last half of
+the healthy points, where the tests of settling, trend and periodicity are made). The
+result is cached on the context, so running every detector costs one pass.
+
+Conventions: the loss family and the D-loss reduction come from the context
+(:mod:`ganlogs.conventions`); when the reduction is unknown for a BCE family it is guessed
+from the level of the first points (above 1 -> summed). Probabilities D(x), D(G(z)) are
+used only when every value lies in [0, 1] (WGAN critics log raw scores under the same
+names); otherwise, for the BCE families, they are recovered from the real/fake loss parts
+(D(x) ~ exp(-loss_real), D(G(z)) ~ 1 - exp(-loss_fake), exact for a constant D output).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..conventions import LN2, equilibrium
+from . import _stats as st
+from .base import RunContext
+
+__all__ = ["SeriesStats", "RunStats", "run_stats", "TAIL_FRACTION"]
+
+#: the tail is this fraction of the healthy points (the end of training is what is judged)
+TAIL_FRACTION = 0.5
+#: loss magnitude that is a blow-up whatever the family
+BLOWUP_ABS = 1e6
+
+_BCE = ("bce_nonsaturating", "bce_minimax")
+
+
+@dataclass
+class SeriesStats:
+    """Statistics of one series; ``values``/``steps`` are the binned healthy points."""
+
+    role: str
+    values: np.ndarray
+    steps: np.ndarray
+    n_raw: int
+    bin_width: int
+    tail_start: int
+    head_mean: float
+    tail_mean: float
+    tail_std: float
+    tail_mad: float
+    trend: st.Trend | None = None
+    stationarity: st.Stationarity | None = None
+    periodicity: st.Periodicity | None = None
+    growth_orders: float = 0.0
+    blowup_step: int | None = None
+
+    @property
+    def tail(self) -> np.ndarray:
+        return self.values[self.tail_start:]
+
+    @property
+    def tail_start_step(self) -> int:
+        return int(self.steps[self.tail_start])
+
+
+@dataclass
+class RunStats:
+    """Everything the detectors share about one run (see the module docstring)."""
+
+    family: str | None
+    reduction: str | None
+    eq_d: float | None
+    eq_g: float | None
+    series: dict[str, SeriesStats] = field(default_factory=dict)
+    n_points: int = 0
+    first_step: int | None = None
+    last_step: int | None = None
+    nonfinite_step: int | None = None
+    nonfinite_role: str | None = None
+    blowup_step: int | None = None
+    blowup_role: str | None = None
+    growth_orders: float = 0.0
+    p_real: float | None = None
+    p_fake: float | None = None
+    p_source: str | None = None
+    p_real_head: float | None = None
+    p_fake_head: float | None = None
+    grad_orders: float | None = None
+    grad_peak: float | None = None
+    grad_end: float | None = None
+    grad_onset_step: int | None = None
+    d_grad_orders: float | None = None
+    antiphase: float = 0.0
+    antiphase_lag: int = 0
+    missing: tuple[str, ...] = ()
+
+    @property
+    def has_losses(self) -> bool:
+        return "d_loss" in self.series or "g_loss" in self.series
+
+    @property
+    def separation(self) -> float | None:
+        """D(x) - D(G(z)) over the tail, when the probabilities are known."""
+        if self.p_real is None or self.p_fake is None:
+            return None
+        return self.p_real - self.p_fake
+
+    @property
+    def d_rel(self) -> float | None:
+        """Tail mean of the D loss over its equilibrium value (1 = at equilibrium)."""
+        s = self.series.get("d_loss")
+        if s is None or not self.eq_d:
+            return None
+        return s.tail_mean / self.eq_d
+
+    @property
+    def g_rel(self) -> float | None:
+        s = self.series.get("g_loss")
+        if s is None or not self.eq_g:
+            return None
+        return s.tail_mean / self.eq_g
+
+    def step_at(self, role: str, index: int) -> int:
+        s = self.series[role]
+        return int(s.steps[min(max(index, 0), len(s.steps) - 1)])
+
+
+def _series(ctx: RunContext, role: str) -> pd.Series | None:
+    s = ctx.series(role)
+    if s is None or len(s) == 0:
+        return None
+    return s
+
+
+def _first_nonfinite(s: pd.Series) -> int | None:
+    v = s.to_numpy(dtype=np.float64)
+    bad = ~np.isfinite(v)
+    if not bad.any():
+        return None
+    return int(s.index[int(np.argmax(bad))])
+
+
+def _blowup(p: st.Prepared) -> tuple[float, int | None]:
+    """(orders of magnitude the series grew above its early scale, step where it did)."""
+    v = p.values
+    n = len(v)
+    if n < 4:
+        return 0.0, None
+    head = np.abs(v[: max(2, n // 10)])
+    scale = float(np.median(head)) + float(np.std(head)) + 1e-3
+    peak = float(np.max(np.abs(v)))
+    orders = math.log10(max(peak, 1e-300) / scale)
+    step = None
+    if peak >= BLOWUP_ABS or orders >= 2.0:
+        thr = min(BLOWUP_ABS, math.sqrt(peak * scale)) if peak < BLOWUP_ABS else BLOWUP_ABS
+        i = int(np.argmax(np.abs(v) >= thr))
+        step = int(p.steps[i])
+    return max(orders, 0.0), step
+
+
+def _stats_for(role: str, p: st.Prepared, *, full: bool) -> SeriesStats:
+    v = p.values
+    n = len(v)
+    ts = int(n * (1.0 - TAIL_FRACTION)) if n >= 8 else 0
+    tail = v[ts:]
+    head = v[: max(1, n // 10)]
+    s = SeriesStats(role=role, values=v, steps=p.steps, n_raw=p.n_raw, bin_width=p.bin_width,
+                    tail_start=ts, head_mean=float(np.mean(head)) if n else np.nan,
+                    tail_mean=float(np.mean(tail)) if len(tail) else np.nan,
+                    tail_std=float(np.std(tail)) if len(tail) else np.nan,
+                    tail_mad=float(np.median(np.abs(tail - np.median(tail)))) if len(tail) else np.nan)
+    s.growth_orders, s.blowup_step = _blowup(p)
+    if full and len(tail) >= 16:
+        s.trend = st.hac_trend(tail)
+        s.stationarity = st.stationarity(tail)
+        s.periodicity = st.periodicity(tail)
+    return s
+
+
+def _grad_drop(p: st.Prepared) -> tuple[float, float, float, int | None]:
+    """Orders of magnitude the gradient norm fell from its peak to the end.
+
+    Works on log10 of the binned norm smoothed by a running median (window 5% of the
+    points), so single spikes neither make the peak nor the end. Onset: the first step after
+    the peak where the norm is two orders below it (the reference trainer's definition).
+    """
+    v = p.values
+    n = len(v)
+    if n < 8:
+        return 0.0, np.nan, np.nan, None
+    lv = np.log10(np.maximum(v, 1e-30))
+    w = max(3, n // 20) | 1
+    sm = pd.Series(lv).rolling(w, center=True, min_periods=1).median().to_numpy()
+    ipk = int(np.argmax(sm))
+    peak = float(sm[ipk])
+    end = float(np.median(lv[-max(3, n // 10):]))
+    orders = max(peak - end, 0.0)
+    onset = None
+    below = np.nonzero(sm[ipk:] <= peak - 2.0)[0]
+    if len(below):
+        onset = int(p.steps[ipk + int(below[0])])
+    return orders, 10 ** peak, 10 ** end, onset
+
+
+def _prob_like(p: st.Prepared | None) -> bool:
+    return p is not None and len(p.values) > 0 and float(np.min(p.values)) >= -1e-6 \
+        and float(np.max(p.values)) <= 1 + 1e-6
+
+
+def compute_run_stats(series: dict[str, pd.Series | None], family: str | None,
+                      reduction: str | None) -> RunStats:
+    """:class:`RunStats` from role -> detector view (step-indexed Series or None)."""
+    prepared = {r: st.prepare(s) for r, s in series.items() if s is not None and len(s)}
+    # the loss family's equilibrium; guess the reduction of a BCE D loss from its level
+    eq_d = eq_g = None
+    if family is not None:
+        red = reduction
+        if red is None and "d_loss" in prepared and len(prepared["d_loss"].values):
+            head = prepared["d_loss"].values[: max(3, len(prepared["d_loss"].values) // 20)]
+            red = "summed" if float(np.median(head)) > 1.0 else "mean"
+        eq = equilibrium(family, red or "summed")
+        eq_d, eq_g = eq.d_loss, eq.g_loss
+        reduction = red
+    rs = RunStats(family=family, reduction=reduction, eq_d=eq_d, eq_g=eq_g)
+    # divergence: first non-finite over every logged role
+    nf = [(st_, r) for r, s in series.items() if s is not None and len(s)
+          for st_ in [_first_nonfinite(s)] if st_ is not None]
+    if nf:
+        rs.nonfinite_step, rs.nonfinite_role = min(nf)
+    # healthy cut: every series is judged before the first non-finite value of the run
+    if rs.nonfinite_step is not None:
+        cut = {r: s[s.index < rs.nonfinite_step] for r, s in series.items()
+               if s is not None and len(s)}
+        prepared = {r: st.prepare(s) for r, s in cut.items() if len(s)}
+    full_roles = ("d_loss", "g_loss", "d_x", "d_gz")
+    for role, p in prepared.items():
+        if p is None or len(p.values) == 0:
+            continue
+        if role in ("g_grad_norm", "d_grad_norm"):
+            continue
+        rs.series[role] = _stats_for(role, p, full=role in full_roles)
+    losses = [rs.series[r] for r in ("d_loss", "g_loss") if r in rs.series]
+    rs.n_points = min((s.n_raw for s in losses), default=0)
+    if losses:
+        rs.first_step = min(int(s.steps[0]) for s in losses)
+    last = [int(s.index[-1]) for s in series.values() if s is not None and len(s)]
+    rs.last_step = max(last) if last else None
+    # blow-up of a loss (finite but growing by orders of magnitude)
+    blow = [(s.blowup_step, s.role, s.growth_orders) for s in losses if s.blowup_step is not None]
+    rs.growth_orders = max((s.growth_orders for s in losses), default=0.0)
+    if blow:
+        rs.blowup_step, rs.blowup_role, _ = min(blow)
+    # probabilities D(x), D(G(z))
+    px, pg = prepared.get("d_x"), prepared.get("d_gz")
+    if _prob_like(px) and _prob_like(pg):
+        sx, sg = rs.series["d_x"], rs.series["d_gz"]
+        rs.p_real, rs.p_fake = sx.tail_mean, sg.tail_mean
+        rs.p_real_head, rs.p_fake_head = sx.head_mean, sg.head_mean
+        rs.p_source = "d_x/d_gz"
+    elif family in _BCE and "d_loss_real" in rs.series and "d_loss_fake" in rs.series:
+        r_, f_ = rs.series["d_loss_real"], rs.series["d_loss_fake"]
+        k = 1.0
+        rs.p_real = math.exp(-max(r_.tail_mean, 0.0) * k)
+        rs.p_fake = 1.0 - math.exp(-max(f_.tail_mean, 0.0) * k)
+        rs.p_real_head = math.exp(-max(r_.head_mean, 0.0))
+        rs.p_fake_head = 1.0 - math.exp(-max(f_.head_mean, 0.0))
+        rs.p_source = "d_loss_real/d_loss_fake"
+    # gradient norms
+    if prepared.get("g_grad_norm") is not None and len(prepared["g_grad_norm"].values) >= 8:
+        rs.grad_orders, rs.grad_peak, rs.grad_end, rs.grad_onset_step = \
+            _grad_drop(prepared["g_grad_norm"])
+    if prepared.get("d_grad_norm") is not None and len(prepared["d_grad_norm"].values) >= 8:
+        rs.d_grad_orders = _grad_drop(prepared["d_grad_norm"])[0]
+    # anti-phase of D and G losses over the tail
+    if "d_loss" in rs.series and "g_loss" in rs.series:
+        d, g = rs.series["d_loss"], rs.series["g_loss"]
+        if d.bin_width == g.bin_width:
+            lag = 2
+            per = d.periodicity.period if d.periodicity is not None else np.nan
+            if np.isfinite(per):
+                lag = max(2, min(int(per / 4), 50))
+            rs.antiphase, rs.antiphase_lag = st.anti_phase(d.tail, g.tail, lag)
+    rs.missing = tuple(r for r in ("d_loss", "g_loss", "d_x", "d_gz", "g_grad_norm")
+                       if r not in prepared)
+    return rs
+
+
+ROLES_READ = ("d_loss", "g_loss", "d_loss_real", "d_loss_fake", "d_x", "d_gz", "g_grad_norm",
+              "d_grad_norm")
+
+
+def run_stats(ctx: RunContext) -> RunStats:
+    """The cached :class:`RunStats` of ``ctx``."""
+    def build() -> RunStats:
+        series = {r: _series(ctx, r) for r in ROLES_READ}
+        lf = ctx.loss_family
+        return compute_run_stats(series, lf.family, lf.d_loss_reduction)
+
+    return st.cached(ctx, "run_stats", build)
+
+
+def fmt(v: float | None, digits: int = 3) -> str:
+    """A number for a summary sentence."""
+    if v is None or not np.isfinite(v):
+        return "n/a"
+    return f"{v:.{digits}g}"
+
+
+def equilibrium_words(rs: RunStats) -> str:
+    """'2 ln 2 = 1.386' style name of the D-loss equilibrium, for summaries."""
+    if rs.eq_d is None:
+        return "no fixed value"
+    if rs.family in _BCE:
+        return ("2 ln 2 = 1.386" if abs(rs.eq_d - 2 * LN2) < 1e-9 else "ln 2 = 0.693")
+    return f"{rs.eq_d:g}"
+
+
+def evidence_common(rs: RunStats) -> dict[str, Any]:
+    """Context every finding carries: family, equilibria, points judged."""
+    return {"loss_family": rs.family, "d_loss_reduction": rs.reduction,
+            "equilibrium_d_loss": rs.eq_d, "equilibrium_g_loss": rs.eq_g,
+            "points": rs.n_points}
+
+
+def d_win(rs: RunStats) -> float:
+    """How clearly D wins, 0 (even) to 1 (D(x) = 1, D(G(z)) = 0).
+
+    From D(x) - D(G(z)) when the probabilities are known; else, for the families with an
+    equilibrium (BCE, LSGAN, hinge), from how far the D loss fell below it
+    (1 - D loss / equilibrium); 0 for WGAN critics without probabilities.
+    """
+    sep = rs.separation
+    if sep is not None:
+        return float(min(max(sep, 0.0), 1.0))
+    rel = rs.d_rel
+    if rel is not None and rs.family not in ("wgan_gp", "wgan_clip"):
+        return float(min(max(1.0 - rel, 0.0), 1.0))
+    return 0.0
+
+
+def last_change_step(s: SeriesStats) -> int:
+    """Step where the final regime of ``s`` (in mean) begins: the last change point found
+    by binary segmentation with the CUSUM test (alpha 0.001), or the first step."""
+    cps = st.binary_segmentation(s.values, alpha=0.001, min_size=max(10, len(s.values) // 50))
+    return int(s.steps[cps[-1]]) if cps else int(s.steps[0])

@@ -1,0 +1,133 @@
+"""``converged``: the losses have settled and no failure is seen.
+
+Method
+------
+``converged`` excludes the four failure labels, so this detector first asks the failure
+detectors (divergence, oscillation, mode collapse, vanishing gradients) for their
+confidences on the same statistics, then tests whether the tail (last half of the healthy
+points) of the D and G losses is settled:
+
+* stationarity: ADF (Dickey and Fuller 1979; null: unit root) rejects and KPSS
+  (Kwiatkowski et al. 1992; null: stationary about a level) does not;
+* no trend: OLS slope on the point index with Newey-West (1987) HAC standard errors (the
+  fitted change over the tail with its 95% interval), with Kendall's tau (Mann 1945,
+  Kendall 1975) beside it;
+* the distance of the tail's level from the family's equilibrium (2 ln 2 / ln 2 for a
+  summed / averaged BCE D loss, ln 2 for the non-saturating G loss, ...) is reported and
+  weighs little: a healthy GAN often settles away from it (D(x) = 0.95 against a good
+  generator is common), which is why the "ideal value" rule fails (see bench/accuracy.py).
+
+The confidence is P(settled) x (1 - largest failure confidence), P(settled) a calibrated
+logistic map of the statistics above (fitted through the product), and is kept below 0.5
+whenever a failure reaches 0.5, so a run never carries ``converged`` together with a
+failure label. The onset is the start of the
+losses' final regime (binary segmentation with the CUSUM test).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import ClassVar
+
+from ._calibration import confidence
+from ._common import GanDetector, tail_span
+from ._features import RunStats, equilibrium_words, evidence_common, fmt, last_change_step
+from .base import Finding
+from .divergence import DivergenceDetector
+from .mode_collapse import ModeCollapseDetector
+from .oscillation import OscillationDetector, relative_spread
+from .vanishing_gradients import VanishingGradientsDetector
+
+__all__ = ["ConvergenceDetector", "features", "failure_confidences", "converged_confidence"]
+
+
+def failure_confidences(rs: RunStats, min_points: int) -> dict[str, float]:
+    """Label -> confidence of each failure detector on the same statistics."""
+    out: dict[str, float] = {}
+    for det in (DivergenceDetector(min_points=min_points), OscillationDetector(min_points=min_points),
+                ModeCollapseDetector(min_points=min_points),
+                VanishingGradientsDetector(min_points=min_points)):
+        for f in det.judge(rs):
+            out[f.label] = max(out.get(f.label, 0.0), f.confidence)
+    return out
+
+
+def features(rs: RunStats) -> dict[str, float]:
+    """Features of the ``settled`` model: ``stationary`` (share of the D and G loss tails that
+    pass ADF and KPSS), ``trend_abs_t`` (largest |HAC t| of their tail slopes, clipped at
+    10), ``log10_rel_std`` (largest log10 of tail standard deviation over the series'
+    typical magnitude, clipped to [-6, 1]: a loss that moves by 1e-6 of itself has settled
+    even if the tests call its last decay a trend), ``equilibrium_distance`` (|D loss tail /
+    equilibrium - 1|, clipped at 3; 0 for WGAN)."""
+    tails = [rs.series[r] for r in ("d_loss", "g_loss") if r in rs.series]
+    stat = [s.stationarity.stationary for s in tails if s.stationarity is not None]
+    ts = [abs(s.trend.t) for s in tails if s.trend is not None and math.isfinite(s.trend.t)]
+    spread = [relative_spread(s) for s in tails]
+    dist = 0.0
+    if rs.d_rel is not None:
+        dist = float(min(abs(rs.d_rel - 1.0), 3.0))
+    return {"stationary": float(sum(stat) / len(stat)) if stat else 0.0,
+            "trend_abs_t": float(min(max(ts), 10.0)) if ts else 10.0,
+            "log10_rel_std": float(max(spread)) if spread else 0.0,
+            "equilibrium_distance": dist}
+
+
+def converged_confidence(rs: RunStats, fails: dict[str, float]) -> tuple[float, float, float]:
+    """(confidence, settled probability, its logit): P(settled) x (1 - largest failure)."""
+    settled, z = confidence("convergence", "settled", features(rs))
+    mf = max(fails.values(), default=0.0)
+    conf = settled * (1.0 - mf)
+    if mf >= 0.5:
+        conf = min(conf, 0.4999)
+    return conf, settled, z
+
+
+class ConvergenceDetector(GanDetector):
+    """Detect settled losses with no failure (label ``converged``)."""
+
+    name: ClassVar[str] = "convergence"
+    labels: ClassVar[tuple[str, ...]] = ("converged",)
+
+    def judge(self, rs: RunStats) -> list[Finding]:
+        fails = failure_confidences(rs, self.min_points)
+        f = features(rs)
+        conf, settled, z = converged_confidence(rs, fails)
+        mf = max(fails.values(), default=0.0)
+        ev = evidence_common(rs)
+        ev.update(f)
+        ev["settled_probability"] = settled
+        ev["score"] = z
+        ev.update({f"failure_{k}": v for k, v in fails.items()})
+        for role in ("d_loss", "g_loss"):
+            s = rs.series.get(role)
+            if s is None:
+                continue
+            ev[f"{role}_tail_mean"] = s.tail_mean
+            ev[f"{role}_tail_std"] = s.tail_std
+            if s.trend is not None:
+                ev.update(s.trend.evidence(f"{role}_tail_trend"))
+            if s.stationarity is not None:
+                ev.update(s.stationarity.evidence(f"{role}_tail"))
+        ev["d_loss_over_equilibrium"] = rs.d_rel
+        ev["g_loss_over_equilibrium"] = rs.g_rel
+        d = rs.series.get("d_loss") or rs.series.get("g_loss")
+        span = tail_span(rs)
+        onset = None
+        level = (f"D loss {fmt(rs.series['d_loss'].tail_mean)} (equilibrium "
+                 f"{equilibrium_words(rs)})" if "d_loss" in rs.series else "the losses")
+        if conf >= 0.5:
+            onset = last_change_step(d)
+            if span is not None:
+                span = (min(onset, span[0]), span[1])
+            summary = (f"The losses have settled ({level}, no trend, no cycle) and no failure "
+                       "shows: the run looks converged. Losses alone do not measure sample "
+                       "quality, so check samples or FID; a level away from the ideal value "
+                       "is normal.")
+        else:
+            worst = max(fails, key=fails.get) if fails else None
+            why = (f"{worst.replace('_', ' ')} at {fmt(fails[worst], 2)}" if worst and mf >= 0.5
+                   else "the losses still trend or wander" if settled < 0.5 else
+                   "the evidence for settling is weak")
+            summary = f"Not converged: {why} ({level})."
+        return [self.finding("converged", conf, onset_step=onset, evidence=ev, summary=summary,
+                             span=span)]

@@ -1,0 +1,86 @@
+"""``mode_collapse``: the generator settles on a few outputs (from the losses: weak evidence).
+
+Method
+------
+Losses do not see sample diversity, so this detector reads the *circumstances* in which
+collapse happens and says so in its confidence: the discriminator wins (D(x) -> 1,
+D(G(z)) -> 0, or the D loss far below its equilibrium) while, with the non-saturating loss,
+the generator keeps a strong gradient and its loss climbs (HAC trend of the G loss tail,
+G loss over its equilibrium ln 2). A strong D with the non-saturating loss gives sharp
+samples of one or two classes (measured on 8x8 digits), which is collapse; with the
+saturating loss the same D gives vanishing gradients instead. An undertrained generator
+also covers few modes, so a run whose losses still trend is not called collapsed on
+losses alone.
+
+The onset is the start of the G loss's final regime (binary segmentation, CUSUM test).
+
+References
+----------
+Metz, L., Poole, B., Pfau, D. and Sohl-Dickstein, J. (2017). Unrolled generative
+adversarial networks. ICLR (mode collapse and mode hopping).
+Salimans, T. et al. (2016). Improved techniques for training GANs. NeurIPS (minibatch
+discrimination).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import ClassVar
+
+from ._calibration import confidence
+from ._common import GanDetector, tail_span
+from ._features import RunStats, d_win, evidence_common, fmt, last_change_step
+from .base import Finding
+
+__all__ = ["ModeCollapseDetector", "features"]
+
+
+def features(rs: RunStats) -> dict[str, float]:
+    """``d_win`` (0-1), ``nonsaturating`` (0/1: a loss whose G gradient survives a winning D),
+    ``g_rise`` (HAC t of the G loss tail trend, clipped to +-10), ``g_rel_log`` (log of the
+    G loss tail over its equilibrium, clipped to [-2, 3]; 0 without an equilibrium)."""
+    g = rs.series.get("g_loss")
+    rise = 0.0
+    if g is not None and g.trend is not None:
+        rise = float(max(min(g.trend.t, 10.0), -10.0))
+    rel = 0.0
+    if rs.g_rel is not None and rs.g_rel > 0:
+        rel = float(min(max(math.log(rs.g_rel), -2.0), 3.0))
+    nonsat = 1.0 if rs.family in ("bce_nonsaturating", "lsgan", "hinge") else 0.0
+    return {"d_win": d_win(rs), "nonsaturating": nonsat, "g_rise": rise, "g_rel_log": rel}
+
+
+class ModeCollapseDetector(GanDetector):
+    """Detect the loss signature of mode collapse (label ``mode_collapse``)."""
+
+    name: ClassVar[str] = "mode_collapse"
+    labels: ClassVar[tuple[str, ...]] = ("mode_collapse",)
+
+    def judge(self, rs: RunStats) -> list[Finding]:
+        f = features(rs)
+        conf, z = confidence(self.name, "default", f)
+        ev = evidence_common(rs)
+        ev.update(f)
+        g = rs.series.get("g_loss")
+        ev.update({"score": z, "d_x_tail": rs.p_real, "d_gz_tail": rs.p_fake,
+                   "probability_source": rs.p_source, "d_loss_over_equilibrium": rs.d_rel,
+                   "g_loss_over_equilibrium": rs.g_rel,
+                   "g_grad_norm_drop_orders": rs.grad_orders})
+        if g is not None and g.trend is not None:
+            ev.update(g.trend.evidence("g_loss_tail_trend"))
+        onset = last_change_step(g or rs.series["d_loss"]) if conf >= 0.5 else None
+        probs = (f"D(x) = {fmt(rs.p_real, 2)}, D(G(z)) = {fmt(rs.p_fake, 2)}"
+                 if rs.p_real is not None else f"D loss {fmt(rs.d_rel, 2)} x its equilibrium")
+        if conf >= 0.5:
+            summary = (f"The discriminator wins ({probs}) while the generator loss stays high"
+                       f"{' and climbs' if f['g_rise'] > 2 else ''}: the usual signature of mode "
+                       "collapse (losses alone cannot see diversity: check samples). Lower D's "
+                       "learning rate, add R1/gradient penalty or minibatch discrimination, or "
+                       "try a WGAN-GP loss.")
+        else:
+            summary = f"No loss signature of mode collapse ({probs})."
+        span = tail_span(rs, "g_loss")
+        if onset is not None and span is not None:
+            span = (onset, span[1])
+        return [self.finding("mode_collapse", conf, onset_step=onset, evidence=ev,
+                             summary=summary, span=span)]

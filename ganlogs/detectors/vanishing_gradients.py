@@ -1,0 +1,101 @@
+"""``vanishing_gradients``: the discriminator wins and the generator stops getting a signal.
+
+Method
+------
+With the generator's gradient norm logged (raw, before the optimiser -- Adam rescales
+updates, so a generator under Adam keeps moving while its gradient vanishes): how many
+orders of magnitude the norm fell from its peak to the end of the healthy run (log10 of a
+running median, so single spikes count neither as peak nor as end), together with how
+clearly D separates real from fake (D(x) - D(G(z)), or how far the D loss fell below the
+family's equilibrium). The onset is the first step two orders below the peak.
+
+From the losses alone: D winning and, with the saturating (minimax) loss
+``log(1 - D(G(z)))``, a G loss pinned near 0 -- the saturation of Goodfellow et al. (2014),
+section 3. The non-saturating loss ``-log D(G(z))`` keeps its gradient when D wins (the
+gradient grows), so that case points to mode collapse instead, and the confidence here is
+lower. The onset is then the start of the D loss's final regime (binary segmentation).
+
+References
+----------
+Goodfellow, I. et al. (2014). Generative adversarial nets. NeurIPS.
+Arjovsky, M. and Bottou, L. (2017). Towards principled methods for training generative
+adversarial networks. ICLR (disjoint supports: a perfect D, vanishing G gradients).
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import numpy as np
+
+from ._calibration import confidence
+from ._common import GanDetector, tail_span
+from ._features import RunStats, d_win, evidence_common, fmt, last_change_step
+from .base import Finding
+
+__all__ = ["VanishingGradientsDetector", "features", "model_for"]
+
+
+def model_for(rs: RunStats) -> str:
+    """``grad_norm`` when the generator's gradient norm is logged, else ``losses_only``."""
+    return "grad_norm" if rs.grad_orders is not None else "losses_only"
+
+
+def features(rs: RunStats) -> dict[str, float]:
+    """``grad_orders`` (0-8), ``d_win`` (0-1), ``grad_x_dwin`` (their product: a gradient that
+    vanishes *because D wins*; a gradient that vanishes at the equilibrium, as in a converged
+    Dirac-GAN, does not count), ``minimax`` (0/1), ``g_saturated`` (0-1: the minimax G loss's
+    closeness to 0, i.e. D(G(z)) -> 0)."""
+    minimax = 1.0 if rs.family == "bce_minimax" else 0.0
+    sat = 0.0
+    if minimax and rs.g_rel is not None:
+        sat = float(min(max(1.0 - rs.g_rel, 0.0), 1.0))
+    orders = float(min(max(rs.grad_orders or 0.0, 0.0), 8.0))
+    dw = d_win(rs)
+    return {"grad_orders": orders, "d_win": dw, "grad_x_dwin": orders * dw,
+            "minimax": minimax, "g_saturated": sat}
+
+
+class VanishingGradientsDetector(GanDetector):
+    """Detect a generator whose gradient vanishes under a winning D
+    (label ``vanishing_gradients``)."""
+
+    name: ClassVar[str] = "vanishing_gradients"
+    labels: ClassVar[tuple[str, ...]] = ("vanishing_gradients",)
+
+    def judge(self, rs: RunStats) -> list[Finding]:
+        model = model_for(rs)
+        f = features(rs)
+        conf, z = confidence(self.name, model, f)
+        ev = evidence_common(rs)
+        ev.update(f)
+        ev.update({"model": model, "score": z, "g_grad_norm_peak": rs.grad_peak,
+                   "g_grad_norm_end": rs.grad_end, "d_x_tail": rs.p_real,
+                   "d_gz_tail": rs.p_fake, "probability_source": rs.p_source,
+                   "d_loss_over_equilibrium": rs.d_rel, "g_loss_over_equilibrium": rs.g_rel})
+        if model == "grad_norm":
+            onset = rs.grad_onset_step
+            what = (f"the generator's gradient norm fell {fmt(rs.grad_orders, 2)} orders of "
+                    f"magnitude (from {fmt(rs.grad_peak)} to {fmt(rs.grad_end)})")
+        else:
+            d = rs.series.get("d_loss") or rs.series.get("g_loss")
+            onset = last_change_step(d) if conf >= 0.5 else None
+            what = f"the D loss sits at {fmt(rs.d_rel, 2)} x its equilibrium"
+            if f["minimax"]:
+                what += (f" and the saturating G loss log(1 - D(G(z))) at "
+                         f"{fmt(rs.g_rel, 2)} x its equilibrium")
+            what += " (no gradient norm logged: weaker evidence)"
+        probs = ""
+        if rs.p_real is not None:
+            probs = f" while D(x) = {fmt(rs.p_real, 2)} and D(G(z)) = {fmt(rs.p_fake, 2)}"
+        if conf >= 0.5:
+            summary = (f"The discriminator wins and the generator's gradient vanishes: {what}"
+                       f"{probs}. Use the non-saturating G loss -log D(G(z)), lower D's learning "
+                       "rate or its steps per G step, or add a gradient penalty / instance noise.")
+        else:
+            summary = (f"No sign of vanishing generator gradients ({what}{probs}).")
+        span = tail_span(rs)
+        if onset is not None and span is not None:
+            span = (onset, span[1])
+        return [self.finding("vanishing_gradients", conf, onset_step=onset, evidence=ev,
+                             summary=summary, span=span)]

@@ -1,0 +1,158 @@
+"""Every detector on constructed series with known behaviour."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from ganlogs.detectors import (ConvergenceDetector, DivergenceDetector, ModeCollapseDetector,
+                               OscillationDetector, VanishingGradientsDetector, default_detectors)
+
+from .conftest import LN2, random_walk_run, settling_run, sine_run
+
+
+def conf_of(findings, label):
+    return max((f.confidence for f in findings if f.label == label), default=0.0)
+
+
+def labels_of(series, **kw):
+    out = {}
+    for det in default_detectors():
+        for f in det.detect_series(**series, **kw):
+            out[f.label] = max(out.get(f.label, 0.0), f.confidence)
+    return {k for k, v in out.items() if v >= 0.5 and k != "insufficient_data"}, out
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_sine_plus_noise_is_oscillating(seed):
+    found = OscillationDetector().detect_series(**sine_run(seed))
+    assert conf_of(found, "oscillating") >= 0.5
+    f = found[0]
+    assert f.evidence["period_steps"] == pytest.approx(80, rel=0.15)
+    labels, _ = labels_of(sine_run(seed))
+    assert "oscillating" in labels and "converged" not in labels
+
+
+def test_period_is_reported_in_steps_when_logged_every_n_steps():
+    f = OscillationDetector().detect_series(**sine_run(0, every=50))[0]
+    assert f.evidence["period_steps"] == pytest.approx(80 * 50, rel=0.15)
+    assert f.onset_step % 50 == 0 and 0 <= f.onset_step <= 999 * 50
+
+
+def test_random_walk_is_not_converged_and_rarely_oscillating():
+    osc = conv = 0
+    seeds = range(40)
+    for seed in seeds:
+        s = random_walk_run(seed)
+        conv += conf_of(ConvergenceDetector().detect_series(**s), "converged") >= 0.5
+        osc += conf_of(OscillationDetector().detect_series(**s), "oscillating") >= 0.5
+    assert conv <= 2
+    assert osc <= 0.1 * len(seeds)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_settling_at_equilibrium_is_converged(seed):
+    labels, confs = labels_of(settling_run(seed))
+    assert labels == {"converged"}, confs
+
+
+def test_nan_halfway_is_diverged_at_that_step():
+    s = settling_run(0)
+    d = s["d_loss"].copy()
+    d.index = d.index * 10
+    d.iloc[500:] = np.nan
+    g = s["g_loss"].copy()
+    g.index = g.index * 10
+    found = DivergenceDetector().detect_series(d_loss=d, g_loss=g)
+    assert found[0].label == "diverged" and found[0].confidence >= 0.9
+    assert found[0].onset_step == 5000
+    labels, _ = labels_of({"d_loss": d, "g_loss": g})
+    assert "diverged" in labels and "converged" not in labels
+
+
+def test_inf_in_a_gradient_norm_is_diverged():
+    s = settling_run(1)
+    gn = pd.Series(np.ones(1000))
+    gn.iloc[700] = np.inf
+    f = DivergenceDetector().detect_series(**s, g_grad_norm=gn)[0]
+    assert f.confidence >= 0.9 and f.onset_step == 700 and "g_grad_norm" in f.summary
+
+
+def test_finite_blow_up_is_diverged():
+    rng = np.random.default_rng(2)
+    t = np.arange(600)
+    d = 2 * LN2 + 0.05 * rng.normal(size=600)
+    d[400:] *= np.exp((t[400:] - 400) / 12.0)
+    f = DivergenceDetector().detect_series(d_loss=d, g_loss=LN2 + 0.05 * rng.normal(size=600))[0]
+    assert f.confidence >= 0.5 and 400 <= f.onset_step <= 600
+
+
+def test_nan_at_the_start_is_still_diverged():
+    d = np.full(30, np.nan)
+    f = DivergenceDetector().detect_series(d_loss=d, g_loss=np.full(30, 0.7))
+    assert f[0].label == "diverged" and f[0].onset_step == 0
+
+
+@pytest.mark.parametrize("cls", [ConvergenceDetector, OscillationDetector, ModeCollapseDetector,
+                                 VanishingGradientsDetector, DivergenceDetector])
+def test_too_short_run_is_insufficient_data(cls):
+    rng = np.random.default_rng(0)
+    found = cls().detect_series(d_loss=1.386 + 0.05 * rng.normal(size=30),
+                                g_loss=0.693 + 0.05 * rng.normal(size=30))
+    assert [f.label for f in found] == ["insufficient_data"]
+    assert "30" in found[0].summary
+
+
+def test_no_losses_is_insufficient_data():
+    found = ConvergenceDetector().detect_series(d_x=np.full(200, 0.5))
+    assert [f.label for f in found] == ["insufficient_data"]
+
+
+def test_discriminator_winning_with_vanishing_gradient_norm():
+    """Saturating loss, D(x) -> 1, D(G(z)) -> 0, raw G gradient falls 4 orders."""
+    rng = np.random.default_rng(0)
+    n = 800
+    t = np.arange(n)
+    w = 1 / (1 + np.exp(-(t - 200) / 30))  # D takes over around step 200
+    dx = 0.5 + 0.5 * w - 0.002 * rng.random(n)
+    dgz = 0.5 - 0.5 * w + 0.002 * rng.random(n)
+    d = -np.log(dx) - np.log(1 - dgz)
+    g = np.log(1 - dgz)
+    gn = 10 ** (-4 * w + 0.1 * rng.normal(size=n))
+    found = VanishingGradientsDetector().detect_series(
+        d_loss=d, g_loss=g, d_x=dx, d_gz=dgz, g_grad_norm=gn, loss_family="bce_minimax")
+    f = found[0]
+    assert f.confidence >= 0.5
+    assert 150 <= f.onset_step <= 450
+    assert f.evidence["g_grad_norm_drop_orders"] if "g_grad_norm_drop_orders" in f.evidence \
+        else f.evidence["grad_orders"] >= 3
+    # the same drop at the equilibrium (D(x) = D(G(z)) = 1/2) is convergence, not vanishing
+    half = np.full(n, 0.5)
+    eq = VanishingGradientsDetector().detect_series(
+        d_loss=np.full(n, 2 * LN2) + 0.01 * rng.normal(size=n),
+        g_loss=np.full(n, -LN2) + 0.01 * rng.normal(size=n), d_x=half, d_gz=half,
+        g_grad_norm=gn, loss_family="bce_minimax")
+    assert eq[0].confidence < 0.5
+
+
+def test_summaries_are_one_sentence_and_name_a_remedy():
+    found = OscillationDetector().detect_series(**sine_run(0))
+    s = found[0].summary
+    assert s.endswith(".") and "learning rate" in s
+
+
+def test_long_run_is_binned_and_judged_the_same():
+    """A million-point run is binned; its cycle (period 8,000 steps) is still found."""
+    rng = np.random.default_rng(0)
+    n = 1_000_000
+    t = np.arange(n)
+    s = np.sin(2 * np.pi * t / 8000)
+    found = OscillationDetector().detect_series(
+        d_loss=2 * LN2 + 0.3 * s + 0.3 * rng.normal(size=n),
+        g_loss=LN2 - 0.3 * s + 0.3 * rng.normal(size=n))
+    f = found[0]
+    assert f.confidence >= 0.5
+    assert f.evidence["period_steps"] == pytest.approx(8000, rel=0.15)
