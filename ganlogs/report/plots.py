@@ -39,6 +39,8 @@ ROLE_COLORS = {"d_loss": "#2563eb", "g_loss": "#ea580c", "d_loss_real": "#0d9488
                "d_grad_norm": "#2563eb", "g_grad_norm": "#ea580c"}
 _FONT = "font-family=\"system-ui,-apple-system,'Segoe UI',Roboto,sans-serif\""
 
+_HALO = 'stroke="#ffffff" stroke-width="3" stroke-opacity="0.85" paint-order="stroke"'
+
 e = html.escape
 
 
@@ -190,13 +192,12 @@ def _y_range(traces: Sequence[Trace], hlines: Sequence[HLine], log_y: bool,
         lo, hi = 0.0, 1.0
     else:
         lo, hi = float(vals.min()), float(vals.max())
-        qlo, qhi = (float(q) for q in np.quantile(vals, [0.005, 0.995]))
-        core = max(qhi - qlo, 1e-12)
-        # a run that blows up would flatten everything else: keep the bulk, clip the tails
-        if hi - qhi > 2 * core:
-            hi = qhi + 0.25 * core
-        if qlo - lo > 2 * core:
-            lo = qlo - 0.25 * core
+        q1, q3 = (float(q) for q in np.quantile(vals, [0.25, 0.75]))
+        iqr = q3 - q1 or (abs(q3) * 0.1 or 1.0)
+        # a run that blows up would flatten everything else: keep the bulk (4 IQR beyond the
+        # quartiles), draw the rest at the edge and count it
+        lo, hi = max(lo, q1 - 4 * iqr), min(hi, q3 + 4 * iqr)
+        core = hi - lo or iqr
         for h in hlines:
             y = math.log10(h.y) if log_y and h.y > 0 else h.y
             if math.isfinite(y) and lo - 2 * core <= y <= hi + 2 * core:
@@ -247,7 +248,7 @@ def line_chart(
                    f'<rect x="{a:.1f}" y="{top}" width="{w:.1f}" height="{ph}" fill="{s.color}" '
                    f'fill-opacity="{op}"/>'
                    f'<text x="{a + 3:.1f}" y="{top + 12 + 12 * i:.1f}" fill="{s.color}" '
-                   f'font-size="10.5" font-weight="600">{e(s.text)}</text></g>')
+                   f'font-size="10.5" font-weight="600" {_HALO}>{e(s.text)}</text></g>')
         if s.onset is not None:
             ox = float(f.px(s.onset))
             out.append(f'<line x1="{ox:.1f}" x2="{ox:.1f}" y1="{top}" y2="{top + ph}" '
@@ -272,7 +273,8 @@ def line_chart(
                f'fill="#9ca3af">{e(xlabel)}</text>')
     if log_y:
         out.append(f'<text x="4" y="{top - 4}" fill="#9ca3af">log scale</text>')
-    # equilibrium lines
+    # equilibrium lines (a label that would sit on the previous one goes below its line)
+    used: list[float] = []
     for h in hlines:
         if log_y and h.y <= 0:
             continue
@@ -280,12 +282,14 @@ def line_chart(
         if not (y0 <= yv <= y1):
             continue
         y = float(f.py(h.y))
+        ty = y - 4 if all(abs((y - 4) - u) > 12 for u in used) and y - 4 > top + 10 else y + 12
+        used.append(ty)
         out.append(f'<g class="hline"><title>{e(h.text)}</title>'
                    f'<line x1="{left}" x2="{left + pw}" y1="{y:.1f}" y2="{y:.1f}" '
                    f'stroke="{h.color}" stroke-width="1.2" stroke-dasharray="6 4" '
                    f'stroke-opacity="0.75"/>'
-                   f'<text x="{left + pw - 4}" y="{y - 4:.1f}" text-anchor="end" '
-                   f'fill="{h.color}" font-size="10.5">{e(h.text)}</text></g>')
+                   f'<text x="{left + pw - 4}" y="{ty:.1f}" text-anchor="end" '
+                   f'fill="{h.color}" font-size="10.5" {_HALO}>{e(h.text)}</text></g>')
     # series: raw (band or dots), then smoothed line
     buckets = int(pw)
     for t in traces:
