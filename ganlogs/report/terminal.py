@@ -51,6 +51,14 @@ def _paint_labels(text: str, color: bool) -> str:
     return ", ".join(parts) + pad
 
 
+def _middle(text: str, width: int) -> str:
+    """``text`` cut to ``width`` characters in the middle: ``csv/wandb…/history.csv``."""
+    if len(text) <= width:
+        return text
+    head = width // 3
+    return text[:head] + "…" + text[len(text) - (width - head - 1):]
+
+
 def render_text(analysis: Analysis, *, color: bool = False, width: int | None = None) -> str:
     """One line per run (run, format, points, roles, labels, onset, reason), then a summary.
 
@@ -66,6 +74,12 @@ def render_text(analysis: Analysis, *, color: bool = False, width: int | None = 
               for i, h in enumerate(header)]
     widths[-1] = len(header[-1])
     lead = sum(widths[:-1]) + 2 * (len(widths) - 1)
+    if width is not None and width - lead < 36 and widths[0] > 32:
+        # a narrow terminal: shorten long run ids in the middle to leave the reason room
+        run_w = max(32, widths[0] - (36 - (width - lead)))
+        rows = [(_middle(row[0], run_w),) + row[1:] for row in rows]
+        lead -= widths[0] - run_w
+        widths[0] = run_w
 
     def line(row: tuple[str, ...], ok: bool = True, is_header: bool = False) -> str:
         cells = [c.ljust(w) for c, w in zip(row[:-1], widths)]

@@ -284,3 +284,14 @@ def test_progress_bar_only_for_slow_sweeps_and_only_when_enabled():
     p = Progress(off, enabled=False, delay=0.0)
     p(1, 2), p.close()
     assert off.text == ""
+
+
+def test_narrow_terminal_shortens_long_run_ids_in_the_middle():
+    from ganlogs.analysis import Analysis
+
+    a = sample_analysis(100)
+    a.runs[0].run_id = "a/very/long/sweep/directory/name/that/goes/on/run-0042/events"
+    out = render_text(Analysis(a.root, a.runs, a.settings), width=120)
+    first = out.splitlines()[1]
+    assert first.startswith("a/very/long…") and "run-0042/events" in first
+    assert len(first) <= 120
