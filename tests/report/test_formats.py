@@ -293,5 +293,5 @@ def test_narrow_terminal_shortens_long_run_ids_in_the_middle():
     a.runs[0].run_id = "a/very/long/sweep/directory/name/that/goes/on/run-0042/events"
     out = render_text(Analysis(a.root, a.runs, a.settings), width=120)
     first = out.splitlines()[1]
-    assert first.startswith("a/very/long…") and "run-0042/events" in first
+    assert first.startswith("a/very/lon…") and "run-0042/events" in first
     assert len(first) <= 120
