@@ -148,7 +148,12 @@ class Run:
     @property
     def tags(self) -> list[str]:
         """Tags in order of first appearance."""
-        return list(pd.unique(self.scalars["tag"].astype(str)))
+        col = self.scalars["tag"]
+        if isinstance(col.dtype, pd.CategoricalDtype):
+            # from the codes: turning every row into a string costs ~30 ms per 100k rows
+            cats = col.cat.categories
+            return [str(cats[c]) for c in pd.unique(col.cat.codes.to_numpy()) if c >= 0]
+        return list(pd.unique(col.astype(str)))
 
     def series(self, tag: str) -> pd.Series:
         """The detector's view of one tag: float64 values indexed by step, superseded rows
@@ -180,11 +185,30 @@ class Run:
         ``last_step`` (over all rows)."""
         if self.scalars.empty:
             return {}
-        g = self.scalars.groupby("tag", observed=True, sort=False)["step"]
-        agg = g.agg(["size", "min", "max"])
+        col = self.scalars["tag"]
+        if not isinstance(col.dtype, pd.CategoricalDtype):
+            g = self.scalars.groupby("tag", observed=True, sort=False)["step"]
+            agg = g.agg(["size", "min", "max"])
+            return {
+                str(tag): {"points": int(r["size"]), "first_step": int(r["min"]),
+                           "last_step": int(r["max"])}
+                for tag, r in agg.iterrows()
+            }
+        # numpy on the category codes (a pandas groupby costs ~25 ms per 100k rows)
+        codes = col.cat.codes.to_numpy()
+        steps = self.scalars["step"].to_numpy()
+        order = np.argsort(codes, kind="stable")
+        c, s = codes[order], steps[order]
+        starts = np.flatnonzero(np.r_[True, c[1:] != c[:-1]])
+        sizes = np.diff(np.r_[starts, len(c)])
+        lo = np.minimum.reduceat(s, starts)
+        hi = np.maximum.reduceat(s, starts)
+        at = {int(code): i for i, code in enumerate(c[starts])}
+        cats = col.cat.categories
         return {
-            str(tag): {"points": int(r["size"]), "first_step": int(r["min"]), "last_step": int(r["max"])}
-            for tag, r in agg.iterrows()
+            str(cats[code]): {"points": int(sizes[at[code]]), "first_step": int(lo[at[code]]),
+                              "last_step": int(hi[at[code]])}
+            for code in (int(x) for x in pd.unique(codes)) if code >= 0
         }
 
     def with_meta(self, **changes: Any) -> "Run":
