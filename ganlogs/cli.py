@@ -273,12 +273,9 @@ def check_cmd(path: str, fail_on: str | None, fmt: str, quiet: bool, role: tuple
     finally:
         progress.close()
     if fmt == "json":
-        import json
+        from .report.json import dumps_check
 
-        from .report.json import _clean, to_document
-
-        doc = {**result.to_dict(), "analysis": to_document(result.analysis)}
-        click.echo(json.dumps(_clean(doc), indent=2, allow_nan=False))
+        click.echo(dumps_check(result))
     else:
         from .report.terminal import render_check, render_text
 

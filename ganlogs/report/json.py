@@ -12,11 +12,14 @@ from __future__ import annotations
 
 import json
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..analysis import Analysis, RunResult
 
-__all__ = ["SCHEMA_VERSION", "to_document", "dumps"]
+if TYPE_CHECKING:
+    from ..checks import CheckResult
+
+__all__ = ["SCHEMA_VERSION", "to_document", "dumps", "check_document", "dumps_check"]
 
 SCHEMA_VERSION = 1
 
@@ -70,3 +73,16 @@ def to_document(analysis: Analysis) -> dict[str, Any]:
 
 def dumps(analysis: Analysis, *, indent: int | None = 2) -> str:
     return json.dumps(to_document(analysis), indent=indent, allow_nan=False)
+
+
+def check_document(result: "CheckResult") -> dict[str, Any]:
+    """``ganlogs check --format json``: the verdict (:meth:`CheckResult.to_dict`) plus the
+    full analysis document under ``analysis``."""
+    doc = result.to_dict()
+    if result.analysis is not None:
+        doc["analysis"] = to_document(result.analysis)
+    return _clean(doc)
+
+
+def dumps_check(result: "CheckResult", *, indent: int | None = 2) -> str:
+    return json.dumps(check_document(result), indent=indent, allow_nan=False)

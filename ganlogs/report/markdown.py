@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import html
 import re
+from urllib.parse import quote
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -110,7 +111,7 @@ def render_markdown(analysis: Analysis, *, image_prefix: str | None = None,
             for kind, svg in drawn:
                 name = f"{image_prefix}-{i + 1:03d}-{kind}.svg"
                 images[name] = svg
-                out.append(f"![{kind.replace('_', ' ')}]({name})")
+                out.append(f"![{kind.replace('_', ' ')}]({quote(name)})")
         found = _findings(r)
         out += ["", "**Findings**", ""] + (found or [md(reason_text(r)) or "No findings."])
     return MarkdownReport(text="\n".join(out) + "\n", images=images)

@@ -295,3 +295,13 @@ def test_narrow_terminal_shortens_long_run_ids_in_the_middle():
     first = out.splitlines()[1]
     assert first.startswith("a/very/lon…") and "run-0042/events" in first
     assert len(first) <= 120
+
+
+def test_markdown_image_links_survive_odd_output_names(fixture_sweep, tmp_path):
+    target = tmp_path / "my summary (ci).md"
+    out = _run(["report", str(fixture_sweep), "-o", str(target)])
+    assert out.exit_code == 0, out.output
+    links = re.findall(r"!\[[^\]]*\]\(([^)\s]+)\)", target.read_text())
+    from urllib.parse import unquote
+
+    assert links and all((tmp_path / unquote(link)).is_file() for link in links)
