@@ -162,15 +162,25 @@ class Run:
         cached = self._views.get(tag)
         if cached is not None:
             return cached
-        rows = self.scalars[self.scalars["tag"] == tag]
-        if rows.empty:
-            raise KeyError(f"run {self.meta.run_id!r} has no tag {tag!r}; it has {self.tags}")
-        if len(rows) > 1 and rows["step"].nunique() == 1:
-            out = pd.Series(rows["value"].to_numpy(), index=np.arange(len(rows), dtype=np.int64))
+        # numpy on the columns (filtering the whole frame costs ~5 ms per 100k rows per tag)
+        col = self.scalars["tag"]
+        if isinstance(col.dtype, pd.CategoricalDtype):
+            loc = col.cat.categories.get_indexer([tag])[0]
+            idx = (np.flatnonzero(col.cat.codes.to_numpy() == loc) if loc >= 0
+                   else np.zeros(0, dtype=np.intp))
         else:
-            kept = rows[~rows["superseded"]]
-            order = np.argsort(kept["step"].to_numpy(), kind="stable")
-            out = pd.Series(kept["value"].to_numpy()[order], index=kept["step"].to_numpy()[order])
+            idx = np.flatnonzero((col == tag).to_numpy())
+        if not len(idx):
+            raise KeyError(f"run {self.meta.run_id!r} has no tag {tag!r}; it has {self.tags}")
+        steps = self.scalars["step"].to_numpy()[idx]
+        values = self.scalars["value"].to_numpy()[idx]
+        if len(idx) > 1 and (steps == steps[0]).all():
+            out = pd.Series(values, index=np.arange(len(idx), dtype=np.int64))
+        else:
+            keep = ~self.scalars["superseded"].to_numpy()[idx]
+            kept_steps, kept_values = steps[keep], values[keep]
+            order = np.argsort(kept_steps, kind="stable")
+            out = pd.Series(kept_values[order], index=kept_steps[order])
         out.index.name = "step"
         out.name = tag
         self._views[tag] = out
