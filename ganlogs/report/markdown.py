@@ -23,7 +23,9 @@ from ._common import (display_findings, format_value, insufficient, labels_text,
 
 __all__ = ["MarkdownReport", "render_markdown", "md"]
 
-_PUNCT = re.compile(r"([\\`*_{}\[\]()#+\-.!|~:@])")
+# what can open markup mid-line: emphasis, code, links/images, table cells, strike-through,
+# math ($); < > & " ' are turned into entities by html.escape
+_PUNCT = re.compile(r"([\\`*_\[\]|~$])")
 
 
 def md(value: Any) -> str:
@@ -44,26 +46,40 @@ def _run_heading(i: int, r: RunResult) -> str:
     return f"### {i + 1}. {md(r.run_id)}"
 
 
+def _finding_lines(f, labelled: bool, detectors: tuple[str, ...], last: int | None,
+                   evidence: bool) -> list[str]:
+    where = []
+    if f.onset_step is not None:
+        where.append(f"onset step {f.onset_step}")
+    span = span_of(f, last)
+    if span is not None:
+        where.append(f"steps {span[0]}–{span[1]}")
+    lines = [f"- **{md(f.label)}** {f.confidence:.2f}"
+             + (f" ({', '.join(where)})" if where else "") + f": {md(f.summary)}"]
+    if evidence and f.evidence:
+        ev = "; ".join(f"{md(k)} = {md(format_value(v))}" for k, v in f.evidence.items())
+        lines.append(f"  - evidence: {ev}")
+    lines.append(f"  - detector: {', '.join(md(d) for d in detectors)} v{md(f.detector_version)}")
+    return lines
+
+
 def _findings(r: RunResult) -> list[str]:
+    """Labelled findings (and a short run's note) with their evidence; findings below the
+    confidence threshold folded into a <details> block, summaries only."""
     series = r.run.series_summary() if r.run is not None else {}
     last = max((s["last_step"] for s in series.values()), default=None)
-    lines = []
-    for f, labelled, detectors in display_findings(r):
-        where = []
-        if f.onset_step is not None:
-            where.append(f"onset step {f.onset_step}")
-        span = span_of(f, last)
-        if span is not None:
-            where.append(f"steps {span[0]}–{span[1]}")
-        note = "" if labelled or f.label == "insufficient_data" else \
-            " *(below the confidence threshold)*"
-        lines.append(f"- **{md(f.label)}** {f.confidence:.2f}"
-                     + (f" ({', '.join(where)})" if where else "") + f"{note}: {md(f.summary)}")
-        if f.evidence:
-            ev = "; ".join(f"{md(k)} = {md(format_value(v))}" for k, v in f.evidence.items())
-            lines.append(f"  - evidence: {ev}")
-        lines.append(f"  - detector: {', '.join(md(d) for d in detectors)} "
-                     f"v{md(f.detector_version)}")
+    shown = display_findings(r)
+    main = [x for x in shown if x[1] or x[0].label == "insufficient_data"]
+    below = [x for x in shown if not (x[1] or x[0].label == "insufficient_data")]
+    lines: list[str] = []
+    for f, labelled, detectors in main:
+        lines += _finding_lines(f, labelled, detectors, last, evidence=True)
+    if below:
+        lines += ["", f"<details><summary>{len(below)} finding(s) below the confidence "
+                      f"threshold</summary>", ""]
+        for f, labelled, detectors in below:
+            lines += _finding_lines(f, labelled, detectors, last, evidence=False)
+        lines += ["", "</details>"]
     return lines
 
 

@@ -61,11 +61,11 @@ def test_html_escapes_every_log_string():
 def test_markdown_escapes_every_log_string():
     rep = render_markdown(sample_analysis(300), image_prefix="s")
     _assert_no_raw_markup(rep.text)
-    assert "&lt;script&gt;alert\\(&quot;x&quot;\\)&lt;/script&gt;&amp;&#x27;q&#x27;" in rep.text
+    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;&amp;&#x27;q&#x27;" in rep.text
     for svg in rep.images.values():
         _assert_no_raw_markup(svg)
     # a table cell cannot be split by a pipe from a log, nor open a link
-    assert md("a|b](http://x)") == "a\\|b\\]\\(http\\://x\\)"
+    assert md("a|b](http://x) *y* $z$") == "a\\|b\\](http://x) \\*y\\* \\$z\\$"
 
 
 def test_json_keeps_log_strings_exact():
