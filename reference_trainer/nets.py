@@ -1,0 +1,132 @@
+"""Batched models and optimisers: ``R`` independent GANs in one set of tensors.
+
+Every parameter has a leading run axis of length ``R``. A layer is one
+``torch.baddbmm`` over all runs; the loss that is differentiated is the sum of the
+per-run losses, so each run's gradient is exactly its own. The optimisers take a
+per-run learning rate (a tensor of shape ``(R,)``) and reproduce ``torch.optim.SGD``
+and ``torch.optim.Adam`` (default, non-amsgrad) run by run.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Sequence
+
+import torch
+import torch.nn.functional as F
+
+__all__ = ["BatchedMLP", "DiracGenerator", "DiracDiscriminator", "BatchedOptimizer", "per_run_norm"]
+
+
+class BatchedMLP:
+    """``R`` multilayer perceptrons with the same shape and separate weights.
+
+    Parameters
+    ----------
+    sizes : sequence of int
+        Layer widths, input first and output last.
+    generators : sequence of torch.Generator
+        One per run; the initialisation of run ``r`` uses only ``generators[r]``
+        (the scheme of ``torch.nn.Linear``: uniform in +-1/sqrt(fan_in)).
+    hidden_act : {"relu", "lrelu"}
+    out_act : {"none", "tanh"}
+    """
+
+    def __init__(self, sizes: Sequence[int], generators: Sequence[torch.Generator], *,
+                 hidden_act: str = "relu", out_act: str = "none", device: str | torch.device = "cpu") -> None:
+        self.sizes = list(sizes)
+        self.hidden_act = hidden_act
+        self.out_act = out_act
+        self.params: list[torch.Tensor] = []
+        for fan_in, fan_out in zip(self.sizes[:-1], self.sizes[1:]):
+            bound = 1.0 / math.sqrt(fan_in)
+            w = torch.stack([(torch.rand(fan_in, fan_out, generator=g) * 2 - 1) * bound for g in generators])
+            b = torch.stack([(torch.rand(1, fan_out, generator=g) * 2 - 1) * bound for g in generators])
+            self.params += [w.to(device).requires_grad_(), b.to(device).requires_grad_()]
+
+    @property
+    def n_runs(self) -> int:
+        return int(self.params[0].shape[0])
+
+    def __call__(self, x: torch.Tensor) -> torch.Tensor:
+        """Apply to ``x`` of shape ``(R, B, in)``; returns ``(R, B, out)``."""
+        h = x
+        n = len(self.params) // 2
+        for i in range(n):
+            h = torch.baddbmm(self.params[2 * i + 1], h, self.params[2 * i])
+            if i < n - 1:
+                h = F.relu(h) if self.hidden_act == "relu" else F.leaky_relu(h, 0.2)
+        if self.out_act == "tanh":
+            h = torch.tanh(h)
+        return h
+
+
+class DiracGenerator:
+    """Dirac-GAN generator: outputs the point ``theta`` whatever the noise."""
+
+    def __init__(self, theta0: torch.Tensor) -> None:
+        self.params = [theta0.clone().requires_grad_()]
+
+    def __call__(self, z: torch.Tensor) -> torch.Tensor:
+        r, b = z.shape[0], z.shape[1]
+        return self.params[0][:, None, :].expand(r, b, self.params[0].shape[1])
+
+
+class DiracDiscriminator:
+    """Dirac-GAN discriminator: linear, ``D(x) = psi . x``."""
+
+    def __init__(self, psi0: torch.Tensor) -> None:
+        self.params = [psi0.clone().requires_grad_()]
+
+    def __call__(self, x: torch.Tensor) -> torch.Tensor:
+        return (x * self.params[0][:, None, :]).sum(-1, keepdim=True)
+
+
+def per_run_norm(tensors: Sequence[torch.Tensor]) -> torch.Tensor:
+    """L2 norm over all entries of each run, shape ``(R,)``."""
+    sq = None
+    for t in tensors:
+        s = t.detach().pow(2).flatten(1).sum(1)
+        sq = s if sq is None else sq + s
+    return sq.sqrt()
+
+
+class BatchedOptimizer:
+    """SGD or Adam over stacked parameters with one learning rate per run.
+
+    Matches ``torch.optim.SGD(lr)`` and ``torch.optim.Adam(lr, betas, eps)`` for each
+    run (up to floating-point rounding).
+    """
+
+    def __init__(self, params: Sequence[torch.Tensor], *, kind: str, lr: torch.Tensor,
+                 betas: tuple[float, float] = (0.5, 0.999), eps: float = 1e-8) -> None:
+        if kind not in ("adam", "sgd"):
+            raise ValueError(f"kind must be 'adam' or 'sgd'; got {kind!r}")
+        self.params = list(params)
+        self.kind = kind
+        self.lr = lr
+        self.betas = betas
+        self.eps = eps
+        self.t = 0
+        if kind == "adam":
+            self.m = [torch.zeros_like(p) for p in self.params]
+            self.v = [torch.zeros_like(p) for p in self.params]
+
+    def _lr(self, p: torch.Tensor) -> torch.Tensor:
+        return self.lr.view(-1, *([1] * (p.dim() - 1)))
+
+    @torch.no_grad()
+    def step(self, grads: Sequence[torch.Tensor]) -> None:
+        self.t += 1
+        if self.kind == "sgd":
+            for p, g in zip(self.params, grads):
+                p.sub_(self._lr(p) * g)
+            return
+        b1, b2 = self.betas
+        bc1 = 1 - b1**self.t
+        bc2 = 1 - b2**self.t
+        for p, g, m, v in zip(self.params, grads, self.m, self.v):
+            m.mul_(b1).add_(g, alpha=1 - b1)
+            v.mul_(b2).addcmul_(g, g, value=1 - b2)
+            denom = (v.sqrt() / math.sqrt(bc2)).add_(self.eps)
+            p.sub_((self._lr(p) / bc1) * m / denom)

@@ -1,0 +1,300 @@
+"""Run a resumable sweep: train runs in batched groups, label them, write them out.
+
+Layout of ``DIR``::
+
+    DIR/<run_id>/               logs (events.out.tfevents... or metrics.csv) + ground_truth.json
+    DIR/_unlabelled/<run_id>.json  runs whose measures fit no label (kept out of the corpus)
+    DIR/manifest.json           counts per label / scenario / family, intended-label rates, timing
+
+A run is done when ``DIR/<run_id>/ground_truth.json`` or
+``DIR/_unlabelled/<run_id>.json`` exists; ``ground_truth.json`` is written last (after
+the logs, through a temporary file and a rename), so an interrupted sweep resumes
+from the runs that are complete. The manifest is rebuilt from the run directories
+after every batch.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import shutil
+import sys
+import time
+from collections import Counter, defaultdict
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["run_sweep", "build_manifest", "train_and_label", "set_cpu_threads"]
+
+MAX_GROUP = {"dirac": 64, "mixture": 24, "digits": 12}
+
+
+def set_cpu_threads() -> int:
+    """Use ``REFERENCE_TRAINER_THREADS`` intra-op threads (default 1) and return it.
+
+    The trainer's matrices are small; on a shared 2-core machine two threads that
+    wait on each other made a batched matmul 40x slower than one thread. Also flushes denormals to zero.
+    """
+    import torch
+
+    n = int(os.environ.get("REFERENCE_TRAINER_THREADS", "1"))
+    torch.set_num_threads(max(1, n))
+    # denormals (vanishing gradients, blow-ups) are slow on CPUs; flushing them is deterministic
+    torch.set_flush_denormal(True)
+    return n
+
+
+def _dump(path: Path, obj) -> None:
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(json.dumps(obj, indent=1, sort_keys=False, default=_json_default) + "\n")
+    os.replace(tmp, path)
+
+
+def _json_default(o):
+    if isinstance(o, (np.integer,)):
+        return int(o)
+    if isinstance(o, (np.floating,)):
+        return float(o)
+    if isinstance(o, np.ndarray):
+        return o.tolist()
+    if isinstance(o, tuple):
+        return list(o)
+    raise TypeError(f"not JSON serialisable: {type(o)}")
+
+
+def _clean(obj):
+    """Replace non-finite floats by None so that the JSON is strict."""
+    if isinstance(obj, dict):
+        return {k: _clean(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_clean(v) for v in obj]
+    if isinstance(obj, (float, np.floating)):
+        f = float(obj)
+        return f if np.isfinite(f) else None
+    if isinstance(obj, np.integer):
+        return int(obj)
+    return obj
+
+
+def train_and_label(specs: list[dict], device: str = "cpu") -> list[tuple[dict, object, object]]:
+    """Train one group of run specs; return ``(spec, trace, verdict)`` per run."""
+    from reference_trainer.labels import label_run
+    from reference_trainer.train import train_group
+
+    traces = train_group([s["config"] for s in specs], device=device)
+    return [(s, t, label_run(t)) for s, t in zip(specs, traces)]
+
+
+def _ground_truth(spec: dict, trace, verdict, log_record: dict | None, device: str) -> dict:
+    import torch
+
+    c = spec["config"]
+    gt = {
+        "run_id": spec["run_id"],
+        "labels": verdict.labels,
+        "intended_label": spec["intended_label"],
+        "scenario": spec["scenario"],
+        "family": spec["family"],
+        "onset_step": verdict.onset_step,
+        "measures": verdict.measures,
+        "config": c,
+        "log": None,
+        "device": device,
+        "seed": int(c["seed"]),
+        "torch_version": torch.__version__,
+        "trainer_version": __import__("reference_trainer").__version__,
+        "train_seconds": round(float(trace.wall_s), 3),
+    }
+    if log_record is not None:
+        gt["log"] = {
+            "format": log_record["format"],
+            "tags": log_record["tags"],
+            "d_loss_reduction": c["d_loss_reduction"],
+            "loss_family": c["loss"],
+            "log_every": log_record["log_every"],
+            "unit": log_record["unit"],
+            "points_per_tag": log_record["points"],
+            "files": log_record["files"],
+            "step_meaning": "generator iterations" if log_record["unit"] == "step" else
+            f"epoch index (mean over {log_record['log_every']} generator iterations)",
+        }
+    return _clean(gt)
+
+
+def _done_ids(out: Path) -> set[str]:
+    done = set()
+    if not out.exists():
+        return done
+    for p in out.iterdir():
+        if p.is_dir() and (p / "ground_truth.json").exists():
+            done.add(p.name)
+    un = out / "_unlabelled"
+    if un.exists():
+        done |= {p.stem for p in un.glob("*.json")}
+    return done
+
+
+def build_manifest(out: Path, *, extra: dict | None = None) -> dict:
+    """Rebuild ``manifest.json`` from the run directories in ``out``."""
+    out = Path(out)
+    per_label: Counter = Counter()
+    per_family: Counter = Counter()
+    per_scenario: dict = defaultdict(lambda: {"runs": 0, "unlabelled": 0, "intended_hits": 0,
+                                              "intended_label": None, "family": None, "labels": Counter()})
+    runs = []
+    records = []
+    for p in sorted(out.iterdir()) if out.exists() else []:
+        if p.is_dir() and (p / "ground_truth.json").exists():
+            records.append((json.loads((p / "ground_truth.json").read_text()), False))
+    un = out / "_unlabelled"
+    if un.exists():
+        for p in sorted(un.glob("*.json")):
+            records.append((json.loads(p.read_text()), True))
+    for gt, unl in records:
+        sc = per_scenario[gt["scenario"]]
+        sc["intended_label"] = gt["intended_label"]
+        sc["family"] = gt["family"]
+        sc["runs"] += 1
+        if unl:
+            sc["unlabelled"] += 1
+            continue
+        per_family[gt["family"]] += 1
+        for lab in gt["labels"]:
+            per_label[lab] += 1
+            sc["labels"][lab] += 1
+        if gt["intended_label"] in gt["labels"]:
+            sc["intended_hits"] += 1
+        runs.append({"run_id": gt["run_id"], "labels": gt["labels"], "scenario": gt["scenario"],
+                     "family": gt["family"], "format": (gt.get("log") or {}).get("format")})
+    scen = {}
+    for name, sc in sorted(per_scenario.items()):
+        scen[name] = {"family": sc["family"], "intended_label": sc["intended_label"], "runs_trained": sc["runs"],
+                      "unlabelled": sc["unlabelled"], "intended_hits": sc["intended_hits"],
+                      "intended_rate": round(sc["intended_hits"] / sc["runs"], 3) if sc["runs"] else None,
+                      "labels": dict(sc["labels"])}
+    per_family_rate: dict = defaultdict(lambda: [0, 0])
+    for sc in scen.values():
+        per_family_rate[sc["family"]][0] += sc["intended_hits"]
+        per_family_rate[sc["family"]][1] += sc["runs_trained"]
+    manifest = {
+        "n_runs": len(runs),
+        "n_unlabelled": sum(1 for _, u in records if u),
+        "counts_per_label": {k: per_label.get(k, 0) for k in
+                             ("converged", "oscillating", "mode_collapse", "vanishing_gradients", "diverged")},
+        "counts_per_family": dict(sorted(per_family.items())),
+        "intended_rate_per_family": {f: {"intended_hits": h, "runs_trained": n, "rate": round(h / n, 3) if n else None}
+                                     for f, (h, n) in sorted(per_family_rate.items())},
+        "scenarios": scen,
+        "runs": runs,
+    }
+    old = {}
+    if (out / "manifest.json").exists():
+        try:
+            old = json.loads((out / "manifest.json").read_text())
+        except ValueError:
+            old = {}
+    info = {k: old[k] for k in ("command", "device", "torch_version", "python", "platform", "size",
+                                "elapsed_s", "invocations") if k in old}
+    info.update(extra or {})
+    manifest = {**info, **manifest}
+    _dump(out / "manifest.json", manifest)
+    return manifest
+
+
+def run_sweep(out: str | Path, *, size: str = "small", device: str = "cpu", resume: bool = False,
+              only: list[str] | None = None, log=print) -> dict:
+    """Train, label and write every run of the ``size`` sweep into ``out``.
+
+    Parameters
+    ----------
+    out : path
+        Output directory (created).
+    size : {"small", "full"}
+    device : {"cpu", "cuda"}
+    resume : bool
+        Skip runs that are already complete. Without it, an existing non-empty
+        ``out`` that holds a manifest is an error (nothing is overwritten).
+    only : list of str, optional
+        Train only these run ids (used by the tests to regenerate runs).
+    """
+    import torch
+
+    from reference_trainer.scenarios import build_specs
+    from reference_trainer.train import group_key
+    from reference_trainer.writers import write_run
+
+    if size not in ("small", "full"):
+        raise ValueError(f"size must be 'small' or 'full'; got {size!r}")
+    if device not in ("cpu", "cuda"):
+        raise ValueError(f"device must be 'cpu' or 'cuda'; got {device!r}")
+    set_cpu_threads()
+    out = Path(out)
+    if out.exists() and (out / "manifest.json").exists() and not resume and only is None:
+        raise FileExistsError(f"{out} already holds a sweep; pass --resume to continue it")
+    out.mkdir(parents=True, exist_ok=True)
+    specs = build_specs(size)
+    if only is not None:
+        specs = [s for s in specs if s["run_id"] in set(only)]
+    done = _done_ids(out)
+    todo = [s for s in specs if s["run_id"] not in done]
+    from reference_trainer.targets import get_target
+
+    groups: dict = defaultdict(list)
+    for s in todo:
+        groups[group_key(s["config"])].append(s)
+    batches = []
+    for key, members in groups.items():
+        kind = get_target(members[0]["config"]["target"], int(members[0]["config"].get("dirac_dim") or 1)).kind
+        n = MAX_GROUP[kind]
+        for i in range(0, len(members), n):
+            batches.append(members[i:i + n])
+    # cheap batches first
+    batches.sort(key=lambda b: (b[0]["config"]["target"] == "digits", b[0]["run_id"]))
+    t_start = time.time()
+    prev = {}
+    if (out / "manifest.json").exists():
+        try:
+            prev = json.loads((out / "manifest.json").read_text())
+        except ValueError:
+            prev = {}
+    prev_elapsed = float(prev.get("elapsed_s") or 0.0)
+    info = {
+        "command": "python -m reference_trainer " + " ".join(sys.argv[1:]) if sys.argv and "reference_trainer"
+        in " ".join(sys.argv) else f"python -m reference_trainer sweep --out {out} --size {size} --device {device}",
+        "device": device if device == "cpu" else torch.cuda.get_device_name(0),
+        "torch_version": torch.__version__,
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "cpu_threads": torch.get_num_threads(),
+        "size": size,
+        "runs_planned": len(build_specs(size)),
+        "invocations": int(prev.get("invocations") or 0) + 1,
+    }
+    log(f"sweep {size}: {len(specs)} runs, {len(done & {s['run_id'] for s in specs})} done, "
+        f"{len(todo)} to train in {len(batches)} batches on {device}")
+    trained = 0
+    for bi, batch in enumerate(batches):
+        tb = time.time()
+        results = train_and_label(batch, device=device)
+        for spec, trace, verdict in results:
+            rd = out / spec["run_id"]
+            if verdict.labels:
+                if rd.exists():
+                    shutil.rmtree(rd)
+                sec = trace.wall_s * len(batch) / max(1, len(trace.series["g_loss"]))
+                rec = write_run(rd, trace.series, spec["log"], spec["config"]["loss"], seconds_per_step=sec)
+                _dump(rd / "ground_truth.json", _ground_truth(spec, trace, verdict, rec, device))
+            else:
+                (out / "_unlabelled").mkdir(exist_ok=True)
+                _dump(out / "_unlabelled" / f"{spec['run_id']}.json",
+                      _ground_truth(spec, trace, verdict, None, device))
+        trained += len(batch)
+        elapsed = prev_elapsed + time.time() - t_start
+        m = build_manifest(out, extra={**info, "elapsed_s": round(elapsed, 1)})
+        rate = trained / max(1e-9, (time.time() - t_start) / 60)
+        log(f"[{bi + 1}/{len(batches)}] {batch[0]['scenario']} x{len(batch)} in {time.time() - tb:.1f}s; "
+            f"{m['n_runs']} labelled, {m['n_unlabelled']} unlabelled; {rate:.1f} runs/min; "
+            f"labels {m['counts_per_label']}")
+    return build_manifest(out, extra={**info, "elapsed_s": round(prev_elapsed + time.time() - t_start, 1)})

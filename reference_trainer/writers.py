@@ -1,0 +1,126 @@
+"""Write a run's logged scalars through the writers people use.
+
+* ``tensorboard`` -- ``torch.utils.tensorboard.SummaryWriter.add_scalar`` (one event
+  file in the run directory; values are float32 ``simple_value``).
+* ``csv`` -- a wide ``metrics.csv``, ``step,<tag>,<tag>,...``, written by pandas from
+  float32 columns (shortest round-trip repr; NaN as ``nan``, infinities as ``inf``).
+* ``wandb`` -- an offline run under ``wandb/`` when the ``wandb`` package is
+  importable; otherwise the run silently falls back to TensorBoard (recorded in
+  ``ground_truth.json`` ``log.format``).
+
+Logging cadence (``log.unit``/``log.every``): ``step`` logs the value at every
+``every``-th generator step, with the step number; ``epoch`` logs the mean over each
+block of ``every`` steps with the epoch index as the step.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["SCHEMES", "ROLE_SETS", "decimate", "write_run"]
+
+#: tag naming schemes, role id -> tag
+SCHEMES: dict[str, dict[str, str]] = {
+    "slash": {"d_loss": "Loss/D", "g_loss": "Loss/G", "d_loss_real": "D_real", "d_loss_fake": "D_fake",
+              "d_x": "D(x)", "d_gz": "D(G(z))", "g_grad_norm": "grad_norm/G", "d_grad_norm": "grad_norm/D"},
+    "snake": {"d_loss": "d_loss", "g_loss": "g_loss", "d_loss_real": "D_real", "d_loss_fake": "D_fake",
+              "d_x": "D(x)", "d_gz": "D(G(z))", "g_grad_norm": "grad_norm/G", "d_grad_norm": "grad_norm/D"},
+    "loss_x": {"d_loss": "loss_D", "g_loss": "loss_G", "d_loss_real": "D_real", "d_loss_fake": "D_fake",
+               "d_x": "D(x)", "d_gz": "D(G(z))", "g_grad_norm": "grad_norm/G", "d_grad_norm": "grad_norm/D"},
+    "dcgan": {"d_loss": "errD", "g_loss": "errG", "d_loss_real": "D_real", "d_loss_fake": "D_fake",
+              "d_x": "D(x)", "d_gz": "D(G(z))", "g_grad_norm": "grad_norm/G", "d_grad_norm": "grad_norm/D"},
+    "module": {"d_loss": "discriminator/loss", "g_loss": "generator/loss", "d_loss_real": "D_real",
+               "d_loss_fake": "D_fake", "d_x": "D(x)", "d_gz": "D(G(z))", "g_grad_norm": "grad_norm/G",
+               "d_grad_norm": "grad_norm/D"},
+}
+
+#: which roles a run logs
+ROLE_SETS: dict[str, tuple[str, ...]] = {
+    "losses": ("d_loss", "g_loss"),
+    "dcgan": ("d_loss", "g_loss", "d_x", "d_gz"),
+    "parts": ("d_loss", "d_loss_real", "d_loss_fake", "g_loss"),
+    "grads": ("d_loss", "g_loss", "g_grad_norm", "d_grad_norm"),
+    "full": ("d_loss", "d_loss_real", "d_loss_fake", "g_loss", "d_x", "d_gz", "g_grad_norm", "d_grad_norm"),
+}
+
+
+def tags_for(log: dict, loss_family: str) -> dict[str, str]:
+    """Role id -> tag for a run's log configuration."""
+    scheme = dict(SCHEMES[log["scheme"]])
+    if log.get("critic_tag") and loss_family.startswith("wgan"):
+        scheme["d_loss"] = "critic_loss"
+    return {r: scheme[r] for r in ROLE_SETS[log["roles"]]}
+
+
+def decimate(values: np.ndarray, *, unit: str, every: int) -> tuple[np.ndarray, np.ndarray]:
+    """Logged (steps, values) from a per-step series (float32)."""
+    v = np.asarray(values, dtype=np.float32)
+    if unit == "epoch":
+        n = len(v) // every
+        with np.errstate(all="ignore"):
+            vals = v[: n * every].astype(np.float64).reshape(n, every).mean(1).astype(np.float32)
+        return np.arange(n, dtype=np.int64), vals
+    steps = np.arange(every - 1, len(v), every, dtype=np.int64)
+    return steps, v[steps]
+
+
+def _wandb_available() -> bool:
+    try:
+        import wandb  # noqa: F401
+    except Exception:
+        return False
+    return True
+
+
+def write_run(run_dir: Path, series: dict[str, np.ndarray], log: dict, loss_family: str, *,
+              seconds_per_step: float = 0.01) -> dict:
+    """Write the logged roles of ``series`` into ``run_dir``; return the ``log`` record.
+
+    The returned dict holds ``format``, ``tags`` (role -> tag), ``log_every``,
+    ``unit``, ``points`` (per tag) and ``files``.
+    """
+    run_dir = Path(run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    tags = tags_for(log, loss_family)
+    fmt = log["format"]
+    if fmt == "wandb" and not _wandb_available():
+        fmt = "tensorboard"
+    cols = {}
+    steps = None
+    for role, tag in tags.items():
+        steps, vals = decimate(series[role], unit=log["unit"], every=int(log["every"]))
+        cols[tag] = vals
+    t0 = time.time()
+    wall_per_point = seconds_per_step * (int(log["every"]) if log["unit"] == "epoch" else 1)
+    if fmt == "tensorboard":
+        from torch.utils.tensorboard import SummaryWriter
+
+        w = SummaryWriter(log_dir=str(run_dir), flush_secs=3600, max_queue=100000)
+        for i, st in enumerate(steps.tolist()):
+            wt = t0 + st * wall_per_point
+            for tag, vals in cols.items():
+                w.add_scalar(tag, float(vals[i]), global_step=int(st), walltime=wt)
+        w.close()
+    elif fmt == "csv":
+        import pandas as pd
+
+        df = pd.DataFrame({"step": steps, **{t: v.astype(np.float32) for t, v in cols.items()}})
+        df.to_csv(run_dir / "metrics.csv", index=False, na_rep="nan")
+    elif fmt == "wandb":  # pragma: no cover - wandb is optional and absent in CI
+        import wandb
+
+        os.environ.setdefault("WANDB_SILENT", "true")
+        run = wandb.init(mode="offline", dir=str(run_dir), project="reference_trainer",
+                         config={"loss_family": loss_family}, reinit=True)
+        for i, st in enumerate(steps.tolist()):
+            run.log({t: float(v[i]) for t, v in cols.items()}, step=int(st))
+        run.finish()
+    else:
+        raise ValueError(f"log format must be 'tensorboard', 'csv' or 'wandb'; got {fmt!r}")
+    files = sorted(str(p.relative_to(run_dir)) for p in run_dir.rglob("*") if p.is_file())
+    return {"format": fmt, "tags": tags, "log_every": int(log["every"]), "unit": log["unit"],
+            "points": int(len(steps)), "files": files}

@@ -1,0 +1,117 @@
+"""The committed labelled corpus: schema, logs that match it, and seeded regeneration."""
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from reference_trainer import LABELS, LOSS_FAMILIES, ROLES  # noqa: E402
+from reference_trainer.scenarios import build_specs  # noqa: E402
+
+CORPUS = Path(__file__).resolve().parents[2] / "fixtures" / "labelled"
+REQUIRED = ("run_id", "labels", "intended_label", "scenario", "family", "config", "measures", "onset_step", "log",
+            "device", "seed", "torch_version")
+
+pytestmark = pytest.mark.skipif(not (CORPUS / "manifest.json").exists(), reason="small corpus not generated")
+
+
+def _runs():
+    return sorted(p for p in CORPUS.iterdir() if (p / "ground_truth.json").exists())
+
+
+def test_every_run_has_a_complete_ground_truth():
+    runs = _runs()
+    assert len(runs) >= 20
+    for p in runs:
+        gt = json.loads((p / "ground_truth.json").read_text())
+        for k in REQUIRED:
+            assert k in gt, (p.name, k)
+        assert gt["run_id"] == p.name
+        assert gt["labels"] and set(gt["labels"]) <= set(LABELS)
+        assert gt["log"]["loss_family"] in LOSS_FAMILIES
+        assert gt["log"]["d_loss_reduction"] in ("summed", "mean")
+        assert set(gt["log"]["tags"]) <= set(ROLES)
+        assert {"d_loss", "g_loss"} <= set(gt["log"]["tags"])
+        if "converged" in gt["labels"]:
+            assert gt["labels"] == ["converged"]
+
+
+def test_manifest_counts_match_the_run_directories():
+    m = json.loads((CORPUS / "manifest.json").read_text())
+    counts = {k: 0 for k in LABELS}
+    for p in _runs():
+        for lab in json.loads((p / "ground_truth.json").read_text())["labels"]:
+            counts[lab] += 1
+    assert m["counts_per_label"] == counts
+    assert all(v >= 4 for v in counts.values()), counts
+    for k in ("command", "device", "torch_version", "elapsed_s", "intended_rate_per_family", "counts_per_family"):
+        assert k in m
+
+
+def test_csv_logs_hold_the_tags_of_their_ground_truth():
+    pd = pytest.importorskip("pandas")
+    seen = 0
+    for p in _runs():
+        gt = json.loads((p / "ground_truth.json").read_text())
+        if gt["log"]["format"] != "csv":
+            continue
+        df = pd.read_csv(p / "metrics.csv")
+        assert list(df.columns) == ["step", *gt["log"]["tags"].values()]
+        assert len(df) == gt["log"]["points_per_tag"]
+        seen += 1
+    assert seen > 0
+
+
+def test_tensorboard_logs_hold_the_tags_of_their_ground_truth():
+    ea = pytest.importorskip("tensorboard.backend.event_processing.event_accumulator")
+    seen = 0
+    for p in _runs():
+        gt = json.loads((p / "ground_truth.json").read_text())
+        if gt["log"]["format"] != "tensorboard":
+            continue
+        acc = ea.EventAccumulator(str(p), size_guidance={ea.SCALARS: 0})
+        acc.Reload()
+        assert set(acc.Tags()["scalars"]) == set(gt["log"]["tags"].values())
+        for tag in acc.Tags()["scalars"]:
+            assert len(acc.Scalars(tag)) == gt["log"]["points_per_tag"]
+        seen += 1
+        if seen >= 5:
+            break
+    assert seen > 0
+
+
+def test_logged_scalars_carry_no_ground_truth():
+    for p in _runs():
+        gt = json.loads((p / "ground_truth.json").read_text())
+        for tag in gt["log"]["tags"].values():
+            assert "label" not in tag and "coverage" not in tag
+
+
+# cheap runs, one per kind of truth: analytic blow-up, analytic cycle, measured 2-D collapse
+REGEN = ("dirac_wgan_sim_looseclip_000", "dirac_wgan_clip_alt_000", "ring8_smallG_strongD_000")
+
+
+def test_regenerating_runs_reproduces_their_committed_labels(tmp_path):
+    from reference_trainer.sweep import run_sweep
+
+    ids = [i for i in REGEN if (CORPUS / i / "ground_truth.json").exists()]
+    assert ids, "no regeneration candidates in the corpus"
+    run_sweep(tmp_path, size="small", device="cpu", only=ids, log=lambda *_: None)
+    for i in ids:
+        old = json.loads((CORPUS / i / "ground_truth.json").read_text())
+        new_dir = tmp_path / i
+        new = json.loads((new_dir / "ground_truth.json").read_text()) if new_dir.exists() else \
+            json.loads((tmp_path / "_unlabelled" / f"{i}.json").read_text())
+        assert new["labels"] == old["labels"], i
+        assert new["config"] == old["config"]
+        for k in ("coverage_end", "hq_fraction_end"):
+            assert np.isclose(new["measures"][k], old["measures"][k], atol=0.1), (i, k)
+
+
+def test_specs_are_deterministic():
+    a, b = build_specs("small"), build_specs("small")
+    assert a == b
+    assert len({s["run_id"] for s in a}) == len(a)
