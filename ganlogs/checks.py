@@ -118,14 +118,15 @@ class CheckResult:
                 "too_short": list(self.too_short)}
 
 
-def apply_policy(analysis: Analysis, *, fail_on: Sequence[str] = DEFAULT_FAIL_ON,
+def apply_policy(analysis: Analysis, *, fail_on: Sequence[str] | str = DEFAULT_FAIL_ON,
                  min_confidence: float = DEFAULT_MIN_CONFIDENCE,
                  config_source: str | None = None) -> CheckResult:
     """Decide pass / fail / error for an :class:`~ganlogs.analysis.Analysis`.
 
     Pure: reads the findings, computes nothing about the runs.
     """
-    fail_on = parse_fail_on(list(fail_on), where="fail_on")
+    fail_on = parse_fail_on(fail_on if isinstance(fail_on, str) else list(fail_on),
+                            where="fail_on")
     if isinstance(min_confidence, bool) or not 0.0 <= float(min_confidence) <= 1.0:
         raise UsageError(f"min_confidence must be in [0, 1]; got {min_confidence!r}")
     failing: list[FailingRun] = []

@@ -343,7 +343,7 @@ def line_chart(
 
 def _trace(r: RunResult, role: str) -> Trace | None:
     tag = r.roles.get(role) if r.roles is not None else None
-    if tag is None or r.run is None:
+    if tag is None or r.run is None or tag not in r.run.tags:
         return None
     s = r.run.series(tag)
     return Trace(name=f"{tag} ({role})", x=s.index.to_numpy(dtype=float),

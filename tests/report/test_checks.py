@@ -50,6 +50,12 @@ def test_policy_table(findings, fail_on, min_conf, status, failing):
     assert res.fail_on == tuple(fail_on) and res.min_confidence == min_conf
 
 
+def test_fail_on_as_a_comma_string():
+    res = apply_policy(_analysis(_ok("a", [finding("oscillating", 0.9)])),
+                       fail_on="oscillating,diverged")
+    assert res.fail_on == ("oscillating", "diverged") and res.status == "fail"
+
+
 def test_unreadable_makes_the_check_incomplete_but_failures_are_kept():
     res = apply_policy(_analysis(_ok("a", [finding("diverged", 0.9)]),
                                  error_result("b", "bad CRC")))
