@@ -115,19 +115,26 @@ class Run:
             raise UsageError(f"Run.from_frame: frame lacks column(s) {sorted(missing)}; "
                              f"expected {list(SCALAR_COLUMNS[:5])}")
         n = len(frame)
-        steps = pd.to_numeric(frame["step"], errors="coerce")
-        if steps.isna().any():
-            raise UsageError("Run.from_frame: 'step' holds non-numeric or missing values")
+        shared = isinstance(frame.index, pd.RangeIndex) and frame.index.start == 0 \
+            and frame.index.step == 1
+        steps = frame["step"]
+        if not (isinstance(steps.dtype, np.dtype) and steps.dtype.kind in "iu"):
+            steps = pd.to_numeric(steps, errors="coerce")
+            if steps.isna().any():
+                raise UsageError("Run.from_frame: 'step' holds non-numeric or missing values")
+        # Columns that already have the right dtype are passed as Series: pandas shares them
+        # copy-on-write, so a million-row reader does not hold its rows twice.
         scalars = pd.DataFrame(
             {
-                "tag": pd.Categorical(frame["tag"].astype(str)) if n else pd.Categorical([]),
-                "step": steps.to_numpy(dtype=np.int64, copy=False),
-                "value": pd.to_numeric(frame["value"], errors="coerce").to_numpy(np.float64),
-                "wall_time": (pd.to_numeric(frame["wall_time"], errors="coerce").to_numpy(np.float64)
+                "tag": _str_categorical(frame["tag"]) if n else pd.Categorical([]),
+                "step": _numeric(steps, np.int64, shared),
+                "value": _numeric(frame["value"], np.float64, shared),
+                "wall_time": (_numeric(frame["wall_time"], np.float64, shared)
                               if "wall_time" in frame else np.full(n, np.nan)),
-                "source": pd.Categorical(frame["source"].astype(str)
-                                         if "source" in frame else [Path(path).name] * n),
-            }
+                "source": (_str_categorical(frame["source"]) if "source" in frame and n
+                           else pd.Categorical([Path(path).name] * n)),
+            },
+            copy=False,
         )
         superseded, found = _flag_superseded(scalars)
         scalars["superseded"] = superseded
@@ -235,53 +242,98 @@ class Run:
                 f"tags={len(self.tags)}, points={len(self.scalars)})")
 
 
+def _numeric(col: pd.Series, dtype: type, shared: bool) -> pd.Series | np.ndarray:
+    """``col`` as ``dtype`` values: the Series itself when it already is (shared
+    copy-on-write), else converted (``pd.to_numeric``, unparsable -> NaN)."""
+    if shared and isinstance(col.dtype, np.dtype) and col.dtype == dtype:
+        return col
+    if isinstance(col.dtype, np.dtype) and col.dtype.kind in "iuf":
+        return col.to_numpy(dtype=dtype)
+    return pd.to_numeric(col, errors="coerce").to_numpy(dtype)
+
+
+def _str_categorical(col: pd.Series) -> pd.Categorical:
+    """``pd.Categorical(col.astype(str))``, without turning a million categorical rows into
+    strings when ``col`` is already categorical (same categories, same order, same codes)."""
+    if isinstance(col.dtype, pd.CategoricalDtype):
+        codes = col.cat.codes.to_numpy()
+        cats = col.cat.categories.astype(str)
+        if len(codes) and codes.min() >= 0 and cats.is_unique:
+            keep = np.flatnonzero(np.bincount(codes, minlength=len(cats)))
+            kept = cats[keep]
+            new = kept.sort_values()
+            if len(keep) == len(cats) and new.equals(kept):
+                return pd.Categorical.from_codes(codes, categories=new)
+            remap = np.zeros(len(cats), dtype=codes.dtype)
+            remap[keep] = new.get_indexer(kept)
+            return pd.Categorical.from_codes(remap[codes], categories=new)
+    return pd.Categorical(col.astype(str))
+
+
 def _flag_superseded(scalars: pd.DataFrame) -> tuple[np.ndarray, list[str]]:
     """Apply the restart policy; return the flags and warnings about steps that were found.
 
     A row is superseded when a later row of the same tag has a step <= its own. Tags whose
     steps are all equal are left alone (their view uses record order).
+
+    Works tag by tag (a boolean mask per tag for a few tags, one stable sort for many), and
+    skips the common case, steps strictly increasing, after one comparison.
     """
     n = len(scalars)
+    flags = np.zeros(n, dtype=bool)
     if n == 0:
-        return np.zeros(0, dtype=bool), []
+        return flags, []
     codes = scalars["tag"].cat.codes.to_numpy()
     steps = scalars["step"].to_numpy()
-    # Sort stably by tag so each tag's rows stay in read order, then take each tag's
-    # minimum over the rows that come after (a reversed cumulative minimum).
-    order = np.argsort(codes, kind="stable")
-    c, s = codes[order], steps[order]
-    rev = pd.Series(s[::-1]).groupby(c[::-1]).cummin().to_numpy()[::-1]
-    later_min = np.empty(n, dtype=np.int64)
-    later_min[:-1] = rev[1:]
-    later_min[-1] = np.iinfo(np.int64).max
-    last_of_tag = np.ones(n, dtype=bool)
-    last_of_tag[:-1] = c[1:] != c[:-1]
-    later_min[last_of_tag] = np.iinfo(np.int64).max
-    sup_sorted = s >= later_min
+    tags = scalars["tag"].cat.categories
+    n_tags = len(tags)
+
+    if n_tags == 1:
+        groups = iter([(0, None)])
+    elif n_tags <= 32:
+        groups = ((c, np.flatnonzero(codes == c)) for c in range(n_tags))
+    else:
+        order = np.argsort(codes, kind="stable")
+        bounds = np.searchsorted(codes[order], np.arange(n_tags + 1))
+        groups = ((c, order[bounds[c]:bounds[c + 1]]) for c in range(n_tags))
+
+    constant: list[str] = []
+    constant_step: int | None = None
+    restarted: list[str] = []
+    total = 0
+    for code, idx in groups:
+        s = steps if idx is None else steps[idx]
+        if len(s) < 2:
+            continue
+        if (s[1:] > s[:-1]).all():
+            continue  # strictly increasing: nothing superseded
+        if s.min() == s.max():
+            constant.append(str(tags[code]))
+            if constant_step is None:
+                constant_step = int(s[0])
+            continue
+        # row i is superseded when min(s[i+1:]) <= s[i]
+        later_min = np.minimum.accumulate(s[::-1])[::-1]
+        sup = np.zeros(len(s), dtype=bool)
+        sup[:-1] = s[:-1] >= later_min[1:]
+        k = int(sup.sum())
+        if k:
+            restarted.append(str(tags[code]))
+            total += k
+            if idx is None:
+                flags = sup
+            else:
+                flags[idx] = sup
 
     warnings: list[str] = []
-    constant: list[str] = []
-    tags = scalars["tag"].cat.categories
-    per_tag = pd.DataFrame({"c": c, "s": s, "sup": sup_sorted})
-    stats = per_tag.groupby("c").agg(n=("s", "size"), lo=("s", "min"), hi=("s", "max"),
-                                     sup=("sup", "sum"))
-    for code, row in stats.iterrows():
-        if row["n"] > 1 and row["lo"] == row["hi"]:
-            constant.append(str(tags[code]))
-            sup_sorted[c == code] = False
     if constant:
         warnings.append(
-            f"every point of {_names(constant)} is at step {int(stats['lo'].iloc[0])} "
+            f"every point of {_names(constant)} is at step {constant_step} "
             "(global_step not passed to the writer?): record order is used as the step")
-    restarted = [str(tags[code]) for code, row in stats.iterrows()
-                 if row["sup"] > 0 and str(tags[code]) not in constant]
     if restarted:
-        total = int(sup_sorted.sum())
         warnings.append(
             f"steps go back in {_names(restarted)} (a restart or duplicate steps): "
             f"{total} earlier point(s) superseded by later ones at the same or lower step")
-    flags = np.empty(n, dtype=bool)
-    flags[order] = sup_sorted
     return flags, warnings
 
 

@@ -479,7 +479,7 @@ def _build_run(path: Path, run_id: str, parts: list[_FileData]) -> Run:
     notes: list[str] = []
     warns: list[str] = []
 
-    # tags across files -> one categorical
+    # tags across files -> one categorical; a single file's arrays are used without copies
     all_tags: dict[str, int] = {}
     code_maps = []
     for p in parts:
@@ -487,31 +487,45 @@ def _build_run(path: Path, run_id: str, parts: list[_FileData]) -> Run:
         for i, t in enumerate(p.tags):
             m[i] = all_tags.setdefault(t, len(all_tags))  # tags carry their prefix
         code_maps.append(m)
-    n = sum(len(p.steps) for p in parts)
-    codes = np.empty(n, dtype=np.int32)
-    src_codes = np.empty(n, dtype=np.int32)
-    steps = np.empty(n, dtype=np.int64)
-    values = np.empty(n, dtype=np.float64)
-    walls = np.empty(n, dtype=np.float64)
-    pos = 0
-    for i, (p, m) in enumerate(zip(parts, code_maps)):
-        k = len(p.steps)
-        if k:
+    filled = [i for i, p in enumerate(parts) if len(p.steps)]
+    n = sum(len(parts[i].steps) for i in filled)
+    src_dtype = np.int8 if len(parts) < 128 else np.int32
+    if len(filled) == 1:
+        (i,) = filled
+        p = parts[i]
+        same = (code_maps[i] == np.arange(len(code_maps[i]))).all()
+        codes = p.codes if same else code_maps[i][p.codes]
+        src_codes = np.full(n, i, dtype=src_dtype)
+        steps, values, walls = p.steps, p.values, p.walls
+    else:
+        codes = np.empty(n, dtype=np.int32)
+        src_codes = np.empty(n, dtype=src_dtype)
+        steps = np.empty(n, dtype=np.int64)
+        values = np.empty(n, dtype=np.float64)
+        walls = np.empty(n, dtype=np.float64)
+        pos = 0
+        for i in filled:
+            p, m = parts[i], code_maps[i]
+            k = len(p.steps)
             codes[pos:pos + k] = m[p.codes]
             src_codes[pos:pos + k] = i
             steps[pos:pos + k] = p.steps
             values[pos:pos + k] = p.values
             walls[pos:pos + k] = p.walls
-        pos += k
-    tag_names = list(all_tags)
+            pos += k
+    overlaps = _overlap_warnings(parts)
+    for p in parts:  # the rows now live in the frame's columns only
+        p.codes = p.steps = p.values = p.walls = None
     frame = pd.DataFrame({
-        "tag": pd.Categorical.from_codes(codes, categories=pd.Index(tag_names, dtype=object)),
+        "tag": pd.Categorical.from_codes(codes, categories=pd.Index(list(all_tags),
+                                                                    dtype=object)),
         "step": steps,
         "value": values,
         "wall_time": walls,
         "source": pd.Categorical.from_codes(src_codes, categories=pd.Index(
             [p.rel for p in parts], dtype=object)),
-    })
+    }, copy=False)
+    del codes, src_codes, steps, values, walls
 
     # what the files say about the writer
     writers = [p.writer for p in parts if p.writer]
@@ -531,10 +545,12 @@ def _build_run(path: Path, run_id: str, parts: list[_FileData]) -> Run:
     if hparams:
         notes.append(f"hparams from the hparams plugin: {len(hparams)} value(s)")
 
-    if n and np.isfinite(walls).any():
-        finite = walls[np.isfinite(walls)]
-        if finite.max() < _RELATIVE_WALL_TIME:
-            notes.append(f"wall_time looks relative (at most {finite.max():.6g} s), i.e. seconds "
+    wall = frame["wall_time"].to_numpy()
+    finite = np.isfinite(wall)
+    if finite.any():
+        latest = float(wall.max(where=finite, initial=-np.inf))
+        if latest < _RELATIVE_WALL_TIME:
+            notes.append(f"wall_time looks relative (at most {latest:.6g} s), i.e. seconds "
                          "since the start of training (as StyleGAN2-ADA writes), not Unix time")
 
     # truncation
@@ -561,7 +577,7 @@ def _build_run(path: Path, run_id: str, parts: list[_FileData]) -> Run:
         elif p.purge_steps:
             warns.append(f"restart: {p.rel} was opened with purge_step "
                          f"{_steps_text(p.purge_steps)}")
-    warns.extend(_overlap_warnings(parts))
+    warns.extend(overlaps)
 
     if n == 0:
         warns.append(f"no scalar events in {len(parts)} event file(s) "
