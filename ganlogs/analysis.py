@@ -217,6 +217,30 @@ def _analyze_guarded(source: RunSource, settings: Settings,
     return results
 
 
+def _warm_up(settings: Settings, detectors: Sequence[Detector] | None,
+             cache: "RunCache | None") -> None:
+    """Analyse a small synthetic run in this process before workers are forked: the
+    detectors' lazy imports (scipy.stats, statsmodels: seconds each) then happen once, not
+    once per worker. Never fails: a problem here shows up again, per run, in the workers."""
+    import numpy as np
+    import pandas as pd
+
+    try:
+        if cache is not None:
+            import pyarrow.parquet  # noqa: F401
+        steps = np.arange(400)
+        wave = np.sin(steps / 7.0)
+        frame = pd.DataFrame({"tag": ["d_loss"] * 400 + ["g_loss"] * 400,
+                              "step": np.r_[steps, steps],
+                              "value": np.r_[1.2 + 0.1 * wave, 0.9 - 0.1 * wave]})
+        run = Run.from_frame(frame, run_id="warm-up", path="warm-up", format="warm-up")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            analyze_run(run, settings=Settings(), detectors=detectors)
+    except Exception:  # noqa: BLE001
+        pass
+
+
 def _crashed(source: RunSource, reason: str) -> list[RunResult]:
     return [_error_result(source, ReadError(source.path, reason))]
 
@@ -268,7 +292,8 @@ def analyze(
     work = partial(_analyze_guarded, settings=settings, detectors=detectors, cache=cache,
                    transfer=engine != "local" or jobs != 1)
     per_source = map_ordered(work, found.sources, engine=engine, jobs=jobs,
-                             scheduler=scheduler, progress=progress, on_crash=_crashed)
+                             scheduler=scheduler, progress=progress, on_crash=_crashed,
+                             prepare=partial(_warm_up, settings, detectors, cache))
     for source_results in per_source:
         results.extend(source_results)
     return Analysis(root=str(path), runs=results, settings=settings)

@@ -44,7 +44,8 @@ ENGINES = ("local", "dask")
 SMALL_SWEEP = 8
 #: how long the dask engine waits for the scheduler before giving up
 DASK_CONNECT_TIMEOUT = "20s"
-_PRELOAD = ["ganlogs.analysis", "ganlogs.readers", "ganlogs.cache"]
+_PRELOAD = ["ganlogs.analysis", "ganlogs.readers", "ganlogs.cache", "scipy.stats",
+            "statsmodels.tsa.stattools"]
 
 
 def default_jobs() -> int:
@@ -72,12 +73,14 @@ def map_ordered(
     scheduler: str | None = None,
     progress: Callable[[int, int], None] | None = None,
     on_crash: Callable[[T, str], R] | None = None,
+    prepare: Callable[[], None] | None = None,
 ) -> list[R]:
     """``[fn(item) for item in items]``, computed by ``engine`` (see the module docstring).
 
     ``progress(done, total)`` is called in this process after each item finishes (in
     completion order). ``fn`` and the items must be picklable unless the work stays in
-    this process.
+    this process. ``prepare()`` runs in this process before local workers are forked, so
+    that what it imports or caches is inherited instead of repeated in every worker.
     """
     if engine not in ENGINES:
         raise UsageError(f"engine must be one of {', '.join(ENGINES)}; got {engine!r}")
@@ -91,6 +94,8 @@ def map_ordered(
         raise UsageError("--scheduler is only used with --engine dask")
     if jobs == 1 or len(items) < SMALL_SWEEP or not _picklable((fn, items[0])):
         return _map_inline(fn, items, progress)
+    if prepare is not None:
+        prepare()
     return _map_pool(fn, items, jobs=min(jobs, len(items)), progress=progress,
                      on_crash=on_crash)
 
