@@ -39,12 +39,13 @@ def _register() -> None:
     from .tensorboard import TensorBoardReader
     from .text import TextLogReader
     from .wandb import WandbRunReader
+    from .wandb_history import WandbHistoryReader
 
     DIR_READERS[:] = [TensorBoardReader(), WandbRunReader(), MlflowRunReader()]
     # File order: StyleganStatsReader, WandbHistoryReader, TextLogReader, CsvReader (the CSV
     # reader claims .csv/.tsv by name, so it comes last; text logs before it, because a
     # Keras CSVLogger training.log is claimed by content only when no text format matched).
-    FILE_READERS[:] = [StyleganStatsReader(), TextLogReader(), CsvReader()]
+    FILE_READERS[:] = [StyleganStatsReader(), WandbHistoryReader(), TextLogReader(), CsvReader()]
 
 
 _register()

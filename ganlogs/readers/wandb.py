@@ -86,7 +86,7 @@ class _History:
         self.skipped: dict[str, Counter[str]] = defaultdict(Counter)  # kind -> key counts
         self.step_from: Counter[str] = Counter()
         self.n_records = 0
-        self.tag_cache: dict[bytes, str] = {}
+        self.tag_cache: dict[bytes, tuple[str, int]] = {}  # key bytes -> (tag, key kind)
 
 
 def _text(buf: bytes, a: int, b: int) -> str:
@@ -157,89 +157,130 @@ def _json_values(tag: str, raw: bytes, hist: _History) -> list[tuple[str, float]
     return out
 
 
+_VALUE, _TIMESTAMP, _STEP, _DROP = 0, 1, 2, 3  # what an item's key is
+
+
+def _key_kind(tag: str) -> int:
+    if tag == "_timestamp":
+        return _TIMESTAMP
+    if tag == "_step":
+        return _STEP
+    return _DROP if _is_bookkeeping(tag) else _VALUE
+
+
+def _item_value(buf: bytes, p: int, q: int, ie: int, tag: str
+                ) -> tuple[str, bytes | None, float | None, str | None]:
+    """The general case of one HistoryItem's value: ``(tag, value_json, typed, other_kind)``.
+
+    ``value_json`` (field 16) wins over the typed oneof (3 none, 4 boolean, 5 integer,
+    6 number, 7 text, 8 json); ``other_kind`` names a non-numeric typed value.
+    """
+    raw = None
+    typed = None
+    kind = None
+    for field, wt, x, y in iter_fields(buf, q, ie):
+        if field == 16 and wt == 2:
+            raw = buf[x:y]
+        elif field == 6 and wt == 1:
+            typed = double_at(buf, x)
+        elif field == 5 and wt == 0:
+            typed = float(zigzag(x))
+        elif field == 1 or field == 2:  # a key after a value: not wandb's order
+            tag = _item_tag(buf, p, ie)
+        elif field == 8 and wt == 2:
+            kind = "json"
+            json_raw = buf[x:y]
+        elif field == 4:
+            kind = "boolean"
+        elif field == 3:
+            kind = "null"
+        elif field == 7:
+            kind = "text"
+    if raw is None and kind == "json":
+        raw = json_raw
+    return tag, raw, typed, kind
+
+
 def _decode_history(buf: bytes, a: int, b: int, hist: _History) -> None:
     """Decode one HistoryRecord in ``buf[a:b]`` and append its points to ``hist``.
 
-    The hot path of the reader: items are walked with one-byte tag checks, the key bytes of
-    an item are looked up in a cache (the same few keys repeat on every row), and values go
-    through ``float()`` first (it reads JSON numbers, ``NaN`` and ``Infinity``).
+    The hot path of the reader. Items are walked with one-byte tag checks; the key bytes of an
+    item are looked up in a cache (the same few keys repeat on every row), so each key is
+    decoded once per file; an item that ends with a short ``value_json`` (what both writers
+    produce) takes a fast path, and values go through ``float()`` first, which reads JSON
+    numbers, ``NaN`` and ``Infinity``; JSON text, dicts and media take the slow path.
+    Bytes past ``b`` may be read by the length checks (they belong to the same buffer); an
+    ``IndexError`` at the buffer's end is mapped to corruption by the caller.
     """
     step: int | None = None
-    row_tags: list[str] = []
-    row_values: list[float] = []
     step_item: float | None = None
     wall = float("nan")
+    row_tags: list[str] = []
+    row_values: list[float] = []
     cache = hist.tag_cache
     pos = a
     while pos < b:
         t = buf[pos]
         if t == 0x0A:  # field 1: item
-            ln = buf[pos + 1] if pos + 1 < b else 0x80
-            p = pos + 2
-            if ln >= 0x80:
+            ln = buf[pos + 1]
+            if ln < 0x80:
+                p = pos + 2
+            else:
                 ln, p = read_varint(buf, pos + 1, b)
             ie = p + ln
             if ie > b:
                 raise WireError("history item runs past the end of the record")
             pos = ie
-            # key part: fields 1/2 come first in wandb's serialization; cache by their bytes
+            # key fields (1 key, 2 nested_key) come first in both writers' serialization
             q = p
-            while q < ie and (buf[q] == 0x12 or buf[q] == 0x0A):
-                kl = buf[q + 1] if q + 1 < ie else 0x80
-                if kl >= 0x80:
-                    kl, q2 = read_varint(buf, q + 1, ie)
-                    q = q2 + kl
-                else:
+            while q < ie:
+                kt = buf[q]
+                if kt != 0x12 and kt != 0x0A:
+                    break
+                kl = buf[q + 1]
+                if kl < 0x80:
                     q += 2 + kl
+                else:
+                    kl, q = read_varint(buf, q + 1, ie)
+                    q += kl
             if q > ie:
                 raise WireError("history item key runs past the end of the item")
             kb = buf[p:q]
-            tag = cache.get(kb)
-            if tag is None:
-                tag, q = _parse_item_key(buf, p, ie)
-                cache[kb] = tag
-            # value part
-            raw = None
-            typed: float | None = None
-            typed_kind = None
-            for field, wt, x, y in iter_fields(buf, q, ie):
-                if field == 16 and wt == 2:
-                    raw = buf[x:y]
-                elif field == 6 and wt == 1:
-                    typed = double_at(buf, x)
-                elif field == 5 and wt == 0:
-                    typed = float(zigzag(x))
-                elif field == 1 or field == 2:  # a key after a value: not wandb's order
-                    tag = _item_tag(buf, p, ie)
-                elif field == 4:
-                    typed_kind = "boolean"
-                elif field == 3:
-                    typed_kind = "null"
-                elif field == 7:
-                    typed_kind = "text"
-                elif field == 8 and wt == 2:
-                    typed_kind = "json"
-                    if raw is None:
-                        raw = buf[x:y]
-            if tag[:1] == "_":
-                if tag == "_timestamp" or tag == "_step":
-                    v = None
-                    if raw is not None:
-                        try:
-                            v = float(raw)
-                        except ValueError:
-                            v = None
-                    elif typed is not None:
-                        v = typed
-                    if v is not None:
-                        if tag == "_timestamp":
-                            wall = v
-                        else:
-                            step_item = v
-                    continue
-                if _is_bookkeeping(tag):
-                    continue
-            if raw is not None:
+            entry = cache.get(kb)
+            if entry is None:
+                tag = _item_tag(buf, p, q)
+                entry = cache[kb] = (tag, _key_kind(tag))
+            tag, kind = entry
+            # fast path: the item ends with value_json (field 16, one-byte length)
+            if q + 3 <= ie and buf[q] == 0x82 and buf[q + 1] == 0x01 and buf[q + 2] + q + 3 == ie:
+                raw = buf[q + 3:ie]
+                if kind == _VALUE:
+                    try:
+                        row_values.append(float(raw))
+                        row_tags.append(tag)
+                        continue
+                    except ValueError:
+                        pass
+                typed = None
+                other = None
+            else:
+                tag, raw, typed, other = _item_value(buf, p, q, ie, tag)
+                kind = _key_kind(tag)
+            if kind == _DROP:
+                continue
+            if kind != _VALUE:  # _timestamp or _step
+                v = typed
+                if raw is not None:
+                    try:
+                        v = float(raw)
+                    except ValueError:
+                        v = None
+                if v is not None:
+                    if kind == _TIMESTAMP:
+                        wall = v
+                    else:
+                        step_item = v
+            elif raw is not None:
                 try:
                     row_values.append(float(raw))
                     row_tags.append(tag)
@@ -252,19 +293,25 @@ def _decode_history(buf: bytes, a: int, b: int, hist: _History) -> None:
                 row_tags.append(tag)
                 row_values.append(typed)
             else:
-                hist.skipped[typed_kind or "empty"][tag] += 1
+                hist.skipped[other or "empty"][tag] += 1
         elif t == 0x12:  # field 2: step
-            ln = buf[pos + 1] if pos + 1 < b else 0x80
-            p = pos + 2
-            if ln >= 0x80:
+            ln = buf[pos + 1]
+            if ln < 0x80:
+                p = pos + 2
+            else:
                 ln, p = read_varint(buf, pos + 1, b)
-            if p + ln > b:
+            se = p + ln
+            if se > b:
                 raise WireError("history step runs past the end of the record")
             step = 0
-            for field, wt, x, _ in iter_fields(buf, p, p + ln):
-                if field == 1 and wt == 0:
-                    step = signed64(x)
-            pos = p + ln
+            if ln and buf[p] == 0x08:  # the usual: only field 1 (num)
+                step, p = read_varint(buf, p + 1, se)
+                step = signed64(step)
+            if p < se:
+                for field, wt, x, _ in iter_fields(buf, p, se):
+                    if field == 1 and wt == 0:
+                        step = signed64(x)
+            pos = se
         else:  # _info and anything newer: skip it
             pos = _skip_field(buf, pos, b)
     if step is not None:

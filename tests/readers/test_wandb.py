@@ -249,6 +249,10 @@ def test_typed_values_without_json(tmp_path):
     run = read_one(write_run(tmp_path / "run", recs))
     assert rows(run) == [("a", 3, -7.0), ("b", 3, 0.1), ("c", 3, 2.5)]
     assert any("boolean" in n and "'flag'" in n for n in run.meta.notes)
+    # an item with no value at all, as the very last bytes of the file, is not corruption
+    run = read_one(write_run(tmp_path / "end", [history([item(["a"], "1"), item(["n"])])]))
+    assert rows(run) == [("a", 0, 1.0)]
+    assert any("empty: 'n'" in n for n in run.meta.notes)
 
 
 def test_non_numeric_values_skipped_and_counted(tmp_path):
