@@ -331,6 +331,10 @@ def fit_logistic(X: np.ndarray, y: np.ndarray, l2: float = 1.0,
     return r.x[:k], float(r.x[k])
 
 
+#: a model is refitted only with at least this many positive and negative runs
+MIN_CLASS = 5
+
+
 def fit(items: list[Item], l2: float) -> dict:
     """Refit every calibration model on ``items`` (the tuning families)."""
     items = [it for it in items if it.feats]
@@ -338,8 +342,10 @@ def fit(items: list[Item], l2: float) -> dict:
 
     def do(det: str, model: str, rows: list[tuple[dict, float]], q=None) -> None:
         names = new[det][model]["features"]
-        if len(rows) < 4 or len({y for _, y in rows}) < 2:
-            print(f"  {det}/{model}: {len(rows)} rows, one class only: kept as is")
+        pos = sum(1 for _, y in rows if y)
+        if min(pos, len(rows) - pos) < MIN_CLASS:
+            print(f"  {det}/{model}: {len(rows)} rows, {pos} positive: fewer than {MIN_CLASS} "
+                  "of a class, kept as is")
             return
         X = np.array([[r[n] for n in names] for r, _ in rows], float)
         y = np.array([y for _, y in rows], float)
@@ -419,6 +425,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--write", action="store_true", help="with --fit: write them into "
                     "ganlogs/detectors/_calibration.py")
     ap.add_argument("--l2", type=float, default=1.0)
+    ap.add_argument("--tune-on", choices=("listed", "all"), default="listed",
+                    help="families to fit on: the listed tuning families (default) or every "
+                         "family (for a development corpus only; its results are not held out)")
     ap.add_argument("--json", help="also write the summary to this file")
     ap.add_argument("--per-run", action="store_true", help="print every run's truth and labels")
     args = ap.parse_args(argv)
@@ -435,7 +444,7 @@ def main(argv: list[str] | None = None) -> int:
         except Exception as exc:  # a bench run must report, not stop
             print(f"skip {d.name}: {exc}", file=sys.stderr)
     elapsed = time.perf_counter() - t0
-    tuning = [it for it in items if is_tuning(it.family)]
+    tuning = [it for it in items if is_tuning(it.family) or args.tune_on == "all"]
     held = [it for it in items if not is_tuning(it.family)]
     print(f"corpus {corpus}: {len(items)} runs ({len(tuning)} tuning, {len(held)} held out), "
           f"read + analysed in {elapsed:.1f} s (detectors {sum(i.seconds for i in items):.1f} s); "

@@ -45,14 +45,14 @@ CALIBRATION: dict[str, dict[str, dict]] = {
                     "coef": [3.0, 1.0, 0.3, 0.8], "intercept": -5.0},
     },
     "oscillation": {
-        "default": {"features": ["spectral_log10p", "acf_return", "power_share", "antiphase",
-                                 "amplitude_growth", "log10_rel_std"],
-                    "coef": [0.6, 6.0, 2.0, 1.0, -0.5, 0.3], "intercept": -4.0},
+        "default": {"features": ["periodic", "spectral_log10p", "acf_return", "power_share",
+                                 "antiphase", "growth_if_periodic", "spread_if_periodic"],
+                    "coef": [3.0, 0.3, 2.0, 1.0, 1.0, 0.5, 0.5], "intercept": -3.5},
     },
     "convergence": {
-        "settled": {"features": ["stationary", "trend_abs_t", "log10_rel_std",
+        "settled": {"features": ["stationary", "trend_excess", "tiny_motion",
                                  "equilibrium_distance"],
-                    "coef": [3.0, -0.3, -1.0, -0.5], "intercept": -1.5},
+                    "coef": [3.0, -0.3, 2.0, -0.5], "intercept": -0.5},
     },
 }
 # END FITTED

@@ -54,10 +54,10 @@ def failure_confidences(rs: RunStats, min_points: int) -> dict[str, float]:
 
 def features(rs: RunStats) -> dict[str, float]:
     """Features of the ``settled`` model: ``stationary`` (share of the D and G loss tails that
-    pass ADF and KPSS), ``trend_abs_t`` (largest |HAC t| of their tail slopes, clipped at
-    10), ``log10_rel_std`` (largest log10 of tail standard deviation over the series'
-    typical magnitude, clipped to [-6, 1]: a loss that moves by 1e-6 of itself has settled
-    even if the tests call its last decay a trend), ``equilibrium_distance`` (|D loss tail /
+    pass ADF and KPSS), ``trend_excess`` (largest |HAC t| of their tail slopes beyond 2,
+    i.e. beyond what a trendless tail shows by chance, clipped to [0, 8]), ``tiny_motion`` (how many orders of magnitude below 1e-3 the tails' relative
+    spread is, 0 to 3: a loss that moves by 1e-6 of itself has settled even if the tests call
+    its last decay a trend, as in a noiseless Dirac-GAN), ``equilibrium_distance`` (|D loss tail /
     equilibrium - 1|, clipped at 3; 0 for WGAN)."""
     tails = [rs.series[r] for r in ("d_loss", "g_loss") if r in rs.series]
     stat = [s.stationarity.stationary for s in tails if s.stationarity is not None]
@@ -66,9 +66,10 @@ def features(rs: RunStats) -> dict[str, float]:
     dist = 0.0
     if rs.d_rel is not None:
         dist = float(min(abs(rs.d_rel - 1.0), 3.0))
+    tiny = float(min(max(-(max(spread) + 3.0), 0.0), 3.0)) if spread else 0.0
     return {"stationary": float(sum(stat) / len(stat)) if stat else 0.0,
-            "trend_abs_t": float(min(max(ts), 10.0)) if ts else 10.0,
-            "log10_rel_std": float(max(spread)) if spread else 0.0,
+            "trend_excess": float(min(max(max(ts) - 2.0, 0.0), 8.0)) if ts else 8.0,
+            "tiny_motion": tiny,
             "equilibrium_distance": dist}
 
 

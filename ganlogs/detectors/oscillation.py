@@ -62,20 +62,35 @@ def best_series(rs: RunStats) -> SeriesStats | None:
 
 
 def features(rs: RunStats) -> dict[str, float]:
-    """``spectral_log10p`` (-log10 p, clipped at 10), ``acf_return``, ``power_share``,
-    ``antiphase`` (minus the D/G cross-correlation, 0 to 1), ``amplitude_growth`` and
-    ``log10_rel_std`` (see below) of the most periodic series."""
+    """Of the most periodic series: ``periodic`` (0/1, :func:`is_periodic`),
+    ``spectral_log10p`` (-log10 p, clipped at 10), ``acf_return``, ``power_share``,
+    ``antiphase`` (minus the D/G cross-correlation, 0 to 1); and, only when the test passes
+    (0 otherwise, so that size alone never makes a cycle), ``growth_if_periodic``
+    (:func:`amplitude_growth`) and ``spread_if_periodic`` (:func:`relative_spread`)."""
     s = best_series(rs)
     if s is None:
-        return {"spectral_log10p": 0.0, "acf_return": 0.0, "power_share": 0.0, "antiphase": 0.0,
-                "amplitude_growth": 0.0, "log10_rel_std": 0.0}
+        return {"periodic": 0.0, "spectral_log10p": 0.0, "acf_return": 0.0, "power_share": 0.0,
+                "antiphase": 0.0, "growth_if_periodic": 0.0, "spread_if_periodic": 0.0}
     p = s.periodicity
-    return {"spectral_log10p": float(min(-math.log10(max(p.p_spectral, 1e-300)), 10.0)),
+    periodic = 1.0 if is_periodic(p) else 0.0
+    return {"periodic": periodic,
+            "spectral_log10p": float(min(-math.log10(max(p.p_spectral, 1e-300)), 10.0)),
             "acf_return": float(max(p.acf_return, 0.0)),
             "power_share": float(p.power_share),
             "antiphase": float(max(-rs.antiphase, 0.0)),
-            "amplitude_growth": amplitude_growth(s),
-            "log10_rel_std": relative_spread(s)}
+            "growth_if_periodic": periodic * amplitude_growth(s),
+            "spread_if_periodic": periodic * relative_spread(s)}
+
+
+#: the periodicity test's level: a red-noise p below ALPHA, or an ACF return above ACF_RETURN
+ALPHA = 0.01
+ACF_RETURN = 0.3
+
+
+def is_periodic(p: st.Periodicity) -> bool:
+    """The test of the tail: spectral peak above red noise at :data:`ALPHA` or an
+    autocorrelation return of at least :data:`ACF_RETURN` (about 4% of random walks pass)."""
+    return p.p_spectral < ALPHA or p.acf_return >= ACF_RETURN
 
 
 def amplitude_growth(s: SeriesStats) -> float:
