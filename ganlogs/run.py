@@ -259,7 +259,10 @@ def _str_categorical(col: pd.Series) -> pd.Categorical:
         codes = col.cat.codes.to_numpy()
         cats = col.cat.categories.astype(str)
         if len(codes) and codes.min() >= 0 and cats.is_unique:
-            keep = np.flatnonzero(np.bincount(codes, minlength=len(cats)))
+            if len(cats) <= 16:  # a few passes over int8 codes beat widening them for bincount
+                keep = np.flatnonzero([(codes == c).any() for c in range(len(cats))])
+            else:
+                keep = np.flatnonzero(np.bincount(codes, minlength=len(cats)))
             kept = cats[keep]
             new = kept.sort_values()
             if len(keep) == len(cats) and new.equals(kept):

@@ -206,9 +206,8 @@ class _Framing:
             first_bad = cycles * period
             for j in range(period):
                 # the length fields of phase j: pos + offs[j] + k * stride, k < cycles
-                view = np.lib.stride_tricks.as_strided(
-                    self.u8[pos + seg.offs[j]:], shape=(cycles, 8), strides=(seg.stride, 1))
-                got = np.ascontiguousarray(view).view("<u8").ravel()
+                got = np.ndarray((cycles,), dtype="<u8", buffer=buf, offset=pos + seg.offs[j],
+                                 strides=(seg.stride,))
                 bad = np.flatnonzero(got != seg.lens[j])
                 if len(bad):
                     first_bad = min(first_bad, int(bad[0]) * period + j)
@@ -410,35 +409,41 @@ class _Fast:
 
 
 class _Plan:
-    """A layout turned into masks and CRC tables for records of one length."""
+    """A layout turned into word masks and CRC tables for records of one length.
 
-    def __init__(self, lay: _Layout, tpl: np.ndarray, length: int) -> None:
+    Offsets count from the record's first header byte. The structure check compares 8-byte
+    words (the last one may overlap the one before, so that no read runs past the record)
+    under a mask that hides the wall time, step, value and data-CRC bytes."""
+
+    def __init__(self, lay: _Layout, tpl: bytes, length: int) -> None:
         self.lay = lay
+        size = length + HEADER_SIZE + FOOTER_SIZE
         cols = [HEADER_SIZE + c for c in lay.variable()]
-        mask = np.zeros(len(tpl), dtype=np.uint8)
+        mask = np.zeros(size, dtype=np.uint8)
         mask[:HEADER_SIZE + length] = 0xFF
         mask[cols] = 0
-        self.mask64 = mask.view("<u8").copy()
-        self.want = tpl.view("<u8") & self.mask64
-        self.var_cols = np.asarray(cols, dtype=np.intp)
+        t = np.frombuffer(tpl, dtype=np.uint8)
+        starts = list(range(0, size - 7, 8))
+        if size % 8:
+            starts.append(size - 8)
+        self.words: list[tuple[int, int, int]] = []  # (offset, mask, masked template word)
+        for o in starts:
+            m = int(mask[o:o + 8].view("<u8")[0])
+            if m:
+                self.words.append((o, m, int(t[o:o + 8].view("<u8")[0]) & m))
+        self.var_cols = cols
         zeros = _zero_tables(length)
         self.tables = [zeros[length - 1 - (c - HEADER_SIZE)] for c in cols]
-
-    def step_ok(self, rows: np.ndarray) -> np.ndarray:
-        """Rows whose step varint has the template's width (continuation bits)."""
-        lay = self.lay
-        ok = np.ones(len(rows), dtype=bool)
+        self.step_cols: list[tuple[int, bool]] = []  # (offset, continuation bit expected)
         if lay.step is not None:
             c = HEADER_SIZE + lay.step
-            for b in range(lay.step_w - 1):
-                ok &= rows[:, c + b] >= 0x80
-            ok &= rows[:, c + lay.step_w - 1] < 0x80
-        return ok
+            self.step_cols = [(c + b, b < lay.step_w - 1) for b in range(lay.step_w)]
 
-
-def _u32(cols: np.ndarray) -> np.ndarray:
-    """Little-endian uint32 from a (k, 4) uint8 array."""
-    return np.ascontiguousarray(cols).view("<u4")[:, 0]
+    def matches(self, tpl: bytes) -> bool:
+        """Whether another template has this plan's structure."""
+        t = np.frombuffer(tpl, dtype=np.uint8)
+        return all(int(t[o:o + 8].view("<u8")[0]) & m == w for o, m, w in self.words) and \
+            all((t[c] >= 0x80) == cont for c, cont in self.step_cols)
 
 
 class _Reader:
@@ -494,20 +499,13 @@ class _Reader:
         slow_mask = np.zeros(kc * period, dtype=bool)
         bad = kc * period
         for j in range(period):
-            length = seg.lens[j]
-            size = length + HEADER_SIZE + FOOTER_SIZE
-            width = (size + 7) & ~7
             start = seg.pos + k0 * seg.stride + seg.offs[j]
-            view = np.lib.stride_tricks.as_strided(self.u8[start:], shape=(kc, size),
-                                                   strides=(seg.stride, 1))
-            # whole records (header, data, footer), rows padded to 8 bytes for uint64 compares
-            mat = np.zeros((kc, width), dtype=np.uint8)
-            mat[:, :size] = view
             left = np.arange(kc)
             for _ in range(_MAX_TEMPLATES):
                 if len(left) < _SMALL_GROUP:
                     break
-                done, bad_row = self._template(mat, left, length, period, j, fast)
+                done, bad_row = self._template(start, seg.stride, kc, left, seg.lens[j],
+                                               period, j, fast)
                 if bad_row is not None:
                     bad = min(bad, bad_row)
                 left = left[~done]
@@ -518,14 +516,13 @@ class _Reader:
         self._block(first, heads, lens, slow, fast, n_records=kc * period, fast_bad=bad,
                     head_of=lambda r: seg.head(k0 * period + r))
 
-    def _plan(self, tpl: np.ndarray, length: int) -> _Plan | None:
+    def _plan(self, tpl: bytes, length: int) -> _Plan | None:
         """The decoding plan for records shaped like ``tpl`` (cached per record length)."""
         cached = self.plans.setdefault(length, [])
-        tpl64 = tpl.view("<u8")
         for plan in cached:
-            if ((tpl64 & plan.mask64) == plan.want).all() and plan.step_ok(tpl[None, :])[0]:
+            if plan.matches(tpl):
                 return plan
-        lay = _layout(tpl[HEADER_SIZE:HEADER_SIZE + length].tobytes())
+        lay = _layout(tpl[HEADER_SIZE:HEADER_SIZE + length])
         if lay is None:
             return None
         plan = _Plan(lay, tpl, length)
@@ -533,76 +530,84 @@ class _Reader:
             cached.append(plan)
         return plan
 
-    def _template(self, mat: np.ndarray, left: np.ndarray, length: int, period: int, j: int,
-                  fast: list[_Fast]) -> tuple[np.ndarray, int | None]:
-        """Decode the rows of ``mat[left]`` that share the layout of the first one.
+    def _template(self, start: int, stride: int, kc: int, left: np.ndarray, length: int,
+                  period: int, j: int, fast: list[_Fast]) -> tuple[np.ndarray, int | None]:
+        """Decode the records ``left`` (of ``kc`` records ``stride`` bytes apart from byte
+        ``start``) that share the layout of the first of them.
 
+        Every field is read through a strided view of the file (no copy of the records).
         Returns which of ``left`` were decoded and the first record (block index) whose data
         CRC is wrong, if any."""
-        tpl = mat[int(left[0])]
         none = np.zeros(len(left), dtype=bool)
+        size = length + HEADER_SIZE + FOOTER_SIZE
+        t0 = start + int(left[0]) * stride
+        tpl = bytes(self.buf[t0:t0 + size])
         plan = self._plan(tpl, length)
         if plan is None:
             return none, None
         # the template's own CRCs, checked the slow way (then shared by every matching row)
-        data = tpl[HEADER_SIZE:HEADER_SIZE + length].tobytes()
+        data = tpl[HEADER_SIZE:HEADER_SIZE + length]
         crc0 = google_crc32c.value(data)
-        stored = np.ascontiguousarray(tpl[8:12]).view("<u4")[0]
-        footer0 = np.ascontiguousarray(tpl[HEADER_SIZE + length:HEADER_SIZE + length + 4])
-        if (_tfrecord.masked_crc32c(tpl[:8].tobytes()) != int(stored)
-                or _tfrecord._mask(crc0) != int(footer0.view("<u4")[0])):
+        len_crc, = struct.unpack_from("<I", tpl, 8)
+        data_crc, = struct.unpack_from("<I", tpl, HEADER_SIZE + length)
+        if (_tfrecord.masked_crc32c(tpl[:8]) != len_crc or _tfrecord._mask(crc0) != data_crc):
             return none, None  # the slow path reports it
-        whole = len(left) == len(mat)
-        sub = mat if whole else mat[left]
-        # structure: every byte but wall time, step, value and the data CRC equals tpl's
-        words = sub.view("<u8")
-        want = tpl.view("<u8")
-        acc = (words[:, 0] ^ want[0]) & plan.mask64[0]
-        for w in range(1, words.shape[1]):
-            if plan.mask64[w]:
-                acc |= (words[:, w] ^ want[w]) & plan.mask64[w]
-        match = acc == 0
-        match &= plan.step_ok(sub)
+        whole = len(left) == kc
+        buf = self.buf
+
+        def column(offset: int, dtype: str, sel: Any = None) -> np.ndarray:
+            view = np.ndarray((kc,), dtype=dtype, buffer=buf, offset=start + offset,
+                              strides=(stride,))
+            return view if sel is None else view[sel]
+
+        sel = None if whole else left
+        # structure: every byte but wall time, step, value and data CRC equals the template's
+        acc = None
+        for o, m, w in plan.words:
+            x = column(o, "<u8", sel) ^ np.uint64(w)
+            x &= np.uint64(m)
+            if acc is None:
+                acc = x
+            else:
+                acc |= x
+        match = acc == 0 if acc is not None else np.ones(len(left), dtype=bool)
+        for c, cont in plan.step_cols:
+            b = column(c, "u1", sel)
+            match &= (b >= 0x80) if cont else (b < 0x80)
         rows = np.flatnonzero(match)
-        if len(rows) == len(sub):
-            m = sub
+        if len(rows) == len(left):
+            pick = sel  # every candidate matched
         else:
-            m = sub[rows]
+            pick = rows if whole else left[rows]
         # data CRCs by linearity: crc(row) = crc(tpl) ^ lin(row ^ tpl)
-        var = plan.var_cols
-        xt = np.ascontiguousarray(m[:, var].T)
-        xt ^= tpl[var][:, None]
         lin = np.full(len(rows), crc0, dtype=np.uint32)
-        for i, table in enumerate(plan.tables):
-            x = xt[i]
+        for c, table in zip(plan.var_cols, plan.tables):
+            x = column(c, "u1", pick) ^ np.uint8(tpl[c])  # this template's byte, not the plan's
             if x.any():
                 lin ^= table.take(x)
-        footer = np.ascontiguousarray(m[:, HEADER_SIZE + length:HEADER_SIZE + length + 4])
-        wrong = np.flatnonzero(_mask(lin) != footer.view("<u4")[:, 0])
-        rec = (left[rows] if not whole else rows) * period + j
+        footer = column(HEADER_SIZE + length, "<u4", pick)
+        wrong = np.flatnonzero(_mask(lin) != footer)
+        rec = (rows if whole else left[rows]) * period + j
         bad_row = int(rec[wrong[0]]) if len(wrong) else None
-        # decode at fixed offsets
+        # decode at fixed offsets (views of the file until they are copied to the output)
         lay = plan.lay
         if lay.step is None:
             steps = np.zeros(len(rows), dtype=np.int64)
         else:
             c = HEADER_SIZE + lay.step
-            steps = (m[:, c] & 0x7F).astype(np.int64)
+            steps = (column(c, "u1", pick) & 0x7F).astype(np.int64)
             for b in range(1, lay.step_w):
-                steps |= (m[:, c + b].astype(np.int64) & 0x7F) << (7 * b)
+                steps |= (column(c + b, "u1", pick).astype(np.int64) & 0x7F) << (7 * b)
         if lay.wall is None:
             walls = np.full(len(rows), np.nan)
         else:
-            c = HEADER_SIZE + lay.wall
-            walls = np.ascontiguousarray(m[:, c:c + 8]).view("<f8")[:, 0]
+            walls = column(HEADER_SIZE + lay.wall, "<f8", pick)
         codes, values = [], []
         for tag, off, dtype in lay.values:
-            c = HEADER_SIZE + off
-            w = np.dtype(dtype).itemsize
             codes.append(self.rows.code(self.info.prefix + tag))
-            values.append(np.ascontiguousarray(m[:, c:c + w]).view(dtype)[:, 0])
+            values.append(column(HEADER_SIZE + off, dtype, pick))
         fast.append(_Fast(rec, codes, steps, walls, values,
-                          period if whole and len(rows) == len(sub) else 0))
+                          period if whole and len(rows) == kc else 0))
         done = np.zeros(len(left), dtype=bool)
         done[rows] = True
         return done, bad_row

@@ -1,0 +1,207 @@
+"""The vectorised TensorBoard decoder gives exactly the generic decoder's rows and errors.
+
+Generated files cover what the fast path must get right: several tags per step, tags of
+equal length alternating in one phase, step varint widths changing mid-file, steps without
+a step field (step 0), negative steps, multi-value TF1 summaries, every scalar encoding,
+non-scalar records mixed in, NaN/Inf, truncation, and corruption inside long periodic runs.
+"""
+
+from __future__ import annotations
+
+import struct
+import warnings
+
+import numpy as np
+import pytest
+
+from ganlogs.errors import CorruptLogError, TruncatedLogWarning
+from ganlogs.readers import _tfrecord as tfr
+from ganlogs.readers._tb_fast import read_buffer
+from ganlogs.readers.tensorboard import TensorBoardReader, _FileData, _read_buffer_generic
+
+
+def decode(data: bytes, fast: bool) -> _FileData:
+    info = _FileData(rel="f", prefix="p/")
+    (read_buffer if fast else _read_buffer_generic)(data, info)
+    return info
+
+
+def assert_same(data: bytes) -> _FileData:
+    a, b = decode(data, False), decode(data, True)
+    assert a.tags == b.tags
+    np.testing.assert_array_equal(a.codes, b.codes)
+    np.testing.assert_array_equal(a.steps, b.steps)
+    assert a.values.tobytes() == b.values.tobytes()  # NaN payloads and signed zeros too
+    assert a.walls.tobytes() == b.walls.tobytes()
+    for attr in ("records", "writer", "file_version", "session_starts", "purge_steps",
+                 "hparams", "truncated_at"):
+        assert getattr(a, attr) == getattr(b, attr), attr
+    return a
+
+
+def multi_value_event(step: int, wall: float, values: dict[str, float]) -> bytes:
+    body = b""
+    for tag, v in values.items():
+        t = tag.encode()
+        val = b"\x0a" + bytes([len(t)]) + t + b"\x15" + struct.pack("<f", v)
+        body += b"\x0a" + bytes([len(val)]) + val
+    return tfr.encode_event(wall_time=wall, step=step, summary=body)
+
+
+def torch_like(n_steps: int, tags=("Loss/D", "Loss/G", "D(x)", "D(G(z))"), seed=0,
+               start=0, stride=1) -> list[bytes]:
+    rng = np.random.default_rng(seed)
+    out = [tfr.encode_file_version_event(1.7e9, writer="tensorboard.summary.writer")]
+    for i in range(n_steps):
+        for tag in tags:
+            out.append(tfr.encode_scalar_event(tag, float(rng.normal()), step=start + i * stride,
+                                               wall_time=1.7e9 + i * 0.01 + rng.random()))
+    return out
+
+
+def file_of(payloads) -> bytes:
+    return b"".join(tfr.frame_record(p) for p in payloads)
+
+
+def test_torch_like_across_varint_widths():
+    # steps 0..20000: the step varint grows from 1 to 2 to 3 bytes (and step 0 has no field)
+    info = assert_same(file_of(torch_like(5000, stride=4)))
+    assert len(info.steps) == 20000 and info.steps[-1] == 4999 * 4
+
+
+def test_equal_length_tags_alternating():
+    info = assert_same(file_of(torch_like(3000, tags=("loss_D", "loss_G"))))
+    assert info.tags == ["p/loss_D", "p/loss_G"]
+
+
+def test_single_tag_and_many_tags():
+    assert_same(file_of(torch_like(3000, tags=("g",))))
+    assert_same(file_of(torch_like(300, tags=tuple(f"tag{i:02d}" for i in range(40)))))
+
+
+def test_random_mixture():
+    rng = np.random.default_rng(3)
+    encodings = [("simple_value", "float32", "scalars"), ("tensor_content", "float32", "scalars"),
+                 ("tensor_content", "float64", "scalars"), ("val", "float32", "scalars"),
+                 ("packed_val", "float64", None), ("val", "int64", "scalars"),
+                 ("tensor_content", "float32", "histograms"), ("tensor_content", "float16", None)]
+    payloads = [tfr.encode_file_version_event(5.0)]
+    step = 0
+    for i in range(6000):
+        r = rng.random()
+        if r < 0.01:
+            payloads.append(tfr.encode_session_log_event(1, step=step))
+        elif r < 0.02:
+            payloads.append(multi_value_event(step, 1e9 + i, {"a": 1.0 * i, "bb": -2.0}))
+        elif r < 0.03:
+            step = max(0, step - int(rng.integers(0, 50)))  # a restart
+        else:
+            enc, dtype, plugin = encodings[int(rng.integers(0, len(encodings))) if r < 0.2 else 0]
+            value = [np.nan, np.inf, -np.inf, -0.0, float(rng.normal())][int(rng.integers(0, 5))]
+            if dtype.startswith("int") and not np.isfinite(value):
+                value = 3.0
+            payloads.append(tfr.encode_scalar_event(
+                ["x", "yy", "zzz"][i % 3], value, step=step, wall_time=1e9 + i / 7,
+                encoding=enc, dtype=dtype, plugin=plugin))
+            step += int(rng.integers(0, 3)) * 60
+    assert_same(file_of(payloads))
+
+
+def test_tf1_multi_value_summaries():
+    payloads = [tfr.encode_file_version_event(5.0)] + [
+        multi_value_event(i, 1e9 + i, {"d_loss": i / 3, "g_loss": -i / 7}) for i in range(3000)]
+    info = assert_same(file_of(payloads))
+    assert len(info.steps) == 6000
+
+
+def test_no_wall_time_no_step():
+    # the Summary of a step-0 scalar event: skip wall_time (9 bytes) and the summary key/length
+    payloads = [tfr.encode_event(summary=tfr.encode_scalar_event("v", float(i))[9 + 2:])
+                for i in range(100)]
+    info = assert_same(file_of(payloads))
+    assert np.isnan(info.walls).all() and (info.steps == 0).all()
+
+
+def test_negative_steps_in_bulk():
+    payloads = [tfr.encode_scalar_event("n", float(i), step=-5 - i, wall_time=1.0)
+                for i in range(500)]
+    info = assert_same(file_of(payloads))
+    assert info.steps[0] == -5
+
+
+@pytest.mark.parametrize("seed", range(2))
+def test_truncated_at_sampled_offsets(seed):
+    data = file_of(torch_like(400, seed=seed))
+    rng = np.random.default_rng(seed)
+    for cut in rng.integers(0, len(data), 25).tolist() + [len(data) - 1, len(data) - 13]:
+        assert_same(data[:cut])
+
+
+@pytest.mark.parametrize("where", ["data", "length", "length_crc", "footer"])
+@pytest.mark.parametrize("record", [1, 7, 2500, 9000])
+def test_corruption_inside_a_long_run(where, record):
+    payloads = torch_like(2500)
+    heads = np.cumsum([0] + [len(p) + 16 for p in payloads])
+    raw = bytearray(file_of(payloads))
+    pos = int(heads[record])
+    if where == "data":
+        raw[pos + 12 + 5] ^= 0x40
+    elif where == "length":
+        raw[pos] ^= 0x01
+    elif where == "length_crc":
+        raw[pos + 9] ^= 0x10
+    else:
+        raw[pos + 12 + len(payloads[record])] ^= 0x02
+    data = bytes(raw)
+    errors = []
+    for fast in (False, True):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", TruncatedLogWarning)
+            try:
+                decode(data, fast)
+            except tfr.RecordError as exc:
+                errors.append(str(exc))
+            else:
+                errors.append(None)
+    assert errors[0] == errors[1]
+    assert errors[0] is not None and f"record {record} at byte offset {pos}" in errors[0]
+
+
+def test_two_corruptions_first_one_wins():
+    payloads = torch_like(2000)
+    heads = np.cumsum([0] + [len(p) + 16 for p in payloads])
+    raw = bytearray(file_of(payloads))
+    raw[int(heads[6000]) + 20] ^= 1
+    raw[int(heads[300]) + 20] ^= 1
+    with pytest.raises(tfr.RecordError, match="record 300 "):
+        decode(bytes(raw), True)
+
+
+def test_bad_event_after_good_crc_loses_to_later_bad_crc():
+    payloads = torch_like(2000)
+    payloads[100] = b"\x0a\xff\xff"  # valid CRCs, not an Event
+    raw = bytearray(file_of(payloads))
+    heads = np.cumsum([0] + [len(p) + 16 for p in payloads])
+    raw[int(heads[5000]) + 20] ^= 1
+    msgs = []
+    for fast in (False, True):
+        with pytest.raises(tfr.RecordError) as exc:
+            decode(bytes(raw), fast)
+        msgs.append(str(exc.value))
+    assert msgs[0] == msgs[1] and "record 5000 " in msgs[0]
+
+
+def test_reader_level_same_frames(tmp_path):
+    (tmp_path / "sub").mkdir()
+    tfr.write_records(tmp_path / "events.out.tfevents.1.h", torch_like(2000))
+    tfr.write_records(tmp_path / "events.out.tfevents.2.h", torch_like(900, start=1500, seed=2))
+    tfr.write_records(tmp_path / "sub" / "events.out.tfevents.3.h",
+                      torch_like(700, tags=("loss",), seed=3))
+    a = TensorBoardReader(fast=False).read(tmp_path, run_id=".")[0]
+    b = TensorBoardReader(fast=True).read(tmp_path, run_id=".")[0]
+    import pandas as pd
+
+    pd.testing.assert_frame_equal(a.scalars, b.scalars, check_exact=True)
+    assert a.meta == b.meta
+    assert b.scalars["superseded"].sum() == 4 * 500
+    assert "sub/loss" in b.tags
