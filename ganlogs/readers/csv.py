@@ -288,9 +288,13 @@ def _parse(body: bytes, dialect: _Dialect, path: Path) -> tuple[pd.DataFrame, in
         raise CorruptLogError(path, f"CSV parse error: {' '.join(str(exc).split())}") from None
     except pd.errors.EmptyDataError:
         raise ReadError(path, "empty file: no header and no rows") from None
-    lines = body.count(b"\n") - len(re.findall(rb"(?m)^[ \t]*\r?\n", body))
-    skipped = max(0, lines - (1 if dialect.header else 0) - len(frame)) if b'"' not in body else 0
-    return frame, skipped
+    # Rows pandas skipped = complete lines - header - blank lines - rows read (not counted
+    # when quotes are present: a quoted field may span lines).
+    rows = body.count(b"\n") - (1 if dialect.header else 0)
+    if rows == len(frame) or b'"' in body:
+        return frame, 0
+    blank = len(re.findall(rb"(?m)^[ \t]*\r?\n", body))
+    return frame, max(0, rows - blank - len(frame))
 
 
 # --------------------------------------------------------------------------- cells

@@ -1,0 +1,231 @@
+"""Text-log reader: every text fixture read back exactly, each format's variants, the
+claiming rule, carriage-return streams, restarts, truncation at cut offsets."""
+
+from __future__ import annotations
+
+import math
+import re
+from pathlib import Path
+
+import pytest
+
+from ganlogs.errors import CorruptLogError, ReadError, TruncatedLogWarning
+from ganlogs.readers import discover, reader_for
+from ganlogs.readers.text import TextLogReader
+from ganlogs.roles import infer_roles
+
+from _expected import (FIXTURES, assert_matches_expected, cut_offsets, fixture_ids,
+                       fixture_path, is_prefix, points, read_quietly)
+
+READER = TextLogReader()
+TEXT_IDS = fixture_ids("text_")
+
+
+def read1(path: Path):
+    runs, _ = read_quietly(READER, path)
+    assert len(runs) == 1
+    return runs[0]
+
+
+def write(tmp_path: Path, name: str, text: str | bytes) -> Path:
+    p = tmp_path / name
+    p.write_bytes(text if isinstance(text, bytes) else text.encode("utf-8"))
+    return p
+
+
+# ----------------------------------------------------------------------------- fixtures
+def test_every_text_format_has_a_fixture():
+    from _expected import INDEX
+    assert {INDEX[k]["format"] for k in TEXT_IDS} == set(TextLogReader.formats)
+
+
+@pytest.mark.parametrize("fixture_id", TEXT_IDS)
+def test_fixture_reads_back_exactly(fixture_id):
+    path, _ = fixture_path(fixture_id)
+    assert READER.guess_can_open(path)
+    assert isinstance(reader_for(path), TextLogReader)
+    runs, caught = read_quietly(READER, path)
+    assert caught == []
+    assert_matches_expected(runs[0], fixture_id)
+    assert any(n.startswith("step:") for n in runs[0].meta.notes)
+
+
+def test_dcgan_tags_map_to_roles():
+    run = read1(FIXTURES / "text/dcgan_examples/dcgan_main.log")
+    roles = infer_roles(run.tags)
+    assert roles.tags == {"d_loss": "Loss_D", "g_loss": "Loss_G", "d_x": "D(x)",
+                          "d_gz": "D(G(z))_1"}
+
+
+def test_pytorch_gan_roles():
+    run = read1(FIXTURES / "text/pytorch_gan_cyclegan/cyclegan_stdout.log")
+    roles = infer_roles(run.tags)
+    assert roles.get("d_loss") == "D loss" and roles.get("g_loss") == "G loss"
+
+
+def test_cyclegan_restart_is_warned_and_step_is_line_index():
+    run = read1(FIXTURES / "text/cyclegan_loss_log/checkpoints/horse2zebra_cyclegan/"
+                           "loss_log.txt")
+    assert any("relaunched at record 9" in w and "epoch(s) 4..4" in w
+               for w in run.meta.warnings)
+    assert sorted(set(run.scalars["step"])) == list(range(21))
+
+
+def test_cyclegan_stdout_is_split_on_carriage_returns():
+    run = read1(FIXTURES / "text/pytorch_gan_cyclegan/cyclegan_stdout.log")
+    assert any("carriage returns" in n for n in run.meta.notes)
+    assert run.tags == ["D loss", "G loss", "adv", "cycle", "identity"]
+
+
+# ----------------------------------------------------------------------------- variants
+def test_pytorch_gan_began_extras(tmp_path):
+    p = write(tmp_path, "began.log",
+              "[Epoch 0/2] [Batch 0/3] [D loss: 0.500000] [G loss: 0.250000] -- M: 0.125000, "
+              "k: 0.000100\n"
+              "[Epoch 1/2] [Batch 2/3] [D loss: nan] [G loss: inf] -- M: 0.5, k: 0.0002\n")
+    run = read1(p)
+    assert run.meta.format == "text_pytorch_gan"
+    got = points(run)
+    assert got["tag"].tolist() == ["D loss", "G loss", "M", "k"] * 2
+    assert got["step"].tolist() == [0] * 4 + [5] * 4
+    v = got["value"].tolist()
+    assert v[:4] == [0.5, 0.25, 0.125, 0.0001]
+    assert math.isnan(v[4]) and v[5] == math.inf
+
+
+def test_pytorch_gan_acgan_percent_and_repeated_names(tmp_path):
+    p = write(tmp_path, "acgan.log",
+              "[Epoch 0/200] [Batch 5/938] [D loss: 1.386, acc: 50%] [G loss: 0.693, acc: 7%]\n")
+    got = points(read1(p))
+    assert got["tag"].tolist() == ["D loss", "acc", "G loss", "acc_2"]
+    assert got["value"].tolist() == [1.386, 50.0, 0.693, 7.0]
+
+
+def test_dcgan_tab_and_space_and_crlf(tmp_path):
+    text = ("[0/5][0/100]\tLoss_D: 1.3602\tLoss_G: 1.2941\tD(x): 0.5391\tD(G(z)): 0.4635 / 0.4172\r\n"
+            "[0/5][1/100] Loss_D: 1.0 Loss_G: 2.0 D(x): 0.5 D(G(z)): 0.25 / 0.125\r\n")
+    got = points(read1(write(tmp_path, "dcgan.txt", text)))
+    assert got["step"].tolist() == [0] * 5 + [1] * 5
+    assert got["tag"].tolist()[:5] == ["Loss_D", "Loss_G", "D(x)", "D(G(z))_1", "D(G(z))_2"]
+    assert got["value"].tolist()[5:] == [1.0, 2.0, 0.5, 0.25, 0.125]
+
+
+def test_unparseable_lines_between_records_are_counted(tmp_path):
+    p = write(tmp_path, "train.log",
+              "Namespace(lr=0.0002)\n"
+              "[Epoch 0/1] [Batch 0/2] [D loss: 0.5] [G loss: 0.7]\n"
+              "Saving checkpoint...\n"
+              "100%|#####| 2/2 [00:01<00:00]\n"
+              "[Epoch 0/1] [Batch 1/2] [D loss: 0.4] [G loss: 0.8]\n")
+    run = read1(p)
+    assert len(run) == 4
+    assert "1 line(s) before the first record (arguments, seeds...) skipped" in run.meta.notes
+    assert any(n.startswith("2 line(s) between records") for n in run.meta.notes)
+
+
+def test_cyclegan_without_data_field_and_nan(tmp_path):
+    p = write(tmp_path, "loss_log.txt",
+              "================ Training Loss (Mon Jan  1 00:00:00 2024) ================\n"
+              "(epoch: 1, iters: 100, time: 0.204) D_A: 0.291 G_A: nan \n"
+              "(epoch: 1, iters: 200, time: 0.204, data: 0.1) D_A: 0.3 G_A: 0.6 \n")
+    got = points(read1(p))
+    assert got["step"].tolist() == [0, 0, 1, 1]
+    assert math.isnan(got["value"].iloc[1])
+
+
+def test_restart_in_pytorch_gan_log_goes_to_run_policy(tmp_path):
+    lines = [f"[Epoch {e}/3] [Batch {b}/2] [D loss: 0.5] [G loss: 0.7]"
+             for e, b in [(0, 0), (0, 1), (1, 0), (1, 1), (1, 0), (1, 1), (2, 0)]]
+    run = read1(write(tmp_path, "resumed.log", "\n".join(lines) + "\n"))
+    d = run.scalars[run.scalars["tag"] == "D loss"]
+    assert d["superseded"].tolist() == [False, False, True, True, False, False, False]
+
+
+# ----------------------------------------------------------------------------- claiming
+@pytest.mark.parametrize("name,content,claimed", [
+    ("requirements.txt", "numpy>=1.24\ntorch==2.1\n", False),
+    ("train.log", "epoch 1 done\nloss went down\n", False),
+    ("stdout", "[Epoch 0/1] [Batch 0/2] [D loss: 0.5] [G loss: 0.7]\n", True),
+    ("out.TXT", "[0/5][0/100] Loss_D: 1.0 Loss_G: 2.0 D(x): 0.5 D(G(z)): 0.2 / 0.1\n", True),
+    ("gan.py", "[Epoch 0/1] [Batch 0/2] [D loss: 0.5] [G loss: 0.7]\n", False),
+    ("loss_log.txt", "(epoch: 1, iters: 100, time: 0.2, data: 0.0) D_A: 0.2 \n", True),
+    ("binary.log", b"\x00\x01[Epoch 0/1] [Batch 0/2] [D loss: 0.5] [G loss: 0.7]\n", False),
+])
+def test_guess_can_open(tmp_path, name, content, claimed):
+    assert READER.guess_can_open(write(tmp_path, name, content)) is claimed
+
+
+def test_unclaimed_text_files_are_skipped_silently(tmp_path):
+    write(tmp_path, "requirements.txt", "numpy\n")
+    write(tmp_path, "README.txt", "hello\n")
+    found = discover(tmp_path)
+    assert found.sources == [] and found.problems == []
+
+
+def test_read_errors(tmp_path):
+    p = write(tmp_path, "x.log", "nothing to see\n")
+    with pytest.raises(ReadError, match="no line of a known text log format"):
+        READER.read(p, run_id=".")
+    p = write(tmp_path, "y.log", b"[Epoch 0/1] \x00 garbage\n")
+    with pytest.raises(CorruptLogError) as exc:
+        READER.read(p, run_id=".")
+    assert "\n" not in str(exc.value) and str(p) in str(exc.value)
+
+
+# ----------------------------------------------------------------------------- truncation
+def test_last_line_without_newline_is_dropped(tmp_path):
+    p = write(tmp_path, "gan.log", "[Epoch 0/1] [Batch 0/2] [D loss: 0.5] [G loss: 0.7]\n"
+                                   "[Epoch 0/1] [Batch 1/2] [D loss: 0.4] [G loss: 0.8]")
+    with pytest.warns(TruncatedLogWarning, match="gan.log"):
+        run = READER.read(p, run_id=".")[0]
+    assert run.scalars["step"].tolist() == [0, 0]
+
+
+def test_carriage_return_stream_keeps_a_whole_last_record(tmp_path):
+    rec = ("\r[Epoch 0/1] [Batch {b}/3] [D loss: 0.5] [G loss: 7.5, adv: 0.8, cycle: 0.4, "
+           "identity: 0.4] ETA: 0:00:12.400000")
+    whole = "".join(rec.format(b=b) for b in range(3))
+    run, caught = read_quietly(READER, write(tmp_path, "a.log", whole))
+    assert run[0].scalars["step"].max() == 2 and caught == []
+    cut = whole[:whole.rfind("cycle")]
+    run, caught = read_quietly(READER, write(tmp_path, "b.log", cut))
+    assert run[0].scalars["step"].max() == 1
+    assert any("TruncatedLogWarning" in c for c in caught)
+
+
+def _records(segments: list[bytes]) -> int:
+    from ganlogs.readers.text import _FORMATS
+    texts = [seg.decode("utf-8", errors="replace") for seg in segments]
+    return sum(1 for t in texts if t.strip() and any(f.parse(t) is not None for f in _FORMATS))
+
+
+@pytest.mark.parametrize("fixture_id", TEXT_IDS)
+def test_cut_offsets(tmp_path, fixture_id):
+    """Each cut yields a prefix of the full read holding exactly the complete records before
+    the cut (plus, in a carriage-return stream, a whole last record); a cut inside a line
+    warns; ReadError only when no complete record is left."""
+    path, _ = fixture_path(fixture_id)
+    data = path.read_bytes()
+    full = points(read1(path))
+    target = tmp_path / path.name
+    for cut in cut_offsets(data, every_below=0, sample=40):
+        part = data[:cut]
+        last_sep = max(part.rfind(b"\n"), part.rfind(b"\r"))
+        complete = _records(re.split(rb"\r\n|\r|\n", part[:last_sep + 1]))
+        tail = part[last_sep + 1:]
+        target.write_bytes(part)
+        try:
+            runs, caught = read_quietly(READER, target)
+        except ReadError as exc:
+            assert complete == 0 and "\n" not in str(exc), cut
+            continue
+        got = points(runs[0])
+        assert is_prefix(got, full), cut
+        n = got["step"].nunique()
+        warned = any("TruncatedLogWarning" in c for c in caught)
+        if part[last_sep:last_sep + 1] == b"\r" and tail.strip():  # \r stream: may keep tail
+            assert n in (complete, complete + 1), cut
+            assert warned == (n == complete), cut
+        else:
+            assert n == complete, cut
+            assert warned == bool(tail.strip()), cut
