@@ -370,13 +370,14 @@ def fit(items: list[Item], l2: float) -> dict:
     old = cal.CALIBRATION
     cal.CALIBRATION = new
     try:
-        rows, q = [], []
+        rows = []
         for it in items:
             rs = it.feats["_rs"]
             fails = convergence.failure_confidences(rs, 50)
-            rows.append((convergence.features(rs), float(it.truth == ["converged"])))
-            q.append(1.0 - max(fails.values(), default=0.0))
-        do("convergence", "settled", rows, q)
+            _, _, raw = convergence.converged_confidence(rs, fails)
+            rows.append(({"raw_logit": math.log(raw / (1 - raw))},
+                         float(it.truth == ["converged"])))
+        do("convergence", "default", rows)
     finally:
         cal.CALIBRATION = old
     return new

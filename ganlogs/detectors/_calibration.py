@@ -6,8 +6,8 @@ function) and maps them to a confidence with a logistic model,
 (Platt 1999) over a handful of test statistics rather than one score. A detector may have
 several models, one per set of inputs (e.g. with and without logged gradient norms),
 because the same statistic is worth more when more of the run is logged. The convergence
-detector's ``settled`` model is multiplied by one minus the largest failure confidence
-(``converged`` excludes every failure), and is fitted through that product.
+detector's model is a Platt map of one raw score, P(settled) x (1 - largest failure
+confidence).
 
 The coefficients below are *fitted*, never hand-set: ``python bench/accuracy.py --fit``
 fits them by L2-regularised logistic regression on the TUNING families of the labelled
@@ -50,9 +50,7 @@ CALIBRATION: dict[str, dict[str, dict]] = {
                     "coef": [3.0, 0.3, 2.0, 1.0, 1.0, 0.5, 0.5], "intercept": -3.5},
     },
     "convergence": {
-        "settled": {"features": ["stationary", "trend_excess", "tiny_motion",
-                                 "equilibrium_distance"],
-                    "coef": [3.0, -0.3, 2.0, -0.5], "intercept": -0.5},
+        "default": {"features": ["raw_logit"], "coef": [1.0], "intercept": 0.0},
     },
 }
 # END FITTED

@@ -7,21 +7,25 @@ detectors (divergence, oscillation, mode collapse, vanishing gradients) for thei
 confidences on the same statistics, then tests whether the tail (last half of the healthy
 points) of the D and G losses is settled:
 
-* stationarity: ADF (Dickey and Fuller 1979; null: unit root) rejects and KPSS
-  (Kwiatkowski et al. 1992; null: stationary about a level) does not;
-* no trend: OLS slope on the point index with Newey-West (1987) HAC standard errors (the
-  fitted change over the tail with its 95% interval), with Kendall's tau (Mann 1945,
-  Kendall 1975) beside it;
+* no unit root: ADF (Dickey and Fuller 1979; null: unit root) rejects -- a random walk
+  does not settle; KPSS (Kwiatkowski et al. 1992; null: stationary about a level) is
+  reported beside it (on 500+ points it rejects the slow drifts healthy GANs keep);
+* the size of the drift: OLS slope on the point index with Newey-West (1987) HAC standard
+  errors, the fitted change over the tail relative to the tail's level, with Kendall's tau
+  (Mann 1945, Kendall 1975) beside it;
+* a negligible motion (a noiseless run resting on its equilibrium) is settled whatever the
+  tests say;
 * the distance of the tail's level from the family's equilibrium (2 ln 2 / ln 2 for a
-  summed / averaged BCE D loss, ln 2 for the non-saturating G loss, ...) is reported and
-  weighs little: a healthy GAN often settles away from it (D(x) = 0.95 against a good
-  generator is common), which is why the "ideal value" rule fails (see bench/accuracy.py).
+  summed / averaged BCE D loss, ln 2 for the non-saturating G loss, ...) is reported but
+  not used: a healthy GAN often settles away from it (D(x) = 0.95 against a good generator
+  is common), which is why the "ideal value" rule fails (see bench/accuracy.py).
 
-The confidence is P(settled) x (1 - largest failure confidence), P(settled) a calibrated
-logistic map of the statistics above (fitted through the product), and is kept below 0.5
-whenever a failure reaches 0.5, so a run never carries ``converged`` together with a
-failure label. The onset is the start of the
-losses' final regime (binary segmentation with the CUSUM test).
+P(settled) is a fixed map of these statistics (:data:`SETTLED`: the labelled corpus has no
+failure-free unsettled runs, so it cannot be fitted there). The raw score P(settled) x (1 -
+largest failure confidence) goes through a Platt map fitted on the corpus's tuning
+families. The confidence is kept below 0.5 whenever a failure reaches 0.5, so a run never
+carries ``converged`` together with a failure label. The onset is the start of the losses'
+final regime (binary segmentation with the CUSUM test).
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ import math
 from typing import ClassVar
 
 from ._calibration import confidence
+from ._stats import logistic
 from ._common import GanDetector, tail_span
 from ._features import RunStats, equilibrium_words, evidence_common, fmt, last_change_step
 from .base import Finding
@@ -53,34 +58,61 @@ def failure_confidences(rs: RunStats, min_points: int) -> dict[str, float]:
 
 
 def features(rs: RunStats) -> dict[str, float]:
-    """Features of the ``settled`` model: ``stationary`` (share of the D and G loss tails that
-    pass ADF and KPSS), ``trend_excess`` (largest |HAC t| of their tail slopes beyond 2,
-    i.e. beyond what a trendless tail shows by chance, clipped to [0, 8]), ``tiny_motion`` (how many orders of magnitude below 1e-3 the tails' relative
-    spread is, 0 to 3: a loss that moves by 1e-6 of itself has settled even if the tests call
-    its last decay a trend, as in a noiseless Dirac-GAN), ``equilibrium_distance`` (|D loss tail /
-    equilibrium - 1|, clipped at 3; 0 for WGAN)."""
+    """Statistics of the D and G loss tails: ``stationary`` (share that pass ADF and KPSS),
+    ``unit_root`` (share where ADF does not reject a unit root, p > 0.05: a random walk),
+    ``trend_excess`` (largest |HAC t| of the tail slopes beyond 2, i.e. beyond what a
+    trendless tail shows by chance, clipped to [0, 8]), ``log10_drift`` (log10 of the
+    largest fitted change over the tail relative to the tail's level plus its spread,
+    clipped to [-4, 1]: long runs make the tests detect drifts far too small to matter, so
+    the size of the drift is read too), ``tiny_motion`` (how many orders of magnitude below
+    1e-3 the tails' relative spread is, 0 to 3: a loss that moves by 1e-6 of itself has
+    settled even if the tests call its last decay a trend, as in a noiseless Dirac-GAN),
+    ``equilibrium_distance`` (|D loss tail / equilibrium - 1|, clipped at 3; 0 for WGAN)."""
     tails = [rs.series[r] for r in ("d_loss", "g_loss") if r in rs.series]
     stat = [s.stationarity.stationary for s in tails if s.stationarity is not None]
+    unit = [s.stationarity.adf_p > 0.05 for s in tails if s.stationarity is not None]
     ts = [abs(s.trend.t) for s in tails if s.trend is not None and math.isfinite(s.trend.t)]
     spread = [relative_spread(s) for s in tails]
     dist = 0.0
     if rs.d_rel is not None:
         dist = float(min(abs(rs.d_rel - 1.0), 3.0))
     tiny = float(min(max(-(max(spread) + 3.0), 0.0), 3.0)) if spread else 0.0
+    drifts = [abs(s.trend.change) / (abs(s.tail_mean) + s.tail_std + 1e-12)
+              for s in tails if s.trend is not None and math.isfinite(s.trend.change)]
+    drift = float(min(max(math.log10(max(max(drifts), 1e-12)), -4.0), 1.0)) if drifts else 1.0
     return {"stationary": float(sum(stat) / len(stat)) if stat else 0.0,
+            "unit_root": float(sum(unit) / len(unit)) if unit else 1.0,
+            "log10_drift": drift,
             "trend_excess": float(min(max(max(ts) - 2.0, 0.0), 8.0)) if ts else 8.0,
             "tiny_motion": tiny,
             "equilibrium_distance": dist}
 
 
+#: The *definition* of settled losses (not fitted: the labelled corpus holds no run that is
+#: free of failures yet unsettled -- such runs are left unlabelled -- so it cannot teach
+#: what settling is). Logit = intercept + sum coef x feature: a negligible motion settles;
+#: a unit root (random walk) and a drift larger than a tenth of the level do not.
+SETTLED = {"intercept": 2.0, "tiny_motion": 2.0, "unit_root": -2.0, "drift_above_tenth": -3.0}
+
+
+def settled_probability(f: dict[str, float]) -> float:
+    """P(settled) from :func:`features` by the fixed map :data:`SETTLED`."""
+    z = (SETTLED["intercept"] + SETTLED["tiny_motion"] * f["tiny_motion"]
+         + SETTLED["unit_root"] * f["unit_root"]
+         + SETTLED["drift_above_tenth"] * max(f["log10_drift"] + 1.0, 0.0))
+    return logistic(z)
+
+
 def converged_confidence(rs: RunStats, fails: dict[str, float]) -> tuple[float, float, float]:
-    """(confidence, settled probability, its logit): P(settled) x (1 - largest failure)."""
-    settled, z = confidence("convergence", "settled", features(rs))
+    """(confidence, P(settled), raw score): the raw score P(settled) x (1 - largest failure
+    confidence) goes through the fitted Platt map of ``convergence/default``."""
+    settled = settled_probability(features(rs))
     mf = max(fails.values(), default=0.0)
-    conf = settled * (1.0 - mf)
+    raw = min(max(settled * (1.0 - mf), 1e-6), 1 - 1e-6)
+    conf, _ = confidence("convergence", "default", {"raw_logit": math.log(raw / (1 - raw))})
     if mf >= 0.5:
         conf = min(conf, 0.4999)
-    return conf, settled, z
+    return conf, settled, raw
 
 
 class ConvergenceDetector(GanDetector):
@@ -92,12 +124,12 @@ class ConvergenceDetector(GanDetector):
     def judge(self, rs: RunStats) -> list[Finding]:
         fails = failure_confidences(rs, self.min_points)
         f = features(rs)
-        conf, settled, z = converged_confidence(rs, fails)
+        conf, settled, raw = converged_confidence(rs, fails)
         mf = max(fails.values(), default=0.0)
         ev = evidence_common(rs)
         ev.update(f)
         ev["settled_probability"] = settled
-        ev["score"] = z
+        ev["raw_score"] = raw
         ev.update({f"failure_{k}": v for k, v in fails.items()})
         for role in ("d_loss", "g_loss"):
             s = rs.series.get(role)

@@ -32,6 +32,15 @@ def features(rs: RunStats) -> dict[str, float]:
             "growth_orders": float(min(max(rs.growth_orders, 0.0), 10.0))}
 
 
+_WORDS = {"d_loss": "D loss", "g_loss": "G loss", "d_loss_real": "D loss on real samples",
+          "d_loss_fake": "D loss on fakes", "d_x": "D(x)", "d_gz": "D(G(z))",
+          "g_grad_norm": "G gradient norm (g_grad_norm)", "d_grad_norm": "D gradient norm"}
+
+
+def _words(role: str | None) -> str:
+    return _WORDS.get(role or "", role or "?")
+
+
 class DivergenceDetector(GanDetector):
     """Detect NaN/Inf values and loss blow-ups (label ``diverged``).
 
@@ -57,12 +66,12 @@ class DivergenceDetector(GanDetector):
                    "blowup_step": rs.blowup_step, "blowup_role": rs.blowup_role, "score": z})
         if rs.nonfinite_step is not None:
             onset = rs.nonfinite_step
-            summary = (f"The {rs.nonfinite_role} became NaN/Inf at step {onset}: training "
+            summary = (f"The {_words(rs.nonfinite_role)} became NaN/Inf at step {onset}: training "
                        "diverged. Lower the learning rates, clip gradients, and look for log(0) "
                        "or a division by zero in the loss (use BCEWithLogits, not sigmoid + BCE).")
         elif rs.blowup_step is not None:
             onset = rs.blowup_step
-            summary = (f"The {rs.blowup_role} grew {fmt(rs.growth_orders, 2)} orders of magnitude "
+            summary = (f"The {_words(rs.blowup_role)} grew {fmt(rs.growth_orders, 2)} orders of magnitude "
                        f"above its early scale from step {onset}: training is blowing up. Lower "
                        "the learning rates or clip gradients; for WGAN add a gradient penalty.")
         else:

@@ -46,6 +46,7 @@ from .base import Finding
 __all__ = ["OscillationDetector", "features"]
 
 _ROLES = ("d_loss", "g_loss", "d_x", "d_gz")
+ROLE_WORDS = {"d_loss": "D loss", "g_loss": "G loss", "d_x": "D(x)", "d_gz": "D(G(z))"}
 
 
 def _strength(s: SeriesStats) -> float:
@@ -173,9 +174,11 @@ class OscillationDetector(GanDetector):
                 ev[f"{r}_acf_return"] = q.acf_return
         onset = _onset(s, p.period) if conf >= 0.5 else s.tail_start_step
         if conf >= 0.5:
-            anti = " in anti-phase" if rs.antiphase < -0.3 else ""
-            summary = (f"The {s.role.replace('_', ' ')}{' and the other loss' if anti else ''} "
-                       f"cycle{anti} with a period of about {fmt(period_steps, 3)} steps "
+            if rs.antiphase < -0.3:
+                who = "The D and G losses cycle in anti-phase"
+            else:
+                who = f"The {ROLE_WORDS.get(s.role, s.role)} cycles"
+            summary = (f"{who} with a period of about {fmt(period_steps, 3)} steps "
                        f"({fmt(100 * p.power_share, 2)}% of the tail's variance, red-noise "
                        f"p = {fmt(p.p_spectral, 2)}): D and G circle around each other instead "
                        "of settling. Lower both learning rates, or regularise D (R1 or gradient "
