@@ -161,9 +161,10 @@ def infer_loss_family(
     tags mean WGAN-GP, else weight clipping cannot be told apart and WGAN-GP is assumed);
     ``hinge`` and ``lsgan``/``mse`` name themselves. Values: a D loss that goes clearly
     negative is a critic (WGAN); a G loss that stays negative while D loss stays positive is
-    the saturating BCE (minimax) loss, which G minimises as ``log(1 - D(G(z)))``; a start near
-    the BCE equilibrium is BCE non-saturating; a start near 2 (summed) or 1 with G near 0 is
-    hinge; a start near 1 / 0.5 with G near 1 is LSGAN.
+    the saturating BCE (minimax) loss, which G minimises as ``log(1 - D(G(z)))``; otherwise
+    the first logged point is matched to the nearest family start (BCE at D = 1/2: 2 ln 2 or
+    ln 2 with G at ln 2; LSGAN at D = 0: 0.5 or 0.25 with G at 0.5, or 0.5/1 with G at 1
+    without the 1/2 factor; hinge at D = 0: 2 or 1 with G at 0), BCE preferred on near ties.
     """
     if stated is not None:
         if stated not in LOSS_FAMILIES:
@@ -192,6 +193,51 @@ def infer_loss_family(
     d, g = finite(d_loss), finite(g_loss)
     if len(d) < 3:
         return FamilyInference(None, "unknown", "too few finite D loss points to infer the "
+                                                "loss family; pass --loss-family")
+    # BCE, LSGAN and hinge D losses are sums of non-negative terms: a D loss that is
+    # negative at 5% of its points or more (beyond rounding) is a critic's.
+    q_lo = float(np.quantile(d, 0.05))
+    if q_lo < -1e-6:
+        small = float(np.median(np.abs(d))) < 0.05
+        if small:
+            return FamilyInference("wgan_clip", "values",
+                                   f"the D loss goes negative (5th percentile {q_lo:.3g}) and "
+                                   "stays tiny (median |D loss| < 0.05): a WGAN critic with "
+                                   "weight clipping")
+        return FamilyInference("wgan_gp", "values",
+                               f"the D loss goes negative (5th percentile {q_lo:.3g}): a WGAN "
+                               "critic loss (clipping versus GP cannot be told; GP assumed)")
+    if len(g) >= 3 and (float(np.median(g)) < -0.05 or float(np.quantile(g, 0.95)) < 0):
+        return FamilyInference("bce_minimax", "values",
+                               f"the G loss is negative (median {np.median(g):.3g}) while the "
+                               "D loss is not: the saturating minimax loss log(1 - D(G(z)))")
+    # the first points, where D outputs about 1/2 (a few points: training moves fast)
+    # The first logged point is the closest to initialisation, where D outputs about 1/2
+    # (logit 0): compare it with each family's starting values (summed and averaged D loss;
+    # LSGAN with and without the 1/2 factor). BCE is by far the most common loss, so its
+    # distance is discounted; nothing within 0.6 -> unknown.
+    d0 = float(d[0]) if len(d) else float("nan")
+    g0 = float(g[0]) if len(g) else None
+    if g0 is not None:
+        starts = [("bce_nonsaturating", 2 * LN2, LN2, 0.7), ("bce_nonsaturating", LN2, LN2, 0.7),
+                  ("lsgan", 0.5, 0.5, 1.0), ("lsgan", 0.25, 0.5, 1.0), ("lsgan", 0.5, 1.0, 1.0),
+                  ("lsgan", 1.0, 1.0, 1.0), ("hinge", 2.0, 0.0, 1.0), ("hinge", 1.0, 0.0, 1.0)]
+        dist = [(math.hypot(d0 - sd, g0 - sg) * w, fam, sd, sg) for fam, sd, sg, w in starts]
+        best = min(dist)
+        if best[0] < 0.6:
+            fam, sd, sg = best[1], best[2], best[3]
+            what = {"bce_nonsaturating": "the BCE values at D = 1/2 (non-saturating G loss "
+                                         "-log D(G(z)))",
+                    "lsgan": "the least-squares values with D outputs near 0",
+                    "hinge": "the hinge values at D = 0"}[fam]
+            return FamilyInference(fam, "values",
+                                   f"D and G losses start at {d0:.3f} and {g0:.3f}, nearest to "
+                                   f"({sd:.3g}, {sg:.3g}), {what}")
+    if abs(d0 - 2 * LN2) < 0.35 or abs(d0 - LN2) < 0.25:
+        return FamilyInference("bce_nonsaturating", "values",
+                               f"D loss starts at {d0:.3f}, near a BCE value at D = 1/2 "
+                               "(non-saturating assumed)")
+    return FamilyInference(None, "unknown", "too few finite D loss points to infer the "
                                                 "loss family; pass --loss-family")
     # BCE, LSGAN and hinge D losses are sums of non-negative terms: a D loss that is
     # negative at 5% of its points or more (beyond rounding) is a critic's.
