@@ -29,8 +29,9 @@ Three formats, exactly as the scripts print them (FORMATS.md section 3.4):
 
 A file is claimed when its name ends in ``.txt`` or ``.log`` (or has no suffix) and its first
 64 KB hold a line of one of these formats; other text files (``requirements.txt``) are left
-alone. The format with the most matching lines wins; lines of other shapes (arguments,
-seeds, progress bars) are skipped and counted in the notes.
+alone. The format with the most matching lines in the first 64 KB wins (the whole file is
+searched only when nothing matches there); lines of other shapes (arguments, seeds, progress
+bars) are skipped and counted in the notes.
 
 Truncation: a last line without its final newline is incomplete: dropped with a
 :class:`~ganlogs.errors.TruncatedLogWarning`. In a ``\\r``-separated stream every record
@@ -42,6 +43,7 @@ dropped with the warning otherwise. Values have no wall time (NaN).
 
 from __future__ import annotations
 
+import math
 import re
 import warnings as _warnings
 from dataclasses import dataclass
@@ -87,6 +89,8 @@ class _Record:
     step: int | None
     points: list[tuple[str, float]]
     epoch: int | None = None
+    batch: int | None = None
+    n_batches: int | None = None
 
 
 def _parse_cyclegan(line: str) -> _Record | None:
@@ -118,7 +122,7 @@ def _parse_ptgan(line: str) -> _Record | None:
         return None
     pts = _dedupe(pts)
     e, b, n_batches = int(m.group("e")), int(m.group("b")), int(m.group("B"))
-    return _Record(e * n_batches + b, pts, e)
+    return _Record(e * n_batches + b, pts, e, b, n_batches)
 
 
 def _parse_dcgan(line: str) -> _Record | None:
@@ -132,7 +136,7 @@ def _parse_dcgan(line: str) -> _Record | None:
         else:
             pts.append((name, float(v1)))
     e, b, n_batches = int(m.group("e")), int(m.group("b")), int(m.group("B"))
-    return _Record(e * n_batches + b, _dedupe(pts), e)
+    return _Record(e * n_batches + b, _dedupe(pts), e, b, n_batches)
 
 
 def _dedupe(pts: list[tuple[str, float]]) -> list[tuple[str, float]]:
@@ -147,6 +151,96 @@ def _dedupe(pts: list[tuple[str, float]]) -> list[tuple[str, float]]:
             seen[name] = 1
         out.append((name, v))
     return out
+
+
+# A number standing alone (not part of a name such as ``G2`` or ``info``): what differs from
+# one record line to the next. Two lines that differ only in these tokens have the same shape.
+_TOKEN = re.compile(rf"(?<![\w.])({_NUM})(?![\w.])", re.IGNORECASE)
+_SENTINEL = 9_000_001
+
+
+@dataclass(frozen=True)
+class _Template:
+    """Where a shape's values sit: token index of each point's value, of the epoch, batch and
+    batch count (None when the format has none)."""
+
+    names: tuple[str, ...]
+    values: tuple[int, ...]
+    epoch: int | None
+    batch: int | None
+    n_batches: int | None
+
+
+class _ShapeParser:
+    """A format's parser with a cache keyed by line shape.
+
+    A log prints the same format string on every line, so lines share a few shapes (the text
+    with its number tokens taken out). The first line of a shape is parsed by the format's
+    regular expressions, then once more with every number replaced by a distinct sentinel,
+    which tells which token holds which value; later lines of that shape only split out their
+    tokens. A shape whose template does not reproduce the full parse exactly is never cached,
+    and any line whose tokens do not fit (a non-integer epoch) falls back to the full parse, so
+    the result is always the full parser's.
+    """
+
+    def __init__(self, fmt: "_Format") -> None:
+        self.fmt = fmt
+        self.cache: dict[str, _Template | None] = {}
+
+    def __call__(self, seg: str) -> _Record | None:
+        parts = _TOKEN.split(seg)
+        key = "\x00".join(parts[0::2])
+        tokens = parts[1::2]
+        if key not in self.cache:
+            rec = self.fmt.parse(seg)
+            self.cache[key] = _learn(self.fmt, parts, rec) if rec is not None else None
+            return rec
+        tpl = self.cache[key]
+        if tpl is None:
+            return self.fmt.parse(seg)
+        try:
+            pts = [(n, float(tokens[i])) for n, i in zip(tpl.names, tpl.values)]
+            ints = [int(tokens[i]) if i is not None else None
+                    for i in (tpl.epoch, tpl.batch, tpl.n_batches)]
+        except ValueError:
+            return self.fmt.parse(seg)
+        if any(i is not None and not tokens[i].isdigit()
+               for i in (tpl.epoch, tpl.batch, tpl.n_batches)):
+            return self.fmt.parse(seg)
+        e, b, nb = ints
+        step = None if b is None or nb is None or e is None else e * nb + b
+        return _Record(step, pts, e, b, nb)
+
+
+def _learn(fmt: "_Format", parts: list[str], rec: _Record) -> _Template | None:
+    """The template of a shape from one parsed line (None when it cannot be trusted)."""
+    tokens = parts[1::2]
+    probe = list(parts)
+    probe[1::2] = [str(_SENTINEL + i) for i in range(len(tokens))]
+    srec = fmt.parse("".join(probe))
+    if srec is None or [n for n, _ in srec.points] != [n for n, _ in rec.points]:
+        return None
+
+    def index(v: float | int | None) -> int | None:
+        if v is None:
+            return None
+        i = int(v) - _SENTINEL
+        return i if v == int(v) and 0 <= i < len(tokens) else -1
+
+    values = tuple(index(v) for _, v in srec.points)
+    fields = (index(srec.epoch), index(srec.batch), index(srec.n_batches))
+    if -1 in values or -1 in fields:
+        return None
+    tpl = _Template(tuple(n for n, _ in rec.points), values, *fields)  # type: ignore[arg-type]
+    # the template must reproduce the full parse of the line it was learnt from
+    got = [float(tokens[i]) for i in values]
+    want = [v for _, v in rec.points]
+    if not all(a == b or (math.isnan(a) and math.isnan(b)) for a, b in zip(got, want)):
+        return None
+    if (rec.epoch, rec.batch, rec.n_batches) != tuple(
+            int(tokens[i]) if i is not None else None for i in fields):
+        return None
+    return tpl
 
 
 @dataclass(frozen=True)
@@ -214,8 +308,9 @@ class TextLogReader(Reader):
         records: list[_Record] = []
         headers: list[int] = []  # record count at each CycleGAN launch header
         before = between = 0
+        parse = _ShapeParser(fmt)
         for seg in segments:
-            rec = fmt.parse(seg)
+            rec = parse(seg)
             if rec is not None:
                 records.append(rec)
             elif fmt.id == "text_cyclegan" and _CYCLEGAN_HEADER.fullmatch(seg):
@@ -262,6 +357,21 @@ def _split(text: str) -> tuple[list[str], list[str]]:
 
 
 def _choose_format(segments: list[str]) -> _Format | None:
+    """The format with the most records in the first 64 KB (the window guess_can_open looks
+    at); the whole file only when nothing matches there."""
+    window, size = [], 0
+    for seg in segments:
+        window.append(seg)
+        size += len(seg) + 1
+        if size >= _HEAD_BYTES:
+            break
+    best = _most_matches(window)
+    if best is None and len(window) < len(segments):
+        best = _most_matches(segments)
+    return best
+
+
+def _most_matches(segments: list[str]) -> _Format | None:
     best, best_n = None, 0
     for fmt in _FORMATS:
         n = sum(1 for seg in segments if seg.strip() and fmt.parse(seg) is not None)

@@ -7,6 +7,7 @@ import math
 import re
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from ganlogs.errors import CorruptLogError, ReadError, TruncatedLogWarning
@@ -229,3 +230,40 @@ def test_cut_offsets(tmp_path, fixture_id):
         else:
             assert n == complete, cut
             assert warned == bool(tail.strip()), cut
+
+
+def test_shape_cache_gives_the_full_parsers_result():
+    """The per-shape template must reproduce the regular-expression parse on every line,
+    including lines whose tokens do not fit the template."""
+    from ganlogs.readers.text import _FORMATS, _ShapeParser
+
+    lines = [
+        "[Epoch 0/5] [Batch 0/10] [D loss: 0.5] [G loss: 0.7]",
+        "[Epoch 0/5] [Batch 1/10] [D loss: nan] [G loss: -inf]",
+        "[Epoch 0/5] [Batch 2/10] [D loss: 1e-3] [G loss: -0.25]",
+        "[Epoch 0.5/5] [Batch 2/10] [D loss: 1] [G loss: 2]",
+        "[Epoch -1/5] [Batch 2/10] [D loss: 1] [G loss: 2]",
+        "[Epoch 1/5] [Batch 3/10] [D loss: 0.5, acc: 50%] [G loss: 0.7, acc: 7%]",
+        "[Epoch 1/5] [Batch 4/10] [D loss: 0.5, acc: 51%] [G loss: 0.7, acc: 8%]",
+        "[Epoch 1/5] [Batch 3/10] [D loss: 0.5] [G2 loss: 0.7] -- M: 0.1, k: 0.2",
+        "[Epoch 1/5] [Batch 3/10] [D loss: 0.5] [G3 loss: 0.7] -- M: 0.1, k: 0.2",
+        "[0/5][1/100] Loss_D: 1.0 Loss_G: 2.0 D(x): 0.5 D(G(z)): 0.25 / 0.125",
+        "[0/5][2/100] Loss_D: 1.5 Loss_G: 2.5 D(x): 0.75 D(G(z)): 0.5 / 0.0625",
+        "[0/5][3/100] Loss_D: nan Loss_G: inf D(x): 0.75 D(G(z)): 0.5",
+        "(epoch: 1, iters: 100, time: 0.204, data: 0.004) D_A: 0.291 G_A: 0.671 ",
+        "(epoch: 2, iters: 150, time: 0.2, data: 0.0) D_A: 0.5 G_A: nan ",
+        "(epoch: 2, iters: 150, time: 0.2, data: 0.0) D_A2: 0.5 G_A: nan ",
+        "Namespace(lr=0.0002, n_epochs=5)",
+    ]
+    for fmt in _FORMATS:
+        parse = _ShapeParser(fmt)
+        for _ in range(2):  # second pass: every shape is cached
+            for line in lines:
+                want, got = fmt.parse(line), parse(line)
+                assert (want is None) == (got is None), (fmt.id, line)
+                if want is not None:
+                    assert (got.step, got.epoch, got.batch, got.n_batches) == (
+                        want.step, want.epoch, want.batch, want.n_batches), line
+                    assert [n for n, _ in got.points] == [n for n, _ in want.points], line
+                    assert np.array_equal([v for _, v in got.points],
+                                          [v for _, v in want.points], equal_nan=True), line
