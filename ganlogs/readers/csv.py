@@ -42,8 +42,8 @@ Cells
     written); such a column is not a series.
 
 Dialect
-    The delimiter is the one of ``,`` ``;`` tab ``|`` that splits the first lines (at most
-    16 KB) into the same number of fields (tab first for ``.tsv``); a ``;`` file whose numbers
+    The delimiter is the one of ``,`` ``;`` tab ``|`` that splits the first lines (16 KB, or
+    the first three lines when they are longer) into the same number of fields (tab first for ``.tsv``); a ``;`` file whose numbers
     use a decimal comma is read with ``decimal=","``. The first row is a header unless every
     cell in it is a number (then the columns are named ``col0``, ``col1``...).
 
@@ -222,8 +222,18 @@ def _looks_like_step_table(head: bytes) -> bool:
 
 def _sniff(body: bytes, path: Path) -> _Dialect:
     """Delimiter, header and decimal mark from the first lines (at most 16 KB)."""
-    sample = body[:_SNIFF_BYTES]
-    if len(body) > _SNIFF_BYTES:
+    # The first 16 KB cut at a line end, but at least the first three lines (a W&B export
+    # of hundreds of runs has a header longer than 16 KB).
+    end = _SNIFF_BYTES
+    third = -1
+    for _ in range(3):
+        third = body.find(b"\n", third + 1)
+        if third < 0:
+            break
+    if third >= end:
+        end = third + 1
+    sample = body[:end]
+    if len(body) > end:
         sample = sample[:sample.rfind(b"\n") + 1] or sample
     text = sample.decode("utf-8", errors="replace")
     lines = [ln for ln in re.split(r"\r\n|\n|\r", text) if ln.strip()][:_SNIFF_LINES]

@@ -9,7 +9,9 @@ Layout (mlflow ``store/tracking/file_store.py``; FORMATS.md section 3.3)::
     <run id>/artifacts/              not read
 
 * A run is a directory holding ``meta.yaml`` and a ``metrics/`` directory (the experiment
-  directory above it has ``meta.yaml`` but no ``metrics/``).
+  directory above it has ``meta.yaml`` but no ``metrics/``). A ``meta.yaml`` naming a
+  ``model_id`` and no ``run_id`` is taken for an MLflow 3 logged model (``<exp>/models/<id>/``,
+  same layout; not verified on a real store) and is not claimed.
 * Each metric file holds lines ``<timestamp ms> <value> <step>``; 5 fields when a dataset is
   attached (``... <dataset name> <dataset digest>``); 2-field legacy lines mean step 0.
   ``/`` in a metric name creates sub-directories, so **the tag is the file's path relative to
@@ -61,7 +63,11 @@ class MlflowRunReader(Reader):
         """A directory holding ``meta.yaml`` and a ``metrics/`` directory. Never raises."""
         try:
             path = Path(path)
-            return (path / "meta.yaml").is_file() and (path / "metrics").is_dir()
+            if not ((path / "meta.yaml").is_file() and (path / "metrics").is_dir()):
+                return False
+            meta = _read_meta(path / "meta.yaml")
+            # MLflow 3 logged models (<exp>/models/<model id>/) have the same layout [guess]
+            return not ("model_id" in meta and "run_id" not in meta and "run_uuid" not in meta)
         except Exception:  # a sniffer never raises
             return False
 

@@ -437,3 +437,15 @@ def test_cut_at_every_offset(tmp_path, fixture_id):
         seen[boundary] = {k: v.values.tolist() for k, v in got.items()}
         if boundary == len(data):
             assert sum(map(len, got.values())) == sum(map(len, full.values()))
+
+
+def test_wandb_export_with_a_header_longer_than_the_sniff_window(tmp_path):
+    runs = [f"run-{i:03d}" for i in range(400)]
+    cols = ['"Step"'] + [f'"{r} - {m}"' for r in runs for m in ("d_loss", "d_loss__MIN",
+                                                                 "d_loss__MAX")]
+    rows = ['"0"' + ',"1.5"' * (3 * len(runs)), '"25"' + ',"1.25"' * (3 * len(runs))]
+    p = write(tmp_path, "wandb_export_big.csv", ",".join(cols) + "\n" + "\n".join(rows) + "\n")
+    assert len(",".join(cols)) > 16384
+    got, _ = read_quietly(READER, p, run_id="w")
+    assert len(got) == 400 and got[7].meta.run_id == "w#run-007"
+    assert points(got[7]).values.tolist() == [["d_loss", 0, 1.5], ["d_loss", 25, 1.25]]

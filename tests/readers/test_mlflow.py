@@ -135,3 +135,10 @@ def test_cut_offsets(tmp_path):
         mid = bool(data[:cut][data[:cut].rfind(b"\n") + 1:].strip())
         assert any("TruncatedLogWarning" in c for c in caught) == mid, cut
         assert len(got) - len(g) == len(full) - len(full_g)  # other metrics untouched
+
+
+def test_logged_model_dir_is_not_a_run(tmp_path):
+    model = tmp_path / "models" / "m-1"
+    (model / "metrics").mkdir(parents=True)
+    (model / "meta.yaml").write_text("model_id: m-1\nexperiment_id: '1'\nname: gen\n")
+    assert not READER.guess_can_open(model)
