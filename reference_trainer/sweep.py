@@ -195,8 +195,8 @@ def build_manifest(out: Path, *, extra: dict | None = None) -> dict:
             old = json.loads((out / "manifest.json").read_text())
         except ValueError:
             old = {}
-    info = {k: old[k] for k in ("command", "device", "torch_version", "python", "platform", "size",
-                                "elapsed_s", "invocations") if k in old}
+    info = {k: old[k] for k in ("command", "last_invocation", "device", "torch_version", "python", "platform",
+                                "cpu_threads", "size", "runs_planned", "elapsed_s", "invocations") if k in old}
     info.update(extra or {})
     manifest = {**info, **manifest}
     _dump(out / "manifest.json", manifest)
@@ -261,8 +261,10 @@ def run_sweep(out: str | Path, *, size: str = "small", device: str = "cpu", resu
             prev = {}
     prev_elapsed = float(prev.get("elapsed_s") or 0.0)
     info = {
-        "command": "python -m reference_trainer " + " ".join(sys.argv[1:]) if sys.argv and "reference_trainer"
-        in " ".join(sys.argv) else f"python -m reference_trainer sweep --out {out} --size {size} --device {device}",
+        "command": f"python -m reference_trainer sweep --out {out} --size {size}"
+                   + ("" if device == "cpu" else f" --device {device}"),
+        "last_invocation": "python -m reference_trainer " + " ".join(sys.argv[1:])
+        if sys.argv and "reference_trainer" in sys.argv[0] else None,
         "device": device if device == "cpu" else torch.cuda.get_device_name(0),
         "torch_version": torch.__version__,
         "python": platform.python_version(),
