@@ -1,31 +1,37 @@
-"""Vectorised reading of TensorBoard event files; same rows as the generic decoder.
+"""Vectorised reading of TensorBoard event files; same rows and errors as the generic decoder.
 
-The generic decoder (:mod:`.tensorboard`) spends a few microseconds of Python per record; a
+The generic decoder (:mod:`.tensorboard`) spends several microseconds of Python per record; a
 training job writes millions of records that differ only in their wall time, step and value.
-This module reads them in bulk with numpy and falls back to the generic decoder for every
-record it cannot prove to be a plain scalar.
+This module reads them in bulk with numpy and leaves to the generic decoder every record it
+cannot prove to be a plain scalar.
 
 1. **Framing.** The length chain is walked in Python for a few records; when the record sizes
    repeat with a short period (one record per tag per step, as every ``add_scalar`` loop
-   writes), the next thousands of record positions are *predicted* and their length fields
-   checked at once (strided numpy views). The chain is correct up to the first mismatch, where
-   the Python walk resumes. Cost: O(records / period) numpy work instead of a Python step per
-   record.
-2. **CRCs.** Records of equal length are checked together: the length CRC is a constant per
-   length; the data CRC uses the linearity of CRC-32C (for equal-length messages
-   ``crc(a) ^ crc(b) = lin(a ^ b)``, where ``lin`` is the CRC without its initial and final
-   XOR), so a record's CRC is the CRC of the group's first record XOR one table lookup per
-   byte position where the records differ (wall time, step and value: about 14 of them). Small
-   groups and long records use ``google_crc32c`` per record.
-3. **Decoding.** Within a group of equal-length records, the first undecoded record is decoded
-   generically as a *template*; when it holds exactly one scalar stored at fixed offsets
-   (``simple_value``, ``tensor_content``, packed or unpacked ``float_val``/``double_val``),
-   every record of the group that equals the template outside the wall-time, step and value
-   bytes is decoded by fancy indexing at those offsets. Up to a few templates are tried per
-   group (one per tag); what is left is decoded generically.
+   writes), the positions of the next records are *predicted* (``pos + k * stride +
+   offs[j]``) and their length fields checked at once through a strided view of the file.
+   The chain is certain up to the first mismatch, where the Python walk resumes; while
+   predictions hold, their size doubles.
+2. **Structure.** For each phase ``j`` of a periodic stretch, the first record is decoded as a
+   *template* (:func:`_layout`): it must be an Event made of wall_time, step and one Summary
+   whose Values are all fixed-width scalars (``simple_value``, ``tensor_content``, packed or
+   unpacked ``float_val``/``double_val``). Every record of the phase is then compared with it
+   8 bytes at a time, under a mask that hides the wall time, step, value and data-CRC bytes,
+   and the step varint's continuation bits are checked, so a matching record is known to
+   decode exactly like the template except for those bytes. Up to eight templates are tried
+   per phase (two tags of equal length alternating); the rest goes to the generic decoder.
+3. **CRCs.** A matching record has the template's length and length CRC (checked once). Its
+   data CRC uses the linearity of CRC-32C: for equal-length messages
+   ``crc(a) ^ crc(b) = lin(a ^ b)``, ``lin`` being the CRC without its initial and final XOR.
+   With ``ref`` = the template with the bytes that vary in the block zeroed,
+   ``crc(row) = crc(ref) ^ XOR_c T_c[row[c]]`` over those bytes only (about 10 table
+   lookups per record). Records left to the generic decoder are checked with
+   ``google_crc32c`` one by one.
+4. **Decoding** reads wall time, step and value through strided views of the memory-mapped
+   file (no copy of the records) and writes them into the output columns.
 
-Errors are reported as the generic path reports them: the first bad CRC in file order wins,
-whatever chunk it is in, over an Event that does not decode.
+Blocks of 65,536 records are checked and decoded on up to two threads (numpy releases the
+GIL) and written out in order. Errors are the generic path's: the first bad CRC in file order
+wins, whatever block it is in, then an Event that does not decode.
 """
 
 from __future__ import annotations
@@ -33,6 +39,10 @@ from __future__ import annotations
 import mmap
 import os
 import struct
+import threading
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +56,7 @@ from ._tfrecord import FOOTER_SIZE, HEADER_SIZE, RecordError
 __all__ = ["read_path", "read_buffer"]
 
 CHUNK = 1 << 16  # records verified and decoded together
+_MAX_WORKERS = 2  # threads for files of at least 4 * CHUNK records (numpy releases the GIL)
 _WALK = 32  # records walked in Python before looking for a period
 _MAX_PERIOD = 16
 _SMALL_GROUP = 4  # fewer equal-length records than this: google_crc32c per record
@@ -65,10 +76,15 @@ for _b in range(256):
 _ZEROS: list[np.ndarray] = [_TBL.copy()]  # _ZEROS[m][v]: lin-CRC of byte v then m zero bytes
 
 
+_ZEROS_LOCK = threading.Lock()
+
+
 def _zero_tables(m: int) -> list[np.ndarray]:
-    while len(_ZEROS) <= m:
-        c = _ZEROS[-1]
-        _ZEROS.append(_TBL[c & 0xFF] ^ (c >> 8))
+    if len(_ZEROS) <= m:
+        with _ZEROS_LOCK:
+            while len(_ZEROS) <= m:
+                c = _ZEROS[-1]
+                _ZEROS.append(_TBL[c & 0xFF] ^ (c >> 8))
     return _ZEROS
 
 
@@ -429,15 +445,29 @@ class _Plan:
         self.words: list[tuple[int, int, int]] = []  # (offset, mask, masked template word)
         for o in starts:
             m = int(mask[o:o + 8].view("<u8")[0])
+            if o == 0 and m == (1 << 64) - 1:
+                continue  # the length field: the framing checked it is the same in every row
             if m:
                 self.words.append((o, m, int(t[o:o + 8].view("<u8")[0]) & m))
         self.var_cols = cols
+        # variable fields (offset, width) and the CRC table of each byte at its place
+        self.fields: list[tuple[int, int]] = []
+        if lay.wall is not None:
+            self.fields.append((HEADER_SIZE + lay.wall, 8))
+        if lay.step is not None:
+            self.fields.append((HEADER_SIZE + lay.step, lay.step_w))
+        for _, off, dtype in lay.values:
+            self.fields.append((HEADER_SIZE + off, np.dtype(dtype).itemsize))
         zeros = _zero_tables(length)
-        self.tables = [zeros[length - 1 - (c - HEADER_SIZE)] for c in cols]
+        self.tables = {c: zeros[length - 1 - (c - HEADER_SIZE)] for c in cols}
         self.step_cols: list[tuple[int, bool]] = []  # (offset, continuation bit expected)
+        self.step_word: tuple[int, int, int] | None = None  # (offset, mask, want) as uint32
         if lay.step is not None:
             c = HEADER_SIZE + lay.step
             self.step_cols = [(c + b, b < lay.step_w - 1) for b in range(lay.step_w)]
+            if lay.step_w <= 4:  # a uint32 read stays inside the record (the data CRC follows)
+                self.step_word = (c, sum(0x80 << 8 * b for b in range(lay.step_w)),
+                                  sum(0x80 << 8 * b for b in range(lay.step_w - 1)))
 
     def matches(self, tpl: bytes) -> bool:
         """Whether another template has this plan's structure."""
@@ -455,6 +485,7 @@ class _Reader:
         self.info = info
         self.rows = _Rows()
         self.plans: dict[int, list[_Plan]] = {}
+        self.lock = threading.Lock()
         self.error: Exception | None = None  # first Event that did not decode (deferred)
 
     def run(self) -> None:
@@ -467,16 +498,30 @@ class _Reader:
         self.values = np.empty(cap, dtype=np.float64)
         self.walls = np.empty(cap, dtype=np.float64)
         self.out = 0
+        tasks: list[tuple[int, Any, int, int]] = []  # (first record, item, k0, k1)
         rec = 0
         for item in items:
             if isinstance(item, _Walked):
-                self._block(rec, item.heads, item.lens, [], [])
+                tasks.append((rec, item, 0, 0))
             else:
                 per = max(1, CHUNK // item.period)
                 for k0 in range(0, item.cycles, per):
-                    k1 = min(item.cycles, k0 + per)
-                    self._segment(rec + k0 * item.period, item, k0, k1)
+                    tasks.append((rec + k0 * item.period, item, k0, min(item.cycles, k0 + per)))
             rec += len(item)
+        workers = min(_MAX_WORKERS, os.cpu_count() or 1) if total >= 4 * CHUNK else 1
+        prepared = self._parallel(tasks, workers) if workers > 1 else map(self._prepare, tasks)
+        for task, result in zip(tasks, prepared):
+            first, item, k0, k1 = task
+            if result is None:
+                self._block(first, item.heads, item.lens, [], [])
+                continue
+            fast, slow, bad = result
+            period = item.period
+            heads = [item.head(k0 * period + r) for r in slow]
+            lens = [item.lens[r % period] for r in slow]
+            self._block(first, heads, lens, slow, fast, n_records=(k1 - k0) * period,
+                        fast_bad=bad,
+                        head_of=lambda r, item=item, k0=k0: item.head(k0 * item.period + r))
         if framing.bad_length_crc is not None:
             raise RecordError(total, framing.bad_length_crc, "length CRC")
         if self.error is not None:
@@ -492,7 +537,26 @@ class _Reader:
         info.walls = self.walls[:k]
 
     # -------------------------------------------------------------- a periodic stretch
-    def _segment(self, first: int, seg: _Segment, k0: int, k1: int) -> None:
+    def _parallel(self, tasks: list, workers: int):
+        """``map(self._prepare, tasks)`` on a few threads (numpy releases the GIL), in order,
+        with a bounded number of results waiting."""
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            it = iter(tasks)
+            pending = deque(pool.submit(self._prepare, t) for t in islice(it, 2 * workers))
+            while pending:
+                result = pending.popleft().result()
+                nxt = next(it, None)
+                if nxt is not None:
+                    pending.append(pool.submit(self._prepare, nxt))
+                yield result
+
+    def _prepare(self, task: tuple[int, Any, int, int]):
+        """Check and decode in bulk what can be (thread-safe; nothing is written to the
+        output). Returns None for walked records, else (fast rows, slow block indices,
+        first block index with a bad data CRC or the block size)."""
+        _, seg, k0, k1 = task
+        if isinstance(seg, _Walked):
+            return None
         kc = k1 - k0
         period = seg.period
         fast: list[_Fast] = []
@@ -510,11 +574,7 @@ class _Reader:
                     bad = min(bad, bad_row)
                 left = left[~done]
             slow_mask[left * period + j] = True
-        slow = np.flatnonzero(slow_mask).tolist()
-        heads = [seg.head(k0 * period + r) for r in slow]
-        lens = [seg.lens[r % period] for r in slow]
-        self._block(first, heads, lens, slow, fast, n_records=kc * period, fast_bad=bad,
-                    head_of=lambda r: seg.head(k0 * period + r))
+        return fast, np.flatnonzero(slow_mask).tolist(), bad
 
     def _plan(self, tpl: bytes, length: int) -> _Plan | None:
         """The decoding plan for records shaped like ``tpl`` (cached per record length)."""
@@ -562,29 +622,46 @@ class _Reader:
 
         sel = None if whole else left
         # structure: every byte but wall time, step, value and data CRC equals the template's
-        acc = None
+        acc = np.zeros(len(left), dtype=np.uint64)
+        tmp = np.empty(len(left), dtype=np.uint64)
         for o, m, w in plan.words:
-            x = column(o, "<u8", sel) ^ np.uint64(w)
-            x &= np.uint64(m)
-            if acc is None:
-                acc = x
-            else:
-                acc |= x
-        match = acc == 0 if acc is not None else np.ones(len(left), dtype=bool)
-        for c, cont in plan.step_cols:
-            b = column(c, "u1", sel)
-            match &= (b >= 0x80) if cont else (b < 0x80)
+            np.bitwise_xor(column(o, "<u8", sel), np.uint64(w), out=tmp)
+            tmp &= np.uint64(m)
+            acc |= tmp
+        del tmp
+        match = acc == 0
+        if plan.step_word is not None:
+            c, m, w = plan.step_word
+            step_raw = column(c, "<u4", sel)
+            match &= (step_raw & np.uint32(m)) == np.uint32(w)
+        else:
+            for c, cont in plan.step_cols:
+                b = column(c, "u1", sel)
+                match &= (b >= 0x80) if cont else (b < 0x80)
         rows = np.flatnonzero(match)
         if len(rows) == len(left):
             pick = sel  # every candidate matched
         else:
             pick = rows if whole else left[rows]
-        # data CRCs by linearity: crc(row) = crc(tpl) ^ lin(row ^ tpl)
-        lin = np.full(len(rows), crc0, dtype=np.uint32)
-        for c, table in zip(plan.var_cols, plan.tables):
-            x = column(c, "u1", pick) ^ np.uint8(tpl[c])  # this template's byte, not the plan's
-            if x.any():
-                lin ^= table.take(x)
+        # data CRCs by linearity: crc(row) = crc(ref) ^ lin(row ^ ref), where ref is the
+        # template with its variable bytes zeroed, so row ^ ref is just the variable bytes
+        # Only the bytes that vary within this block need a lookup; constant ones stay in ref.
+        varying: list[int] = []
+        for off, width in plan.fields:
+            if width == 1:
+                varying.append(off)
+                continue
+            dtype = "<u4" if width <= 4 else "<u8"
+            mine = int.from_bytes(tpl[off:off + (4 if width <= 4 else 8)], "little")
+            col = column(off, dtype, pick)
+            diff = int(np.bitwise_or.reduce(col ^ col.dtype.type(mine))) if len(col) else 0
+            varying += [off + b for b in range(width) if (diff >> (8 * b)) & 0xFF]
+        ref = bytearray(data)
+        for c in varying:
+            ref[c - HEADER_SIZE] = 0
+        lin = np.full(len(rows), google_crc32c.value(bytes(ref)), dtype=np.uint32)
+        for c in varying:
+            lin ^= plan.tables[c].take(column(c, "u1", pick))
         footer = column(HEADER_SIZE + length, "<u4", pick)
         wrong = np.flatnonzero(_mask(lin) != footer)
         rec = (rows if whole else left[rows]) * period + j
@@ -593,6 +670,12 @@ class _Reader:
         lay = plan.lay
         if lay.step is None:
             steps = np.zeros(len(rows), dtype=np.int64)
+        elif plan.step_word is not None:
+            raw = step_raw if pick is sel else column(plan.step_word[0], "<u4", pick)
+            acc32 = raw & np.uint32(0x7F)
+            for b in range(1, lay.step_w):  # 7 bits from each byte of the varint
+                acc32 |= (raw >> np.uint32(b)) & np.uint32(0x7F << (7 * b))
+            steps = acc32.astype(np.int64)
         else:
             c = HEADER_SIZE + lay.step
             steps = (column(c, "u1", pick) & 0x7F).astype(np.int64)
@@ -604,7 +687,8 @@ class _Reader:
             walls = column(HEADER_SIZE + lay.wall, "<f8", pick)
         codes, values = [], []
         for tag, off, dtype in lay.values:
-            codes.append(self.rows.code(self.info.prefix + tag))
+            with self.lock:
+                codes.append(self.rows.code(self.info.prefix + tag))
             values.append(column(HEADER_SIZE + off, dtype, pick))
         fast.append(_Fast(rec, codes, steps, walls, values,
                           period if whole and len(rows) == kc else 0))

@@ -137,7 +137,8 @@ def test_truncated_at_sampled_offsets(seed):
         assert_same(data[:cut])
 
 
-@pytest.mark.parametrize("where", ["data", "length", "length_crc", "footer"])
+@pytest.mark.parametrize("where", ["data", "length", "length_crc", "footer", "wall_high",
+                                   "step", "value", "tag"])
 @pytest.mark.parametrize("record", [1, 7, 2500, 9000])
 def test_corruption_inside_a_long_run(where, record):
     payloads = torch_like(2500)
@@ -150,8 +151,16 @@ def test_corruption_inside_a_long_run(where, record):
         raw[pos] ^= 0x01
     elif where == "length_crc":
         raw[pos + 9] ^= 0x10
-    else:
+    elif where == "footer":
         raw[pos + 12 + len(payloads[record])] ^= 0x02
+    elif where == "wall_high":
+        raw[pos + 12 + 8] ^= 0x01  # the wall time's most significant byte: constant elsewhere
+    elif where == "step":
+        raw[pos + 12 + 10] ^= 0x01
+    elif where == "value":
+        raw[pos + 12 + len(payloads[record]) - 1] ^= 0x80  # the float's sign bit
+    else:
+        raw[pos + 12 + 17] ^= 0x20  # a tag byte: structure no longer matches
     data = bytes(raw)
     errors = []
     for fast in (False, True):
@@ -205,3 +214,33 @@ def test_reader_level_same_frames(tmp_path):
     assert a.meta == b.meta
     assert b.scalars["superseded"].sum() == 4 * 500
     assert "sub/loss" in b.tags
+
+
+@pytest.fixture
+def small_chunks(monkeypatch):
+    """Force many blocks and the threaded path on small files."""
+    from ganlogs.readers import _tb_fast
+
+    monkeypatch.setattr(_tb_fast, "CHUNK", 256)
+    monkeypatch.setattr(_tb_fast, "_MAX_WORKERS", 3)
+
+
+def test_threaded_blocks_same_rows(small_chunks):
+    payloads = torch_like(1500, seed=5)
+    payloads[2000:2000] = [multi_value_event(7, 1.0, {"a": 1.0, "b": 2.0})] * 3
+    assert_same(file_of(payloads))
+
+
+@pytest.mark.parametrize("record", [3, 1000, 5000])
+def test_threaded_blocks_corruption(small_chunks, record):
+    payloads = torch_like(1500, seed=6)
+    heads = np.cumsum([0] + [len(p) + 16 for p in payloads])
+    raw = bytearray(file_of(payloads))
+    raw[int(heads[record]) + 12 + 3] ^= 0x04
+    raw[int(heads[5900]) + 12 + 3] ^= 0x04  # a later one must not win
+    msgs = []
+    for fast in (False, True):
+        with pytest.raises(tfr.RecordError) as exc:
+            decode(bytes(raw), fast)
+        msgs.append(str(exc.value))
+    assert msgs[0] == msgs[1] and f"record {record} at byte offset {int(heads[record])}" in msgs[0]
