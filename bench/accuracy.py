@@ -304,27 +304,20 @@ def report(items: list[Item], title: str) -> dict:
 
 # ------------------------------------------------------------------ fitting
 def fit_logistic(X: np.ndarray, y: np.ndarray, l2: float = 1.0,
-                 q: np.ndarray | None = None) -> tuple[np.ndarray, float]:
-    """L2-regularised logistic regression (intercept unpenalised) by L-BFGS.
-
-    With ``q``, the model is p = q x sigmoid(z) (the convergence detector's product with
-    one minus the largest failure confidence), fitted by maximum likelihood.
-    """
+                 offset: np.ndarray | float = 0.0) -> tuple[np.ndarray, float]:
+    """L2-regularised logistic regression (intercept unpenalised) by L-BFGS, with a fixed
+    ``offset`` added to the linear predictor."""
     from scipy.optimize import minimize
 
     n, k = X.shape
-    qq = np.ones(n) if q is None else np.clip(q, 1e-6, 1.0)
 
     def loss(w):
-        z = X @ w[:k] + w[k]
-        s = 1 / (1 + np.exp(-z))
-        p = np.clip(qq * s, 1e-12, 1 - 1e-12)
-        ll = -np.sum(y * np.log(p) + (1 - y) * np.log(1 - p))
-        dp = qq * s * (1 - s)
-        dz = -(y / p - (1 - y) / (1 - p)) * dp
+        z = X @ w[:k] + w[k] + offset
+        p = 1 / (1 + np.exp(-z))
+        ll = float(np.sum(np.logaddexp(0, z) - y * z))
         g = np.empty(k + 1)
-        g[:k] = X.T @ dz + l2 * w[:k]
-        g[k] = np.sum(dz)
+        g[:k] = X.T @ (p - y) + l2 * w[:k]
+        g[k] = float(np.sum(p - y))
         return ll + 0.5 * l2 * float(w[:k] @ w[:k]), g
 
     r = minimize(loss, np.zeros(k + 1), jac=True, method="L-BFGS-B")
@@ -332,16 +325,17 @@ def fit_logistic(X: np.ndarray, y: np.ndarray, l2: float = 1.0,
 
 
 #: a model is refitted only with at least this many positive and negative runs
-MIN_CLASS = 5
+MIN_CLASS = 3
 
 
-def fit(items: list[Item], l2: float) -> dict:
+def fit(items: list[Item], l2: float, weights: bool = False) -> dict:
     """Refit every calibration model on ``items`` (the tuning families)."""
     items = [it for it in items if it.feats]
     new = json.loads(json.dumps(cal.CALIBRATION))
 
-    def do(det: str, model: str, rows: list[tuple[dict, float]], q=None) -> None:
-        names = new[det][model]["features"]
+    def do(det: str, model: str, rows: list[tuple[dict, float]]) -> None:
+        m = new[det][model]
+        names = m["features"]
         pos = sum(1 for _, y in rows if y)
         if min(pos, len(rows) - pos) < MIN_CLASS:
             print(f"  {det}/{model}: {len(rows)} rows, {pos} positive: fewer than {MIN_CLASS} "
@@ -349,11 +343,24 @@ def fit(items: list[Item], l2: float) -> dict:
             return
         X = np.array([[r[n] for n in names] for r, _ in rows], float)
         y = np.array([y for _, y in rows], float)
-        w, b = fit_logistic(X, y, l2, None if q is None else np.asarray(q, float))
-        new[det][model]["coef"] = [round(float(v), 4) for v in w]
-        new[det][model]["intercept"] = round(b, 4)
-        print(f"  {det}/{model}: n={len(rows)} positives={int(y.sum())} "
-              f"coef={dict(zip(names, new[det][model]['coef']))} b={b:.3f}")
+        if weights:
+            # features that never vary here keep their weight (they would be fitted to 0)
+            free = [j for j in range(len(names)) if np.ptp(X[:, j]) > 0]
+            fixed = [j for j in range(len(names)) if j not in free]
+            off = X[:, fixed] @ np.array([m["coef"][j] for j in fixed]) if fixed else 0.0
+            w, b = fit_logistic(X[:, free], y, l2, offset=off)
+            coef = list(m["coef"])
+            for j, v in zip(free, w):
+                coef[j] = round(float(v), 4)
+            m["coef"], m["intercept"], m["platt"] = coef, round(b, 4), [0.0, 1.0]
+            print(f"  {det}/{model}: n={len(rows)} positives={int(y.sum())} weights "
+                  f"{dict(zip(names, coef))} b={b:.3f}")
+            return
+        z = X @ np.array(m["coef"], float) + float(m["intercept"])
+        w, a = fit_logistic(z[:, None], y, l2)
+        m["platt"] = [round(a, 4), round(float(w[0]), 4)]
+        print(f"  {det}/{model}: n={len(rows)} positives={int(y.sum())} platt a={a:.3f} "
+              f"b={w[0]:.3f}")
 
     do("divergence", "default", [(it.feats["divergence"], float("diverged" in it.truth)) for it in items])
     do("oscillation", "default", [(it.feats["oscillation"], float("oscillating" in it.truth))
@@ -396,7 +403,8 @@ def write_calibration(new: dict, source: str) -> None:
         for model, m in models.items():
             body.append(f"        {model!r}: {{\"features\": {json.dumps(m['features'])},")
             body.append(f"                   \"coef\": {json.dumps(m['coef'])}, "
-                        f"\"intercept\": {m['intercept']!r}}},")
+                        f"\"intercept\": {m['intercept']!r},")
+            body.append(f"                   \"platt\": {json.dumps(m.get('platt', [0.0, 1.0]))}}},")
         body.append("    },")
     body += ["}", "# END FITTED"]
     text = re.sub(r"# BEGIN FITTED.*?# END FITTED", "\n".join(body), text, flags=re.S)
@@ -426,6 +434,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--write", action="store_true", help="with --fit: write them into "
                     "ganlogs/detectors/_calibration.py")
     ap.add_argument("--l2", type=float, default=1.0)
+    ap.add_argument("--fit-weights", action="store_true",
+                    help="with --fit: refit the score weights too (a large corpus only), "
+                         "instead of the two Platt parameters")
     ap.add_argument("--tune-on", choices=("listed", "all"), default="listed",
                     help="families to fit on: the listed tuning families (default) or every "
                          "family (for a development corpus only; its results are not held out)")
@@ -453,7 +464,7 @@ def main(argv: list[str] | None = None) -> int:
           f"calibration: {cal.SOURCE}")
     if args.fit:
         print("\nfitting the calibration maps on the tuning families:")
-        new = fit(tuning, args.l2)
+        new = fit(tuning, args.l2, weights=args.fit_weights)
         if args.write:
             write_calibration(new, f"fitted on {corpus.name} ({len(tuning)} runs of the tuning "
                                    f"families listed in bench/accuracy.py), commit "

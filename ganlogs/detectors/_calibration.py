@@ -1,18 +1,19 @@
 """Calibration maps: from a detector's named statistics to a probability.
 
 Each detector turns its statistics into a few *features* (see the detector's ``features``
-function) and maps them to a confidence with a logistic model,
-``confidence = 1 / (1 + exp(-(intercept + sum coef_i * feature_i)))`` -- Platt scaling
-(Platt 1999) over a handful of test statistics rather than one score. A detector may have
-several models, one per set of inputs (e.g. with and without logged gradient norms),
-because the same statistic is worth more when more of the run is logged. The convergence
-detector's model is a Platt map of one raw score, P(settled) x (1 - largest failure
-confidence).
-
-The coefficients below are *fitted*, never hand-set: ``python bench/accuracy.py --fit``
-fits them by L2-regularised logistic regression on the TUNING families of the labelled
-corpus only (the held-out families, chosen by the rule in ``bench/accuracy.py``, are never
-seen) and prints this table. ``SOURCE`` says which corpus and commit they came from.
+function) and combines them into a raw *score*, ``intercept + sum coef_i x feature_i``
+(the weights say how the statistics are read -- e.g. a significant spectral peak counts,
+a large motion counts only when it is periodic -- and were set by hand when the detector
+was designed). The score is then mapped to a confidence by Platt scaling (Platt 1999),
+``confidence = 1 / (1 + exp(-(a + b x score)))``, whose two parameters ``platt = [a, b]``
+are *fitted*, never hand-set: ``python bench/accuracy.py --fit --write`` fits them by
+L2-regularised maximum likelihood on the TUNING families of the labelled corpus only (the
+held-out families, listed in ``bench/accuracy.py``, are never seen) and writes them here;
+``--fit-weights`` refits the score weights too, for a corpus large enough to support it.
+A detector may have several models, one per set of inputs (e.g. with and without logged
+gradient norms), because the same statistic is worth more when more of the run is logged.
+The convergence detector's score is the logit of P(settled) x (1 - largest failure
+confidence). ``SOURCE`` says which corpus and commit the fitted values came from.
 """
 
 from __future__ import annotations
@@ -22,35 +23,41 @@ from typing import Mapping, Sequence
 
 from ._stats import logistic
 
-__all__ = ["SOURCE", "CALIBRATION", "confidence", "model_features"]
+__all__ = ["SOURCE", "CALIBRATION", "confidence", "score", "model_features"]
 
 # BEGIN FITTED (written by bench/accuracy.py --fit --write; edit there, not here)
 #: where the coefficients below came from (corpus, commit, families used)
-SOURCE = "prior (hand-set before the labelled corpus existed); refit with bench/accuracy.py --fit"
+SOURCE = 'fitted on labelled (24 runs of the tuning families listed in bench/accuracy.py), commit 3b8f59e, l2=1.0'
 
 #: detector -> model -> {"features": [...], "coef": [...], "intercept": float}
 CALIBRATION: dict[str, dict[str, dict]] = {
-    "divergence": {
-        "default": {"features": ["nonfinite", "growth_orders"],
-                    "coef": [12.0, 1.5], "intercept": -5.0},
+    'divergence': {
+        'default': {"features": ["nonfinite", "growth_orders"],
+                   "coef": [12.0, 1.5], "intercept": -5.0,
+                   "platt": [2.2586, 1.312]},
     },
-    "vanishing_gradients": {
-        "grad_norm": {"features": ["grad_orders", "d_win", "grad_x_dwin", "minimax"],
-                      "coef": [0.2, 1.0, 1.0, 1.0], "intercept": -6.0},
-        "losses_only": {"features": ["d_win", "minimax", "g_saturated"],
-                        "coef": [3.0, 1.5, 2.0], "intercept": -5.5},
+    'vanishing_gradients': {
+        'grad_norm': {"features": ["grad_orders", "d_win", "grad_x_dwin", "minimax"],
+                   "coef": [0.2, 1.0, 1.0, 1.0], "intercept": -5.0,
+                   "platt": [0.0, 1.0]},
+        'losses_only': {"features": ["d_win", "minimax", "g_saturated"],
+                   "coef": [3.0, 1.5, 2.0], "intercept": -5.5,
+                   "platt": [1.1608, 1.2285]},
     },
-    "mode_collapse": {
-        "default": {"features": ["d_win", "nonsaturating", "g_rise", "g_rel_log"],
-                    "coef": [3.0, 1.0, 0.3, 0.8], "intercept": -5.0},
+    'mode_collapse': {
+        'default': {"features": ["d_win", "nonsaturating", "g_rise", "g_rel_log"],
+                   "coef": [2.5, 1.0, 0.0, 1.5], "intercept": -4.0,
+                   "platt": [0.7231, 1.5544]},
     },
-    "oscillation": {
-        "default": {"features": ["periodic", "spectral_log10p", "acf_return", "power_share",
-                                 "antiphase", "growth_if_periodic", "spread_if_periodic"],
-                    "coef": [3.0, 0.3, 2.0, 1.0, 1.0, 0.5, 0.5], "intercept": -3.5},
+    'oscillation': {
+        'default': {"features": ["periodic", "spectral_log10p", "acf_return", "power_share", "antiphase", "growth_if_periodic", "spread_if_periodic"],
+                   "coef": [3.0, 0.3, 2.0, 1.0, 1.0, 0.5, 0.5], "intercept": -3.5,
+                   "platt": [-1.3213, 0.3726]},
     },
-    "convergence": {
-        "default": {"features": ["raw_logit"], "coef": [1.0], "intercept": 0.0},
+    'convergence': {
+        'default': {"features": ["raw_logit"],
+                   "coef": [1.0], "intercept": 0.0,
+                   "platt": [-0.3496, 1.6032]},
     },
 }
 # END FITTED
@@ -68,10 +75,18 @@ def confidence(detector: str, model: str, features: Mapping[str, float]) -> tupl
     means 'no evidence').
     """
     m = CALIBRATION[detector][model]
+    z = score(detector, model, features)
+    a, b = m.get("platt", (0.0, 1.0))
+    return logistic(float(a) + float(b) * z), z
+
+
+def score(detector: str, model: str, features: Mapping[str, float]) -> float:
+    """The detector's raw score: ``intercept + sum coef_i x feature_i``."""
+    m = CALIBRATION[detector][model]
     z = float(m["intercept"])
     for name, c in zip(m["features"], m["coef"]):
         v = features.get(name, 0.0)
         if v is None or not math.isfinite(v):
             v = 0.0
         z += float(c) * float(v)
-    return logistic(z), z
+    return z

@@ -96,6 +96,7 @@ class RunStats:
     antiphase: float = 0.0
     antiphase_lag: int = 0
     missing: tuple[str, ...] = ()
+    family_assumed: bool = False
 
     @property
     def has_losses(self) -> bool:
@@ -216,6 +217,13 @@ def compute_run_stats(series: dict[str, pd.Series | None], family: str | None,
     prepared = {r: st.prepare(s) for r, s in series.items() if s is not None and len(s)}
     # the loss family's equilibrium; guess the reduction of a BCE D loss from its level
     eq_d = eq_g = None
+    assumed = False
+    if family is None and "d_loss" in prepared and "g_loss" in prepared \
+            and len(prepared["d_loss"].values) and float(np.min(prepared["d_loss"].values)) >= 0 \
+            and float(np.min(prepared["g_loss"].values)) >= 0:
+        # a non-negative D loss that matches no family start: the BCE equilibrium is the
+        # most likely reference (BCE is by far the most common GAN loss); said in evidence
+        family, assumed = "bce_nonsaturating", True
     if family is not None:
         red = reduction
         if red is None and "d_loss" in prepared and len(prepared["d_loss"].values):
@@ -224,7 +232,8 @@ def compute_run_stats(series: dict[str, pd.Series | None], family: str | None,
         eq = equilibrium(family, red or "summed")
         eq_d, eq_g = eq.d_loss, eq.g_loss
         reduction = red
-    rs = RunStats(family=family, reduction=reduction, eq_d=eq_d, eq_g=eq_g)
+    rs = RunStats(family=family, reduction=reduction, eq_d=eq_d, eq_g=eq_g,
+                  family_assumed=assumed)
     # divergence: first non-finite over every logged role
     nf = [(st_, r) for r, s in series.items() if s is not None and len(s)
           for st_ in [_first_nonfinite(s)] if st_ is not None]
@@ -320,7 +329,8 @@ def equilibrium_words(rs: RunStats) -> str:
 
 def evidence_common(rs: RunStats) -> dict[str, Any]:
     """Context every finding carries: family, equilibria, points judged."""
-    return {"loss_family": rs.family, "d_loss_reduction": rs.reduction,
+    return {"loss_family": rs.family, "loss_family_assumed": rs.family_assumed,
+            "d_loss_reduction": rs.reduction,
             "equilibrium_d_loss": rs.eq_d, "equilibrium_g_loss": rs.eq_g,
             "points": rs.n_points}
 
