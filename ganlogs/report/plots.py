@@ -180,24 +180,38 @@ def _pts(xs: Iterable[float], ys: Iterable[float]) -> str:
     return " ".join(f"{x:.1f},{y:.1f}" for x, y in zip(xs, ys))
 
 
+def _robust_range(vals: np.ndarray) -> tuple[float, float]:
+    """The bulk of one series: its range cut to 4 IQR beyond the quartiles."""
+    lo, hi = float(vals.min()), float(vals.max())
+    q1, q3 = (float(q) for q in np.quantile(vals, [0.25, 0.75]))
+    iqr = q3 - q1 or (abs(q3) * 0.1 or 1.0)
+    return max(lo, q1 - 4 * iqr), min(hi, q3 + 4 * iqr)
+
+
 def _y_range(traces: Sequence[Trace], hlines: Sequence[HLine], log_y: bool,
              fixed: tuple[float, float] | None) -> tuple[float, float, int]:
-    """Plotted y range (log10 units when ``log_y``) and how many points fall outside it."""
-    vals = np.concatenate([t.y[np.isfinite(t.y)] for t in traces] or [np.empty(0)])
-    if log_y:
-        vals = np.log10(vals[vals > 0])
+    """Plotted y range (log10 units when ``log_y``) and how many points fall outside it.
+
+    A run that blows up would flatten everything else: each series contributes its bulk
+    (:func:`_robust_range`), the rest is drawn at the edge and counted. Series are taken one
+    by one so that three losses near 0 do not push a fourth near 10 off the plot.
+    """
+    per: list[np.ndarray] = []
+    for t in traces:
+        v = t.y[np.isfinite(t.y)]
+        if log_y:
+            v = np.log10(v[v > 0])
+        if len(v):
+            per.append(v)
+    vals = np.concatenate(per) if per else np.empty(0)
     if fixed is not None:
         lo, hi = fixed
     elif len(vals) == 0:
         lo, hi = 0.0, 1.0
     else:
-        lo, hi = float(vals.min()), float(vals.max())
-        q1, q3 = (float(q) for q in np.quantile(vals, [0.25, 0.75]))
-        iqr = q3 - q1 or (abs(q3) * 0.1 or 1.0)
-        # a run that blows up would flatten everything else: keep the bulk (4 IQR beyond the
-        # quartiles), draw the rest at the edge and count it
-        lo, hi = max(lo, q1 - 4 * iqr), min(hi, q3 + 4 * iqr)
-        core = hi - lo or iqr
+        ranges = [_robust_range(v) for v in per]
+        lo, hi = min(r[0] for r in ranges), max(r[1] for r in ranges)
+        core = (hi - lo) or 1.0
         for h in hlines:
             y = math.log10(h.y) if log_y and h.y > 0 else h.y
             if math.isfinite(y) and lo - 2 * core <= y <= hi + 2 * core:
@@ -273,7 +287,7 @@ def line_chart(
                f'fill="#9ca3af">{e(xlabel)}</text>')
     if log_y:
         out.append(f'<text x="4" y="{top - 4}" fill="#9ca3af">log scale</text>')
-    # equilibrium lines (a label that would sit on the previous one goes below its line)
+    # equilibrium lines (labels that would sit on one another are moved apart)
     used: list[float] = []
     for h in hlines:
         if log_y and h.y <= 0:
@@ -282,7 +296,10 @@ def line_chart(
         if not (y0 <= yv <= y1):
             continue
         y = float(f.py(h.y))
-        ty = y - 4 if all(abs((y - 4) - u) > 12 for u in used) and y - 4 > top + 10 else y + 12
+        candidates = [c for c in (y - 4, y + 12, y - 16, y + 24, y - 28, y + 36)
+                      if top + 10 < c < top + ph + 10]
+        ty = next((c for c in candidates if all(abs(c - u) > 11 for u in used)),
+                  candidates[0] if candidates else y - 4)
         used.append(ty)
         out.append(f'<g class="hline"><title>{e(h.text)}</title>'
                    f'<line x1="{left}" x2="{left + pw}" y1="{y:.1f}" y2="{y:.1f}" '
