@@ -126,16 +126,27 @@ def read_buffer(buf: Any, info: Any) -> None:
 # ------------------------------------------------------------------------------ framing
 
 class _Walked:
-    """Records found one by one: header positions and data lengths."""
+    """Records found one by one: header positions and data lengths (lists while the walk
+    adds to them, int64 arrays once :meth:`close` is called)."""
 
     __slots__ = ("heads", "lens")
 
     def __init__(self, heads: list[int], lens: list[int]) -> None:
-        self.heads = heads
-        self.lens = lens
+        self.heads: Any = heads
+        self.lens: Any = lens
 
     def __len__(self) -> int:
         return len(self.heads)
+
+    def close(self) -> None:
+        self.heads = np.asarray(self.heads, dtype=np.int64)
+        self.lens = np.asarray(self.lens, dtype=np.int64)
+
+    def head(self, r: int) -> int:
+        return int(self.heads[r])
+
+    def length(self, r: int) -> int:
+        return int(self.lens[r])
 
 
 class _Segment:
@@ -159,6 +170,9 @@ class _Segment:
     def head(self, r: int) -> int:
         k, j = divmod(r, self.period)
         return self.pos + k * self.stride + self.offs[j]
+
+    def length(self, r: int) -> int:
+        return self.lens[r % self.period]
 
 
 class _Framing:
@@ -201,10 +215,14 @@ class _Framing:
                     lens.append(length)
                     pos += length + HEADER_SIZE + FOOTER_SIZE
                 if heads:
-                    if items and isinstance(items[-1], _Walked):
-                        items[-1].heads += heads
-                        items[-1].lens += lens
+                    last = items[-1] if items else None
+                    if isinstance(last, _Walked) and isinstance(last.heads, list) \
+                            and len(last) < CHUNK:
+                        last.heads += heads
+                        last.lens += lens
                     else:
+                        if isinstance(last, _Walked):
+                            last.close()
                         items.append(_Walked(heads, lens))
                 if self.truncated_at is not None or self.bad_length_crc is not None or pos >= n:
                     break
@@ -236,6 +254,9 @@ class _Framing:
                 budget *= 2
             else:
                 pattern = None  # the rest of the cycle is walked again in Python
+        for item in items:
+            if isinstance(item, _Walked):
+                item.close()
         return items
 
 
@@ -485,6 +506,7 @@ class _Reader:
         self.info = info
         self.rows = _Rows()
         self.plans: dict[int, list[_Plan]] = {}
+        self._shifted: dict[str, np.ndarray] = {}
         self.lock = threading.Lock()
         self.error: Exception | None = None  # first Event that did not decode (deferred)
 
@@ -512,16 +534,13 @@ class _Reader:
         prepared = self._parallel(tasks, workers) if workers > 1 else map(self._prepare, tasks)
         for task, result in zip(tasks, prepared):
             first, item, k0, k1 = task
-            if result is None:
-                self._block(first, item.heads, item.lens, [], [])
-                continue
             fast, slow, bad = result
-            period = item.period
-            heads = [item.head(k0 * period + r) for r in slow]
-            lens = [item.lens[r % period] for r in slow]
-            self._block(first, heads, lens, slow, fast, n_records=(k1 - k0) * period,
-                        fast_bad=bad,
-                        head_of=lambda r, item=item, k0=k0: item.head(k0 * item.period + r))
+            base = k0 * item.period if isinstance(item, _Segment) else 0
+            n_records = (k1 - k0) * item.period if isinstance(item, _Segment) else len(item)
+            heads = [item.head(base + r) for r in slow]
+            lens = [item.length(base + r) for r in slow]
+            self._block(first, heads, lens, slow, fast, n_records=n_records, fast_bad=bad,
+                        head_of=lambda r, item=item, base=base: item.head(base + r))
         if framing.bad_length_crc is not None:
             raise RecordError(total, framing.bad_length_crc, "length CRC")
         if self.error is not None:
@@ -552,29 +571,78 @@ class _Reader:
 
     def _prepare(self, task: tuple[int, Any, int, int]):
         """Check and decode in bulk what can be (thread-safe; nothing is written to the
-        output). Returns None for walked records, else (fast rows, slow block indices,
-        first block index with a bad data CRC or the block size)."""
-        _, seg, k0, k1 = task
-        if isinstance(seg, _Walked):
-            return None
-        kc = k1 - k0
-        period = seg.period
+        output). Returns (fast rows, slow block indices, first block index with a bad data
+        CRC, else the block size)."""
+        _, item, k0, k1 = task
         fast: list[_Fast] = []
+        if isinstance(item, _Walked):
+            n = len(item)
+            slow_mask = np.zeros(n, dtype=bool)
+            bad = n
+            lengths, inverse = np.unique(item.lens, return_inverse=True)
+            for gi, length in enumerate(lengths.tolist()):
+                idx = np.flatnonzero(inverse == gi)
+                if len(idx) < _SMALL_GROUP:
+                    slow_mask[idx] = True
+                    continue
+                heads = item.heads[idx]
+                left = self._templates(self._gathered(heads), heads, len(idx), length,
+                                       lambda rows, idx=idx: idx[rows], 0, fast, bad_out := [])
+                bad = min([bad] + bad_out)
+                slow_mask[idx[left]] = True
+            return fast, np.flatnonzero(slow_mask).tolist(), bad
+        kc = k1 - k0
+        period = item.period
         slow_mask = np.zeros(kc * period, dtype=bool)
         bad = kc * period
         for j in range(period):
-            start = seg.pos + k0 * seg.stride + seg.offs[j]
-            left = np.arange(kc)
-            for _ in range(_MAX_TEMPLATES):
-                if len(left) < _SMALL_GROUP:
-                    break
-                done, bad_row = self._template(start, seg.stride, kc, left, seg.lens[j],
-                                               period, j, fast)
-                if bad_row is not None:
-                    bad = min(bad, bad_row)
-                left = left[~done]
+            start = item.pos + k0 * item.stride + item.offs[j]
+            heads = start + item.stride * np.arange(kc, dtype=np.int64)
+            left = self._templates(self._strided(start, item.stride, kc), heads, kc,
+                                   item.lens[j], lambda rows, j=j: rows * period + j, period,
+                                   fast, bad_out := [])
+            bad = min([bad] + bad_out)
             slow_mask[left * period + j] = True
         return fast, np.flatnonzero(slow_mask).tolist(), bad
+
+    def _strided(self, start: int, stride: int, kc: int):
+        """Columns of ``kc`` records ``stride`` bytes apart: strided views of the file."""
+        buf = self.buf
+
+        def column(offset: int, dtype: str, sel: Any = None) -> np.ndarray:
+            view = np.ndarray((kc,), dtype=dtype, buffer=buf, offset=start + offset,
+                              strides=(stride,))
+            return view if sel is None else view[sel]
+        return column
+
+    def _gathered(self, heads: np.ndarray):
+        """Columns of records at arbitrary ``heads``: gathers from a view of the file in
+        which element ``i`` is the value starting at byte ``i``."""
+        def column(offset: int, dtype: str, sel: Any = None) -> np.ndarray:
+            shifted = self._shifted.get(dtype)
+            if shifted is None:
+                size = np.dtype(dtype).itemsize
+                shifted = np.ndarray((len(self.u8) - size + 1,), dtype=dtype, buffer=self.buf,
+                                     offset=0, strides=(1,))
+                self._shifted[dtype] = shifted
+            return shifted[(heads if sel is None else heads[sel]) + offset]
+        return column
+
+    def _templates(self, column, heads: np.ndarray, n: int, length: int, rec_of,
+                   period: int, fast: list[_Fast], bad_out: list[int]) -> np.ndarray:
+        """Decode the ``n`` records (equal length) whose columns ``column`` reads, template
+        after template; return the row indices left to the generic decoder. A data-CRC
+        failure is appended to ``bad_out`` as a block index."""
+        left = np.arange(n)
+        for _ in range(_MAX_TEMPLATES):
+            if len(left) < _SMALL_GROUP:
+                break
+            done, bad_row = self._template(column, int(heads[left[0]]), n, left, length,
+                                           rec_of, period, fast)
+            if bad_row is not None:
+                bad_out.append(bad_row)
+            left = left[~done]
+        return left
 
     def _plan(self, tpl: bytes, length: int) -> _Plan | None:
         """The decoding plan for records shaped like ``tpl`` (cached per record length)."""
@@ -590,17 +658,15 @@ class _Reader:
             cached.append(plan)
         return plan
 
-    def _template(self, start: int, stride: int, kc: int, left: np.ndarray, length: int,
-                  period: int, j: int, fast: list[_Fast]) -> tuple[np.ndarray, int | None]:
-        """Decode the records ``left`` (of ``kc`` records ``stride`` bytes apart from byte
-        ``start``) that share the layout of the first of them.
+    def _template(self, column, t0: int, kc: int, left: np.ndarray, length: int, rec_of,
+                  period: int, fast: list[_Fast]) -> tuple[np.ndarray, int | None]:
+        """Decode the records ``left`` (of ``kc`` equal-length records read by ``column``)
+        that share the layout of the first of them, whose header is at byte ``t0``.
 
-        Every field is read through a strided view of the file (no copy of the records).
-        Returns which of ``left`` were decoded and the first record (block index) whose data
-        CRC is wrong, if any."""
+        Returns which of ``left`` were decoded and the first record (block index, from
+        ``rec_of``) whose data CRC is wrong, if any."""
         none = np.zeros(len(left), dtype=bool)
         size = length + HEADER_SIZE + FOOTER_SIZE
-        t0 = start + int(left[0]) * stride
         tpl = bytes(self.buf[t0:t0 + size])
         plan = self._plan(tpl, length)
         if plan is None:
@@ -613,13 +679,6 @@ class _Reader:
         if (_tfrecord.masked_crc32c(tpl[:8]) != len_crc or _tfrecord._mask(crc0) != data_crc):
             return none, None  # the slow path reports it
         whole = len(left) == kc
-        buf = self.buf
-
-        def column(offset: int, dtype: str, sel: Any = None) -> np.ndarray:
-            view = np.ndarray((kc,), dtype=dtype, buffer=buf, offset=start + offset,
-                              strides=(stride,))
-            return view if sel is None else view[sel]
-
         sel = None if whole else left
         # structure: every byte but wall time, step, value and data CRC equals the template's
         acc = np.zeros(len(left), dtype=np.uint64)
@@ -664,7 +723,7 @@ class _Reader:
             lin ^= plan.tables[c].take(column(c, "u1", pick))
         footer = column(HEADER_SIZE + length, "<u4", pick)
         wrong = np.flatnonzero(_mask(lin) != footer)
-        rec = (rows if whole else left[rows]) * period + j
+        rec = rec_of(rows if whole else left[rows])
         bad_row = int(rec[wrong[0]]) if len(wrong) else None
         # decode at fixed offsets (views of the file until they are copied to the output)
         lay = plan.lay
@@ -691,7 +750,7 @@ class _Reader:
                 codes.append(self.rows.code(self.info.prefix + tag))
             values.append(column(HEADER_SIZE + off, dtype, pick))
         fast.append(_Fast(rec, codes, steps, walls, values,
-                          period if whole and len(rows) == kc else 0))
+                          period if whole and len(rows) == kc else 0))  # 0: not a progression
         done = np.zeros(len(left), dtype=bool)
         done[rows] = True
         return done, bad_row

@@ -244,3 +244,26 @@ def test_threaded_blocks_corruption(small_chunks, record):
             decode(bytes(raw), fast)
         msgs.append(str(exc.value))
     assert msgs[0] == msgs[1] and f"record {record} at byte offset {int(heads[record])}" in msgs[0]
+
+
+def test_irregular_file_no_period():
+    """Tags chosen at random: no period in the record lengths, so every record is walked
+    one by one and decoded through gathered columns."""
+    rng = np.random.default_rng(11)
+    tags = ["Loss/D", "Loss/G", "D(x)", "D(G(z))", "fid50k", "lr"]
+    payloads, step = [], 0
+    for i in range(6000):
+        tag = tags[int(rng.integers(0, len(tags)))]
+        payloads.append(tfr.encode_scalar_event(tag, float(rng.normal()), step=step,
+                                                wall_time=1.7e9 + i * 0.37))
+        step += int(rng.integers(0, 3)) * 50
+    info = assert_same(file_of(payloads))
+    assert len(info.steps) == 6000
+    raw = bytearray(file_of(payloads))
+    raw[len(raw) // 2] ^= 0x10
+    msgs = []
+    for fast in (False, True):
+        with pytest.raises(tfr.RecordError) as exc:
+            decode(bytes(raw), fast)
+        msgs.append(str(exc.value))
+    assert msgs[0] == msgs[1]
