@@ -230,6 +230,8 @@ def run_sweep(out: str | Path, *, size: str = "small", device: str = "cpu", resu
     if device not in ("cpu", "cuda"):
         raise ValueError(f"device must be 'cpu' or 'cuda'; got {device!r}")
     set_cpu_threads()
+    if device == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"device 'cuda' is not available (torch {torch.__version__}); use --device cpu")
     out = Path(out)
     if out.exists() and (out / "manifest.json").exists() and not resume and only is None:
         raise FileExistsError(f"{out} already holds a sweep; pass --resume to continue it")
