@@ -27,7 +27,7 @@ __all__ = ["SOURCE", "CALIBRATION", "confidence", "score", "model_features"]
 
 # BEGIN FITTED (written by bench/accuracy.py --fit --write; edit there, not here)
 #: where the coefficients below came from (corpus, commit, families used)
-SOURCE = 'fitted on labelled (24 runs of the tuning families listed in bench/accuracy.py), commit 3b8f59e, l2=1.0'
+SOURCE = 'fitted on labelled (24 runs of the tuning families listed in bench/accuracy.py), commit d029af2, l2=1.0'
 
 #: detector -> model -> {"features": [...], "coef": [...], "intercept": float}
 CALIBRATION: dict[str, dict[str, dict]] = {
@@ -51,13 +51,13 @@ CALIBRATION: dict[str, dict[str, dict]] = {
     },
     'oscillation': {
         'default': {"features": ["periodic", "spectral_log10p", "acf_return", "power_share", "antiphase", "growth_if_periodic", "spread_if_periodic"],
-                   "coef": [3.0, 0.3, 2.0, 1.0, 1.0, 0.5, 0.5], "intercept": -3.5,
-                   "platt": [-1.3213, 0.3726]},
+                   "coef": [3.0, 0.3, 2.0, 1.0, 1.0, 1.0, 0.2], "intercept": -3.5,
+                   "platt": [-1.394, 0.4021]},
     },
     'convergence': {
         'default': {"features": ["raw_logit"],
                    "coef": [1.0], "intercept": 0.0,
-                   "platt": [-0.3496, 1.6032]},
+                   "platt": [-0.28, 1.5931]},
     },
 }
 # END FITTED

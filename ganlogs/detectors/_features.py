@@ -244,6 +244,22 @@ def compute_run_stats(series: dict[str, pd.Series | None], family: str | None,
         cut = {r: s[s.index < rs.nonfinite_step] for r, s in series.items()
                if s is not None and len(s)}
         prepared = {r: st.prepare(s) for r, s in cut.items() if len(s)}
+    # blow-up of a loss, or of a critic's raw outputs (finite but growing by orders of
+    # magnitude); probabilities D(x), D(G(z)) cannot blow up
+    grow = [(r, prepared[r]) for r in ("d_loss", "g_loss", "d_x", "d_gz")
+            if prepared.get(r) is not None and len(prepared[r].values)
+            and (r in ("d_loss", "g_loss") or not _prob_like(prepared[r]))]
+    blows = [(b, r, o) for r, p in grow for o, b in [_blowup(p)]]
+    rs.growth_orders = max((o for _, _, o in blows), default=0.0)
+    found = [(b, r) for b, r, _ in blows if b is not None]
+    if found:
+        rs.blowup_step, rs.blowup_role = min(found)
+        # like a NaN, a blow-up ends the healthy part: the other labels are judged before it
+        cut = {r: s[s.index < rs.blowup_step] for r, s in series.items()
+               if s is not None and len(s)}
+        if rs.nonfinite_step is not None:
+            cut = {r: s[s.index < rs.nonfinite_step] for r, s in cut.items()}
+        prepared = {r: st.prepare(s) for r, s in cut.items() if len(s)}
     full_roles = ("d_loss", "g_loss", "d_x", "d_gz")
     for role, p in prepared.items():
         if p is None or len(p.values) == 0:
@@ -257,11 +273,6 @@ def compute_run_stats(series: dict[str, pd.Series | None], family: str | None,
         rs.first_step = min(int(s.steps[0]) for s in losses)
     last = [int(s.index[-1]) for s in series.values() if s is not None and len(s)]
     rs.last_step = max(last) if last else None
-    # blow-up of a loss (finite but growing by orders of magnitude)
-    blow = [(s.blowup_step, s.role, s.growth_orders) for s in losses if s.blowup_step is not None]
-    rs.growth_orders = max((s.growth_orders for s in losses), default=0.0)
-    if blow:
-        rs.blowup_step, rs.blowup_role, _ = min(blow)
     # probabilities D(x), D(G(z))
     px, pg = prepared.get("d_x"), prepared.get("d_gz")
     if _prob_like(px) and _prob_like(pg):
