@@ -146,9 +146,13 @@ def _log_config(rng: np.random.Generator, steps: int, size: str) -> dict:
     every = max(1, steps // points)
     if steps // every > 5000:
         every = int(np.ceil(steps / 5000))
-    return {"format": str(rng.choice(_FORMATS)), "scheme": str(rng.choice(_SCHEMES)),
-            "roles": str(rng.choice(_ROLESETS)), "unit": unit, "every": every,
-            "critic_tag": bool(rng.random() < 0.5)}
+    log = {"format": str(rng.choice(_FORMATS)), "scheme": str(rng.choice(_SCHEMES)),
+           "roles": str(rng.choice(_ROLESETS)), "unit": unit, "every": every,
+           "critic_tag": bool(rng.random() < 0.5)}
+    if size == "full" and rng.random() < 0.1:
+        # an offline wandb run where wandb is importable; TensorBoard otherwise (see writers)
+        log["format"] = "wandb"
+    return log
 
 
 def build_specs(size: str) -> list[dict]:
