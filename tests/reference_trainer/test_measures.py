@@ -120,3 +120,43 @@ def test_thresholds_are_recorded():
     v = label_run(_trace())
     assert v.measures["thresholds"]["collapse_coverage"] == Thresholds().collapse_coverage
     assert math.isfinite(v.measures["hq_fraction_end"])
+
+
+def test_one_mode_trace_is_mode_collapse_but_still_growing_is_not():
+    t = _trace()
+    t.coverage = np.full(len(t.coverage), 1 / 8)
+    t.hq_fraction = np.full(len(t.coverage), 0.95)
+    assert label_run(t).labels == ["mode_collapse"]
+    # undertrained: coverage still climbing in the last quarter
+    t.coverage = np.linspace(0.0, 0.6, len(t.coverage))
+    assert label_run(t).labels == []
+    # blurry: few modes but samples are not sharp
+    t.coverage = np.full(len(t.coverage), 1 / 8)
+    t.hq_fraction = np.full(len(t.coverage), 0.1)
+    assert label_run(t).labels == []
+
+
+def test_sine_probe_trace_is_oscillating_and_small_sine_is_not():
+    t = _trace(series_len=2000)
+    T = t.probes.shape[0]
+    s = np.sin(2 * np.pi * 16 * np.arange(T) / T)[:, None]
+    direction = np.random.default_rng(0).normal(size=(1, 64))
+    direction /= np.linalg.norm(direction) / np.sqrt(32)  # ~1 per sample
+    noise = 0.05 * np.random.default_rng(1).normal(size=(T, 64))
+    t.probes = (s * direction + noise).astype(np.float32)
+    v = label_run(t)
+    assert v.labels == ["oscillating"]
+    assert v.measures["oscillation"]["amplitude_rel"] > 1
+    t.probes = (1e-3 * (s * direction + noise)).astype(np.float32)  # below the amplitude threshold
+    assert label_run(t).labels == ["converged"]
+
+
+def test_vanishing_gradient_trace_needs_a_separating_discriminator():
+    t = _trace()
+    n = len(t.series["g_grad_norm"])
+    t.series["g_grad_norm"] = np.logspace(0, -4, n).astype(np.float32)
+    t.series["d_sep"] = np.ones(n, np.float32)
+    v = label_run(t)
+    assert "vanishing_gradients" in v.labels and v.onset_step["vanishing_gradients"] is not None
+    t.series["d_sep"] = np.full(n, 0.6, np.float32)
+    assert "vanishing_gradients" not in label_run(t).labels
