@@ -72,8 +72,10 @@ class ModeCollapseDetector(GanDetector):
         probs = (f"D(x) = {fmt(rs.p_real, 2)}, D(G(z)) = {fmt(rs.p_fake, 2)}"
                  if rs.p_real is not None else f"D loss {fmt(rs.d_rel, 2)} x its equilibrium")
         if conf >= 0.5:
+            gl = (f" ({fmt(g.tail_mean, 3)}, {fmt(rs.g_rel, 2)} x its equilibrium)"
+                  if g is not None and rs.g_rel is not None else "")
             summary = (f"The discriminator wins ({probs}) while the generator loss stays high"
-                       f"{' and climbs' if f['g_rise'] > 2 else ''}: the usual signature of mode "
+                       f"{gl}{' and climbs' if f['g_rise'] > 2 else ''}: the usual signature of mode "
                        "collapse (losses alone cannot see diversity: check samples). Lower D's "
                        "learning rate, add R1/gradient penalty or minibatch discrimination, or "
                        "try a WGAN-GP loss.")

@@ -156,3 +156,27 @@ def test_long_run_is_binned_and_judged_the_same():
     f = found[0]
     assert f.confidence >= 0.5
     assert f.evidence["period_steps"] == pytest.approx(8000, rel=0.15)
+
+
+def _ema(x: np.ndarray, alpha: float = 0.1) -> np.ndarray:
+    """TensorBoard-style exponential smoothing (what a user exports with the slider on)."""
+    return pd.Series(x).ewm(alpha=alpha, adjust=False).mean().to_numpy()
+
+
+def test_smoothed_logs_keep_their_verdicts():
+    """Smoothing makes noise red (autocorrelated); the AR(1) background absorbs that, so
+    smoothed noise stays non-oscillating and a smoothed cycle stays oscillating."""
+    false_osc = 0
+    for seed in range(6):
+        rng = np.random.default_rng(100 + seed)
+        d = _ema(2 * LN2 + 0.1 * rng.normal(size=1000))
+        g = _ema(LN2 + 0.1 * rng.normal(size=1000))
+        false_osc += conf_of(OscillationDetector().detect_series(d_loss=d, g_loss=g),
+                             "oscillating") >= 0.5
+        labels, confs = labels_of({"d_loss": d, "g_loss": g})
+        assert "converged" in labels, confs
+    assert false_osc <= 1
+    s = sine_run(3, period=120)
+    found = OscillationDetector().detect_series(d_loss=_ema(s["d_loss"].to_numpy()),
+                                                g_loss=_ema(s["g_loss"].to_numpy()))
+    assert conf_of(found, "oscillating") >= 0.5
