@@ -25,7 +25,7 @@ import os
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Sequence
 
-from .analysis import DEFAULT_MIN_CONFIDENCE, Analysis, analyze
+from .analysis import DEFAULT_MIN_CONFIDENCE, Analysis, Settings, analyze
 from .config import Config, load_config, parse_fail_on
 from .detectors import Detector, Finding
 from .errors import UsageError

@@ -139,6 +139,18 @@ def sweep(tmp_path, wide_csv):
     return root
 
 
+def run_cli(args, **kw):
+    """Invoke the CLI in this process (``-j 1``: runs are analysed here, so the patched
+    detectors and readers of these tests apply)."""
+    from click.testing import CliRunner
+
+    from ganlogs.cli import cli
+
+    if args and args[0] in ("analyze", "check", "report"):
+        args = [*args, "-j", "1"]
+    return CliRunner().invoke(cli, args, catch_exceptions=False, **kw)
+
+
 def broken_tfevents(directory: Path) -> Path:
     """A run directory whose event file is garbage (bad CRC): unreadable."""
     directory.mkdir(parents=True, exist_ok=True)

@@ -6,17 +6,16 @@ import json
 import shutil
 
 import pytest
-from click.testing import CliRunner
 
 import ganlogs
 from ganlogs.analysis import Analysis, Settings
 from ganlogs.checks import DEFAULT_FAIL_ON, apply_policy
-from ganlogs.cli import ExitCode, cli
+from ganlogs.cli import ExitCode
 from ganlogs.errors import UsageError
 from ganlogs.testing import assert_healthy
 
 from _build import error_result, finding, make_run, result, sample_analysis
-from conftest import FIXTURES, broken_tfevents, healthy_losses
+from conftest import run_cli, FIXTURES, broken_tfevents, healthy_losses
 
 
 def _analysis(*runs, min_confidence=0.5):
@@ -118,7 +117,7 @@ def test_check_min_confidence_is_also_the_label_threshold(tmp_path, wide_csv, fa
 
 # ----------------------------------------------------------------------------- CLI
 def _run(args, **kw):
-    return CliRunner().invoke(cli, args, catch_exceptions=False, **kw)
+    return run_cli(args, **kw)
 
 
 def test_cli_check_passes_with_exit_0(sweep, fake_detectors):

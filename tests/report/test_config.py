@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from click.testing import CliRunner
 
 import ganlogs
-from ganlogs.cli import cli
 from ganlogs.config import Config, find_config, load_config
 from ganlogs.errors import UsageError
 
-from conftest import healthy_losses
+from conftest import run_cli, healthy_losses
 
 FULL = """
 fail_on = ["diverged", "insufficient_data"]
@@ -24,8 +22,8 @@ g_loss = "my/gen"
 """
 
 
-def _run(args):
-    return CliRunner().invoke(cli, args, catch_exceptions=False)
+def _run(args, **kw):
+    return run_cli(args, **kw)
 
 
 def test_no_file_gives_empty_config(tmp_path):

@@ -7,27 +7,25 @@ import html as htmlmod
 import json
 import re
 import shutil
-from pathlib import Path
 
 import numpy as np
 import pytest
-from click.testing import CliRunner
 
-from ganlogs.cli import ExitCode, cli
+from ganlogs.cli import ExitCode
 from ganlogs.report.html import render_html
 from ganlogs.report.json import dumps
 from ganlogs.report.markdown import md, render_markdown
 from ganlogs.report.terminal import Progress, render_text, safe
 
 from _build import HOSTILE, sample_analysis
-from conftest import FIXTURES, broken_tfevents, healthy_losses
+from conftest import run_cli, FIXTURES, broken_tfevents, healthy_losses
 
 HOSTILE_FILE = "<b onclick=\"x\">&'q'.csv"
 ESCAPED = htmlmod.escape(HOSTILE, quote=True)
 
 
 def _run(args, **kw):
-    return CliRunner().invoke(cli, args, catch_exceptions=False, **kw)
+    return run_cli(args, **kw)
 
 
 @pytest.fixture
