@@ -27,6 +27,9 @@ Three formats, exactly as the scripts print them (FORMATS.md section 3.4):
     **step = e * B + b**. ``D(G(z)): b / c`` gives ``D(G(z))_1`` (before the generator step)
     and ``D(G(z))_2`` (after it); ``ganlogs.roles`` maps ``D(G(z))_1`` to ``d_gz``.
 
+A logger's prefix before a PyTorch-GAN or DCGAN record (``2024-01-01 12:00:00 INFO ``,
+``[rank0]: ``: anything ending in a space, ``:`` or ``|``) is allowed and ignored.
+
 A file is claimed when its name ends in ``.txt`` or ``.log`` (or has no suffix) and its first
 64 KB hold a line of one of these formats; other text files (``requirements.txt``) are left
 alone. The format with the most matching lines in the first 64 KB wins (the whole file is
@@ -70,12 +73,14 @@ _CYCLEGAN = re.compile(
     rf"(?P<rest>(?:\s+[^\s:]+: {_NUM})+)\s*", re.IGNORECASE)
 _PAIR = re.compile(rf"([^\s:]+): ({_NUM})", re.IGNORECASE)
 
-_PTGAN = re.compile(r"\s*\[Epoch (?P<e>\d+)/(?P<E>\d+)\] \[Batch (?P<b>\d+)/(?P<B>\d+)\]"
+# A logger's prefix ("2024-01-01 12:00:00 INFO ", "[rank0]: ") may precede the record.
+_PREFIX = r"(?:.*?[\s:|])?"
+_PTGAN = re.compile(_PREFIX + r"\[Epoch (?P<e>\d+)/(?P<E>\d+)\] \[Batch (?P<b>\d+)/(?P<B>\d+)\]"
                     r"(?P<groups>(?:\s*\[[^\[\]]*\])+)(?P<rest>.*)")
 _GROUP = re.compile(r"\[([^\[\]]*)\]")
 _ITEM = re.compile(rf"\s*(?P<name>[^:,]+?):\s*(?P<v>{_NUM})%?\s*", re.IGNORECASE)
 
-_DCGAN = re.compile(r"\s*\[(?P<e>\d+)/(?P<E>\d+)\]\[(?P<b>\d+)/(?P<B>\d+)\]"
+_DCGAN = re.compile(_PREFIX + r"\[(?P<e>\d+)/(?P<E>\d+)\]\[(?P<b>\d+)/(?P<B>\d+)\]"
                     rf"(?P<rest>(?:\s+[^\s:]+:\s*{_NUM}(?:\s*/\s*{_NUM})?)+)\s*", re.IGNORECASE)
 _DCGAN_PAIR = re.compile(rf"([^\s:]+):\s*({_NUM})(?:\s*/\s*({_NUM}))?", re.IGNORECASE)
 
@@ -291,12 +296,14 @@ class TextLogReader(Reader):
         nul = data.find(b"\x00")
         if nul >= 0:
             raise CorruptLogError(path, f"binary data (NUL byte at offset {nul}): not a text log")
-        text = data.decode("utf-8", errors="replace")
         notes: list[str] = []
         warnings: list[str] = []
-        if "\ufffd" in text and "\ufffd" not in data.decode("utf-8", errors="ignore"):
-            notes.append("bytes that are not UTF-8 were replaced (they are in skipped lines "
-                         "or names)")
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            text = data.decode("utf-8", errors="replace")
+            notes.append("bytes that are not UTF-8 were replaced by U+FFFD (a log is read "
+                         "leniently: they can only be in skipped lines or in names)")
         segments, seps = _split(text)
         # The tail after the last separator: complete only in a \r stream (see docstring).
         tail = segments.pop() if segments else ""

@@ -267,3 +267,23 @@ def test_shape_cache_gives_the_full_parsers_result():
                     assert [n for n, _ in got.points] == [n for n, _ in want.points], line
                     assert np.array_equal([v for _, v in got.points],
                                           [v for _, v in want.points], equal_nan=True), line
+
+
+def test_logger_prefixes_are_allowed(tmp_path):
+    p = write(tmp_path, "train.log",
+              "2024-01-01 12:00:00,123 INFO [Epoch 0/5] [Batch 1/10] [D loss: 0.5] [G loss: 0.7]\n"
+              "2024-01-01 12:00:01,456 INFO [Epoch 0/5] [Batch 2/10] [D loss: 0.4] [G loss: 0.8]\n"
+              "[rank0]: [Epoch 0/5] [Batch 3/10] [D loss: 0.3] [G loss: 0.9]\n")
+    got = points(read1(p))
+    assert got["step"].tolist() == [1, 1, 2, 2, 3, 3]
+    assert got["value"].tolist() == [0.5, 0.7, 0.4, 0.8, 0.3, 0.9]
+    p = write(tmp_path, "dcgan.log",
+              "INFO:root:[3/5][1/100] Loss_D: 1.0 Loss_G: 2.0 D(x): 0.5 D(G(z)): 0.25 / 0.125\n")
+    assert points(read1(p))["step"].tolist() == [301] * 5
+
+
+def test_invalid_utf8_is_read_leniently(tmp_path):
+    p = write(tmp_path, "gan.log", b"caf\xe9 starting\n"
+                                   b"[Epoch 0/1] [Batch 0/2] [D loss: 0.5] [G loss: 0.7]\n")
+    run = read1(p)
+    assert len(run) == 2 and any("U+FFFD" in n for n in run.meta.notes)
