@@ -431,18 +431,25 @@ def _tensor_layout(rec: bytes, tensor: tuple[int, int]) -> tuple[int, str] | Non
 # ------------------------------------------------------------------------------ the reader
 
 class _Fast:
-    """Rows decoded in bulk: block records ``rec``, one row per value. ``stride`` > 0 when
-    ``rec`` is ``rec[0] + stride * arange(len(rec))`` (every row of a phase matched)."""
+    """Rows decoded in bulk, one per value of ``count`` block records: ``rec`` (indices), or,
+    when ``stride`` > 0, the records ``first + stride * arange(count)`` (``rec`` is None)."""
 
-    __slots__ = ("rec", "codes", "steps", "walls", "values", "stride")
+    __slots__ = ("rec", "codes", "steps", "walls", "values", "stride", "first", "count")
 
-    def __init__(self, rec, codes, steps, walls, values, stride) -> None:
+    def __init__(self, rec, codes, steps, walls, values, stride, first, count) -> None:
         self.rec = rec
         self.codes = codes
         self.steps = steps
         self.walls = walls
         self.values = values
         self.stride = stride
+        self.first = first
+        self.count = count
+
+    def records(self) -> np.ndarray:
+        if self.rec is None:
+            return self.first + self.stride * np.arange(self.count, dtype=np.int64)
+        return self.rec
 
 
 class _Plan:
@@ -719,12 +726,19 @@ class _Reader:
         for c in varying:
             ref[c - HEADER_SIZE] = 0
         lin = np.full(len(rows), google_crc32c.value(bytes(ref)), dtype=np.uint32)
+        part = np.empty(len(rows), dtype=np.uint32)
         for c in varying:
-            lin ^= plan.tables[c].take(column(c, "u1", pick))
+            np.take(plan.tables[c], column(c, "u1", pick), out=part)
+            lin ^= part
+        del part
         footer = column(HEADER_SIZE + length, "<u4", pick)
         wrong = np.flatnonzero(_mask(lin) != footer)
-        rec = rec_of(rows if whole else left[rows])
-        bad_row = int(rec[wrong[0]]) if len(wrong) else None
+        arithmetic = whole and len(rows) == kc and period > 0
+        rec = None if arithmetic else rec_of(rows if whole else left[rows])
+        if len(wrong):
+            bad_row = int(rec_of(wrong[:1])[0] if arithmetic else rec[wrong[0]])
+        else:
+            bad_row = None
         # decode at fixed offsets (views of the file until they are copied to the output)
         lay = plan.lay
         if lay.step is None:
@@ -734,7 +748,7 @@ class _Reader:
             acc32 = raw & np.uint32(0x7F)
             for b in range(1, lay.step_w):  # 7 bits from each byte of the varint
                 acc32 |= (raw >> np.uint32(b)) & np.uint32(0x7F << (7 * b))
-            steps = acc32.astype(np.int64)
+            steps = acc32  # uint32 (< 2**28): widened when copied to the output
         else:
             c = HEADER_SIZE + lay.step
             steps = (column(c, "u1", pick) & 0x7F).astype(np.int64)
@@ -749,8 +763,11 @@ class _Reader:
             with self.lock:
                 codes.append(self.rows.code(self.info.prefix + tag))
             values.append(column(HEADER_SIZE + off, dtype, pick))
-        fast.append(_Fast(rec, codes, steps, walls, values,
-                          period if whole and len(rows) == kc else 0))  # 0: not a progression
+        if arithmetic:  # rows 0..kc-1 are block records first, first + period, ...
+            fast.append(_Fast(None, codes, steps, walls, values, period,
+                              int(rec_of(np.zeros(1, dtype=np.int64))[0]), kc))
+        else:
+            fast.append(_Fast(rec, codes, steps, walls, values, 0, 0, len(rec)))
         done = np.zeros(len(left), dtype=bool)
         done[rows] = True
         return done, bad_row
@@ -808,16 +825,16 @@ class _Reader:
                 counts[r] = len(tmp.codes)
                 extra[r] = tmp
         for f in fast:
-            counts[f.rec] = len(f.values)
+            counts[f.records()] = len(f.values)
         n_rows = int(counts.sum())
         self._ensure(self.out + n_rows)
         if not extra and n_rows == n_records and all(len(f.values) == 1 for f in fast):
             for f in fast:  # every record is one fast row: row r of the block is record r
-                if not len(f.rec):
+                if not f.count:
                     continue
-                if f.stride:
-                    lo = self.out + int(f.rec[0])
-                    pos = slice(lo, lo + f.stride * (len(f.rec) - 1) + 1, f.stride)
+                if f.rec is None:
+                    lo = self.out + f.first
+                    pos = slice(lo, lo + f.stride * (f.count - 1) + 1, f.stride)
                 else:
                     pos = self.out + f.rec
                 self.codes[pos] = f.codes[0]
@@ -827,7 +844,7 @@ class _Reader:
         else:
             offsets = self.out + np.cumsum(counts) - counts
             for f in fast:
-                base = offsets[f.rec]
+                base = offsets[f.records()]
                 for v, (code, vals) in enumerate(zip(f.codes, f.values)):
                     pos = base + v
                     self.codes[pos] = code

@@ -6,9 +6,10 @@ What is a run
     A directory that directly holds a file whose basename contains ``tfevents``
     (TensorBoard's own test, ``io_wrapper.IsSummaryEventsFile``; CatBoost writes exactly
     ``events.out.tfevents``). Two layouts whose top directory holds no event file are
-    claimed too, because one training job writes them and TensorBoard would split it in
-    two: Keras' ``train/`` + ``validation/`` and CatBoost's ``learn/`` + ``test/`` (a
-    directory with such a sub-directory that directly holds an event file).
+    claimed too, because one training job writes them and TensorBoard would show two runs:
+    Keras' ``train/`` (+ ``validation/``) and CatBoost's ``learn/`` (+ ``test/``), when no
+    other sub-directory directly holds an event file (so a sweep with a run named ``test``
+    is not taken for one run).
 
 Which files
     Every ``*tfevents*`` file in the run directory and in all its sub-directories, recursively:
@@ -79,8 +80,10 @@ from .base import Reader
 
 __all__ = ["TensorBoardReader", "is_event_file"]
 
-#: sub-directory names that make their parent one run although it holds no event file
-_SPLIT_LAYOUTS = frozenset({"train", "validation", "learn", "test"})
+#: sub-directories that make their parent one run although it holds no event file:
+#: (the one that must be there, the ones that may be there)
+_SPLIT_LAYOUTS = (("train", frozenset({"train", "validation"})),  # Keras TensorBoard callback
+                  ("learn", frozenset({"learn", "test"})))  # CatBoost
 
 _D = struct.Struct("<d")
 _F = struct.Struct("<f")
@@ -408,6 +411,18 @@ def _has_event_file(directory: Path) -> bool:
     return False
 
 
+def _split_layout(path: Path) -> bool:
+    """Keras' ``train/`` (+ ``validation/``) or CatBoost's ``learn/`` (+ ``test/``): the
+    first sub-directory holds an event file and no other sub-directory does."""
+    for must, allowed in _SPLIT_LAYOUTS:
+        if not ((path / must).is_dir() and _has_event_file(path / must)):
+            continue
+        with os.scandir(path) as it:
+            others = [e.name for e in it if e.name not in allowed and e.is_dir()]
+        return not any(_has_event_file(path / name) for name in others)
+    return False
+
+
 def event_files(run_dir: Path) -> list[tuple[str, Path]]:
     """Every event file under ``run_dir`` in read order (see the module docstring), as
     ``(relative posix path, path)``. Symbolic links to directories are not followed."""
@@ -452,8 +467,7 @@ class TensorBoardReader(Reader):
                 return False
             if _has_event_file(path):
                 return True
-            return any((path / name).is_dir() and _has_event_file(path / name)
-                       for name in _SPLIT_LAYOUTS)
+            return _split_layout(path)
         except Exception:
             return False
 

@@ -300,6 +300,15 @@ def test_guess_can_open(tmp_path):
     assert not r.guess_can_open(tmp_path / "missing")
     (tmp_path / "events.out.tfevents").mkdir()  # a directory named like an event file
     assert not r.guess_can_open(tmp_path)
+    # a sweep with runs named test/ and exp1/ is not a CatBoost learn/ + test/ run
+    for name in ("test", "exp1"):
+        (tmp_path / "sweep" / name).mkdir(parents=True)
+        tfr.write_records(tmp_path / "sweep" / name / "events.out.tfevents.1.h", _events())
+    assert not r.guess_can_open(tmp_path / "sweep")
+    (tmp_path / "sweep" / "learn").mkdir()
+    tfr.write_records(tmp_path / "sweep" / "learn" / "events.out.tfevents", _events())
+    assert not r.guess_can_open(tmp_path / "sweep")  # exp1/ holds events too
+    assert r.guess_can_open(tmp_path / "sweep" / "learn")
 
 
 def test_discover_fixtures_tree():
