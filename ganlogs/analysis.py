@@ -6,6 +6,7 @@ This is the only module that loops over a sweep; parallelism (processes) lives h
 from __future__ import annotations
 
 import os
+import threading
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -170,19 +171,25 @@ def _error_result(source: RunSource, exc: GanlogsError) -> RunResult:
                      error=str(exc))
 
 
+_LOAD_LOCK = threading.Lock()
+
+
 def _analyze_source(source: RunSource, settings: Settings,
                     detectors: Sequence[Detector] | None,
                     cache: "RunCache | None" = None) -> list[RunResult]:
     caught: list[str] = []
     try:
-        if cache is not None:
-            got = cache.read(source, load)
-            runs, caught = got.runs, got.warnings
-        else:
-            with warnings.catch_warnings(record=True) as w:
-                warnings.simplefilter("always")
-                runs = load(source)
-            caught = [str(x.message) for x in w]
+        # warnings.catch_warnings is process-wide: in threads (a dask worker runs several)
+        # two reads at once would swap their warnings, so reads take turns there
+        with _LOAD_LOCK:
+            if cache is not None:
+                got = cache.read(source, load)
+                runs, caught = got.runs, got.warnings
+            else:
+                with warnings.catch_warnings(record=True) as w:
+                    warnings.simplefilter("always")
+                    runs = load(source)
+                caught = [str(x.message) for x in w]
     except GanlogsError as exc:
         return [_error_result(source, exc)]
     results = []

@@ -193,23 +193,32 @@ def _run_pool(fn, items, indices: list[int], jobs: int, finish,
         except BrokenProcessPool:
             pass
         waiting = set(futures)
-        while waiting:
-            ready, waiting = wait(waiting, return_when=FIRST_COMPLETED)
-            for fut in ready:
-                index = futures[fut]
-                try:
-                    value = fut.result()
-                except BrokenProcessPool:
-                    unfinished.append(index)
-                    continue
-                except Exception as exc:  # fn raised, or its result could not be pickled
-                    if on_crash is None:
-                        raise
-                    value = on_crash(items[index], f"{type(exc).__name__}: {exc}")
-                finish(index, value)
+        try:
+            _collect(waiting, futures, items, unfinished, finish, on_crash)
+        except BaseException:  # Ctrl-C: drop the queued runs instead of finishing them all
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
         submitted = set(futures.values())
         unfinished.extend(i for i in indices if i not in submitted)
     return sorted(unfinished), True
+
+
+def _collect(waiting, futures, items, unfinished, finish, on_crash) -> None:
+    """Wait for ``futures``; finish each result, note those a broken pool lost."""
+    while waiting:
+        ready, waiting = wait(waiting, return_when=FIRST_COMPLETED)
+        for fut in ready:
+            index = futures[fut]
+            try:
+                value = fut.result()
+            except BrokenProcessPool:
+                unfinished.append(index)
+                continue
+            except Exception as exc:  # fn raised, or its result could not be pickled
+                if on_crash is None:
+                    raise
+                value = on_crash(items[index], f"{type(exc).__name__}: {exc}")
+            finish(index, value)
 
 
 def _map_dask(fn, items, *, scheduler, progress, on_crash):

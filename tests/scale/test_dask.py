@@ -34,6 +34,14 @@ def strip_timing(doc):
 
 def test_dask_engine_matches_the_local_run(cluster, tmp_path):
     shutil.copytree(FIXTURES, tmp_path / "sweep", symlinks=True)
+    # truncated runs warn while they are read: the warnings must stay with their run even
+    # when a worker reads in several threads
+    for i, run in enumerate(sorted((FIXTURES / "tensorboard").glob("torch_*"))[:6]):
+        copy = tmp_path / "sweep" / "truncated" / f"{i}_{run.name}"
+        shutil.copytree(run, copy)
+        for event in copy.rglob("*tfevents*"):
+            data = event.read_bytes()
+            event.write_bytes(data[: len(data) - 7 - i])
     runner = CliRunner()
     local = runner.invoke(cli, ["analyze", str(tmp_path / "sweep"), "--format", "json",
                                 "--jobs", "1", "--no-cache"])
@@ -43,6 +51,7 @@ def test_dask_engine_matches_the_local_run(cluster, tmp_path):
     assert remote.exit_code == local.exit_code, remote.output
     a, b = json.loads(local.stdout), json.loads(remote.stdout)
     assert len(a["runs"]) > 8
+    assert sum("truncated" in " ".join(r["warnings"]).lower() for r in a["runs"]) >= 6
     assert strip_timing(b) == strip_timing(a)
 
 
