@@ -82,7 +82,8 @@ def _overview(analysis: Analysis, plots: bool) -> str:
             f'<td data-sort="{e(labels)}">{_chips(r)}</td>'
             f'<td class="num" data-sort="{conf or -1}">{conf or "-"}</td>'
             f'<td class="num" data-sort="{"" if onset == "-" else onset}">{e(onset)}</td>'
-            f'<td class="reason">{e(reason_text(r))}</td></tr>')
+            f'<td class="reason"><div title="{e(reason_text(r))}">{e(reason_text(r))}</div></td>'
+            "</tr>")
     parts.append('<h3>Runs</h3><table class="sortable" id="runs"><thead><tr>'
                  '<th>run</th><th>format</th><th class="num">points</th><th>labels</th>'
                  '<th class="num">confidence</th><th class="num">onset step</th>'

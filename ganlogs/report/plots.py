@@ -177,23 +177,27 @@ def _fmt_y(v: float) -> str:
 
 
 def _pts(xs: Iterable[float], ys: Iterable[float]) -> str:
-    return " ".join(f"{x:.1f},{y:.1f}" for x, y in zip(xs, ys))
+    """SVG points, to a tenth of a pixel ("12,3.5" rather than "12.0,3.5")."""
+    return " ".join(f"{x:.1f},{y:.1f}".replace(".0,", ",") for x, y in zip(xs, ys))
 
 
 def _robust_range(vals: np.ndarray) -> tuple[float, float]:
-    """The bulk of one series: its range cut to 4 IQR beyond the quartiles."""
+    """What to show of one series (in step order): its bulk (4 IQR beyond the quartiles)
+    and where it started (5th to 95th percentile of its first tenth). Values beyond both,
+    a blow-up, are left out; a run that starts at 1.4 and sinks to 0.001 keeps its start."""
     lo, hi = float(vals.min()), float(vals.max())
     q1, q3 = (float(q) for q in np.quantile(vals, [0.25, 0.75]))
     iqr = q3 - q1 or (abs(q3) * 0.1 or 1.0)
-    return max(lo, q1 - 4 * iqr), min(hi, q3 + 4 * iqr)
+    e_lo, e_hi = (float(q) for q in np.quantile(vals[: max(len(vals) // 10, 1)], [0.05, 0.95]))
+    return max(lo, min(q1 - 4 * iqr, e_lo)), min(hi, max(q3 + 4 * iqr, e_hi))
 
 
 def _y_range(traces: Sequence[Trace], hlines: Sequence[HLine], log_y: bool,
              fixed: tuple[float, float] | None) -> tuple[float, float, int]:
     """Plotted y range (log10 units when ``log_y``) and how many points fall outside it.
 
-    A run that blows up would flatten everything else: each series contributes its bulk
-    (:func:`_robust_range`), the rest is drawn at the edge and counted. Series are taken one
+    A run that blows up would flatten everything else: each series contributes its bulk and
+    its start (:func:`_robust_range`), the rest is drawn at the edge and counted. Series are taken one
     by one so that three losses near 0 do not push a fourth near 10 off the plot.
     """
     per: list[np.ndarray] = []
@@ -323,11 +327,13 @@ def line_chart(
         else:
             cx, lo, hi = downsample_minmax(x, y, x0, x1, buckets)
             px = f.px(cx)
+            px = np.round(px)  # one band column per pixel
             band = _pts(px, f.py(hi)) + " " + _pts(px[::-1], f.py(lo)[::-1])
             out.append(f'<polygon points="{band}" fill="{t.color}" fill-opacity="0.18" '
                        f'stroke="{t.color}" stroke-opacity="0.3" stroke-width="0.8" '
                        f'stroke-linejoin="round"/>')
-        sx, sy = _bucket_mean(x[finite], smooth(y[finite]), x0, x1, buckets)
+        # the smoothed line is smooth: two pixels per point are enough
+        sx, sy = _bucket_mean(x[finite], smooth(y[finite]), x0, x1, max(buckets // 2, 2))
         if len(sx):
             out.append(f'<polyline points="{_pts(f.px(sx), f.py(sy))}" fill="none" '
                        f'stroke="{t.color}" stroke-width="1.8" stroke-linejoin="round"/>')
