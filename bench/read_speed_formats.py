@@ -1,0 +1,200 @@
+"""Read-speed benchmark, W&B and CSV part: ganlogs vs what a user would otherwise run.
+
+``bench/read_speed.py`` runs this after its TensorBoard part (``--formats``); it also runs
+alone::
+
+    python bench/read_speed_formats.py [--rows 250000] [--repeat 3] [--workdir DIR]
+
+``.wandb``
+    One run directory holding a ``run-<id>.wandb`` transaction log of ``--rows`` history
+    rows of four metrics (``loss_D``, ``loss_G``, ``D_x``, ``D_G_z``) plus ``_step``,
+    ``_timestamp``, ``_runtime``, written the way wandb-core (>= 0.18) writes them: nested
+    keys, Go number text in ``value_json``, LevelDB-log framing in 32 KiB blocks
+    (:mod:`ganlogs.readers._leveldb_log`). The alternative: wandb's own
+    ``wandb.sdk.internal.datastore.DataStore`` + ``wandb_internal_pb2.Record`` +
+    ``json.loads`` of each item, into a long DataFrame (what one writes to read an offline
+    run without syncing it). It needs ``pip install "wandb<0.30"`` (0.30 removed
+    ``datastore.py``) and is skipped with a message otherwise.
+``CSV``
+    One wide CSV (``step,loss_D,loss_G,D_x,D_G_z``) of ``--rows`` rows; the alternative is
+    ``pandas.read_csv`` (the user would then still have to reshape it; not timed).
+
+Both print seconds (best of ``--repeat``) and the ratio alternative / ganlogs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import struct
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+KEYS = ("loss_D", "loss_G", "D_x", "D_G_z")
+
+
+# ----------------------------------------------------------------------- .wandb writer
+
+def _varint(n: int) -> bytes:
+    out = bytearray()
+    while True:
+        b = n & 0x7F
+        n >>= 7
+        out.append(b | (0x80 if n else 0))
+        if not n:
+            return bytes(out)
+
+
+def _len(field: int, data: bytes) -> bytes:
+    return _varint(field << 3 | 2) + _varint(len(data)) + data
+
+
+def _item(key: str, value_json: str) -> bytes:
+    return _len(2, key.encode()) + _len(16, value_json.encode())  # nested_key, value_json
+
+
+def generate_wandb(run_dir: Path, rows: int) -> Path:
+    """A wandb-core style offline run directory with ``rows`` history rows."""
+    from ganlogs.readers._leveldb_log import encode_log
+
+    run_dir.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(0)
+    values = (1.0 + 0.3 * rng.standard_normal((rows, len(KEYS)))).astype(np.float64)
+    t0 = 1.7e9
+    payloads = [_len(17, _len(1, b"bench01") + _len(3, b"bench") + _len(8, b"bench"))]
+    for step in range(rows):
+        items = [_item("_step", str(step)), _item("_timestamp", repr(t0 + 0.01 * step)),
+                 _item("_runtime", repr(0.01 * step))]
+        items += [_item(k, repr(float(v))) for k, v in zip(KEYS, values[step])]
+        body = b"".join(_len(1, it) for it in items)
+        body += _len(2, (b"\x08" + _varint(step)) if step else b"")
+        payloads.append(_varint(1 << 3) + _varint(step + 1) + _len(2, body))
+    path = run_dir / "run-bench01.wandb"
+    path.write_bytes(encode_log(payloads))
+    (run_dir / "files").mkdir(exist_ok=True)
+    return path
+
+
+def wandb_datastore_read(path: Path):
+    """What a user would write with wandb's own (<0.30) reader: a long DataFrame."""
+    import pandas as pd
+    from wandb.proto import wandb_internal_pb2
+    from wandb.sdk.internal.datastore import DataStore
+
+    ds = DataStore()
+    ds.open_for_scan(str(path))
+    tags, steps, values = [], [], []
+    while True:
+        data = ds.scan_data()
+        if data is None:
+            break
+        rec = wandb_internal_pb2.Record()
+        rec.ParseFromString(data)
+        if not rec.HasField("history"):
+            continue
+        step = rec.history.step.num
+        for it in rec.history.item:
+            key = it.key or ".".join(it.nested_key)
+            if key.startswith("_"):
+                continue
+            v = json.loads(it.value_json)
+            if isinstance(v, (int, float)):
+                tags.append(key)
+                steps.append(step)
+                values.append(float(v))
+    return pd.DataFrame({"tag": tags, "step": steps, "value": values})
+
+
+def generate_csv(path: Path, rows: int) -> Path:
+    import pandas as pd
+
+    rng = np.random.default_rng(1)
+    frame = pd.DataFrame({"step": np.arange(rows),
+                          **{k: 1.0 + 0.3 * rng.standard_normal(rows) for k in KEYS}})
+    frame.to_csv(path, index=False)
+    return path
+
+
+# ---------------------------------------------------------------------------- measuring
+
+def best_of(fn, repeat: int) -> tuple[float, object]:
+    best, out = float("inf"), None
+    for _ in range(repeat):
+        out = None
+        gc.collect()
+        t0 = time.perf_counter()
+        out = fn()
+        best = min(best, time.perf_counter() - t0)
+    return best, out
+
+
+def run(rows: int, repeat: int, workdir: Path) -> dict[str, dict[str, float]]:
+    """Time both formats; print a table; return {format: {reader: seconds}}."""
+    import pandas as pd
+
+    import ganlogs
+
+    out: dict[str, dict[str, float]] = {}
+    wandb_dir = workdir / f"wandb_{rows}" / "offline-run-20260101_000000-bench01"
+    log = wandb_dir / "run-bench01.wandb"
+    if not log.exists():
+        print(f"generating a .wandb log of {rows:,} history rows ...", flush=True)
+        generate_wandb(wandb_dir, rows)
+    csv_path = workdir / f"wide_{rows}.csv"
+    if not csv_path.exists():
+        generate_csv(csv_path, rows)
+
+    t, scalars = best_of(lambda: ganlogs.read(wandb_dir).scalars, repeat)
+    n_wandb = len(scalars)
+    out[".wandb"] = {"ganlogs": t}
+    try:
+        t_alt, frame = best_of(lambda: wandb_datastore_read(log), 1)
+    except ImportError:
+        print('.wandb alternative skipped: wandb<0.30 is not installed (pip install "wandb<0.30")')
+    else:
+        out[".wandb"]["wandb DataStore + protobuf"] = t_alt
+        if len(frame) != n_wandb:
+            print(f"  note: the DataStore loop returned {len(frame):,} rows, ganlogs {n_wandb:,}")
+
+    t, scalars = best_of(lambda: ganlogs.read(csv_path).scalars, repeat)
+    n_csv = len(scalars)
+    out["CSV"] = {"ganlogs": t}
+    t_alt, _ = best_of(lambda: pd.read_csv(csv_path), repeat)
+    out["CSV"]["pandas.read_csv"] = t_alt
+
+    sizes = {".wandb": log.stat().st_size / 1e6, "CSV": csv_path.stat().st_size / 1e6}
+    points = {".wandb": n_wandb, "CSV": n_csv}
+    print(f"\n{'format':<8}{'reader':<30}{'seconds':>9}{'MB/s':>9}{'points/s':>13}"
+          f"{'vs ganlogs':>12}")
+    for fmt, res in out.items():
+        for name, secs in res.items():
+            print(f"{fmt:<8}{name:<30}{secs:>9.3f}{sizes[fmt] / secs:>9.1f}"
+                  f"{points[fmt] / secs:>13,.0f}{secs / res['ganlogs']:>11.1f}x")
+    for fmt, res in out.items():
+        for name, secs in res.items():
+            if name != "ganlogs":
+                print(f"ganlogs vs {name}: {secs / res['ganlogs']:.2f}x faster on {fmt} "
+                      f"({points[fmt]:,} points, {sizes[fmt]:.1f} MB)")
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--rows", type=int, default=250_000,
+                    help="history rows / CSV rows, four metrics each (default 250,000)")
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--workdir", type=Path,
+                    default=Path(tempfile.gettempdir()) / "ganlogs-bench-read-speed")
+    args = ap.parse_args(argv)
+    args.workdir.mkdir(parents=True, exist_ok=True)
+    run(args.rows, args.repeat, args.workdir)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
