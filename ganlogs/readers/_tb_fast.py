@@ -26,8 +26,9 @@ cannot prove to be a plain scalar.
    ``crc(row) = crc(ref) ^ XOR_c T_c[row[c]]`` over those bytes only (about 10 table
    lookups per record). Records left to the generic decoder are checked with
    ``google_crc32c`` one by one.
-4. **Decoding** reads wall time, step and value through strided views of the memory-mapped
-   file (no copy of the records) and writes them into the output columns.
+4. **Decoding** reads wall time, step and value at their offsets and writes them into the
+   output columns. The records of a phase are first copied into a compact matrix (one pass
+   over the file's memory; every later pass over a field then hits the cache).
 
 Blocks of 65,536 records are checked and decoded on up to two threads (numpy releases the
 GIL) and written out in order. Errors are the generic path's: the first bad CRC in file order
@@ -60,7 +61,7 @@ _MAX_WORKERS = 2  # threads for files of at least 4 * CHUNK records (numpy relea
 _WALK = 32  # records walked in Python before looking for a period
 _MAX_PERIOD = 16
 _SMALL_GROUP = 4  # fewer equal-length records than this: google_crc32c per record
-_MAX_TABLE_LEN = 4096  # longer records: google_crc32c per record
+_MAX_TABLE_LEN = 4096  # longer records: generic decoder, google_crc32c per record
 _MAX_TEMPLATES = 8  # templates tried per equal-length group before falling back
 _MASK_DELTA = np.uint32(0xA282EAD8)
 
@@ -74,8 +75,6 @@ for _b in range(256):
         _c = (_c >> 1) ^ _POLY if _c & 1 else _c >> 1
     _TBL[_b] = _c
 _ZEROS: list[np.ndarray] = [_TBL.copy()]  # _ZEROS[m][v]: lin-CRC of byte v then m zero bytes
-
-
 _ZEROS_LOCK = threading.Lock()
 
 
@@ -593,9 +592,10 @@ class _Reader:
                     slow_mask[idx] = True
                     continue
                 heads = item.heads[idx]
-                left = self._templates(self._gathered(heads), heads, len(idx), length,
-                                       lambda rows, idx=idx: idx[rows], 0, fast, bad_out := [])
-                bad = min([bad] + bad_out)
+                left, bad_row = self._templates(
+                    self._gathered(heads), lambda row, heads=heads: int(heads[row]), len(idx),
+                    length, lambda rows, idx=idx: idx[rows], 0, fast)
+                bad = min(bad, bad_row)
                 slow_mask[idx[left]] = True
             return fast, np.flatnonzero(slow_mask).tolist(), bad
         kc = k1 - k0
@@ -604,21 +604,26 @@ class _Reader:
         bad = kc * period
         for j in range(period):
             start = item.pos + k0 * item.stride + item.offs[j]
-            heads = start + item.stride * np.arange(kc, dtype=np.int64)
-            left = self._templates(self._strided(start, item.stride, kc), heads, kc,
-                                   item.lens[j], lambda rows, j=j: rows * period + j, period,
-                                   fast, bad_out := [])
-            bad = min([bad] + bad_out)
+            left, bad_row = self._templates(
+                self._strided(start, item.stride, kc, item.lens[j] + HEADER_SIZE + FOOTER_SIZE),
+                lambda row, start=start: start + row * item.stride, kc, item.lens[j],
+                lambda rows, j=j: rows * period + j, period, fast)
+            bad = min(bad, bad_row)
             slow_mask[left * period + j] = True
         return fast, np.flatnonzero(slow_mask).tolist(), bad
 
-    def _strided(self, start: int, stride: int, kc: int):
-        """Columns of ``kc`` records ``stride`` bytes apart: strided views of the file."""
-        buf = self.buf
+    def _strided(self, start: int, stride: int, kc: int, size: int):
+        """Columns of ``kc`` records of ``size`` bytes, ``stride`` bytes apart: the records
+        are copied once into a compact matrix (rows padded to 8 bytes, so the structure
+        words are aligned) and every field is read from there, in cache, instead of
+        touching the file's cache lines once per field."""
+        width = (size + 7) & ~7
+        mat = np.empty((kc, width), dtype=np.uint8)
+        mat[:, :size] = np.ndarray((kc, size), dtype=np.uint8, buffer=self.buf, offset=start,
+                                   strides=(stride, 1))
 
         def column(offset: int, dtype: str, sel: Any = None) -> np.ndarray:
-            view = np.ndarray((kc,), dtype=dtype, buffer=buf, offset=start + offset,
-                              strides=(stride,))
+            view = np.ndarray((kc,), dtype=dtype, buffer=mat, offset=offset, strides=(width,))
             return view if sel is None else view[sel]
         return column
 
@@ -635,24 +640,27 @@ class _Reader:
             return shifted[(heads if sel is None else heads[sel]) + offset]
         return column
 
-    def _templates(self, column, heads: np.ndarray, n: int, length: int, rec_of,
-                   period: int, fast: list[_Fast], bad_out: list[int]) -> np.ndarray:
-        """Decode the ``n`` records (equal length) whose columns ``column`` reads, template
-        after template; return the row indices left to the generic decoder. A data-CRC
-        failure is appended to ``bad_out`` as a block index."""
+    def _templates(self, column, head_of, n: int, length: int, rec_of, period: int,
+                   fast: list[_Fast]) -> tuple[np.ndarray, int]:
+        """Decode the ``n`` equal-length records that ``column`` reads (row ``i``'s header at
+        ``head_of(i)``), template after template. Returns the rows left to the generic
+        decoder and the first block index (``rec_of``) with a bad data CRC, or a big number."""
         left = np.arange(n)
+        bad = np.iinfo(np.int64).max
         for _ in range(_MAX_TEMPLATES):
             if len(left) < _SMALL_GROUP:
                 break
-            done, bad_row = self._template(column, int(heads[left[0]]), n, left, length,
+            done, bad_row = self._template(column, head_of(int(left[0])), n, left, length,
                                            rec_of, period, fast)
             if bad_row is not None:
-                bad_out.append(bad_row)
+                bad = min(bad, bad_row)
             left = left[~done]
-        return left
+        return left, bad
 
     def _plan(self, tpl: bytes, length: int) -> _Plan | None:
         """The decoding plan for records shaped like ``tpl`` (cached per record length)."""
+        if length > _MAX_TABLE_LEN:
+            return None  # a scalar record is never this long: leave it to the generic path
         cached = self.plans.setdefault(length, [])
         for plan in cached:
             if plan.matches(tpl):
@@ -728,7 +736,7 @@ class _Reader:
         lin = np.full(len(rows), google_crc32c.value(bytes(ref)), dtype=np.uint32)
         part = np.empty(len(rows), dtype=np.uint32)
         for c in varying:
-            np.take(plan.tables[c], column(c, "u1", pick), out=part)
+            np.take(plan.tables[c], np.ascontiguousarray(column(c, "u1", pick)), out=part)
             lin ^= part
         del part
         footer = column(HEADER_SIZE + length, "<u4", pick)
@@ -757,12 +765,12 @@ class _Reader:
         if lay.wall is None:
             walls = np.full(len(rows), np.nan)
         else:
-            walls = column(HEADER_SIZE + lay.wall, "<f8", pick)
+            walls = np.array(column(HEADER_SIZE + lay.wall, "<f8", pick))  # compact copy
         codes, values = [], []
         for tag, off, dtype in lay.values:
             with self.lock:
                 codes.append(self.rows.code(self.info.prefix + tag))
-            values.append(column(HEADER_SIZE + off, dtype, pick))
+            values.append(np.array(column(HEADER_SIZE + off, dtype, pick)))
         if arithmetic:  # rows 0..kc-1 are block records first, first + period, ...
             fast.append(_Fast(None, codes, steps, walls, values, period,
                               int(rec_of(np.zeros(1, dtype=np.int64))[0]), kc))
