@@ -62,7 +62,9 @@ def _middle(text: str, width: int) -> str:
 def render_text(analysis: Analysis, *, color: bool = False, width: int | None = None) -> str:
     """One line per run (run, format, points, roles, labels, onset, reason), then a summary.
 
-    ``width`` (terminal columns) shortens the reason column to fit; None leaves it whole.
+    ``width`` (terminal columns) fits the table to a terminal: the reason is cut, and when
+    that leaves it under 36 columns the roles column is left out and long run ids are
+    shortened in the middle. None (piped output) leaves everything whole.
     """
     header = ("run", "format", "points", "roles", "labels", "onset", "reason")
     rows = []
@@ -74,8 +76,14 @@ def render_text(analysis: Analysis, *, color: bool = False, width: int | None = 
               for i, h in enumerate(header)]
     widths[-1] = len(header[-1])
     lead = sum(widths[:-1]) + 2 * (len(widths) - 1)
+    if width is not None and width - lead < 36:
+        # a narrow terminal: the roles column goes first (JSON and the reports keep it)...
+        header = header[:3] + header[4:]
+        rows = [row[:3] + row[4:] for row in rows]
+        lead -= widths[3] + 2
+        widths = widths[:3] + widths[4:]
     if width is not None and width - lead < 36 and widths[0] > 32:
-        # a narrow terminal: shorten long run ids in the middle to leave the reason room
+        # ... then long run ids are shortened in the middle to leave the reason room
         run_w = max(32, widths[0] - (36 - (width - lead)))
         rows = [(_middle(row[0], run_w),) + row[1:] for row in rows]
         lead -= widths[0] - run_w
@@ -91,7 +99,8 @@ def render_text(analysis: Analysis, *, color: bool = False, width: int | None = 
                 cells = [click.style(c, bold=True) for c in cells]
                 reason = click.style(reason, bold=True)
             else:
-                cells[4] = _paint_labels(cells[4], color)
+                i = header.index("labels")
+                cells[i] = _paint_labels(cells[i], color)
                 if not ok:
                     cells[0] = click.style(cells[0], fg="red")
                     reason = click.style(reason, fg="red")

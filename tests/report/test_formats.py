@@ -250,9 +250,13 @@ def test_colours_only_when_asked():
 
 
 def test_reason_column_fits_the_terminal_width():
-    out = render_text(sample_analysis(300), width=130)
-    assert all(len(line) <= 130 for line in out.splitlines()[:-1])
+    wide = render_text(sample_analysis(300), width=200)
+    assert wide.splitlines()[0].split()[3] == "roles"  # room enough: every column
+    out = render_text(sample_analysis(300), width=110)
+    assert all(len(line) <= 110 for line in out.splitlines()[:-1])
     assert "…" in out
+    assert out.splitlines()[0].split() == ["run", "format", "points", "labels", "onset",
+                                           "reason"]  # roles left out first
 
 
 class _Stream:
@@ -289,10 +293,11 @@ def test_narrow_terminal_shortens_long_run_ids_in_the_middle():
 
     a = sample_analysis(100)
     a.runs[0].run_id = "a/very/long/sweep/directory/name/that/goes/on/run-0042/events"
-    out = render_text(Analysis(a.root, a.runs, a.settings), width=120)
+    out = render_text(Analysis(a.root, a.runs, a.settings), width=100)
     first = out.splitlines()[1]
-    assert first.startswith("a/very/lon…") and "run-0042/events" in first
-    assert len(first) <= 120
+    assert first.startswith("a/very/lon") and "…" in first.split()[0]
+    assert first.split()[0].endswith("run-0042/events")
+    assert len(first) <= 100
 
 
 def test_markdown_image_links_survive_odd_output_names(fixture_sweep, tmp_path):
