@@ -25,7 +25,7 @@ from ganlogs.errors import CorruptLogError, ReadError, TruncatedLogWarning
 from ganlogs.readers import discover
 from ganlogs.readers._leveldb_log import (BLOCK_SIZE, FIRST, FULL, HEADER, LAST, MIDDLE,
                                           encode_log, scan)
-from ganlogs.readers.wandb import WandbRunReader, _decode_file
+from ganlogs.readers.wandb import FAST_PATH_MIN_RECORDS, WandbRunReader, _decode_file
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "fixtures"
@@ -114,7 +114,26 @@ def write_run(directory: Path, payloads: list[bytes], name: str = "run-abc123.wa
 
 def read_one(path: Path):
     (run,) = READER.read(path, run_id="r")
+    for f in ([path] if path.is_file() else sorted(path.glob("*.wandb"))):
+        assert_paths_agree(f.read_bytes())
     return run
+
+
+def _outcome(data: bytes, fast: bool):
+    """Everything a decoder produces, comparable across the two decoders (or its error)."""
+    try:
+        res = _decode_file(data, Path("x.wandb"), fast=fast)
+    except ReadError as exc:
+        return ("error", str(exc))
+    names, codes, steps, values, walls = res.columns
+    return ([names[c] for c in codes], steps.tolist(), values.tobytes(), walls.tobytes(),
+            {k: dict(v) for k, v in res.hist.skipped.items()}, dict(res.hist.step_from),
+            res.hparams, res.run, res.exit_code, res.producer, res.cli_version, res.truncated)
+
+
+def assert_paths_agree(data: bytes) -> None:
+    """The vectorised decoder (or its fallback) gives exactly what the reference one gives."""
+    assert _outcome(data, fast=True) == _outcome(data, fast=False)
 
 
 def rows(run) -> list[tuple[str, int, float]]:
@@ -364,6 +383,8 @@ def test_truncation_at_every_byte_of_smallest_fixture():
         assert len(got) >= previous, cut
         previous = len(got)
         assert (truncated is None) == (cut in clean), (cut, truncated)
+        if cut % 97 == 0:
+            assert_paths_agree(data[:cut])
     assert previous == len(full)
 
 
@@ -482,14 +503,89 @@ def test_undecodable_payload_with_good_checksum():
 
 
 def test_fuzzed_bytes_raise_only_read_errors():
-    """Random single-byte corruptions: a ReadError or a (possibly shorter) read, nothing else."""
+    """Random byte corruptions: a ReadError or a (possibly shorter) read, nothing else, and
+    the same outcome from both decoders."""
     rng = np.random.default_rng(0)
     data = encode_log([go_row(s, {"d": f"{s}", "loss.G": "NaN"}) for s in range(30)])
+    errors = 0
     for _ in range(300):
         buf = bytearray(data)
         for pos in rng.integers(0, len(buf), size=int(rng.integers(1, 4))):
             buf[pos] = int(rng.integers(0, 256))
-        try:
-            _decode_file(bytes(buf), Path("x.wandb"))
-        except ReadError:
-            pass
+        slow = _outcome(bytes(buf), fast=False)
+        errors += slow[0] == "error"
+        assert _outcome(bytes(buf), fast=True) == slow
+    assert 0 < errors < 300
+
+
+def test_fuzzed_payloads_with_good_checksums():
+    """Corrupt the protobuf payloads, not the framing: both decoders agree, errors are
+    ReadErrors."""
+    rng = np.random.default_rng(1)
+    payloads = [go_row(s, {"d": f"{s}.5", "loss.G": "NaN"}) for s in range(20)]
+    payloads.append(history([item("x", "1"), item("img", '{"_type": "image-file"}')], step=3))
+    for _ in range(400):
+        damaged = []
+        for p in payloads:
+            b = bytearray(p)
+            if rng.random() < 0.2:
+                b[int(rng.integers(0, len(b)))] = int(rng.integers(0, 256))
+            damaged.append(bytes(b))
+        data = encode_log(damaged)
+        assert _outcome(data, fast=True) == _outcome(data, fast=False)
+
+
+def test_fuzzed_number_texts():
+    """value_json texts made of number characters: float() and the vectorised parser agree
+    (or the file falls back to the reference decoder)."""
+    rng = np.random.default_rng(2)
+    alphabet = list("0123456789+-.eE") + ["NaN", "Infinity", "-Infinity", "1e400", "5e-324"]
+    rows_ = []
+    for s in range(200):
+        text = "".join(rng.choice(alphabet, size=int(rng.integers(1, 6))))
+        rows_.append(go_row(s, {"v": text, "w": repr(float(rng.standard_normal()))}))
+    for chunk in range(0, 200, 10):  # several files: one bad text sends a file to fallback
+        assert_paths_agree(encode_log(rows_[chunk:chunk + 10]))
+
+
+def test_fast_path_on_large_files(tmp_path):
+    """Large files take the vectorised path; rows equal the reference decoder's, including
+    multi-block records, skipped media, dict values and typed-only items."""
+    n = FAST_PATH_MIN_RECORDS + 100
+    many = {f"m{i:05d}": f"{i}.25" for i in range(6000)}
+    image = json.dumps({"_type": "image-file", "path": "x.png"})
+    recs = [run_record(config={"lr": 0.1})]
+    for s in range(n):
+        recs.append(go_row(s, {"loss.D": repr(1 / (s + 1)), "g": "NaN" if s == 7 else "2"}))
+        if s == 300:
+            recs.append(go_row(s + 0.5 and 10_000, many))
+    recs.append(history([item("old/flat", "1.5"), item("loss", '{"D": 3, "G": {"x": 4}}'),
+                         item("img", image), item(["typed"], integer=-3),
+                         item("_timestamp", "12.5")], step=n + 1))
+    recs.append(exit_record(1))
+    path = write_run(tmp_path / "run", recs)
+    data = path.read_bytes()
+    assert {FIRST, MIDDLE, LAST} <= _physical_types(data)
+    res = _decode_file(data, path)
+    assert res.fast
+    assert _outcome(data, fast=True) == _outcome(data, fast=False)
+    run = read_one(path.parent)
+    assert len(run.series("loss.D")) == n + 1 and math.isnan(run.series("g")[7])
+    assert run.series("m05999").tolist() == [5999.25]
+    assert rows(run)[-4:] == [("old/flat", n + 1, 1.5), ("loss.D", n + 1, 3.0),
+                              ("loss.G.x", n + 1, 4.0), ("typed", n + 1, -3.0)]
+    assert run.scalars["wall_time"].iloc[-1] == 12.5
+    assert any("image-file: 'img'" in note for note in run.meta.notes)
+    assert "the run exited with code 1 (it crashed or was interrupted)" in run.meta.warnings
+
+
+def test_fast_path_falls_back_on_unusual_layouts():
+    """A key after its value (no wandb writer does that) is read by the reference decoder."""
+    odd = _len(1, _len(16, "2.5") + _len(2, "late")) + _len(2, _vint(1, 4))
+    recs = [go_row(s, {"d": "1"}) for s in range(5)] + [_vint(1, 0) + _len(2, odd)]
+    data = encode_log(recs)
+    res = _decode_file(data, Path("x.wandb"), fast=True)
+    assert not res.fast
+    assert_paths_agree(data)
+    names, codes, steps, values, _ = res.columns
+    assert (names[codes[-1]], int(steps[-1]), float(values[-1])) == ("late", 4, 2.5)
