@@ -12,7 +12,10 @@ used only while its **fingerprint** still matches:
 * the size and modification time of the reader's module and of ``ganlogs/run.py``, so a
   changed reader never serves stale points during development.
 
-A run whose files change while it is read is not stored. Anything that goes wrong with the
+A run whose files change while it is read is not stored, nor one with a file modified in the
+last :data:`RACY_SECONDS` (as git does for its index: a file rewritten within the same
+timestamp tick, with the same size, would otherwise look unchanged); such a run is simply
+read again next time, which is what a run still being written needs anyway. Anything that goes wrong with the
 cache (unwritable directory, damaged entry, pyarrow missing) turns it off for that run, never
 the analysis: the run is simply read again.
 
@@ -33,6 +36,7 @@ import math
 import os
 import sys
 import tempfile
+import time
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -48,6 +52,8 @@ __all__ = ["RunCache", "CachedRead", "default_cache_dir", "pyarrow_available", "
 
 #: bump when the layout of an entry changes
 CACHE_LAYOUT = 1
+#: runs with a file modified less than this many seconds ago are not stored
+RACY_SECONDS = 2.0
 _META_KEY = b"ganlogs"
 _RUN_PY = Path(__file__).with_name("run.py")
 
@@ -181,11 +187,14 @@ class RunCache:
         hit = self._get(source, before)
         if hit is not None:
             return hit
+        started = time.time_ns()
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             runs = load(source)
         messages = [str(w.message) for w in caught]
-        if self.fingerprint(source) == before:  # unchanged while it was read
+        newest = max((f[2] for f in before["files"]), default=-1)
+        settled = newest < started - int(RACY_SECONDS * 1e9)
+        if settled and self.fingerprint(source) == before:  # and unchanged while read
             self._put(source, before, runs, messages)
         return CachedRead(runs=runs, warnings=messages, hit=False)
 

@@ -73,6 +73,15 @@ def _private_cache_dir(tmp_path_factory, monkeypatch):
     monkeypatch.setenv("GANLOGS_CACHE_DIR", str(tmp_path_factory.mktemp("ganlogs-cache")))
 
 
+@pytest.fixture
+def settled_files(monkeypatch):
+    """Let the cache store runs whose files were written a moment ago (tests write their
+    sweeps just before analysing them; the cache skips such runs as racy)."""
+    import ganlogs.cache
+
+    monkeypatch.setattr(ganlogs.cache, "RACY_SECONDS", -1.0)
+
+
 def pytest_terminal_summary(terminalreporter):
     tried = {k[:-6]: v for k, v in FUZZ_STATS.items()
              if k.endswith(":tried") and k != "cuts:tried"}

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -21,6 +22,12 @@ from ganlogs.report.json import to_document
 from conftest import FIXTURES, copy_run, fixture_sources, run_files
 
 pytest.importorskip("pyarrow")
+
+
+@pytest.fixture(autouse=True)
+def _settled(request):
+    if "a_moment_ago" not in request.node.name:
+        request.getfixturevalue("settled_files")
 
 
 def test_every_fixture_round_trips_exactly(tmp_path):
@@ -143,3 +150,20 @@ def test_pool_and_cache_together_match_a_plain_read(tmp_path):
     cold = to_document(analyze(tmp_path / "sweep", jobs=2, cache=tmp_path / "c"))
     warm = to_document(analyze(tmp_path / "sweep", jobs=2, cache=tmp_path / "c"))
     assert cold == plain and warm == plain
+
+
+def test_a_run_written_a_moment_ago_is_read_again_not_stored(tmp_path):
+    """racy: a file rewritten within one timestamp tick with the same size would look
+    unchanged, so a run with a file younger than RACY_SECONDS is never stored."""
+    run = tb_sweep(tmp_path / "s", 1)[0]
+    for f in run_files(run):
+        os.utime(f)  # written just now (copies keep the fixture's old mtime)
+    (source,) = discover(run).sources
+    cache = RunCache(tmp_path / "c")
+    assert not cache.read(source, load).hit
+    assert not cache.read(source, load).hit and not cache.entry_path(source).exists()
+    old = time.time_ns() - 3 * 10**9
+    for f in run_files(run):
+        os.utime(f, ns=(old, old))
+    assert not cache.read(source, load).hit
+    assert cache.read(source, load).hit

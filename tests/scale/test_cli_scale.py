@@ -91,7 +91,7 @@ def test_symlink_loops_and_unreadable_directories_are_reported_not_followed(tmp_
     assert "symbolic link loop" in res.stderr
 
 
-def test_cache_options(tmp_path, monkeypatch):
+def test_cache_options(tmp_path, monkeypatch, settled_files):
     tb = [s for s in fixture_sources() if s.reader.formats[0] == "tensorboard"]
     if not tb:
         pytest.skip("needs the TensorBoard reader")
