@@ -41,11 +41,10 @@ def warn_truncated(path: Path, tail: bytes, what: str = "line") -> str | None:
     (``None`` when the tail is only whitespace, which is not a record)."""
     if not tail.strip():
         return None
-    msg = (f"{path}: the last {what} has no final newline ({len(tail)} bytes): the file was "
-           f"cut while being written; that {what} was dropped, every complete one was kept")
-    _warnings.warn(TruncatedLogWarning(msg), stacklevel=3)
-    return (f"the last {what} has no final newline (file cut while being written): "
-            f"{len(tail)} bytes dropped")
+    msg = (f"the last {what} has no final newline ({len(tail)} bytes): the file was cut "
+           f"while being written; that {what} was dropped, every complete one was kept")
+    _warnings.warn(TruncatedLogWarning(f"{path}: {msg}"), stacklevel=3)
+    return msg
 
 
 def check_text(path: Path, data: bytes, *, what: str) -> tuple[bytes, list[str]]:

@@ -332,11 +332,11 @@ class TextLogReader(Reader):
             if rec is not None and _whole_record(tail, rec, records):
                 records.append(rec)
             else:
-                msg = (f"{path}: the last line has no final newline ({len(tail)} characters): "
-                       "the file was cut while being written; that line was dropped")
-                _warnings.warn(TruncatedLogWarning(msg), stacklevel=2)
-                warnings.append("the last line has no final newline (file cut while being "
-                                "written): it was dropped")
+                msg = (f"the last line has no final newline ({len(tail)} characters): the "
+                       "file was cut while being written; that line was dropped, every "
+                       "complete one was kept")
+                _warnings.warn(TruncatedLogWarning(f"{path}: {msg}"), stacklevel=2)
+                warnings.append(msg)
         notes.append(f"format: {fmt.id}; {len(records)} record line(s)")
         notes.append(fmt.step_note)
         if before:
