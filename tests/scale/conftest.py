@@ -31,6 +31,13 @@ def fixture_sources() -> list[RunSource]:
     return list(discover(FIXTURES).sources)
 
 
+def is_corpus_copy(source: RunSource, sources: list[RunSource]) -> bool:
+    """True for the 2nd, 3rd... run of the labelled corpus (fixtures/labelled/): dozens of
+    runs from one writer, so one of them gets the full treatment and the rest a light one."""
+    corpus = [s for s in sources if s.run_id.startswith("labelled/")]
+    return source in corpus[1:]
+
+
 def run_files(path: Path) -> list[Path]:
     """The files of a run: the file itself, or every file below the run directory."""
     path = Path(path)

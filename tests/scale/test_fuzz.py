@@ -31,7 +31,7 @@ from hypothesis import strategies as st
 
 from ganlogs.errors import GanlogsError
 
-from conftest import FUZZ_STATS, fixture_sources, rows_by_series, run_files
+from conftest import FUZZ_STATS, fixture_sources, is_corpus_copy, rows_by_series, run_files
 
 EXAMPLES = int(os.environ.get("GANLOGS_FUZZ_EXAMPLES", "100"))  # per reader
 #: seconds one read may take before it counts as a hang
@@ -74,6 +74,8 @@ def corpus(tmp_path_factory):
     root = tmp_path_factory.mktemp("fuzz")
     out: dict[str, list] = {}
     for i, source in enumerate(SOURCES):
+        if is_corpus_copy(source, SOURCES):
+            continue
         copy = root / f"{i:03d}" / Path(source.path).name
         if Path(source.path).is_dir():
             shutil.copytree(source.path, copy, symlinks=True)
