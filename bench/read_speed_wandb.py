@@ -30,9 +30,7 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import io
 import json
-import struct
 import sys
 import tempfile
 import time

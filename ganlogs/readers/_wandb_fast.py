@@ -288,7 +288,6 @@ def _decode(data, spans, item_tag, key_kind, slow_item):
 
     # items -> key region, value_json: the writers' layout is predicted for every item at once;
     # the items it does not fit are walked field by field
-    n_items = item_s.size
     fits, key_end, json_s, json_e = _predicted_items(arr, item_s, item_e)
     n_json = fits.astype(np.int64)
     rest = np.flatnonzero(~fits)

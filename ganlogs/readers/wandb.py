@@ -110,29 +110,6 @@ def _text(buf: bytes, a: int, b: int) -> str:
     return buf[a:b].decode("utf-8", "replace")
 
 
-def _parse_item_key(buf: bytes, a: int, b: int) -> tuple[str, int]:
-    """Decode the key part (fields 1 and 2) of a HistoryItem: (tag, position after it)."""
-    key = ""
-    nested: list[str] = []
-    pos = a
-    while pos < b:
-        t = buf[pos]
-        if t != 0x0A and t != 0x12:
-            break
-        ln = buf[pos + 1] if pos + 1 < b else 0x80
-        p = pos + 2
-        if ln >= 0x80:
-            ln, p = read_varint(buf, pos + 1, b)
-        if p + ln > b:
-            raise WireError("history item key runs past the end of the item")
-        if t == 0x0A:
-            key = _text(buf, p, p + ln)
-        else:
-            nested.append(_text(buf, p, p + ln))
-        pos = p + ln
-    return (key or ".".join(nested)), pos
-
-
 def _classify(value: Any) -> str:
     if isinstance(value, bool):
         return "boolean"
@@ -147,6 +124,15 @@ def _classify(value: Any) -> str:
     return type(value).__name__
 
 
+def _as_float(number: int | float) -> float:
+    """float64 of a JSON number; an integer beyond float64's range is +-inf, as in JSON text
+    parsed by ``float()``."""
+    try:
+        return float(number)
+    except OverflowError:
+        return math.inf if number > 0 else -math.inf
+
+
 def _flatten(tag: str, value: Any, out: list[tuple[str, Any]]) -> None:
     """Flatten a nested dict (no ``_type``) to ``a.b`` leaves, as W&B's exports do."""
     if isinstance(value, dict) and "_type" not in value:
@@ -158,17 +144,16 @@ def _flatten(tag: str, value: Any, out: list[tuple[str, Any]]) -> None:
 
 def _json_values(tag: str, raw: bytes, hist: _History) -> list[tuple[str, float]]:
     """Slow path for a value_json that ``float()`` did not take: JSON text, dicts, media."""
+    leaves: list[tuple[str, Any]] = []
     try:
-        value = json.loads(raw)
-    except ValueError:
+        _flatten(tag, json.loads(raw), leaves)
+    except (ValueError, RecursionError):  # RecursionError: absurdly deep nesting
         hist.skipped["unparsable JSON"][tag] += 1
         return []
-    leaves: list[tuple[str, Any]] = []
-    _flatten(tag, value, leaves)
     out = []
     for leaf_tag, leaf in leaves:
         if isinstance(leaf, (int, float)) and not isinstance(leaf, bool):
-            out.append((leaf_tag, float(leaf)))
+            out.append((leaf_tag, _as_float(leaf)))
         else:
             hist.skipped[_classify(leaf)][leaf_tag] += 1
     return out
@@ -416,7 +401,7 @@ def _config_items(buf: bytes, a: int, b: int, hparams: dict[str, Any]) -> None:
             continue
         try:
             hparams[key] = json.loads(raw) if raw is not None else None
-        except ValueError:
+        except (ValueError, RecursionError):
             hparams[key] = raw.decode("utf-8", "replace") if raw is not None else None
 
 

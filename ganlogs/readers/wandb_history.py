@@ -41,6 +41,7 @@ from __future__ import annotations
 import csv as _csv
 import io
 import json
+import math
 import re
 import struct
 from collections import Counter, defaultdict
@@ -242,7 +243,7 @@ def _read_json(data: bytes, path: Path) -> tuple[_Columns, str | None, str]:
     if stripped.startswith(b"["):
         try:
             rows = json.loads(data)
-        except ValueError as exc:
+        except (ValueError, RecursionError) as exc:
             raise CorruptLogError(path, f"not valid JSON ({exc}); a JSON array of rows cannot "
                                         "be read in part") from None
         if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
@@ -254,21 +255,28 @@ def _read_json(data: bytes, path: Path) -> tuple[_Columns, str | None, str]:
         lines = [ln for ln in body.split(b"\n") if ln.strip()]
         try:  # one parse for the whole file; per line only to name a bad one
             rows = json.loads(b"[" + b",".join(lines) + b"]")
-        except ValueError:
+            if len(rows) != len(lines):  # a value spread over lines: not JSON lines
+                raise ValueError("not one value per line")
+        except (ValueError, RecursionError):
             rows = []
             for number, line in enumerate(body.split(b"\n"), 1):
                 if not line.strip():
                     continue
                 try:
                     rows.append(json.loads(line))
-                except ValueError as exc:
+                except (ValueError, RecursionError) as exc:
+                    reason = getattr(exc, "msg", "nested too deeply")
                     raise CorruptLogError(path, f"line {number} is not valid JSON "
-                                                f"({exc.msg})") from None
+                                                f"({reason})") from None
         bad = next((i for i, r in enumerate(rows) if not isinstance(r, dict)), None)
         if bad is not None:
             raise CorruptLogError(path, f"row {bad + 1} is not a JSON object")
         kind = "JSON lines"
-    return _columns_from_rows(rows), truncated, kind
+    try:
+        return _columns_from_rows(rows), truncated, kind
+    except RecursionError:
+        raise CorruptLogError(path, "JSON objects nested too deeply to be a history export"
+                              ) from None
 
 
 def _flatten(prefix: str, value: Any, out: dict[str, Any]) -> None:
@@ -281,7 +289,7 @@ def _flatten(prefix: str, value: Any, out: dict[str, Any]) -> None:
 
 def _columns_from_rows(rows: list[dict[str, Any]]) -> _Columns:
     cols = _Columns(len(rows))
-    if any(isinstance(v, dict) and "_type" not in v for r in rows[:50] for v in r.values()):
+    if any(isinstance(v, dict) and "_type" not in v for r in rows for v in r.values()):
         flat_rows = []
         for r in rows:
             flat: dict[str, Any] = {}
@@ -301,7 +309,10 @@ def _columns_from_rows(rows: list[dict[str, Any]]) -> _Columns:
                 if v is None or (isinstance(v, float) and v != v):
                     continue
                 if isinstance(v, (int, float)) and not isinstance(v, bool):
-                    values[i] = v
+                    try:
+                        values[i] = float(v)
+                    except OverflowError:  # an integer beyond float64: +-inf, like float("1e999")
+                        values[i] = math.inf if v > 0 else -math.inf
                 elif isinstance(v, str):
                     try:  # pandas writes numbers as numbers; a few exporters quote them
                         values[i] = float(v)

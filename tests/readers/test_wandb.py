@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import shutil
 import struct
 import subprocess
 import sys
@@ -24,7 +23,7 @@ import pytest
 from ganlogs.errors import CorruptLogError, ReadError, TruncatedLogWarning
 from ganlogs.readers import discover
 from ganlogs.readers._leveldb_log import (BLOCK_SIZE, FIRST, FULL, HEADER, LAST, MIDDLE,
-                                          encode_log, scan)
+                                          encode_log)
 from ganlogs.readers.wandb import FAST_PATH_MIN_RECORDS, WandbRunReader, _decode_file
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -287,15 +286,28 @@ def test_non_numeric_values_skipped_and_counted(tmp_path):
         assert word in note
 
 
+def test_hostile_json_values(tmp_path):
+    """Huge integers become +-inf (as float() reads them); absurd nesting is skipped."""
+    big = "1" + "0" * 400
+    recs = [history([item("a", json.dumps({"D": 1}).replace("1", big)),
+                     item("deep", "[" * 5000 + "]" * 5000),
+                     item("deep_dict", '{"a": ' * 5000 + "1" + "}" * 5000),
+                     item("b", big), item("c", "-" + big)], step=1)]
+    run = read_one(write_run(tmp_path / "run", recs))
+    assert rows(run) == [("a.D", 1, math.inf), ("b", 1, math.inf), ("c", 1, -math.inf)]
+    assert any("unparsable JSON: 'deep'" in n and "'deep_dict'" in n for n in run.meta.notes)
+
+
 def test_step_sources(tmp_path):
     """HistoryRecord.step wins; else the _step item; else the record index (noted)."""
     recs = [history([item("x", "1"), item("_step", "7")], step=5),
             history([item("x", "2"), item("_step", "9")]),
             history([item("x", "3")]),
-            history([item("x", "4")], step=0)]  # present but empty step message = step 0
+            history([item("x", "4")], step=0),  # present but empty step message = step 0
+            history([item("x", "5"), item("_step", "Infinity")])]  # not a usable step
     run = read_one(write_run(tmp_path / "run", recs))
-    assert run.scalars["step"].tolist() == [5, 9, 2, 0]
-    assert any("1 history record(s) had no step" in n for n in run.meta.notes)
+    assert run.scalars["step"].tolist() == [5, 9, 2, 0, 4]
+    assert any("2 history record(s) had no step" in n for n in run.meta.notes)
 
 
 def test_metric_every_five_steps(tmp_path):

@@ -133,6 +133,24 @@ def test_non_numeric_cells_in_csv_and_jsonl(tmp_path):
     assert any("text: 'msg'" in n for n in run.meta.notes)
 
 
+def test_hostile_json_rows(tmp_path):
+    path = tmp_path / "h.jsonl"
+    big = "1" + "0" * 400
+    path.write_text(f'{{"_step": 0, "a": {big}, "b": -{big}}}\n{{"_step": 1, "a": 2}}\n')
+    assert rows(read_one(path)) == [("a", 0, math.inf), ("b", 0, -math.inf), ("a", 1, 2.0)]
+    path.write_text('{"_step": 0, "a": ' + "[" * 100_000 + "\n")
+    with pytest.raises(CorruptLogError, match="line 1 is not valid JSON"):
+        read_one(path)
+    path.write_text('{"_step": 0, "a": ' + '{"x": ' * 950 + "1" + "}" * 950 + "}\n")
+    try:
+        read_one(path)  # read, or refused as too deep: never a RecursionError
+    except CorruptLogError as exc:
+        assert "nested too deeply" in str(exc)
+    path.write_text('{"_step": 0, "a": [1\n2]}\n')  # one value over two lines: not JSON lines
+    with pytest.raises(CorruptLogError, match="line 1 is not valid JSON"):
+        read_one(path)
+
+
 def test_rows_without_step_are_skipped(tmp_path):
     path = tmp_path / "h.jsonl"
     path.write_text('{"_step": 0, "a": 1}\n{"a": 2}\n{"_step": 2, "a": 3}\n')
