@@ -27,6 +27,10 @@ Three formats, exactly as the scripts print them (FORMATS.md section 3.4):
     **step = e * B + b**. ``D(G(z)): b / c`` gives ``D(G(z))_1`` (before the generator step)
     and ``D(G(z))_2`` (after it); ``ganlogs.roles`` maps ``D(G(z))_1`` to ``d_gz``.
 
+Hyperparameters: the ``Namespace(...)`` line the PyTorch-GAN and DCGAN scripts print (argparse's
+repr; literals only, nothing is evaluated), or pytorch-CycleGAN's ``train_opt.txt``/``opt.txt``
+beside ``loss_log.txt``, fill ``meta.hparams``.
+
 A logger's prefix before a PyTorch-GAN or DCGAN record (``2024-01-01 12:00:00 INFO ``,
 ``[rank0]: ``: anything ending in a space, ``:`` or ``|``) is allowed and ignored.
 
@@ -46,6 +50,7 @@ dropped with the warning otherwise. Values have no wall time (NaN).
 
 from __future__ import annotations
 
+import ast
 import math
 import re
 import warnings as _warnings
@@ -314,6 +319,8 @@ class TextLogReader(Reader):
                                   "PyTorch-GAN, pytorch/examples DCGAN) was found")
         records: list[_Record] = []
         headers: list[int] = []  # record count at each CycleGAN launch header
+        hparams: dict[str, object] = {}
+        hp_source: str | None = None
         before = between = 0
         parse = _ShapeParser(fmt)
         for seg in segments:
@@ -327,6 +334,13 @@ class TextLogReader(Reader):
                     between += 1
                 else:
                     before += 1
+                    if not hparams and seg.startswith("Namespace("):
+                        hparams = _namespace(seg)
+                        hp_source = "the argparse Namespace(...) line" if hparams else None
+        if fmt.id == "text_cyclegan":
+            opt = _cyclegan_options(path.parent)
+            if opt:
+                hp_source, hparams = f"{opt[0]} beside the log", dict(opt[1])
         if tail.strip():
             rec = fmt.parse(tail) if tail_sep == "\r" else None
             if rec is not None and _whole_record(tail, rec, records):
@@ -348,11 +362,56 @@ class TextLogReader(Reader):
         if any("\r" == s for s in seps):
             notes.append("records separated by carriage returns ('\\r', a progress-style "
                          "print) were split on them")
+        if hp_source:
+            notes.append(f"hparams from {hp_source}")
         if fmt.id == "text_cyclegan":
             warnings += _cyclegan_restarts(headers, records)
         frame = _frame(records)
-        return [Run.from_frame(frame, run_id=run_id, path=path, format=fmt.id, notes=notes,
-                               warnings=warnings)]
+        return [Run.from_frame(frame, run_id=run_id, path=path, format=fmt.id, hparams=hparams,
+                               notes=notes, warnings=warnings)]
+
+
+def _namespace(line: str) -> dict[str, object]:
+    """``Namespace(lr=0.0002, dataset='cifar10', ...)`` (argparse's repr, printed by the
+    PyTorch-GAN and DCGAN scripts) -> {name: value}; literals only, nothing is evaluated."""
+    if len(line) > 100_000:
+        return {}
+    try:
+        tree = ast.parse(line.strip(), mode="eval")
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return {}
+    call = tree.body
+    if not isinstance(call, ast.Call) or call.args:
+        return {}
+    out: dict[str, object] = {}
+    for kw in call.keywords:
+        if kw.arg is None:
+            continue
+        try:
+            value = ast.literal_eval(kw.value)
+        except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+            value = ast.unparse(kw.value)
+        out[kw.arg] = value if isinstance(value, (int, float, str, bool, type(None))) else \
+            repr(value)
+    return out
+
+
+_OPT_LINE = re.compile(r"\s*(?P<k>[A-Za-z_]\w*): (?P<v>.*?)(?:\s*\[default: .*\])?\s*")
+
+
+def _cyclegan_options(directory: Path) -> tuple[str, dict[str, str]] | None:
+    """pytorch-CycleGAN-and-pix2pix writes its options to ``<phase>_opt.txt`` (older
+    versions: ``opt.txt``) beside ``loss_log.txt``: ``name: value [default: d]`` per line."""
+    for name in ("train_opt.txt", "opt.txt"):
+        try:
+            text = (directory / name).read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            continue
+        out = {m.group("k"): m.group("v") for line in text.splitlines()
+               if (m := _OPT_LINE.fullmatch(line))}
+        if out:
+            return name, out
+    return None
 
 
 def _split(text: str) -> tuple[list[str], list[str]]:

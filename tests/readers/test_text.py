@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 import re
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -287,3 +288,35 @@ def test_invalid_utf8_is_read_leniently(tmp_path):
                                    b"[Epoch 0/1] [Batch 0/2] [D loss: 0.5] [G loss: 0.7]\n")
     run = read1(p)
     assert len(run) == 2 and any("U+FFFD" in n for n in run.meta.notes)
+
+
+def test_hparams_from_namespace_line():
+    run = read1(FIXTURES / "text/dcgan_examples/dcgan_main.log")
+    assert run.meta.hparams["lr"] == 0.0002 and run.meta.hparams["dataset"] == "cifar10"
+    assert run.meta.hparams["manualSeed"] is None and run.meta.hparams["cuda"] is False
+    assert "hparams from the argparse Namespace(...) line" in run.meta.notes
+
+
+def test_namespace_is_never_evaluated(tmp_path):
+    p = write(tmp_path, "gan.log",
+              "Namespace(cmd=__import__('os').system('false'), lr=0.1, fn=<function f>)\n"
+              "[Epoch 0/1] [Batch 0/2] [D loss: 0.5] [G loss: 0.7]\n")
+    run = read1(p)
+    assert run.meta.hparams == {}  # not valid Python: nothing is read, nothing runs
+    p = write(tmp_path, "gan2.log",
+              "Namespace(cmd=__import__('os').getcwd(), lr=0.1)\n"
+              "[Epoch 0/1] [Batch 0/2] [D loss: 0.5] [G loss: 0.7]\n")
+    assert read1(p).meta.hparams == {"cmd": "__import__('os').getcwd()", "lr": 0.1}
+
+
+def test_cyclegan_options_file(tmp_path):
+    shutil.copy(FIXTURES / "text/cyclegan_loss_log/checkpoints/horse2zebra_cyclegan/"
+                           "loss_log.txt", tmp_path / "loss_log.txt")
+    (tmp_path / "train_opt.txt").write_text(
+        "----------------- Options ---------------\n"
+        "               batch_size: 1                             \n"
+        "                    gan_mode: lsgan                         \t[default: vanilla]\n"
+        "                       lr: 0.0002                        \n"
+        "----------------- End -------------------\n")
+    run = read1(tmp_path / "loss_log.txt")
+    assert run.meta.hparams == {"batch_size": "1", "gan_mode": "lsgan", "lr": "0.0002"}
