@@ -30,9 +30,9 @@ cannot prove to be a plain scalar.
    output columns. The records of a phase are first copied into a compact matrix (one pass
    over the file's memory; every later pass over a field then hits the cache).
 
-Blocks of 65,536 records are checked and decoded on up to two threads (numpy releases the
-GIL) and written out in order. Errors are the generic path's: the first bad CRC in file order
-wins, whatever block it is in, then an Event that does not decode.
+Blocks of 65,536 records are checked and decoded, then written out in order. Errors are the
+generic path's: the first bad CRC in file order wins, whatever block it is in, then an Event
+that does not decode.
 """
 
 from __future__ import annotations
@@ -41,9 +41,6 @@ import mmap
 import os
 import struct
 import threading
-from collections import deque
-from concurrent.futures import ThreadPoolExecutor
-from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -57,7 +54,6 @@ from ._tfrecord import FOOTER_SIZE, HEADER_SIZE, RecordError
 __all__ = ["read_path", "read_buffer"]
 
 CHUNK = 1 << 16  # records verified and decoded together
-_MAX_WORKERS = 2  # threads for files of at least 4 * CHUNK records (numpy releases the GIL)
 _WALK = 32  # records walked in Python before looking for a period
 _MAX_PERIOD = 16
 _SMALL_GROUP = 4  # fewer equal-length records than this: google_crc32c per record
@@ -75,7 +71,7 @@ for _b in range(256):
         _c = (_c >> 1) ^ _POLY if _c & 1 else _c >> 1
     _TBL[_b] = _c
 _ZEROS: list[np.ndarray] = [_TBL.copy()]  # _ZEROS[m][v]: lin-CRC of byte v then m zero bytes
-_ZEROS_LOCK = threading.Lock()
+_ZEROS_LOCK = threading.Lock()  # readers in several threads may grow the list at once
 
 
 def _zero_tables(m: int) -> list[np.ndarray]:
@@ -513,7 +509,6 @@ class _Reader:
         self.rows = _Rows()
         self.plans: dict[int, list[_Plan]] = {}
         self._shifted: dict[str, np.ndarray] = {}
-        self.lock = threading.Lock()
         self.error: Exception | None = None  # first Event that did not decode (deferred)
 
     def run(self) -> None:
@@ -536,9 +531,11 @@ class _Reader:
                 for k0 in range(0, item.cycles, per):
                     tasks.append((rec + k0 * item.period, item, k0, min(item.cycles, k0 + per)))
             rec += len(item)
-        workers = min(_MAX_WORKERS, os.cpu_count() or 1) if total >= 4 * CHUNK else 1
-        prepared = self._parallel(tasks, workers) if workers > 1 else map(self._prepare, tasks)
-        for task, result in zip(tasks, prepared):
+        # Checking and decoding (_prepare) is separate from writing rows in order (_block).
+        # Running _prepare on two threads was measured and gave nothing on a shared 2-core
+        # machine (many short numpy calls contend for the GIL), so it runs inline.
+        for task in tasks:
+            result = self._prepare(task)
             first, item, k0, k1 = task
             fast, slow, bad = result
             base = k0 * item.period if isinstance(item, _Segment) else 0
@@ -561,24 +558,12 @@ class _Reader:
         info.values = self.values[:k]
         info.walls = self.walls[:k]
 
-    # -------------------------------------------------------------- a periodic stretch
-    def _parallel(self, tasks: list, workers: int):
-        """``map(self._prepare, tasks)`` on a few threads (numpy releases the GIL), in order,
-        with a bounded number of results waiting."""
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            it = iter(tasks)
-            pending = deque(pool.submit(self._prepare, t) for t in islice(it, 2 * workers))
-            while pending:
-                result = pending.popleft().result()
-                nxt = next(it, None)
-                if nxt is not None:
-                    pending.append(pool.submit(self._prepare, nxt))
-                yield result
-
+    # -------------------------------------------------------------- check and decode in bulk
     def _prepare(self, task: tuple[int, Any, int, int]):
-        """Check and decode in bulk what can be (thread-safe; nothing is written to the
-        output). Returns (fast rows, slow block indices, first block index with a bad data
-        CRC, else the block size)."""
+        """Check and decode in bulk what can be (nothing is written to the output).
+
+        Returns (fast rows, slow block indices, first block index with a bad data CRC or
+        the block size)."""
         _, item, k0, k1 = task
         fast: list[_Fast] = []
         if isinstance(item, _Walked):
@@ -768,8 +753,7 @@ class _Reader:
             walls = np.array(column(HEADER_SIZE + lay.wall, "<f8", pick))  # compact copy
         codes, values = [], []
         for tag, off, dtype in lay.values:
-            with self.lock:
-                codes.append(self.rows.code(self.info.prefix + tag))
+            codes.append(self.rows.code(self.info.prefix + tag))
             values.append(np.array(column(HEADER_SIZE + off, dtype, pick)))
         if arithmetic:  # rows 0..kc-1 are block records first, first + period, ...
             fast.append(_Fast(None, codes, steps, walls, values, period,
@@ -782,18 +766,16 @@ class _Reader:
 
     # -------------------------------------------------------------- emit a block
     def _block(self, first: int, heads: list[int], lens: list[int], slow: list[int],
-               fast: list[_Fast], *, n_records: int | None = None, fast_bad: int | None = None,
-               head_of: Any = None) -> None:
+               fast: list[_Fast], *, n_records: int, fast_bad: int, head_of: Any) -> None:
         """Check the slow records' CRCs, decode them, and write the block's rows in order.
 
-        ``slow`` are block indices of ``heads`` (``range(len(heads))`` when empty and there
-        are no fast rows: a walked block)."""
+        The block holds ``n_records`` records from record ``first`` of the file; ``slow``
+        are the block indices of the records left to the generic decoder, whose headers are
+        at ``heads`` and data lengths ``lens``; ``fast_bad`` is the first block index whose
+        data CRC failed in bulk (``n_records`` if none); ``head_of(i)`` is record i's header."""
         from .tensorboard import _EventError, _Rows, _decode_event
 
-        if n_records is None:
-            n_records = len(heads)
-            slow = list(range(n_records))
-        bad = n_records if fast_bad is None else fast_bad
+        bad = min(fast_bad, n_records)
         bad_what = "data CRC"
         buf = self.buf
         records: list[bytes] = []

@@ -62,7 +62,6 @@ from __future__ import annotations
 
 import math
 import os
-import re
 import struct
 import warnings as _warnings
 from dataclasses import dataclass, field

@@ -15,7 +15,7 @@ import pytest
 
 import ganlogs
 from ganlogs.errors import CorruptLogError, ReadError, TruncatedLogWarning
-from ganlogs.readers import DIR_READERS, discover, reader_for
+from ganlogs.readers import DIR_READERS, discover
 from ganlogs.readers import _tfrecord as tfr
 from ganlogs.readers.tensorboard import TensorBoardReader, _FileData, _read_buffer_generic
 

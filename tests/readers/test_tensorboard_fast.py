@@ -14,7 +14,7 @@ import warnings
 import numpy as np
 import pytest
 
-from ganlogs.errors import CorruptLogError, TruncatedLogWarning
+from ganlogs.errors import TruncatedLogWarning
 from ganlogs.readers import _tfrecord as tfr
 from ganlogs.readers._tb_fast import read_buffer
 from ganlogs.readers.tensorboard import TensorBoardReader, _FileData, _read_buffer_generic
@@ -218,21 +218,20 @@ def test_reader_level_same_frames(tmp_path):
 
 @pytest.fixture
 def small_chunks(monkeypatch):
-    """Force many blocks and the threaded path on small files."""
+    """Force many blocks on small files."""
     from ganlogs.readers import _tb_fast
 
     monkeypatch.setattr(_tb_fast, "CHUNK", 256)
-    monkeypatch.setattr(_tb_fast, "_MAX_WORKERS", 3)
 
 
-def test_threaded_blocks_same_rows(small_chunks):
+def test_many_blocks_same_rows(small_chunks):
     payloads = torch_like(1500, seed=5)
     payloads[2000:2000] = [multi_value_event(7, 1.0, {"a": 1.0, "b": 2.0})] * 3
     assert_same(file_of(payloads))
 
 
 @pytest.mark.parametrize("record", [3, 1000, 5000])
-def test_threaded_blocks_corruption(small_chunks, record):
+def test_many_blocks_corruption(small_chunks, record):
     payloads = torch_like(1500, seed=6)
     heads = np.cumsum([0] + [len(p) + 16 for p in payloads])
     raw = bytearray(file_of(payloads))
