@@ -22,6 +22,10 @@ from ganlogs.readers import RunSource, discover
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "fixtures"
 
+#: copytree(FIXTURES, ..., ignore=FORMAT_FIXTURES_ONLY): the format fixtures without the
+#: labelled corpus (dozens of runs from one writer: time, not coverage)
+FORMAT_FIXTURES_ONLY = shutil.ignore_patterns("labelled")
+
 #: per reader: inputs tried / read without error / rejected with a GanlogsError
 FUZZ_STATS: Counter[str] = Counter()
 

@@ -19,7 +19,7 @@ from ganlogs.cache import RunCache, default_cache_dir, open_cache
 from ganlogs.readers import discover, load
 from ganlogs.report.json import to_document
 
-from conftest import FIXTURES, copy_run, fixture_sources, run_files
+from conftest import FIXTURES, FORMAT_FIXTURES_ONLY, copy_run, fixture_sources, run_files
 
 pytest.importorskip("pyarrow")
 
@@ -145,7 +145,7 @@ def test_default_location(monkeypatch, tmp_path):
 
 
 def test_pool_and_cache_together_match_a_plain_read(tmp_path):
-    shutil.copytree(FIXTURES, tmp_path / "sweep", symlinks=True)
+    shutil.copytree(FIXTURES, tmp_path / "sweep", symlinks=True, ignore=FORMAT_FIXTURES_ONLY)
     plain = to_document(analyze(tmp_path / "sweep"))
     cold = to_document(analyze(tmp_path / "sweep", jobs=2, cache=tmp_path / "c"))
     warm = to_document(analyze(tmp_path / "sweep", jobs=2, cache=tmp_path / "c"))

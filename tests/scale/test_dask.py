@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from ganlogs.cli import cli
 
-from conftest import FIXTURES
+from conftest import FIXTURES, FORMAT_FIXTURES_ONLY
 
 distributed = pytest.importorskip("distributed")
 
@@ -33,7 +33,7 @@ def strip_timing(doc):
 
 
 def test_dask_engine_matches_the_local_run(cluster, tmp_path):
-    shutil.copytree(FIXTURES, tmp_path / "sweep", symlinks=True)
+    shutil.copytree(FIXTURES, tmp_path / "sweep", symlinks=True, ignore=FORMAT_FIXTURES_ONLY)
     # truncated runs warn while they are read: the warnings must stay with their run even
     # when a worker reads in several threads
     for i, run in enumerate(sorted((FIXTURES / "tensorboard").glob("torch_*"))[:6]):

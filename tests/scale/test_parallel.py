@@ -17,7 +17,7 @@ from ganlogs.engine import SMALL_SWEEP, map_ordered
 from ganlogs.errors import UsageError
 from ganlogs.report.json import to_document
 
-from conftest import FIXTURES
+from conftest import FIXTURES, FORMAT_FIXTURES_ONLY
 
 
 def strip_timing(doc):
@@ -34,7 +34,7 @@ def strip_timing(doc):
 def sweep(tmp_path_factory):
     """Every fixture run (a sweep of runs of every format)."""
     root = tmp_path_factory.mktemp("sweep")
-    shutil.copytree(FIXTURES, root / "a", symlinks=True)
+    shutil.copytree(FIXTURES, root / "a", symlinks=True, ignore=FORMAT_FIXTURES_ONLY)
     return root
 
 
