@@ -135,11 +135,22 @@ def _walk(arr: np.ndarray, starts: np.ndarray, ends: np.ndarray, *, ordered: boo
     if not owner_parts:
         z = np.zeros(0, dtype=np.int64)
         return z, z, z.astype(np.int8), z, z, z
-    out = [np.concatenate(x) for x in (owner_parts, field_parts, wt_parts, a_parts, b_parts,
-                                       at_parts)]
-    if ordered and len(owner_parts) > 1:
-        order = np.argsort(out[0], kind="stable")  # per owner: the order the fields came in
-        out = [x[order] for x in out]
+    columns = (owner_parts, field_parts, wt_parts, a_parts, b_parts, at_parts)
+    if not ordered or len(owner_parts) == 1:
+        return tuple(np.concatenate(x) for x in columns)  # type: ignore[return-value]
+    # per owner, in field order: pass k holds field k of every owner still live, so field k
+    # of owner i goes to (fields of owners before i) + k; no sort needed
+    counts = np.zeros(starts.size, dtype=np.int64)
+    for live_k in owner_parts:
+        counts[live_k] += 1
+    first = np.cumsum(counts) - counts
+    total = int(counts.sum())
+    out = []
+    for parts in columns:
+        col = np.empty(total, dtype=parts[0].dtype)
+        for k, (live_k, part) in enumerate(zip(owner_parts, parts)):
+            col[first[live_k] + k] = part
+        out.append(col)
     return tuple(out)  # type: ignore[return-value]
 
 
@@ -180,13 +191,20 @@ def _parse_numbers(arr: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.
     n = starts.size
     if not n:
         return np.zeros(0)
-    marks = np.zeros(arr.size + 1, dtype=np.int8)
-    marks[starts - 1] = 1
-    marks[ends] -= 1
-    keep = np.cumsum(marks[:-1], dtype=np.int8).view(bool)
-    text = arr.copy()
-    text[starts - 1] = ord("\n")  # the separator replaces the byte before each text
-    blob = text[keep]
+    # the bytes to keep: each text and the byte before it (which becomes its separator),
+    # as runs of False/True for np.repeat (no pass over the whole buffer in Python terms)
+    before = starts - 1
+    gaps = before - np.concatenate(([0], ends[:-1]))
+    if (gaps < 0).any():
+        raise _Fallback("number texts overlap")
+    runs = np.empty(2 * n + 1, dtype=np.int64)
+    runs[0:-1:2] = gaps
+    runs[1:-1:2] = ends - before
+    runs[-1] = arr.size - ends[-1]
+    pattern = np.zeros(2 * n + 1, dtype=bool)
+    pattern[1::2] = True
+    blob = arr[np.repeat(pattern, runs)]
+    blob[np.cumsum(runs[1:-1:2]) - runs[1:-1:2]] = ord("\n")
     if not _NUMBER_BYTES[blob].all():
         raise _Fallback("a character that is not part of a number")
     frame = pd.read_csv(io.BytesIO(blob[1:].tobytes()), header=None, names=["v"],
@@ -262,21 +280,18 @@ def _decode(data, spans, item_tag, key_kind, slow_item):
     arr = np.frombuffer(buf, dtype=np.uint8)
 
     # records -> history spans, and the few other fields for the reference code
-    owner, field, wt, a, b, _ = _walk(arr, rec_start, rec_end, ordered=False)
+    owner, field, wt, a, b, _ = _walk(arr, rec_start, rec_end)
     is_hist = np.flatnonzero((field == 2) & (wt == 2))
-    is_hist = is_hist[np.argsort(owner[is_hist], kind="stable")]
     other = np.flatnonzero(np.isin(field, (5, 11, 17, 18, 21)) & (wt == 2))
-    other = other[np.argsort(owner[other], kind="stable")]
     others = [(int(field[i]), int(a[i]), int(b[i])) for i in other]
     hs, he = a[is_hist], b[is_hist]
     n_hist = hs.size
 
     # history records -> items and steps
-    h_owner, h_field, h_wt, h_a, h_b, _ = _walk(arr, hs, he, ordered=False)
+    h_owner, h_field, h_wt, h_a, h_b, _ = _walk(arr, hs, he)
     if ((h_field == 1) & (h_wt != 2)).any() or ((h_field == 2) & (h_wt != 2)).any():
         raise _Fallback("unexpected wire type in a history record")
-    it = np.flatnonzero(h_field == 1)
-    it = it[np.argsort(h_owner[it], kind="stable")]  # items in record order, then item order
+    it = np.flatnonzero(h_field == 1)  # items in record order, then item order
     item_h, item_s, item_e = h_owner[it], h_a[it], h_b[it]
     st = h_field == 2
     has_step = np.zeros(n_hist, dtype=bool)
