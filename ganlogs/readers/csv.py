@@ -100,6 +100,7 @@ _TB_UI_NAME = re.compile(r"run-(?P<run>.*?)-tag-(?P<tag>.+)")
 _TB_UI_LIMIT = 1000
 _WANDB_LIMIT = 1500
 _BUCKET = ("__MIN", "__MAX")
+_INT64_LIMIT = 2.0 ** 63
 
 
 @dataclass(frozen=True)
@@ -119,6 +120,7 @@ class _Column:
     present: np.ndarray
     bad: int
     example: str | None
+    ints: np.ndarray | None = None  # the exact integers when the column parsed as int64
 
     @property
     def is_text(self) -> bool:
@@ -316,7 +318,8 @@ def _numeric_column(col: pd.Series) -> _Column:
     if pd.api.types.is_numeric_dtype(col):
         v = col.to_numpy(dtype=np.float64, na_value=np.nan)
         # The parser turns only the MISSING markers into NaN ("nan" keeps a column textual).
-        return _Column(v, ~np.isnan(v), 0, None)
+        ints = col.to_numpy(dtype=np.int64) if col.dtype == np.int64 else None
+        return _Column(v, ~np.isnan(v), 0, None, ints)
     missing = col.isna().to_numpy()
     v = pd.to_numeric(col, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
     unparsed = ~missing & np.isnan(v)
@@ -331,12 +334,38 @@ def _numeric_column(col: pd.Series) -> _Column:
     return _Column(v, ~missing, 0, None)
 
 
-def _steps(col: _Column) -> np.ndarray | None:
-    """Integer steps, or None when a present value is not an integer."""
-    v = col.values[col.present]
-    if not np.all(np.isfinite(v)) or not np.all(v == np.round(v)):
+@dataclass
+class _Steps:
+    """A step column as int64: ``ok`` marks rows with a usable step; ``invalid`` counts
+    present cells that are no int64 step (nan, inf, beyond +-2**63: kept out of the run)."""
+
+    steps: np.ndarray
+    ok: np.ndarray
+    invalid: int
+
+    @classmethod
+    def row_index(cls, n: int) -> "_Steps":
+        return cls(np.arange(n, dtype=np.int64), np.ones(n, dtype=bool), 0)
+
+
+def _steps(col: _Column) -> _Steps | None:
+    """The column as steps, or None when a present finite value is not an integer."""
+    if col.ints is not None:
+        return _Steps(col.ints, col.present.copy(), 0)
+    v = col.values
+    finite = col.present & np.isfinite(v)
+    if not np.all(v[finite] == np.round(v[finite])):
         return None
-    return col.values
+    ok = finite & (v >= -_INT64_LIMIT) & (v < _INT64_LIMIT)
+    steps = np.zeros(len(v), dtype=np.int64)
+    steps[ok] = v[ok].astype(np.int64)
+    return _Steps(steps, ok, int((col.present & ~ok).sum()))
+
+
+def _warn_invalid_steps(steps: _Steps, column: str, warnings: list[str]) -> None:
+    if steps.invalid:
+        warnings.append(f"{steps.invalid} row(s) whose step in column {column!r} is not an "
+                        "int64 integer (nan, inf, beyond +-2**63) were skipped")
 
 
 def _wall_time_column(names: list[str]) -> str | None:
@@ -384,7 +413,8 @@ def _read_table(frame: pd.DataFrame, path: Path, run_id: str, variant: str,
         skip.add(wall_name)
         wall = columns[wall_name].values
         notes.append(f"wall_time from column {wall_name!r} (seconds, as written)")
-    step_name, steps = None, None
+    step_name: str | None = None
+    steps: _Steps | None = None
     lower = [n.lower() for n in names]
     wanted = ["step"] if variant == "csv_lightning" else \
         ["epoch"] if variant == "csv_keras" else list(STEP_COLUMNS)
@@ -392,22 +422,23 @@ def _read_table(frame: pd.DataFrame, path: Path, run_id: str, variant: str,
         if cand in lower and names[lower.index(cand)] not in skip:
             name = names[lower.index(cand)]
             s = _steps(columns[name])
-            if s is not None and columns[name].present.any() and not columns[name].is_text:
+            if s is not None and s.ok.any() and not columns[name].is_text:
                 step_name, steps = name, s
                 break
     n = len(frame)
-    if step_name is None:
-        steps = np.arange(n, dtype=np.float64)
+    if step_name is None or steps is None:
+        steps = _Steps.row_index(n)
         notes.append("step: the 0-based row index (no integer column named "
                      + "/".join(STEP_COLUMNS) + ")")
-        row_ok = np.ones(n, dtype=bool)
     else:
         skip.add(step_name)
-        row_ok = columns[step_name].present
         notes.append(f"step: column {step_name!r}")
-        if not row_ok.all():
-            warnings.append(f"{int((~row_ok).sum())} row(s) without a value in the step column "
+        blank = int((~columns[step_name].present).sum())
+        if blank:
+            warnings.append(f"{blank} row(s) without a value in the step column "
                             f"{step_name!r} were skipped")
+        _warn_invalid_steps(steps, step_name, warnings)
+    row_ok = steps.ok
     series = [nm for nm in names if nm not in skip]
     text_cols = [nm for nm in series if columns[nm].is_text]
     if text_cols:
@@ -424,7 +455,7 @@ def _read_table(frame: pd.DataFrame, path: Path, run_id: str, variant: str,
     else:
         vals = np.zeros((n, 0))
         present = np.zeros((n, 0), dtype=bool)
-    out = _long_frame(vals, present, series, steps, wall)
+    out = _long_frame(vals, present, series, steps.steps, wall)
     if n == 0:
         warnings.append("the file has a header but no rows yet")
     elif out.empty:
@@ -441,7 +472,7 @@ def _long_frame(vals: np.ndarray, present: np.ndarray, tags: list[str], steps: n
     return pd.DataFrame({
         "tag": pd.Categorical.from_codes(c, categories=pd.Index(tags, dtype=object))
         if tags else pd.Categorical([]),
-        "step": steps[r].astype(np.int64),
+        "step": steps[r],
         "value": vals[r, c],
         "wall_time": wall[r] if wall is not None else np.full(len(r), np.nan),
     })
@@ -463,12 +494,16 @@ def _read_long(frame: pd.DataFrame, path: Path, run_id: str, tag_col: str, step_
                  f"value column {value_col!r})")
     value = _numeric_column(frame[value_col])
     step = _numeric_column(frame[step_col])
-    if _steps(step) is None:
+    steps = _steps(step)
+    if steps is None:
         raise ReadError(path, f"step column {step_col!r} holds values that are not integers")
     tags = frame[tag_col]
-    ok = step.present & tags.notna().to_numpy()
-    if not ok.all():
-        warnings.append(f"{int((~ok).sum())} row(s) without a step or a tag were skipped")
+    has_tag = tags.notna().to_numpy()
+    blank = int((~(step.present & has_tag)).sum())
+    if blank:
+        warnings.append(f"{blank} row(s) without a step or a tag were skipped")
+    _warn_invalid_steps(steps, step_col, warnings)
+    ok = steps.ok & has_tag
     if value.is_text:
         raise ReadError(path, "no numeric columns: not a metrics log")
     _warn_bad_cells({value_col: value}, [value_col], warnings)
@@ -484,7 +519,7 @@ def _read_long(frame: pd.DataFrame, path: Path, run_id: str, tag_col: str, step_
         notes.append("column(s) not read: " + ", ".join(map(repr, extra)))
     out = pd.DataFrame({
         "tag": tags[keep].astype(str).to_numpy(dtype=object),
-        "step": step.values[keep].astype(np.int64),
+        "step": steps.steps[keep],
         "value": value.values[keep],
         "wall_time": wall if wall is not None else np.full(int(keep.sum()), np.nan),
     })
@@ -508,12 +543,13 @@ def _read_tb_ui(frame: pd.DataFrame, path: Path, run_id: str, notes: list[str],
         notes.append(f"variant: TensorBoard UI CSV export; tag {tag!r} is the file stem (the "
                      "name is not run-<run>-tag-<tag>.csv)")
     value = _numeric_column(frame["Value"])
-    step = _numeric_column(frame["Step"])
-    if _steps(step) is None:
+    steps = _steps(_numeric_column(frame["Step"]))
+    if steps is None:
         raise CorruptLogError(path, "column 'Step' holds values that are not integers")
     wall = _numeric_column(frame["Wall time"]).values
     _warn_bad_cells({"Value": value}, ["Value"], warnings)
-    keep = value.present & step.present
+    _warn_invalid_steps(steps, "Step", warnings)
+    keep = value.present & steps.ok
     n = int(keep.sum())
     if n >= _TB_UI_LIMIT:
         warnings.append(f"a TensorBoard UI export keeps at most {_TB_UI_LIMIT} points per "
@@ -523,7 +559,7 @@ def _read_tb_ui(frame: pd.DataFrame, path: Path, run_id: str, notes: list[str],
         notes.append(f"{n} points: under TensorBoard's {_TB_UI_LIMIT}-point export limit, so "
                      "none was sampled away")
     notes.append("step: column 'Step'; wall_time: column 'Wall time' (Unix seconds)")
-    out = pd.DataFrame({"tag": [tag] * n, "step": step.values[keep].astype(np.int64),
+    out = pd.DataFrame({"tag": [tag] * n, "step": steps.steps[keep],
                         "value": value.values[keep], "wall_time": wall[keep]})
     return Run.from_frame(out, run_id=run_id, path=path, format="csv_tensorboard_ui",
                           notes=notes, warnings=warnings)
@@ -565,20 +601,20 @@ def _read_wandb(frame: pd.DataFrame, path: Path, run_id: str, notes: list[str],
         series = [(m, c) for m, c in metrics if m != "_step" and not m.endswith(_BUCKET)]
         cols = {c: _numeric_column(frame[c]) for _, c in series}
         tags = [m for m, _ in series]
-        if step_cols and _steps(_numeric_column(frame[step_cols[0]])) is not None:
-            step = _numeric_column(frame[step_cols[0]])
+        step = _steps(_numeric_column(frame[step_cols[0]])) if step_cols else None
+        if step is not None:
+            _warn_invalid_steps(step, step_cols[0], r_warn)
             r_notes.append(f"step: column {step_cols[0]!r}")
             if not x_is_step:
                 cols[x_name] = x_col
                 tags.insert(0, x_name)
                 series.insert(0, (x_name, x_name))
                 r_notes.append(f"the x-axis {x_name!r} is kept as a tag")
-        elif _steps(x_col) is not None:
-            step = x_col
+        elif (step := _steps(x_col)) is not None:
+            _warn_invalid_steps(step, x_name, r_warn)
             r_notes.append(f"step: the x-axis column {x_name!r}")
         else:
-            step = _Column(np.arange(len(frame), dtype=np.float64),
-                           np.ones(len(frame), dtype=bool), 0, None)
+            step = _Steps.row_index(len(frame))
             cols[x_name] = x_col
             tags.insert(0, x_name)
             series.insert(0, (x_name, x_name))
@@ -594,11 +630,11 @@ def _read_wandb(frame: pd.DataFrame, path: Path, run_id: str, notes: list[str],
         own = present[:, 1:] if tags and tags[0] == x_name else present
         if tags and tags[0] == x_name:
             present[:, 0] &= own.any(axis=1)
-        no_step = present.any(axis=1) & ~step.present
+        no_step = present.any(axis=1) & ~step.ok
         if no_step.any():
-            r_warn.append(f"{int(no_step.sum())} row(s) without a step were skipped")
-        present &= step.present[:, None]
-        body = _long_frame(vals, present, tags, np.nan_to_num(step.values), None)
+            r_warn.append(f"{int(no_step.sum())} row(s) without a usable step were skipped")
+        present &= step.ok[:, None]
+        body = _long_frame(vals, present, tags, step.steps, None)
         rid = run_id if len(runs) == 1 else f"{run_id}#{run_name}"
         if len(runs) == 1:
             r_notes.append(f"W&B run name: {run_name!r}")

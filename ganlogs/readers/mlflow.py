@@ -139,6 +139,8 @@ def _read_metric(file: Path, tag: str) -> tuple[pd.DataFrame, str | None]:
             stamp = float(fields[0])
             value = float(fields[1])
             step = int(fields[2]) if len(fields) > 2 else 0
+            if not -(2 ** 63) <= step < 2 ** 63:
+                raise ValueError("step beyond int64")
         except ValueError:
             raise CorruptLogError(file, f"line {lineno} is not '<timestamp ms> <value> <step>': "
                                         f"{raw[:80]!r}") from None

@@ -85,6 +85,7 @@ class StyleganStatsReader(Reader):
         walls: list[float] = []
         bad_lines: list[int] = []
         no_kimg: list[int] = []
+        bad_kimg: list[int] = []
         empty_stats = 0
         n_ticks = 0
         for lineno, raw in enumerate(body.split(b"\n")[:-1]):
@@ -104,11 +105,14 @@ class StyleganStatsReader(Reader):
                 continue
             kimg = obj.get(_STEP_KEY)
             kimg_mean = kimg.get("mean") if isinstance(kimg, dict) else None
-            if isinstance(kimg_mean, (int, float)) and math.isfinite(kimg_mean):
-                step = int(kimg_mean)
-            else:
+            if isinstance(kimg_mean, bool) or not isinstance(kimg_mean, (int, float)):
                 step = n_ticks
                 no_kimg.append(lineno + 1)
+            elif math.isfinite(kimg_mean) and -(2 ** 63) <= kimg_mean < 2 ** 63:
+                step = int(kimg_mean)
+            else:
+                bad_kimg.append(lineno + 1)
+                continue
             ts = obj.get("timestamp")
             wall = float(ts) if isinstance(ts, (int, float)) else math.nan
             n_ticks += 1
@@ -126,9 +130,10 @@ class StyleganStatsReader(Reader):
                 values.append(value)
                 walls.append(wall)
         if not n_ticks:
-            if bad_lines:
-                raise CorruptLogError(path, f"no line is a StyleGAN stats object (line "
-                                            f"{bad_lines[0]} is not one)")
+            if bad_lines or bad_kimg:
+                first = min(bad_lines + bad_kimg)
+                raise CorruptLogError(path, f"no line is a usable StyleGAN stats object (line "
+                                            f"{first} is not one)")
             if not body.strip() and not tail.strip():
                 raise ReadError(path, "empty file: no ticks")
             warnings.append("no complete tick yet")
@@ -141,6 +146,10 @@ class StyleganStatsReader(Reader):
         if empty_stats:
             notes.append(f"{empty_stats} value(s) with num = 0 (nothing measured in that tick) "
                          "are NaN, as written")
+        if bad_kimg:
+            warnings.append(f"{len(bad_kimg)} tick(s) whose Progress/kimg is not a usable step "
+                            f"(nan, inf, beyond int64; first at line {bad_kimg[0]}) were "
+                            "skipped")
         if bad_lines:
             warnings.append(f"{len(bad_lines)} corrupt line(s) skipped (not a JSON stats "
                             f"object; first at line {bad_lines[0]}); the other ticks were kept")

@@ -323,9 +323,12 @@ class TextLogReader(Reader):
         hp_source: str | None = None
         before = between = 0
         parse = _ShapeParser(fmt)
+        out_of_range = 0
         for seg in segments:
             rec = parse(seg)
-            if rec is not None:
+            if rec is not None and not _step_in_range(rec):
+                out_of_range += 1
+            elif rec is not None:
                 records.append(rec)
             elif fmt.id == "text_cyclegan" and _CYCLEGAN_HEADER.fullmatch(seg):
                 headers.append(len(records))
@@ -344,7 +347,10 @@ class TextLogReader(Reader):
         if tail.strip():
             rec = fmt.parse(tail) if tail_sep == "\r" else None
             if rec is not None and _whole_record(tail, rec, records):
-                records.append(rec)
+                if _step_in_range(rec):
+                    records.append(rec)
+                else:
+                    out_of_range += 1
             else:
                 msg = (f"the last line has no final newline ({len(tail)} characters): the "
                        "file was cut while being written; that line was dropped, every "
@@ -364,6 +370,9 @@ class TextLogReader(Reader):
                          "print) were split on them")
         if hp_source:
             notes.append(f"hparams from {hp_source}")
+        if out_of_range:
+            warnings.append(f"{out_of_range} record(s) whose step is beyond the int64 range "
+                            "(a damaged line) were skipped")
         if fmt.id == "text_cyclegan":
             warnings += _cyclegan_restarts(headers, records)
         frame = _frame(records)
@@ -444,6 +453,10 @@ def _most_matches(segments: list[str]) -> _Format | None:
         if n > best_n:
             best, best_n = fmt, n
     return best
+
+
+def _step_in_range(rec: _Record) -> bool:
+    return rec.step is None or -(2 ** 63) <= rec.step < 2 ** 63
 
 
 def _whole_record(tail: str, rec: _Record, records: list[_Record]) -> bool:

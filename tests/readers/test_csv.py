@@ -449,3 +449,19 @@ def test_wandb_export_with_a_header_longer_than_the_sniff_window(tmp_path):
     got, _ = read_quietly(READER, p, run_id="w")
     assert len(got) == 400 and got[7].meta.run_id == "w#run-007"
     assert points(got[7]).values.tolist() == [["d_loss", 0, 1.5], ["d_loss", 25, 1.25]]
+
+
+@pytest.mark.parametrize("bad", ["99999999999999999999", "1e300", "inf", "nan"])
+def test_steps_outside_int64_are_kept_out_and_counted(tmp_path, bad):
+    p = write(tmp_path, "wide.csv", f"step,d_loss\n0,1.0\n1,1.1\n{bad},1.2\n")
+    run = read1(p)
+    assert run.scalars["step"].tolist() == [0, 1]
+    assert any("not an int64 integer" in w for w in run.meta.warnings)
+    p = write(tmp_path, "long.csv", f"tag,step,value\nd,0,1.0\nd,{bad},1.0\n")
+    assert read1(p).scalars["step"].tolist() == [0]
+
+
+def test_large_int64_steps_are_exact(tmp_path):
+    big = 2 ** 62 + 1  # not representable as a float64
+    p = write(tmp_path, "wide.csv", f"step,d_loss\n{big},1.0\n{big + 2},0.5\n")
+    assert read1(p).scalars["step"].tolist() == [big, big + 2]

@@ -142,3 +142,9 @@ def test_logged_model_dir_is_not_a_run(tmp_path):
     (model / "metrics").mkdir(parents=True)
     (model / "meta.yaml").write_text("model_id: m-1\nexperiment_id: '1'\nname: gen\n")
     assert not READER.guess_can_open(model)
+
+
+def test_step_beyond_int64_is_corrupt(tmp_path):
+    run_dir = make_run(tmp_path, {"d_loss": "1000 1.5 0\n2000 1.4 99999999999999999999\n"})
+    with pytest.raises(CorruptLogError, match="line 2"):
+        READER.read(run_dir, run_id=".")

@@ -126,3 +126,12 @@ def test_cut_offsets(tmp_path):
         assert is_prefix(got, full) and len(got) == ticks * per_tick, cut
         mid = bool(part[part.rfind(b"\n") + 1:].strip())
         assert any("TruncatedLogWarning" in c for c in caught) == mid, cut
+
+
+def test_kimg_beyond_int64_is_skipped(tmp_path):
+    p = tmp_path / "stats.jsonl"
+    p.write_text(tick(0.03, 1, a=1.0) + tick(1e30, 2, a=0.5) + tick(float("inf"), 3, a=0.5)
+                 + tick(8.03, 4, a=0.25))
+    run = READER.read(p, run_id=".")[0]
+    assert run.scalars["step"].tolist() == [0, 0, 8, 8]
+    assert any(w.startswith("2 tick(s) whose Progress/kimg") for w in run.meta.warnings)

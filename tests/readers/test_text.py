@@ -320,3 +320,12 @@ def test_cyclegan_options_file(tmp_path):
         "----------------- End -------------------\n")
     run = read1(tmp_path / "loss_log.txt")
     assert run.meta.hparams == {"batch_size": "1", "gan_mode": "lsgan", "lr": "0.0002"}
+
+
+def test_step_beyond_int64_is_skipped_and_counted(tmp_path):
+    huge = "99999999999999999999"
+    p = write(tmp_path, "gan.log", "[Epoch 0/5] [Batch 0/10] [D loss: 0.5] [G loss: 0.7]\n"
+                                   f"[Epoch {huge}/5] [Batch 1/10] [D loss: 0.5] [G loss: 0.7]\n")
+    run = read1(p)
+    assert run.scalars["step"].tolist() == [0, 0]
+    assert any("beyond the int64 range" in w for w in run.meta.warnings)

@@ -61,33 +61,28 @@ CASES = {
     # a control: ordinary numbers read fine
     "csv_wide_ordinary": _text("wide.csv", "step,d_loss,g_loss\n0,1.0,2.0\n1,1.1,2.1\n"),
     "csv_wide_step_beyond_int64": pytest.param(
-        _text("wide.csv", f"step,d_loss,g_loss\n0,1.0,2.0\n1,1.1,2.1\n{HUGE},1.2,2.2\n"),
-        marks=_bug("CsvReader", "wraps the step to -2**63 silently")),
+        _text("wide.csv", f"step,d_loss,g_loss\n0,1.0,2.0\n1,1.1,2.1\n{HUGE},1.2,2.2\n")),
     "csv_wide_step_1e300": pytest.param(
-        _text("wide.csv", "step,d_loss,g_loss\n0,1.0,2.0\n1,1.1,2.1\n1e300,1.2,2.2\n"),
-        marks=_bug("CsvReader", "wraps the step to -2**63 silently")),
+        _text("wide.csv", "step,d_loss,g_loss\n0,1.0,2.0\n1,1.1,2.1\n1e300,1.2,2.2\n")),
     "csv_long_step_beyond_int64": pytest.param(
-        _text("long.csv", f"tag,step,value\nd_loss,0,1.0\nd_loss,1,1.0\nd_loss,{HUGE},1.0\n"),
-        marks=_bug("CsvReader", "wraps the step to -2**63 silently")),
+        _text("long.csv", f"tag,step,value\nd_loss,0,1.0\nd_loss,1,1.0\nd_loss,{HUGE},1.0\n")),
     "text_pytorch_gan_epoch_beyond_int64": pytest.param(
         _text("gan.log", "[Epoch 0/5] [Batch 0/10] [D loss: 0.5] [G loss: 0.7]\n"
                          "[Epoch 0/5] [Batch 1/10] [D loss: 0.5] [G loss: 0.7]\n"
-                         f"[Epoch {HUGE}/5] [Batch {HUGE}/10] [D loss: 0.5] [G loss: 0.7]\n"),
-        marks=_bug("TextLogReader", "OverflowError")),
+                         f"[Epoch {HUGE}/5] [Batch {HUGE}/10] [D loss: 0.5] [G loss: 0.7]\n")),
     "text_dcgan_epoch_beyond_int64": pytest.param(
         _text("dcgan.log",
               "[0/5][0/10] Loss_D: 1.0 Loss_G: 2.0 D(x): 0.5 D(G(z)): 0.4 / 0.3\n"
               "[0/5][1/10] Loss_D: 1.0 Loss_G: 2.0 D(x): 0.5 D(G(z)): 0.4 / 0.3\n"
-              f"[{HUGE}/5][{HUGE}/10] Loss_D: 1.0 Loss_G: 2.0 D(x): 0.5 D(G(z)): 0.4 / 0.3\n"),
-        marks=_bug("TextLogReader", "OverflowError")),
+              f"[{HUGE}/5][{HUGE}/10] Loss_D: 1.0 Loss_G: 2.0 D(x): 0.5 D(G(z)): 0.4 / 0.3\n")),
     "stylegan_kimg_1e30": pytest.param(
-        _stylegan, marks=_bug("StyleganStatsReader", "OverflowError")),
+        _stylegan),
     "wandb_history_step_beyond_int64": pytest.param(
         _text("history.jsonl", "".join(json.dumps({"_step": s, "d_loss": 1.0}) + "\n"
                                        for s in (0, 1, 10**20))),
         marks=_bug("WandbHistoryReader", "wraps the step to -2**63 silently")),
     "mlflow_step_beyond_int64": pytest.param(
-        _mlflow, marks=_bug("MlflowRunReader", "OverflowError")),
+        _mlflow),
 }
 
 
