@@ -41,21 +41,30 @@ Restarts
     torch's ``purge_step`` writes) add a warning but no extra purging; so do several event files
     in one directory whose steps overlap.
 
+Metadata
+    ``meta.writer`` is ``source_metadata.writer`` (torch, TF >= 2.4). tensorboardX and old TF
+    write none; their file names (``events.out.tfevents.<ts>.<host>``) are the same, so the
+    name is not used as a hint: the writer stays None and a note says why. A note also says
+    when the wall times look relative (all below 1e8 s: StyleGAN2-ADA writes seconds since
+    start) and when a file has no ``file_version`` record (CatBoost).
+
 Damaged and empty files
     A file that ends mid-record keeps every complete record before it, warns with
-    :class:`~ganlogs.errors.TruncatedLogWarning` and says so in ``meta.warnings``. A bad
-    length or data CRC, garbage bytes, or a record whose CRC is fine but whose bytes are not an
-    Event raise :class:`~ganlogs.errors.CorruptLogError` (one line: file, record number, byte
-    offset). An empty (0-byte) event file contributes no points and no warning: TensorBoard
+    :class:`~ganlogs.errors.TruncatedLogWarning` and says so in ``meta.warnings``; a length
+    whose CRC is valid but which claims more bytes than remain is that case (nothing is
+    allocated for it). A bad length or data CRC, garbage bytes, or a record whose CRCs are
+    fine but whose bytes are not an Event raise :class:`~ganlogs.errors.CorruptLogError` (one
+    line: file, record number, byte offset; the first bad CRC in the file wins). An empty (0-byte) event file contributes no points and no warning: TensorBoard
     writers create the file before the first flush. A run whose files hold no scalar at all
     is returned with no points and a warning (a job that has just started is not an error).
 
 Speed
-    Records are decoded by a generic per-record decoder (the reference) and, for runs of
-    records that share one layout (same tag, same encoding, same step width: what every
-    ``add_scalar`` loop writes), by a vectorised decoder that reads the wall time, step and
-    value of thousands of records at fixed offsets with numpy. Both give identical rows
-    (tested on every fixture and on generated files).
+    Records are decoded by a generic per-record decoder (the reference, ``fast=False``) and,
+    for records that share one layout (same tag, same encoding, same step width: what every
+    ``add_scalar`` loop writes), by a vectorised decoder (:mod:`._tb_fast`) that checks the
+    CRCs and reads the wall time, step and value of thousands of records at fixed offsets with
+    numpy, leaving everything else to the generic decoder. Both give identical rows and errors
+    (tested on every fixture and on generated files). ``bench/read_speed.py`` measures it.
 """
 
 from __future__ import annotations
@@ -377,11 +386,11 @@ def _read_file(path: Path, rel: str, prefix: str, *, fast: bool) -> _FileData:
 def _read_buffer_generic(buf: bytes, info: _FileData) -> None:
     """Frame, check and decode every record with the reference (per-record) decoder."""
     scan = _tfrecord.scan_records(buf)
-    decode_records(buf, scan.starts.tolist(), scan.lengths.tolist(), info)
+    _decode_records(buf, scan.starts.tolist(), scan.lengths.tolist(), info)
     info.truncated_at = scan.truncated_at
 
 
-def decode_records(buf: memoryview, starts: list[int], lengths: list[int],
+def _decode_records(buf: memoryview, starts: list[int], lengths: list[int],
                    info: _FileData, first_index: int = 0) -> None:
     """Decode records with the generic decoder into ``info`` (columns replaced)."""
     rows = _Rows()
