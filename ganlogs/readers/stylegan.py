@@ -93,7 +93,7 @@ class StyleganStatsReader(Reader):
                 continue
             try:
                 obj = json.loads(raw)
-            except ValueError:
+            except (ValueError, RecursionError):  # RecursionError: absurdly nested JSON
                 bad_lines.append(lineno + 1)
                 continue
             if not isinstance(obj, dict):

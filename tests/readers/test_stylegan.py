@@ -135,3 +135,12 @@ def test_kimg_beyond_int64_is_skipped(tmp_path):
     run = READER.read(p, run_id=".")[0]
     assert run.scalars["step"].tolist() == [0, 0, 8, 8]
     assert any(w.startswith("2 tick(s) whose Progress/kimg") for w in run.meta.warnings)
+
+
+def test_absurdly_nested_line_is_a_corrupt_line(tmp_path):
+    p = tmp_path / "stats.jsonl"
+    p.write_text(tick(0.03, 1, a=1.0) + "[" * 100_000 + "]" * 100_000 + "\n"
+                 + tick(4.03, 2, a=0.5))
+    run = READER.read(p, run_id=".")[0]
+    assert run.scalars["step"].tolist() == [0, 0, 4, 4]
+    assert any("1 corrupt line(s)" in w for w in run.meta.warnings)
