@@ -97,7 +97,11 @@ def discover(root: str | os.PathLike[str]) -> Discovery:
         raise UsageError(f"{root}: no such file or directory")
     if root.is_file():
         reader = reader_for(root)
-        if reader is None:
+        parent_reader = reader_for(root.parent) if reader is None else None
+        if parent_reader is not None:
+            # One file of a directory-format run (an event file, a .wandb log): read the run.
+            found.sources.append(RunSource(root.parent, ".", parent_reader))
+        elif reader is None:
             found.problems.append(UnsupportedFormatError(
                 root, "not a log ganlogs can read (tried: "
                 + ", ".join(type(r).__name__ for r in FILE_READERS) + ")"))

@@ -72,6 +72,12 @@ def test_root_that_is_one_run_is_dot(tmp_path):
     assert ids(discover(tmp_path / "f" / "x.toy")) == ["."]
 
 
+def test_a_file_inside_a_run_directory_means_that_run(tmp_path):
+    tree(tmp_path, ["run/toy.run", "run/data.bin"])
+    found = discover(tmp_path / "run" / "data.bin")
+    assert ids(found) == ["."] and found.sources[0].path == tmp_path / "run"
+
+
 def test_symlinked_run_dir_is_counted_once_under_its_real_name(tmp_path):
     tree(tmp_path, ["wandb/offline-run-1/toy.run"])
     os.symlink("offline-run-1", tmp_path / "wandb" / "latest-run")
