@@ -172,12 +172,16 @@ def generate(sweep: Path, fmt: str, runs: int, steps: int, templates: int) -> No
 
 
 def subset(sweep: Path, n: int, where: Path) -> Path:
-    """A directory of symbolic links to the first ``n`` runs of the sweep."""
+    """A directory holding the first ``n`` runs of the sweep: symbolic links to run
+    directories, hard links to run files (discovery does not follow links to files)."""
     if where.exists():
         shutil.rmtree(where)
     where.mkdir(parents=True)
     for entry in sorted(sweep.iterdir())[:n]:
-        os.symlink(entry, where / entry.name)
+        if entry.is_dir():
+            os.symlink(entry, where / entry.name)
+        else:
+            os.link(entry, where / entry.name)
     return where
 
 
@@ -300,7 +304,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.baseline_runs:
         n = min(args.baseline_runs, args.runs)
         print(f"--jobs 1 --no-cache on {n} runs ...", flush=True)
-        sub = subset(sweep, n, args.workdir / f"subset-{n}")
+        sub = subset(sweep, n, args.workdir / f"{key}-first-{n}")
         wall, cpu = cli([str(sub), "--jobs", "1", "--no-cache"])
         k = args.runs / n
         rows.append(("--jobs 1 --no-cache", n, wall * k, cpu * k, n < args.runs))
