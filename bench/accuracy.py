@@ -326,6 +326,9 @@ def fit_logistic(X: np.ndarray, y: np.ndarray, l2: float = 1.0,
 
 #: a model is refitted only with at least this many positive and negative runs
 MIN_CLASS = 3
+#: --fit-weights refits a model's score weights only with this many of each class (else
+#: only its two Platt parameters)
+MIN_CLASS_WEIGHTS = 30
 
 
 def fit(items: list[Item], l2: float, weights: bool = False) -> dict:
@@ -343,7 +346,7 @@ def fit(items: list[Item], l2: float, weights: bool = False) -> dict:
             return
         X = np.array([[r[n] for n in names] for r, _ in rows], float)
         y = np.array([y for _, y in rows], float)
-        if weights:
+        if weights and min(pos, len(rows) - pos) >= MIN_CLASS_WEIGHTS:
             # features that never vary here keep their weight (they would be fitted to 0)
             free = [j for j in range(len(names)) if np.ptp(X[:, j]) > 0]
             fixed = [j for j in range(len(names)) if j not in free]

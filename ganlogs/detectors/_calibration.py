@@ -27,14 +27,14 @@ __all__ = ["SOURCE", "CALIBRATION", "confidence", "score", "model_features"]
 
 # BEGIN FITTED (written by bench/accuracy.py --fit --write; edit there, not here)
 #: where the coefficients below came from (corpus, commit, families used)
-SOURCE = 'fitted on labelled (24 runs of the tuning families listed in bench/accuracy.py), commit d029af2, l2=1.0'
+SOURCE = 'fitted on combined (287 runs of the tuning families listed in bench/accuracy.py), commit e51f44e, l2=1.0'
 
 #: detector -> model -> {"features": [...], "coef": [...], "intercept": float}
 CALIBRATION: dict[str, dict[str, dict]] = {
     'divergence': {
         'default': {"features": ["nonfinite", "growth_orders"],
-                   "coef": [12.0, 1.5], "intercept": -5.0,
-                   "platt": [2.2586, 1.312]},
+                   "coef": [12.0, 2.1446], "intercept": -6.074,
+                   "platt": [0.0, 1.0]},
     },
     'vanishing_gradients': {
         'grad_norm': {"features": ["grad_orders", "d_win", "grad_x_dwin", "minimax"],
@@ -42,22 +42,22 @@ CALIBRATION: dict[str, dict[str, dict]] = {
                    "platt": [0.0, 1.0]},
         'losses_only': {"features": ["d_win", "minimax", "g_saturated"],
                    "coef": [3.0, 1.5, 2.0], "intercept": -5.5,
-                   "platt": [1.1608, 1.2285]},
+                   "platt": [0.9633, 1.4384]},
     },
     'mode_collapse': {
         'default': {"features": ["d_win", "nonsaturating", "g_rise", "g_rel_log"],
                    "coef": [2.5, 1.0, 0.0, 1.5], "intercept": -4.0,
-                   "platt": [0.7231, 1.5544]},
+                   "platt": [-0.3257, 2.176]},
     },
     'oscillation': {
-        'default': {"features": ["periodic", "spectral_log10p", "acf_return", "power_share", "antiphase", "growth_if_periodic", "spread_if_periodic"],
-                   "coef": [3.0, 0.3, 2.0, 1.0, 1.0, 1.0, 0.2], "intercept": -3.5,
-                   "platt": [-1.394, 0.4021]},
+        'default': {"features": ["periodic", "spectral_log10p", "acf_return", "power_share", "antiphase", "growth_if_periodic", "spread_if_periodic", "diverged_run"],
+                   "coef": [0.2639, 0.5763, 2.1281, 1.0263, 1.1361, -1.1588, 0.7466, 0.3279], "intercept": -3.7876,
+                   "platt": [0.0, 1.0]},
     },
     'convergence': {
         'default': {"features": ["raw_logit"],
-                   "coef": [1.0], "intercept": 0.0,
-                   "platt": [-0.28, 1.5931]},
+                   "coef": [1.7426], "intercept": -0.0357,
+                   "platt": [0.0, 1.0]},
     },
 }
 # END FITTED

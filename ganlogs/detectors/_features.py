@@ -146,12 +146,12 @@ def _first_nonfinite(s: pd.Series) -> int | None:
 
 def _blowup(p: st.Prepared) -> tuple[float, int | None]:
     """(orders of magnitude the series grew above its early scale, step where it did)."""
-    v = p.values
+    v = p.absmax if p.absmax is not None else np.abs(p.values)
     n = len(v)
     if n < 4:
         return 0.0, None
-    head = np.abs(v[: max(2, n // 10)])
-    scale = float(np.median(head)) + float(np.std(head)) + 1e-3
+    head = v[: max(3, n // 50)]
+    scale = max(float(np.median(head)), 1.0)
     peak = float(np.max(np.abs(v)))
     orders = math.log10(max(peak, 1e-300) / scale)
     step = None

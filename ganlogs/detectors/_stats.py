@@ -112,7 +112,8 @@ class Prepared:
     """One series ready for the tests.
 
     ``values``/``steps`` hold the healthy part (up to the first non-finite value), binned
-    to at most :data:`MAX_POINTS` points (``steps`` are each bin's last step);
+    to at most :data:`MAX_POINTS` points (``steps`` are each bin's last step; ``absmax``
+    each bin's largest magnitude, which a mean would hide for a sign-alternating blow-up);
     ``n_raw`` counts healthy finite points before binning; ``bin_width`` the points per
     bin; ``first_nonfinite_step`` the step of the first NaN/Inf (or None).
     """
@@ -123,6 +124,7 @@ class Prepared:
     bin_width: int
     first_nonfinite_step: int | None
     last_step: int | None
+    absmax: np.ndarray | None = None
 
 
 def prepare(series: pd.Series | None, max_points: int = MAX_POINTS) -> Prepared | None:
@@ -142,10 +144,12 @@ def prepare(series: pd.Series | None, max_points: int = MAX_POINTS) -> Prepared 
     if w > 1:
         m = len(b)
         steps = s[len(s) - m * w:].reshape(m, w)[:, -1]
+        absmax = np.abs(v[len(v) - m * w:]).reshape(m, w).max(axis=1)
     else:
         steps = s
+        absmax = np.abs(v)
     return Prepared(values=b, steps=np.asarray(steps, dtype=np.int64), n_raw=len(v),
-                    bin_width=w, first_nonfinite_step=nf, last_step=last)
+                    bin_width=w, first_nonfinite_step=nf, last_step=last, absmax=absmax)
 
 
 # ------------------------------------------------------------------ trend

@@ -4,11 +4,13 @@ Method
 ------
 1. The first non-finite value over every logged role (D/G losses, their real/fake parts,
    D(x), D(G(z)), gradient norms) is the onset; the run diverged there.
-2. Otherwise, a finite blow-up: the largest magnitude a loss reaches, in orders of
-   magnitude above its early scale (median + standard deviation of the first 10% of the
-   points, floored at 1 so that a WGAN critic loss that starts near 0 is not 'growing by
-   orders'), or a magnitude of 10^6 whatever the start. The onset is the first point past
-   the geometric midpoint between the early scale and the peak.
+2. Otherwise, a finite blow-up: the largest magnitude a loss (or a critic's raw output)
+   reaches, in orders of magnitude above its early scale (median magnitude of the first 2%
+   of the points, at least 3, floored at 1 so that a WGAN critic loss that starts near 0 is
+   not 'growing by orders'), or a magnitude of 10^6 whatever the start. Magnitudes are read
+   before binning (a sign-alternating blow-up averages out in bin means). The onset is the
+   first point past the geometric midpoint between the early scale and the peak; the other
+   detectors judge only the part before it.
 
 Both statistics go through the fitted calibration map (:mod:`._calibration`). A run whose
 loss went NaN after 20 points is still judged (a NaN needs no long history).

@@ -67,14 +67,18 @@ def features(rs: RunStats) -> dict[str, float]:
     ``spectral_log10p`` (-log10 p, clipped at 10), ``acf_return``, ``power_share``,
     ``antiphase`` (minus the D/G cross-correlation, 0 to 1); and, only when the test passes
     (0 otherwise, so that size alone never makes a cycle), ``growth_if_periodic``
-    (:func:`amplitude_growth`) and ``spread_if_periodic`` (:func:`relative_spread`)."""
+    (:func:`amplitude_growth`) and ``spread_if_periodic`` (:func:`relative_spread`);
+    ``diverged_run`` (0/1): the run went NaN or blew up, so only the part before that was
+    tested, and a spiral out of the equilibrium looks periodic there."""
     s = best_series(rs)
+    div = 1.0 if (rs.nonfinite_step is not None or rs.blowup_step is not None) else 0.0
     if s is None:
         return {"periodic": 0.0, "spectral_log10p": 0.0, "acf_return": 0.0, "power_share": 0.0,
-                "antiphase": 0.0, "growth_if_periodic": 0.0, "spread_if_periodic": 0.0}
+                "antiphase": 0.0, "growth_if_periodic": 0.0, "spread_if_periodic": 0.0,
+                "diverged_run": div}
     p = s.periodicity
     periodic = 1.0 if is_periodic(p) else 0.0
-    return {"periodic": periodic,
+    return {"diverged_run": div, "periodic": periodic,
             "spectral_log10p": float(min(-math.log10(max(p.p_spectral, 1e-300)), 10.0)),
             "acf_return": float(max(p.acf_return, 0.0)),
             "power_share": float(p.power_share),
