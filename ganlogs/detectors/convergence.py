@@ -40,7 +40,8 @@ from ._features import RunStats, equilibrium_words, evidence_common, fmt, last_c
 from .base import Finding
 from .divergence import DivergenceDetector
 from .mode_collapse import ModeCollapseDetector
-from .oscillation import OscillationDetector, relative_spread
+from .oscillation import (OscillationDetector, amplitude_growth, best_series, is_periodic,
+                          relative_spread)
 from .vanishing_gradients import VanishingGradientsDetector
 
 __all__ = ["ConvergenceDetector", "features", "failure_confidences", "converged_confidence"]
@@ -67,6 +68,8 @@ def features(rs: RunStats) -> dict[str, float]:
     the size of the drift is read too), ``tiny_motion`` (how many orders of magnitude below
     1e-3 the tails' relative spread is, 0 to 3: a loss that moves by 1e-6 of itself has
     settled even if the tests call its last decay a trend, as in a noiseless Dirac-GAN),
+    ``persistent_cycle`` (1 when the most periodic tail passes the periodicity test and its
+    amplitude does not decay by more than e over the tail),
     ``equilibrium_distance`` (|D loss tail / equilibrium - 1|, clipped at 3; 0 for WGAN)."""
     tails = [rs.series[r] for r in ("d_loss", "g_loss") if r in rs.series]
     stat = [s.stationarity.stationary for s in tails if s.stationarity is not None]
@@ -80,8 +83,14 @@ def features(rs: RunStats) -> dict[str, float]:
     drifts = [abs(s.trend.change) / (abs(s.tail_mean) + s.tail_std + 1e-12)
               for s in tails if s.trend is not None and math.isfinite(s.trend.change)]
     drift = float(min(max(math.log10(max(max(drifts), 1e-12)), -4.0), 1.0)) if drifts else 1.0
+    best = best_series(rs)
+    persistent = 0.0
+    if best is not None and best.periodicity is not None and is_periodic(best.periodicity) \
+            and amplitude_growth(best) > -1.0:
+        persistent = 1.0
     return {"stationary": float(sum(stat) / len(stat)) if stat else 0.0,
             "unit_root": float(sum(unit) / len(unit)) if unit else 1.0,
+            "persistent_cycle": persistent,
             "log10_drift": drift,
             "trend_excess": float(min(max(max(ts) - 2.0, 0.0), 8.0)) if ts else 8.0,
             "tiny_motion": tiny,
@@ -91,15 +100,21 @@ def features(rs: RunStats) -> dict[str, float]:
 #: The *definition* of settled losses (not fitted: the labelled corpus holds no run that is
 #: free of failures yet unsettled -- such runs are left unlabelled -- so it cannot teach
 #: what settling is). Logit = intercept + sum coef x feature: a negligible motion settles;
-#: a unit root (random walk) and a drift larger than a tenth of the level do not.
-SETTLED = {"intercept": 2.0, "tiny_motion": 2.0, "unit_root": -2.0, "drift_above_tenth": -3.0}
+#: a unit root (random walk), a drift larger than a tenth of the level, and a significant
+#: cycle that does not die out (however small: a Dirac-GAN circling its equilibrium moves
+#: its losses by 1e-6) do not.
+SETTLED = {"intercept": 2.0, "tiny_motion": 2.0, "unit_root": -2.0, "drift_above_tenth": -3.0,
+           "persistent_cycle": -3.0}
 
 
 def settled_probability(f: dict[str, float]) -> float:
     """P(settled) from :func:`features` by the fixed map :data:`SETTLED`."""
-    z = (SETTLED["intercept"] + SETTLED["tiny_motion"] * f["tiny_motion"]
+    # a negligible motion settles a run unless that motion is itself a persistent cycle
+    z = (SETTLED["intercept"]
+         + SETTLED["tiny_motion"] * f["tiny_motion"] * (1.0 - f["persistent_cycle"])
          + SETTLED["unit_root"] * f["unit_root"]
-         + SETTLED["drift_above_tenth"] * max(f["log10_drift"] + 1.0, 0.0))
+         + SETTLED["drift_above_tenth"] * max(f["log10_drift"] + 1.0, 0.0)
+         + SETTLED["persistent_cycle"] * f["persistent_cycle"])
     return logistic(z)
 
 
