@@ -103,7 +103,7 @@ def features(rs: RunStats) -> dict[str, float]:
 #: a unit root (random walk), a drift larger than a tenth of the level, and a significant
 #: cycle that does not die out (however small: a Dirac-GAN circling its equilibrium moves
 #: its losses by 1e-6) do not.
-SETTLED = {"intercept": 2.0, "tiny_motion": 2.0, "unit_root": -2.0, "drift_above_tenth": -3.0,
+SETTLED = {"intercept": 2.0, "tiny_motion": 2.0, "unit_root": -5.0, "drift_above_tenth": -3.0,
            "persistent_cycle": -3.0}
 
 
