@@ -17,10 +17,11 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 CORPUS = ROOT / "fixtures" / "labelled"
 
-#: measured on fixtures/labelled with the committed calibration (all families), minus a margin
-MACRO_F1_FLOOR = 0.0
-FALSE_ALARM_CEILING = 1.0
-ECE_CEILING = 1.0
+#: measured on fixtures/labelled (all 36 runs, tuning families included) with the committed
+#: calibration: macro F1 0.907, false alarms on converged 0/9, ECE 0.036 -- minus a margin
+MACRO_F1_FLOOR = 0.85
+FALSE_ALARM_CEILING = 0.12
+ECE_CEILING = 0.08
 
 
 def _bench():
