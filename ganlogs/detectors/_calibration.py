@@ -27,7 +27,7 @@ __all__ = ["SOURCE", "CALIBRATION", "confidence", "score", "model_features"]
 
 # BEGIN FITTED (written by bench/accuracy.py --fit --write; edit there, not here)
 #: where the coefficients below came from (corpus, commit, families used)
-SOURCE = 'fitted on combined (314 runs of the tuning families listed in bench/accuracy.py), commit 854eaed, l2=1.0'
+SOURCE = 'fitted on combined (314 runs of the tuning families listed in bench/accuracy.py), commit 161b186, l2=1.0'
 
 #: detector -> model -> {"features": [...], "coef": [...], "intercept": float}
 CALIBRATION: dict[str, dict[str, dict]] = {

@@ -70,6 +70,8 @@ def features(rs: RunStats) -> dict[str, float]:
     settled even if the tests call its last decay a trend, as in a noiseless Dirac-GAN),
     ``persistent_cycle`` (1 when the most periodic tail passes the periodicity test and its
     amplitude does not decay by more than e over the tail),
+    ``frozen_losses_moving_gradients`` (1 when the losses barely move -- tiny_motion >= 1 --
+    while the logged gradient norms fell less than one order of magnitude from their peak),
     ``equilibrium_distance`` (|D loss tail / equilibrium - 1|, clipped at 3; 0 for WGAN)."""
     tails = [rs.series[r] for r in ("d_loss", "g_loss") if r in rs.series]
     stat = [s.stationarity.stationary for s in tails if s.stationarity is not None]
@@ -88,9 +90,12 @@ def features(rs: RunStats) -> dict[str, float]:
     if best is not None and best.periodicity is not None and is_periodic(best.periodicity) \
             and amplitude_growth(best) > -1.0:
         persistent = 1.0
+    grads = [o for o in (rs.grad_orders, rs.d_grad_orders) if o is not None]
+    frozen = 1.0 if tiny >= 1.0 and grads and max(grads) < 1.0 else 0.0
     return {"stationary": float(sum(stat) / len(stat)) if stat else 0.0,
             "unit_root": float(sum(unit) / len(unit)) if unit else 1.0,
             "persistent_cycle": persistent,
+            "frozen_losses_moving_gradients": frozen,
             "log10_drift": drift,
             "trend_excess": float(min(max(max(ts) - 2.0, 0.0), 8.0)) if ts else 8.0,
             "tiny_motion": tiny,
@@ -102,16 +107,20 @@ def features(rs: RunStats) -> dict[str, float]:
 #: what settling is). Logit = intercept + sum coef x feature: a negligible motion settles;
 #: a unit root (random walk), a drift larger than a tenth of the level, and a significant
 #: cycle that does not die out (however small: a Dirac-GAN circling its equilibrium moves
-#: its losses by 1e-6) do not.
+#: its losses by 1e-6) do not; nor do losses frozen at a value while the logged gradient norms
+#: have not fallen by an order of magnitude (the players still move, e.g. rotating about the
+#: equilibrium in a direction the losses cannot see).
 SETTLED = {"intercept": 2.0, "tiny_motion": 2.0, "unit_root": -5.0, "drift_above_tenth": -3.0,
-           "persistent_cycle": -3.0}
+           "persistent_cycle": -3.0, "frozen_losses_moving_gradients": -4.0}
 
 
 def settled_probability(f: dict[str, float]) -> float:
     """P(settled) from :func:`features` by the fixed map :data:`SETTLED`."""
     # a negligible motion settles a run unless that motion is itself a persistent cycle
+    still = max(f["persistent_cycle"], f["frozen_losses_moving_gradients"])
     z = (SETTLED["intercept"]
-         + SETTLED["tiny_motion"] * f["tiny_motion"] * (1.0 - f["persistent_cycle"])
+         + SETTLED["tiny_motion"] * f["tiny_motion"] * (1.0 - still)
+         + SETTLED["frozen_losses_moving_gradients"] * f["frozen_losses_moving_gradients"]
          + SETTLED["unit_root"] * f["unit_root"]
          + SETTLED["drift_above_tenth"] * max(f["log10_drift"] + 1.0, 0.0)
          + SETTLED["persistent_cycle"] * f["persistent_cycle"])
