@@ -101,6 +101,7 @@ class Item:
     insufficient: bool = False
     feats: dict = field(default_factory=dict)
     seconds: float = 0.0
+    onset_error: dict[str, float] = field(default_factory=dict)  # label -> |error| / steps
 
 
 def corpus_runs(corpus: Path) -> list[Path]:
@@ -180,6 +181,17 @@ def evaluate_run(run_dir: Path, *, state: bool) -> Item:
             confs[f.label] = max(confs[f.label], f.confidence)
     item.conf["ganlogs"] = confs
     item.insufficient = any(f.label == "insufficient_data" for f in res.findings)
+    # onset error in generator steps, as a fraction of the run (log steps are epochs when
+    # the run logged per-epoch means)
+    every = int(log.get("log_every") or 1)
+    total = float((gt.get("config") or {}).get("steps") or 0)
+    for lab, true_on in (gt.get("onset_step") or {}).items():
+        found = [f for f in res.findings if f.label == lab and f.label in res.labels
+                 and f.onset_step is not None]
+        if true_on is None or not found or total <= 0:
+            continue
+        pred = found[0].onset_step * (every if log.get("unit") == "epoch" else 1)
+        item.onset_error[lab] = abs(pred - float(true_on)) / total
     ctx, _ = _context(run, settings)
     for name, fn in (("ideal_value", baseline_ideal), ("threshold", baseline_threshold)):
         labs = fn(ctx)
@@ -294,6 +306,13 @@ def report(items: list[Item], title: str) -> dict:
     print(f"{'':22s}" + "".join(f"{short[c]:>9s}" for c in cols))
     for t in LABELS:
         print(f"{t:22s}" + "".join(f"{cm[t][c]:9d}" for c in cols))
+    errs = {lab: [it.onset_error[lab] for it in items if lab in it.onset_error] for lab in LABELS}
+    print("\nonset error (ganlogs, correctly labelled runs): median |predicted - true| as a "
+          "fraction of the run")
+    for lab, e in errs.items():
+        if e:
+            print(f"  {lab:22s} n={len(e):4d}  median {np.median(e):.3f}  "
+                  f"90th percentile {np.quantile(e, 0.9):.3f}")
     rows, ece = reliability(items, "ganlogs")
     print("\nreliability (ganlogs, every run x label): bin, pairs, mean confidence, observed rate")
     for lo, hi, n, c, a in rows:

@@ -367,3 +367,10 @@ def last_change_step(s: SeriesStats) -> int:
     by binary segmentation with the CUSUM test (alpha 0.001), or the first step."""
     cps = st.binary_segmentation(s.values, alpha=0.001, min_size=max(10, len(s.values) // 50))
     return int(s.steps[cps[-1]]) if cps else int(s.steps[0])
+
+
+def first_change_step(s: SeriesStats) -> int:
+    """Step of the first change in mean of ``s`` (binary segmentation, CUSUM test at alpha
+    0.001), or the first step: where a regime that took over early (D winning) began."""
+    cps = st.binary_segmentation(s.values, alpha=0.001, min_size=max(10, len(s.values) // 50))
+    return int(s.steps[cps[0]]) if cps else int(s.steps[0])

@@ -13,7 +13,8 @@ From the losses alone: D winning and, with the saturating (minimax) loss
 ``log(1 - D(G(z)))``, a G loss pinned near 0 -- the saturation of Goodfellow et al. (2014),
 section 3. The non-saturating loss ``-log D(G(z))`` keeps its gradient when D wins (the
 gradient grows), so that case points to mode collapse instead, and the confidence here is
-lower. The onset is then the start of the D loss's final regime (binary segmentation).
+lower. The onset is then the D loss's first change in mean (binary segmentation), where D
+took over.
 
 References
 ----------
@@ -30,7 +31,7 @@ import numpy as np
 
 from ._calibration import confidence
 from ._common import GanDetector, tail_span
-from ._features import RunStats, d_win, evidence_common, fmt, last_change_step
+from ._features import RunStats, d_win, evidence_common, first_change_step, fmt
 from .base import Finding
 
 __all__ = ["VanishingGradientsDetector", "features", "model_for"]
@@ -79,7 +80,7 @@ class VanishingGradientsDetector(GanDetector):
                     f"magnitude (from {fmt(rs.grad_peak)} to {fmt(rs.grad_end)})")
         else:
             d = rs.series.get("d_loss") or rs.series.get("g_loss")
-            onset = last_change_step(d) if conf >= 0.5 else None
+            onset = first_change_step(d) if conf >= 0.5 else None
             what = f"the D loss sits at {fmt(rs.d_rel, 2)} x its equilibrium"
             if f["minimax"]:
                 what += (f" and the saturating G loss log(1 - D(G(z))) at "
