@@ -60,8 +60,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from ganlogs.analysis import Settings, _context, analyze_run  # noqa: E402
-from ganlogs.conventions import LN2, equilibrium  # noqa: E402
-from ganlogs.detectors import LABELS, default_detectors  # noqa: E402
+from ganlogs.conventions import equilibrium  # noqa: E402
+from ganlogs.detectors import LABELS  # noqa: E402
 from ganlogs.detectors import _calibration as cal  # noqa: E402
 from ganlogs.detectors import (convergence, divergence, mode_collapse, oscillation,  # noqa: E402
                                vanishing_gradients)

@@ -16,7 +16,6 @@ test: numbers depend on the machine.
 from __future__ import annotations
 
 import argparse
-import math
 import sys
 import time
 from pathlib import Path

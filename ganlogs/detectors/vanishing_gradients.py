@@ -27,7 +27,6 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-import numpy as np
 
 from ._calibration import confidence
 from ._common import GanDetector, tail_span

@@ -13,7 +13,6 @@ import ganlogs
 from ganlogs.analysis import Settings, _context
 from ganlogs.detectors import (DEFAULT_DETECTORS, FINDING_LABELS, Finding, context_from_series,
                                default_detectors)
-from ganlogs.run import Run
 
 from .conftest import random_walk_run, settling_run, sine_run
 
