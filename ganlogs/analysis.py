@@ -199,7 +199,10 @@ def _analyze_source(source: RunSource, settings: Settings,
         except GanlogsError as exc:
             res = _error_result(source, exc)
             res.run_id = run.meta.run_id
-        res.warnings = caught + res.warnings
+        # a reader both warns (naming the file) and records the same sentence in the
+        # run's warnings: keep one
+        res.warnings = [c for c in caught
+                        if not any(c.endswith(w) for w in res.warnings)] + res.warnings
         results.append(res)
     return results
 
