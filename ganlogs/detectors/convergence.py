@@ -105,7 +105,9 @@ def features(rs: RunStats) -> dict[str, float]:
 #: The *definition* of settled losses (not fitted: the labelled corpus holds no run that is
 #: free of failures yet unsettled -- such runs are left unlabelled -- so it cannot teach
 #: what settling is). Logit = intercept + sum coef x feature: a negligible motion settles;
-#: a unit root (random walk), a drift larger than a tenth of the level, and a significant
+#: a unit root (random walk) that wanders by more than 1-10% of the level (the penalty grows
+#: from 0 at 1% to full at 10%: on 500+ points ADF often keeps the unit root of a tail that
+#: barely moves), a drift larger than a tenth of the level, and a significant
 #: cycle that does not die out (however small: a Dirac-GAN circling its equilibrium moves
 #: its losses by 1e-6) do not; nor do losses frozen at a value while the logged gradient norms
 #: have not fallen by an order of magnitude (the players still move, e.g. rotating about the
@@ -121,7 +123,7 @@ def settled_probability(f: dict[str, float]) -> float:
     z = (SETTLED["intercept"]
          + SETTLED["tiny_motion"] * f["tiny_motion"] * (1.0 - still)
          + SETTLED["frozen_losses_moving_gradients"] * f["frozen_losses_moving_gradients"]
-         + SETTLED["unit_root"] * f["unit_root"]
+         + SETTLED["unit_root"] * f["unit_root"] * min(max(f["log10_drift"] + 2.0, 0.0), 1.0)
          + SETTLED["drift_above_tenth"] * max(f["log10_drift"] + 1.0, 0.0)
          + SETTLED["persistent_cycle"] * f["persistent_cycle"])
     return logistic(z)
