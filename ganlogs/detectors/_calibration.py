@@ -27,36 +27,36 @@ __all__ = ["SOURCE", "CALIBRATION", "confidence", "score", "model_features"]
 
 # BEGIN FITTED (written by bench/accuracy.py --fit --write; edit there, not here)
 #: where the coefficients below came from (corpus, commit, families used)
-SOURCE = 'fitted on combined (349 runs of the tuning families listed in bench/accuracy.py), commit 92f9287, l2=1.0'
+SOURCE = 'fitted on combined (394 runs of the tuning families listed in bench/accuracy.py), commit b3429b0, l2=1.0'
 
 #: detector -> model -> {"features": [...], "coef": [...], "intercept": float}
 CALIBRATION: dict[str, dict[str, dict]] = {
     'divergence': {
         'default': {"features": ["nonfinite", "growth_orders"],
-                   "coef": [12.0, 2.2227], "intercept": -6.5131,
+                   "coef": [12.0, 2.2671], "intercept": -6.7622,
                    "platt": [0.0, 1.0]},
     },
     'vanishing_gradients': {
         'grad_norm': {"features": ["grad_orders", "d_win", "grad_x_dwin", "minimax"],
                    "coef": [0.2, 1.0, 1.0, 1.0], "intercept": -5.0,
-                   "platt": [1.3653, 1.638]},
+                   "platt": [1.5845, 1.7226]},
         'losses_only': {"features": ["d_win", "minimax", "g_saturated"],
                    "coef": [3.0, 1.5, 2.0], "intercept": -5.5,
-                   "platt": [1.8591, 1.835]},
+                   "platt": [2.0515, 1.9865]},
     },
     'mode_collapse': {
         'default': {"features": ["d_win", "nonsaturating", "g_rise", "g_rel_log"],
-                   "coef": [2.5, 1.0, 0.0, 1.5], "intercept": -4.0,
-                   "platt": [0.572, 2.6495]},
+                   "coef": [2.7475, 0.3025, -0.0986, 3.1605], "intercept": -5.8477,
+                   "platt": [0.0, 1.0]},
     },
     'oscillation': {
         'default': {"features": ["periodic", "spectral_log10p", "acf_return", "power_share", "antiphase", "growth_if_periodic", "spread_if_periodic", "diverged_run"],
-                   "coef": [0.6014, 0.6183, 2.0569, 0.4223, 1.9362, -1.3862, 0.8011, 0.1087], "intercept": -3.8741,
+                   "coef": [0.677, 0.6539, 2.044, 0.5365, 2.0243, -1.4311, 0.8408, 0.1878], "intercept": -4.2181,
                    "platt": [0.0, 1.0]},
     },
     'convergence': {
         'default': {"features": ["raw_logit"],
-                   "coef": [1.0539], "intercept": 1.8175,
+                   "coef": [0.844], "intercept": 1.3647,
                    "platt": [0.0, 1.0]},
     },
 }

@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parents[2]
 CORPUS = ROOT / "fixtures" / "labelled"
 
 #: measured on fixtures/labelled (all 36 runs, tuning families included) with the committed
-#: calibration: macro F1 0.907, false alarms on converged 0/9, ECE 0.036 -- minus a margin
+#: calibration: macro F1 0.907, false alarms on converged 0/9, ECE 0.048 -- minus a margin
 MACRO_F1_FLOOR = 0.85
 FALSE_ALARM_CEILING = 0.12
 ECE_CEILING = 0.08
