@@ -27,9 +27,13 @@ __all__ = ["SOURCE", "CALIBRATION", "confidence", "score", "model_features"]
 
 # BEGIN FITTED (written by bench/accuracy.py --fit --write; edit there, not here)
 #: where the coefficients below came from (corpus, commit, families used)
-SOURCE = 'fitted on combined (394 runs of the tuning families listed in bench/accuracy.py), commit b3429b0, l2=1.0'
+SOURCE = ('fitted on the tuning families (bench/accuracy.py TUNING_FAMILIES) of fixtures/labelled '
+          '(36 runs) plus 650 runs of the full reference_trainer sweep generated on CPU and not '
+          'committed (every Dirac-GAN run, runs 6-29 of the other scenarios): 394 tuning runs; '
+          'score weights refitted where both classes have 30+ runs, Platt a, b elsewhere; '
+          'commit b3429b0, l2=1.0')
 
-#: detector -> model -> {"features": [...], "coef": [...], "intercept": float}
+#: detector -> model -> {"features": [...], "coef": [...], "intercept": float, "platt": [a, b]}
 CALIBRATION: dict[str, dict[str, dict]] = {
     'divergence': {
         'default': {"features": ["nonfinite", "growth_orders"],
