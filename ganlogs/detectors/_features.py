@@ -97,6 +97,7 @@ class RunStats:
     antiphase_lag: int = 0
     missing: tuple[str, ...] = ()
     family_assumed: bool = False
+    huge: bool = False
 
     @property
     def has_losses(self) -> bool:
@@ -250,6 +251,8 @@ def compute_run_stats(series: dict[str, pd.Series | None], family: str | None,
             if prepared.get(r) is not None and len(prepared[r].values)
             and (r in ("d_loss", "g_loss") or not _prob_like(prepared[r]))]
     blows = [(b, r, o) for r, p in grow for o, b in [_blowup(p)]]
+    rs.huge = any(p.absmax is not None and len(p.absmax) and float(np.max(p.absmax)) >= BLOWUP_ABS
+                  for _, p in grow)
     rs.growth_orders = max((o for _, _, o in blows), default=0.0)
     found = [(b, r) for b, r, _ in blows if b is not None]
     if found:

@@ -288,8 +288,8 @@ def stationarity(y: np.ndarray) -> Stationarity:
     from statsmodels.tsa.stattools import kpss
 
     n = len(y)
-    if np.ptp(y) == 0:
-        return Stationarity(-np.inf, 0.0, 0.0, 0.1)
+    if not float(np.std(y)) > 1e-12 * max(1.0, abs(float(np.mean(y)))):
+        return Stationarity(-np.inf, 0.0, 0.0, 0.1)  # constant up to rounding: settled
     lag = max(1, int((n - 1) ** (1.0 / 3.0)))
     a_stat, a_p = adf(y, lag)
     with warnings.catch_warnings():
@@ -349,8 +349,8 @@ def periodicity(y: np.ndarray, *, min_cycles: float = 3.0) -> Periodicity:
     r = y - A @ coef
     var = float(r @ r) / n
     nan = Periodicity(np.nan, 0.0, 0.0, 1.0, 0.0, np.nan, 0.0, 0.0, 0.0, 0.0)
-    if var <= 0 or n < 16:
-        return nan
+    if n < 16 or not var > 1e-24 * max(1.0, float(np.mean(y)) ** 2):
+        return nan  # constant up to rounding: nothing to test
     F = np.fft.rfft(r)
     P = (np.abs(F) ** 2) / n  # periodogram (unnormalised one-sided)
     f = np.fft.rfftfreq(n)

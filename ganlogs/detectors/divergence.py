@@ -29,8 +29,10 @@ __all__ = ["DivergenceDetector", "features"]
 
 
 def features(rs: RunStats) -> dict[str, float]:
-    """Features of the calibration map: ``nonfinite`` (0/1), ``growth_orders`` (clipped 0-10)."""
-    return {"nonfinite": 1.0 if rs.nonfinite_step is not None else 0.0,
+    """Features of the calibration map: ``nonfinite`` (0/1: a NaN/Inf, or a loss of magnitude
+    10^6 or more -- the reference trainer's blow-up line, near float16's overflow at 65,504),
+    ``growth_orders`` (clipped 0-10)."""
+    return {"nonfinite": 1.0 if rs.nonfinite_step is not None or rs.huge else 0.0,
             "growth_orders": float(min(max(rs.growth_orders, 0.0), 10.0))}
 
 
