@@ -88,6 +88,13 @@ class RunResult:
     def points(self) -> int:
         return 0 if self.run is None else len(self.run.scalars)
 
+    @property
+    def too_short(self) -> bool:
+        """Read, but too short to judge: an ``insufficient_data`` finding and no label (a
+        short run that already diverged is labelled, not too short)."""
+        return self.ok and not self.labels and any(f.label == "insufficient_data"
+                                                   for f in self.findings)
+
     def top_findings(self) -> list[Finding]:
         """Findings that made it into ``labels``, most confident first."""
         return sorted((f for f in self.findings if f.label in self.labels),

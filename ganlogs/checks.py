@@ -141,7 +141,7 @@ def apply_policy(analysis: Analysis, *, fail_on: Sequence[str] | str = DEFAULT_F
                      key=lambda f: -f.confidence)
         if bad:
             failing.append(FailingRun(r.run_id, r.path, tuple(bad)))
-        elif any(f.label == "insufficient_data" for f in r.findings):
+        elif r.too_short:
             too_short.append(r.run_id)
     error = None if analysis.runs else f"no runs found under {analysis.root}"
     status = "error" if (unreadable or error) else ("fail" if failing else "pass")

@@ -59,7 +59,7 @@ def _overview(analysis: Analysis, plots: bool) -> str:
     counts = analysis.label_counts()
     n = len(analysis.runs)
     ok = sum(r.ok for r in analysis.runs)
-    short = sum(1 for r in analysis.runs if r.ok and not r.labels and insufficient(r))
+    short = sum(r.too_short for r in analysis.runs)
     stats = [("runs", n), ("read", ok), ("unreadable", n - ok), ("too short to judge", short)]
     stats += list(counts.items())
     parts = ['<section class="card" id="overview"><h2>Sweep overview</h2><div class="overview">',

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..analysis import Analysis, RunResult
-from ._common import (display_findings, format_value, insufficient, labels_text,
+from ._common import (display_findings, format_value, labels_text,
                       loss_family_text, onset_text, reason_text, span_of)
 
 __all__ = ["MarkdownReport", "render_markdown", "md"]
@@ -94,7 +94,7 @@ def render_markdown(analysis: Analysis, *, image_prefix: str | None = None,
     s = analysis.settings
     n = len(analysis.runs)
     ok = sum(r.ok for r in analysis.runs)
-    short = sum(1 for r in analysis.runs if r.ok and not r.labels and insufficient(r))
+    short = sum(r.too_short for r in analysis.runs)
     out = [f"## {md(title) if title else 'ganlogs report: ' + md(analysis.root)}", "",
            f"{n} run(s): {ok} read, {n - ok} unreadable, {short} too short to judge. "
            f"Labels at confidence ≥ {s.min_confidence:g}.", "",

@@ -111,9 +111,7 @@ def render_text(analysis: Analysis, *, color: bool = False, width: int | None = 
     counts = analysis.label_counts()
     ok = sum(r.ok for r in analysis.runs)
     bad = len(analysis.runs) - ok
-    short = sum(1 for r in analysis.runs
-                if r.ok and not r.labels and any(f.label == "insufficient_data"
-                                                 for f in r.findings))
+    short = sum(r.too_short for r in analysis.runs)
     parts = [f"{len(analysis.runs)} run(s): {ok} read, "
              + _paint(f"{bad} unreadable", color and bad > 0, fg="red")]
     parts += [_paint(f"{k} {v}", color and v > 0, fg=LABEL_COLORS.get(k)) for k, v in counts.items()]
