@@ -142,7 +142,7 @@ def build_manifest(out: Path, *, extra: dict | None = None) -> dict:
     per_label: Counter = Counter()
     per_family: Counter = Counter()
     per_scenario: dict = defaultdict(lambda: {"runs": 0, "unlabelled": 0, "intended_hits": 0,
-                                              "intended_label": None, "family": None, "labels": Counter()})
+                                              "intended_label": None, "families": [], "labels": Counter()})
     runs = []
     records = []
     for p in sorted(out.iterdir()) if out.exists() else []:
@@ -155,7 +155,7 @@ def build_manifest(out: Path, *, extra: dict | None = None) -> dict:
     for gt, unl in records:
         sc = per_scenario[gt["scenario"]]
         sc["intended_label"] = gt["intended_label"]
-        sc["family"] = gt["family"]
+        sc["families"] = sorted(set(sc.get("families", [])) | {gt["family"]})
         sc["runs"] += 1
         if unl:
             sc["unlabelled"] += 1
@@ -170,14 +170,15 @@ def build_manifest(out: Path, *, extra: dict | None = None) -> dict:
                      "family": gt["family"], "format": (gt.get("log") or {}).get("format")})
     scen = {}
     for name, sc in sorted(per_scenario.items()):
-        scen[name] = {"family": sc["family"], "intended_label": sc["intended_label"], "runs_trained": sc["runs"],
+        scen[name] = {"families": sc["families"], "intended_label": sc["intended_label"], "runs_trained": sc["runs"],
                       "unlabelled": sc["unlabelled"], "intended_hits": sc["intended_hits"],
                       "intended_rate": round(sc["intended_hits"] / sc["runs"], 3) if sc["runs"] else None,
                       "labels": dict(sc["labels"])}
     per_family_rate: dict = defaultdict(lambda: [0, 0])
-    for sc in scen.values():
-        per_family_rate[sc["family"]][0] += sc["intended_hits"]
-        per_family_rate[sc["family"]][1] += sc["runs_trained"]
+    for gt, unl in records:
+        per_family_rate[gt["family"]][1] += 1
+        if not unl and gt["intended_label"] in gt["labels"]:
+            per_family_rate[gt["family"]][0] += 1
     manifest = {
         "n_runs": len(runs),
         "n_unlabelled": sum(1 for _, u in records if u),
