@@ -22,9 +22,14 @@ read_csv) and ganlogs' peak traced memory (``tracemalloc``: numpy and Python all
 memory-mapped file itself is not an allocation) against the memory of the resulting
 DataFrame (``memory_usage(deep=True)``).
 
+It then runs the same comparison for ``.wandb`` logs (ganlogs vs wandb's own ``DataStore`` +
+protobuf, which needs ``wandb<0.30``) and wide CSV files (ganlogs vs ``pandas.read_csv``):
+see ``bench/read_speed_formats.py``; ``--formats-rows 0`` skips that part.
+
 Usage::
 
     nice python bench/read_speed.py [--events 1000000] [--workdir DIR] [--repeat 7]
+                                    [--formats-rows 250000]
 """
 
 from __future__ import annotations
@@ -114,6 +119,8 @@ def main(argv: list[str] | None = None) -> int:
                     default=Path(tempfile.gettempdir()) / "ganlogs-bench-read-speed")
     ap.add_argument("--repeat", type=int, default=7)
     ap.add_argument("--regenerate", action="store_true")
+    ap.add_argument("--formats-rows", type=int, default=250_000,
+                    help=".wandb and CSV part: history/CSV rows of 4 metrics (0: skip the part)")
     args = ap.parse_args(argv)
 
     import ganlogs
@@ -188,6 +195,13 @@ def main(argv: list[str] | None = None) -> int:
               f"{'met' if r >= 1 else 'NOT met'})")
     print(f"peak traced memory:   {peak / 1e6:7.1f} MB vs DataFrame {df_mem / 1e6:.1f} MB "
           f"= {peak / df_mem:.2f}x (target <= 2x: {'met' if peak <= 2 * df_mem else 'NOT met'})")
+    if args.formats_rows:
+        # the same benchmark for .wandb and CSV files: bench/read_speed_formats.py
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        import read_speed_formats
+
+        print("\n.wandb and CSV (bench/read_speed_formats.py)")
+        read_speed_formats.run(args.formats_rows, args.repeat, args.workdir)
     return 0
 
 
