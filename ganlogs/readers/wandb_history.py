@@ -385,7 +385,12 @@ def _to_run(cols: _Columns, path: Path, run_id: str, kind: str, notes: list[str]
     if (has_step & ~np.isfinite(step_f)).any() or (
             has_step & (step_f != np.round(step_f))).any():
         raise ReadError(path, "the _step column holds non-integer values")
-    missing_step = int(n - has_step.sum())
+    out_of_range = has_step & ((step_f >= 2.0 ** 63) | (step_f < -(2.0 ** 63)))
+    if out_of_range.any():
+        warnings.append(f"{int(out_of_range.sum())} row(s) with a _step outside the int64 "
+                        "range were skipped")
+        has_step &= ~out_of_range
+    missing_step = int(n - has_step.sum()) - int(out_of_range.sum())
     if missing_step:
         warnings.append(f"{missing_step} row(s) without a _step value were skipped")
     wall = cols.values.get(_TIMESTAMP)
