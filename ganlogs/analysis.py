@@ -21,6 +21,8 @@ from .readers import RunSource, discover, load
 from .roles import ROLES, RoleMap, infer_roles
 from .run import Run
 
+from .cache import reader_messages
+
 if TYPE_CHECKING:
     from .cache import RunCache
 
@@ -196,7 +198,7 @@ def _analyze_source(source: RunSource, settings: Settings,
                 with warnings.catch_warnings(record=True) as w:
                     warnings.simplefilter("always")
                     runs = load(source)
-                caught = [str(x.message) for x in w]
+                caught = reader_messages(w)
     except GanlogsError as exc:
         return [_error_result(source, exc)]
     results = []

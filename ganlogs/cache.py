@@ -48,7 +48,8 @@ import pandas as pd
 from ._version import __version__
 from .run import Run, RunMeta
 
-__all__ = ["RunCache", "CachedRead", "default_cache_dir", "pyarrow_available", "open_cache"]
+__all__ = ["RunCache", "CachedRead", "default_cache_dir", "pyarrow_available", "open_cache",
+           "reader_messages"]
 
 #: bump when the layout of an entry changes
 CACHE_LAYOUT = 1
@@ -94,6 +95,24 @@ class CachedRead:
     runs: list[Run]
     warnings: list[str] = field(default_factory=list)
     hit: bool = False
+
+
+_READERS_DIR = str(Path(__file__).with_name("readers")) + os.sep
+
+
+def reader_messages(caught: list[warnings.WarningMessage]) -> list[str]:
+    """The messages of the warnings a reader raised while loading a run: ganlogs' own
+    warnings (TruncatedLogWarning, ...) and any warning issued from ganlogs/readers/.
+
+    ``warnings.catch_warnings`` records every thread's warnings; where several threads run
+    (a dask worker), a detector's statsmodels warning in another thread must not become a
+    warning of the run being read here.
+    """
+    from .errors import GanlogsWarning
+
+    return [str(w.message) for w in caught
+            if issubclass(w.category, GanlogsWarning)
+            or str(w.filename).startswith(_READERS_DIR)]
 
 
 def _stat_key(path: Path) -> list[int]:
@@ -191,7 +210,7 @@ class RunCache:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             runs = load(source)
-        messages = [str(w.message) for w in caught]
+        messages = reader_messages(caught)
         newest = max((f[2] for f in before["files"]), default=-1)
         settled = newest < started - int(RACY_SECONDS * 1e9)
         if settled and self.fingerprint(source) == before:  # and unchanged while read
