@@ -211,7 +211,6 @@ def infer_loss_family(
         return FamilyInference("bce_minimax", "values",
                                f"the G loss is negative (median {np.median(g):.3g}) while the "
                                "D loss is not: the saturating minimax loss log(1 - D(G(z)))")
-    # the first points, where D outputs about 1/2 (a few points: training moves fast)
     # The first logged point is the closest to initialisation, where D outputs about 1/2
     # (logit 0): compare it with each family's starting values (summed and averaged D loss;
     # LSGAN with and without the 1/2 factor). BCE is by far the most common loss, so its
@@ -233,45 +232,6 @@ def infer_loss_family(
             return FamilyInference(fam, "values",
                                    f"D and G losses start at {d0:.3f} and {g0:.3f}, nearest to "
                                    f"({sd:.3g}, {sg:.3g}), {what}")
-    if abs(d0 - 2 * LN2) < 0.35 or abs(d0 - LN2) < 0.25:
-        return FamilyInference("bce_nonsaturating", "values",
-                               f"D loss starts at {d0:.3f}, near a BCE value at D = 1/2 "
-                               "(non-saturating assumed)")
-    return FamilyInference(None, "unknown", "too few finite D loss points to infer the "
-                                                "loss family; pass --loss-family")
-    # BCE, LSGAN and hinge D losses are sums of non-negative terms: a D loss that is
-    # negative at 5% of its points or more (beyond rounding) is a critic's.
-    q_lo = float(np.quantile(d, 0.05))
-    if q_lo < -1e-6:
-        small = float(np.median(np.abs(d))) < 0.05
-        if small:
-            return FamilyInference("wgan_clip", "values",
-                                   f"the D loss goes negative (5th percentile {q_lo:.3g}) and "
-                                   "stays tiny (median |D loss| < 0.05): a WGAN critic with "
-                                   "weight clipping")
-        return FamilyInference("wgan_gp", "values",
-                               f"the D loss goes negative (5th percentile {q_lo:.3g}): a WGAN "
-                               "critic loss (clipping versus GP cannot be told; GP assumed)")
-    if len(g) >= 3 and (float(np.median(g)) < -0.05 or float(np.quantile(g, 0.95)) < 0):
-        return FamilyInference("bce_minimax", "values",
-                               f"the G loss is negative (median {np.median(g):.3g}) while the "
-                               "D loss is not: the saturating minimax loss log(1 - D(G(z)))")
-    # the first points, where D outputs about 1/2 (a few points: training moves fast)
-    head = lambda v: float(np.median(v[: max(3, min(20, len(v) // 200))]))  # noqa: E731
-    d0 = head(d)
-    g0 = head(g) if len(g) >= 3 else None
-    if g0 is not None and abs(g0 - LN2) < 0.25 and (abs(d0 - 2 * LN2) < 0.3 or abs(d0 - LN2) < 0.2):
-        return FamilyInference("bce_nonsaturating", "values",
-                               f"D and G losses start at {d0:.3f} and {g0:.3f}, the BCE values "
-                               "at D = 1/2 (non-saturating G loss -log D(G(z)))")
-    if g0 is not None and abs(g0) < 0.3 and (abs(d0 - 2.0) < 0.4 or abs(d0 - 1.0) < 0.25):
-        return FamilyInference("hinge", "values",
-                               f"D loss starts at {d0:.3f} with G loss near 0 ({g0:.3f}): "
-                               "the hinge loss at D = 0")
-    if g0 is not None and (abs(g0 - 1.0) < 0.3 or abs(g0 - 0.5) < 0.15) and d0 < 1.3:
-        return FamilyInference("lsgan", "values",
-                               f"D loss starts at {d0:.3f} with G loss near {g0:.2f}: the "
-                               "least-squares loss with D outputs near 0")
     if abs(d0 - 2 * LN2) < 0.35 or abs(d0 - LN2) < 0.25:
         return FamilyInference("bce_nonsaturating", "values",
                                f"D loss starts at {d0:.3f}, near a BCE value at D = 1/2 "
