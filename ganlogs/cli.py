@@ -31,7 +31,7 @@ from typing import NoReturn
 import click
 
 from ._version import __version__
-from .analysis import DEFAULT_MIN_CONFIDENCE, Settings, analyze
+from .analysis import DEFAULT_MIN_CONFIDENCE, Analysis, Settings, analyze
 from .conventions import D_LOSS_REDUCTIONS, LOSS_FAMILIES
 from .errors import GanlogsError
 from .roles import parse_role_overrides
@@ -60,6 +60,18 @@ def _settings(role: tuple[str, ...], loss_family: str | None, d_loss_reduction: 
     return load_config(config).settings(
         roles=parse_role_overrides(role), loss_family=loss_family,
         d_loss_reduction=d_loss_reduction, min_confidence=min_confidence)
+
+
+def _analyze_cli(path: str, settings_args: tuple, scale: dict) -> Analysis:
+    """``analyze`` with the progress bar; a GanlogsError (a bad option or config file, an
+    unusable path) ends the command with exit 2. ``settings_args`` go to :func:`_settings`."""
+    progress = _progress()
+    try:
+        return analyze(path, settings=_settings(*settings_args), progress=progress, **scale)
+    except GanlogsError as exc:
+        _fail(str(exc))
+    finally:
+        progress.close()
 
 
 def _fail(message: str) -> NoReturn:
@@ -167,15 +179,8 @@ def analyze_cmd(path: str, fmt: str, role: tuple[str, ...], loss_family: str | N
                 config: str | None, jobs: int | None, engine: str, scheduler: str | None,
                 no_cache: bool, cache_dir: str | None) -> None:
     """Find every run under PATH, read it and analyse it."""
-    scale = _scale_kwargs(jobs, engine, scheduler, no_cache, cache_dir)
-    progress = _progress()
-    try:
-        settings = _settings(role, loss_family, d_loss_reduction, min_confidence, config)
-        result = analyze(path, settings=settings, progress=progress, **scale)
-    except GanlogsError as exc:
-        _fail(str(exc))
-    finally:
-        progress.close()
+    result = _analyze_cli(path, (role, loss_family, d_loss_reduction, min_confidence, config),
+                          _scale_kwargs(jobs, engine, scheduler, no_cache, cache_dir))
     click.echo(_render(result, fmt), nl=False)
     _read_exit(result)
 
@@ -220,15 +225,8 @@ def report_cmd(path: str, output: str | None, fmt: str | None, title: str | None
         fmt = "markdown" if output and output.lower().endswith((".md", ".markdown")) else "html"
     if output is None:
         output = "ganlogs-report.md" if fmt == "markdown" else "ganlogs-report.html"
-    scale = _scale_kwargs(jobs, engine, scheduler, no_cache, cache_dir)
-    progress = _progress()
-    try:
-        settings = _settings(role, loss_family, d_loss_reduction, min_confidence, config)
-        result = analyze(path, settings=settings, progress=progress, **scale)
-    except GanlogsError as exc:
-        _fail(str(exc))
-    finally:
-        progress.close()
+    result = _analyze_cli(path, (role, loss_family, d_loss_reduction, min_confidence, config),
+                          _scale_kwargs(jobs, engine, scheduler, no_cache, cache_dir))
     from .report import write_report
 
     try:
