@@ -15,7 +15,7 @@ from ganlogs.errors import UsageError
 from ganlogs.testing import assert_healthy
 
 from _build import error_result, finding, make_run, result, sample_analysis
-from conftest import run_cli, FIXTURES, broken_tfevents, healthy_losses
+from report_support import run_cli, FIXTURES, broken_tfevents, healthy_losses
 
 
 def _analysis(*runs, min_confidence=0.5):

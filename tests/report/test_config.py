@@ -8,7 +8,7 @@ import ganlogs
 from ganlogs.config import Config, find_config, load_config
 from ganlogs.errors import UsageError
 
-from conftest import run_cli, healthy_losses
+from report_support import run_cli, healthy_losses
 
 FULL = """
 fail_on = ["diverged", "insufficient_data"]

@@ -18,7 +18,7 @@ from ganlogs.report.markdown import md, render_markdown
 from ganlogs.report.terminal import Progress, render_text, safe
 
 from _build import HOSTILE, sample_analysis
-from conftest import run_cli, FIXTURES, broken_tfevents, healthy_losses
+from report_support import run_cli, FIXTURES, broken_tfevents, healthy_losses
 
 HOSTILE_FILE = "<b onclick=\"x\">&'q'.csv"
 ESCAPED = htmlmod.escape(HOSTILE, quote=True)

@@ -111,7 +111,7 @@ def test_fixture_report_renders_and_screenshots(tmp_path):
     from click.testing import CliRunner
 
     from ganlogs.cli import cli
-    from conftest import FIXTURES
+    from report_support import FIXTURES
 
     target = tmp_path / "fx.html"
     out = CliRunner().invoke(cli, ["report", str(FIXTURES / "tensorboard"), "-o", str(target)])

@@ -19,7 +19,7 @@ from ganlogs.cache import RunCache, default_cache_dir, open_cache
 from ganlogs.readers import discover, load
 from ganlogs.report.json import to_document
 
-from conftest import FIXTURES, FORMAT_FIXTURES_ONLY, copy_run, fixture_sources, run_files
+from scale_support import FIXTURES, FORMAT_FIXTURES_ONLY, copy_run, fixture_sources, run_files
 
 pytest.importorskip("pyarrow")
 

@@ -13,7 +13,7 @@ from click.testing import CliRunner
 
 from ganlogs.cli import cli
 
-from conftest import copy_run, fixture_sources, run_files
+from scale_support import copy_run, fixture_sources, run_files
 
 
 def _runner() -> CliRunner:

@@ -27,7 +27,7 @@ import pytest
 from ganlogs.errors import GanlogsError, ReadError, TruncatedLogWarning
 from ganlogs.readers._tfrecord import scan_records
 
-from conftest import (FUZZ_STATS, fixture_sources, is_corpus_copy, is_prefix, rows_by_series,
+from scale_support import (FUZZ_STATS, fixture_sources, is_corpus_copy, is_prefix, rows_by_series,
                       run_files)
 
 SOURCES = fixture_sources()

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from ganlogs.cli import cli
 
-from conftest import FIXTURES, FORMAT_FIXTURES_ONLY
+from scale_support import FIXTURES, FORMAT_FIXTURES_ONLY
 
 distributed = pytest.importorskip("distributed")
 

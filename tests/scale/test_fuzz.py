@@ -31,7 +31,7 @@ from hypothesis import strategies as st
 
 from ganlogs.errors import GanlogsError
 
-from conftest import FUZZ_STATS, fixture_sources, is_corpus_copy, rows_by_series, run_files
+from scale_support import FUZZ_STATS, fixture_sources, is_corpus_copy, rows_by_series, run_files
 
 EXAMPLES = int(os.environ.get("GANLOGS_FUZZ_EXAMPLES", "100"))  # per reader
 #: seconds one read may take before it counts as a hang

@@ -19,7 +19,7 @@ import pytest
 from ganlogs.errors import GanlogsError, ReadError
 from ganlogs.readers import discover, reader_for
 
-from conftest import FIXTURES
+from scale_support import FIXTURES
 
 HUGE = "99999999999999999999"  # > 2**63
 INT64_MIN = np.iinfo(np.int64).min

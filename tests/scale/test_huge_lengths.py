@@ -15,7 +15,7 @@ import pytest
 from ganlogs.errors import GanlogsError, ReadError
 from ganlogs.readers import discover
 
-from conftest import FIXTURES, fixture_sources
+from scale_support import FIXTURES, fixture_sources
 
 GIB = 1 << 30
 #: what reading one of these tiny runs may allocate beyond reading it intact

@@ -17,7 +17,7 @@ from ganlogs.engine import SMALL_SWEEP, map_ordered
 from ganlogs.errors import UsageError
 from ganlogs.report.json import to_document
 
-from conftest import FIXTURES, FORMAT_FIXTURES_ONLY
+from scale_support import FIXTURES, FORMAT_FIXTURES_ONLY
 
 
 def strip_timing(doc):
