@@ -132,7 +132,8 @@ class Run:
                 "wall_time": (_numeric(frame["wall_time"], np.float64, shared)
                               if "wall_time" in frame else np.full(n, np.nan)),
                 "source": (_str_categorical(frame["source"]) if "source" in frame and n
-                           else pd.Categorical([Path(path).name] * n)),
+                           else pd.Categorical.from_codes(np.zeros(n, dtype=np.int8),
+                                                          categories=[Path(path).name])),
             },
             copy=False,
         )
