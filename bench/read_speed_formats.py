@@ -28,7 +28,6 @@ from __future__ import annotations
 import argparse
 import gc
 import json
-import struct
 import sys
 import tempfile
 import time
@@ -36,24 +35,12 @@ from pathlib import Path
 
 import numpy as np
 
+from ganlogs.readers._protobuf import encode_len as _len, encode_varint as _varint
+
 KEYS = ("loss_D", "loss_G", "D_x", "D_G_z")
 
 
 # ----------------------------------------------------------------------- .wandb writer
-
-def _varint(n: int) -> bytes:
-    out = bytearray()
-    while True:
-        b = n & 0x7F
-        n >>= 7
-        out.append(b | (0x80 if n else 0))
-        if not n:
-            return bytes(out)
-
-
-def _len(field: int, data: bytes) -> bytes:
-    return _varint(field << 3 | 2) + _varint(len(data)) + data
-
 
 def _item(key: str, value_json: str) -> bytes:
     return _len(2, key.encode()) + _len(16, value_json.encode())  # nested_key, value_json

@@ -39,25 +39,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ganlogs.readers._protobuf import encode_len as _len, encode_varint as _varint
+
 KEYS = (("loss", "D"), ("loss", "G"), ("d_loss",), ("g_loss",), ("D(x)",), ("D(G(z))",))
 
 
 # --------------------------------------------------------------------------- a tiny encoder
-def _varint(n: int) -> bytes:
-    n &= (1 << 64) - 1
-    out = bytearray()
-    while n >= 0x80:
-        out.append(n & 0x7F | 0x80)
-        n >>= 7
-    out.append(n)
-    return bytes(out)
-
-
-def _len(field: int, data: bytes | str) -> bytes:
-    data = data.encode() if isinstance(data, str) else data
-    return _varint(field << 3 | 2) + _varint(len(data)) + data
-
-
 def _item(key: tuple[str, ...], value: str, flat: bool) -> bytes:
     keys = _len(1, ".".join(key)) if flat else b"".join(_len(2, k) for k in key)
     return _len(1, keys + _len(16, value))

@@ -89,20 +89,11 @@ def curves(kind: str, steps: int, seed: int) -> dict[str, np.ndarray]:
 
 # ------------------------------------------------------------------- a fast TFRecord writer
 
-def _varint(n: int) -> bytes:
-    out = bytearray()
-    while True:
-        b = n & 0x7F
-        n >>= 7
-        out.append(b | (0x80 if n else 0))
-        if not n:
-            return bytes(out)
-
-
 def write_event_file(path: Path, series: dict[str, np.ndarray], t0: float) -> None:
     """``add_scalar`` for every tag at every step, as torch writes it (checked against
     :func:`ganlogs.readers._tfrecord.encode_scalar_event` on the first records)."""
     from ganlogs.readers import _tfrecord as tfr
+    from ganlogs.readers._protobuf import encode_varint as _varint
 
     crc = tfr.masked_crc32c
     pack_d, pack_f, pack_q, pack_i = (struct.Struct(f).pack for f in ("<d", "<f", "<Q", "<I"))

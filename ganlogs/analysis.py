@@ -10,7 +10,7 @@ import threading
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
 
 from ._version import __version__
 from .conventions import D_LOSS_REDUCTIONS, LOSS_FAMILIES, infer_d_loss_reduction, infer_loss_family

@@ -12,10 +12,8 @@ twice, and a link back into its own ancestors is reported as a loop.
 from __future__ import annotations
 
 import os
-import warnings as _warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Sequence
 
 from ..errors import GanlogsError, ReadError, UnsupportedFormatError, UsageError
 from ..run import Run

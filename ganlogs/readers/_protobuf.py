@@ -1,4 +1,5 @@
-"""Minimal protobuf wire-format decoding, enough for TensorBoard events and W&B records.
+"""Minimal protobuf wire-format decoding, enough for TensorBoard events and W&B records, and
+the three encoders that the test writers and benchmarks build messages with.
 
 ganlogs decodes the few messages it needs by field number instead of depending on the
 ``protobuf`` package and generated classes (see docs: FORMATS.md field tables). Every
@@ -12,7 +13,8 @@ import struct
 from typing import Iterator
 
 __all__ = ["WireError", "read_varint", "iter_fields", "double_at", "float_at", "zigzag",
-           "signed64", "VARINT", "I64", "LEN", "I32"]
+           "signed64", "encode_varint", "encode_key", "encode_len", "VARINT", "I64", "LEN",
+           "I32"]
 
 VARINT, I64, LEN, I32 = 0, 1, 2, 5
 _D = struct.Struct("<d")
@@ -95,3 +97,26 @@ def zigzag(n: int) -> int:
 def signed64(n: int) -> int:
     """Interpret an unsigned varint as a two's-complement int64."""
     return n - (1 << 64) if n >= 1 << 63 else n
+
+
+def encode_varint(n: int) -> bytes:
+    """Encode ``n`` as a varint; a negative ``n`` is written as its two's-complement int64."""
+    n &= (1 << 64) - 1
+    out = bytearray()
+    while n >= 0x80:
+        out.append(n & 0x7F | 0x80)
+        n >>= 7
+    out.append(n)
+    return bytes(out)
+
+
+def encode_key(field: int, wire_type: int) -> bytes:
+    """The key of a field: its number and wire type."""
+    return encode_varint(field << 3 | wire_type)
+
+
+def encode_len(field: int, data: bytes | str) -> bytes:
+    """A length-delimited field (a ``str`` is encoded as UTF-8)."""
+    if isinstance(data, str):
+        data = data.encode()
+    return encode_key(field, LEN) + encode_varint(len(data)) + data

@@ -37,6 +37,8 @@ from typing import Iterable, Sequence
 import google_crc32c
 import numpy as np
 
+from ._protobuf import encode_key as _key, encode_len as _len_field, encode_varint as _varint
+
 __all__ = [
     "RecordError", "RecordScan", "masked_crc32c", "scan_records", "frame_record",
     "write_records", "encode_event", "encode_scalar_event", "encode_file_version_event",
@@ -144,28 +146,6 @@ def write_records(path: str | os.PathLike[str], payloads: Iterable[bytes]) -> No
     with open(path, "wb") as fh:
         for payload in payloads:
             fh.write(frame_record(payload))
-
-
-def _varint(n: int) -> bytes:
-    if n < 0:
-        n += 1 << 64
-    out = bytearray()
-    while True:
-        b = n & 0x7F
-        n >>= 7
-        if n:
-            out.append(b | 0x80)
-        else:
-            out.append(b)
-            return bytes(out)
-
-
-def _key(field: int, wire: int) -> bytes:
-    return _varint(field << 3 | wire)
-
-
-def _len_field(field: int, payload: bytes) -> bytes:
-    return _key(field, 2) + _varint(len(payload)) + payload
 
 
 def encode_event(*, wall_time: float | None = None, step: int | None = None,

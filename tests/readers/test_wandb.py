@@ -22,6 +22,7 @@ import pytest
 
 from ganlogs.errors import CorruptLogError, ReadError, TruncatedLogWarning
 from ganlogs.readers import discover
+from ganlogs.readers._protobuf import encode_key as _key, encode_len as _len, encode_varint as _varint
 from ganlogs.readers._leveldb_log import (BLOCK_SIZE, FIRST, FULL, HEADER, LAST, MIDDLE,
                                           encode_log)
 from ganlogs.readers.wandb import FAST_PATH_MIN_RECORDS, WandbRunReader, _decode_file
@@ -35,29 +36,6 @@ READER = WandbRunReader()
 
 
 # --------------------------------------------------------------------------- tiny encoder
-def _varint(n: int) -> bytes:
-    n &= (1 << 64) - 1
-    out = bytearray()
-    while True:
-        b = n & 0x7F
-        n >>= 7
-        if n:
-            out.append(b | 0x80)
-        else:
-            out.append(b)
-            return bytes(out)
-
-
-def _key(field: int, wt: int) -> bytes:
-    return _varint(field << 3 | wt)
-
-
-def _len(field: int, data: bytes | str) -> bytes:
-    if isinstance(data, str):
-        data = data.encode()
-    return _key(field, 2) + _varint(len(data)) + data
-
-
 def _vint(field: int, value: int) -> bytes:
     return _key(field, 0) + _varint(value)
 

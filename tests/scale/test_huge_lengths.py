@@ -14,22 +14,13 @@ import pytest
 
 from ganlogs.errors import GanlogsError, ReadError
 from ganlogs.readers import discover
+from ganlogs.readers._protobuf import encode_varint as _varint
 
 from scale_support import FIXTURES, fixture_sources
 
 GIB = 1 << 30
 #: what reading one of these tiny runs may allocate beyond reading it intact
 SLACK = 16 << 20
-
-
-def _varint(n: int) -> bytes:
-    out = bytearray()
-    while True:
-        b = n & 0x7F
-        n >>= 7
-        out.append(b | (0x80 if n else 0))
-        if not n:
-            return bytes(out)
 
 
 def peak_of(run: Path):
