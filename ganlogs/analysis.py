@@ -128,10 +128,8 @@ def _context(run: Run, settings: Settings) -> tuple[RunContext, list[str]]:
     notes: list[str] = list(run.meta.notes)
     summary = run.series_summary()
     points = {t: s["points"] for t, s in summary.items()}
-    real_fake = [t for t in run.tags if t.lower().replace("_", "").replace("/", "")
-                 .endswith(("dreal", "dfake"))]
-    values = {t: run.series(t).to_numpy() for t in real_fake}
-    roles = infer_roles(run.tags, overrides=settings.roles, points=points, values=values)
+    roles = infer_roles(run.tags, overrides=settings.roles, points=points,
+                        values=lambda tag: run.series(tag).to_numpy())
     notes.extend(roles.notes)
 
     def s(role: str):

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Iterable, Mapping
+from typing import Callable, Iterable, Mapping
 
 import numpy as np
 
@@ -174,7 +174,7 @@ def infer_roles(
     *,
     overrides: Mapping[str, str] | None = None,
     points: Mapping[str, int] | None = None,
-    values: Mapping[str, np.ndarray] | None = None,
+    values: Mapping[str, np.ndarray] | Callable[[str], np.ndarray] | None = None,
 ) -> RoleMap:
     """Map the run's tags to roles.
 
@@ -188,7 +188,8 @@ def infer_roles(
     points
         tag -> number of points, used to break ties (the longer series wins).
     values
-        tag -> values, used to decide whether ``D_real``/``D_fake`` are losses or probabilities.
+        tag -> values (a mapping, or a function called only for the tags that need it), used
+        to decide whether ``D_real``/``D_fake`` are losses or probabilities.
     """
     tags = list(tags)
     points = points or {}
@@ -207,7 +208,10 @@ def infer_roles(
         else:
             notes.append(f"{role}: chose {prev[0]!r} over {tag!r}")
     result = {role: tag for role, (tag, _) in chosen.items()}
-    kind = _resolve_real_fake(result, values or {}, notes)
+    if values is None:
+        values = {}
+    get = values if callable(values) else values.get
+    kind = _resolve_real_fake(result, get, notes)
 
     for role, tag in (overrides or {}).items():
         if role not in ROLES:
@@ -229,7 +233,7 @@ def _is_bare_real_fake(tag: str) -> bool:
         "loss" not in normalize_tag(tag)
 
 
-def _resolve_real_fake(result: dict[str, str], values: Mapping[str, np.ndarray],
+def _resolve_real_fake(result: dict[str, str], values: Callable[[str], np.ndarray | None],
                        notes: list[str]) -> str | None:
     """Decide whether bare ``D_real``/``D_fake`` tags are loss parts or probabilities.
 
@@ -244,9 +248,11 @@ def _resolve_real_fake(result: dict[str, str], values: Mapping[str, np.ndarray],
     bare = [t for t in (real, fake) if t is not None and _is_bare_real_fake(t)]
     if not bare:
         return "loss"
-    if real and fake and "d_x" not in result and "d_gz" not in result \
-            and real in values and fake in values:
-        r, f = np.asarray(values[real], float), np.asarray(values[fake], float)
+    r_raw = f_raw = None
+    if real and fake and "d_x" not in result and "d_gz" not in result:
+        r_raw, f_raw = values(real), values(fake)
+    if r_raw is not None and f_raw is not None:
+        r, f = np.asarray(r_raw, float), np.asarray(f_raw, float)
         r, f = r[np.isfinite(r)], f[np.isfinite(f)]
         in_unit = len(r) and len(f) and r.min() >= 0 and r.max() <= 1 and f.min() >= 0 \
             and f.max() <= 1

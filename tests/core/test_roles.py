@@ -80,3 +80,33 @@ def test_bare_real_fake_as_probabilities_when_values_look_like_outputs():
     roles = infer_roles(["d_loss", "g_loss", "D_real", "D_fake"], values=values)
     assert roles.tags["d_x"] == "D_real" and roles.tags["d_gz"] == "D_fake"
     assert roles.real_fake_kind == "probability"
+
+
+def test_real_fake_values_are_fetched_only_for_the_tags_that_need_them():
+    asked = []
+
+    def values(tag):
+        asked.append(tag)
+        return np.full(50, 0.8 if tag == "D real" else 0.2)
+
+    roles = infer_roles(["d_loss", "g_loss", "D real", "D fake", "accuracy"], values=values)
+    assert sorted(asked) == ["D fake", "D real"]
+    assert roles.tags["d_x"] == "D real" and roles.tags["d_gz"] == "D fake"
+
+
+def test_analysis_reads_spaced_real_fake_tags_as_probabilities():
+    """Role inference fetches the values itself, so any spelling that normalises to
+    d_real/d_fake is judged on its values (a separate pre-filter once missed 'D real')."""
+    import pandas as pd
+
+    from ganlogs import Run, analyze_run
+
+    n = 60
+    frame = pd.DataFrame({
+        "tag": ["d_loss"] * n + ["g_loss"] * n + ["D real"] * n + ["D fake"] * n,
+        "step": list(range(n)) * 4,
+        "value": [1.38] * n + [0.69] * n + [0.8] * n + [0.2] * n,
+    })
+    run = Run.from_frame(frame, run_id="r", path="r.csv", format="csv_long")
+    result = analyze_run(run, detectors=[])
+    assert result.roles.tags["d_x"] == "D real" and result.roles.tags["d_gz"] == "D fake"
