@@ -27,7 +27,8 @@ from typing import Any, Callable, Mapping, Sequence
 
 from .analysis import DEFAULT_MIN_CONFIDENCE, Analysis, Settings, analyze
 from .config import Config, load_config, parse_fail_on
-from .detectors import Detector, Finding
+from .detectors import Detector
+from .findings import Finding
 from .errors import UsageError
 
 __all__ = ["DEFAULT_FAIL_ON", "CheckResult", "FailingRun", "UnreadableRun", "apply_policy",
