@@ -12,7 +12,7 @@ Method
    first point past the geometric midpoint between the early scale and the peak; the other
    detectors judge only the part before it.
 
-Both statistics go through the fitted calibration map (:mod:`._calibration`). A run whose
+Both statistics go through the calibration (:mod:`.calibration`). A run whose
 loss went NaN after 20 points is still judged (a NaN needs no long history).
 """
 
