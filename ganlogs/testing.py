@@ -83,7 +83,7 @@ def damped_spiral_series(seed: int = 0, *, n: int = 1000, radius: float = 0.9,
     """A noise-driven damped spiral about the equilibrium: a stable AR(2) process
     ``x_t = 2 r cos(w) x_(t-1) - r^2 x_(t-2) + e_t`` with complex roots of modulus
     ``radius`` < 1 and angle ``w = 2 pi / period`` (the motion of a converging GAN near its
-    equilibrium); D and G move in anti-phase. Not a persistent cycle: no failure label."""
+    equilibrium); D and G move in anti-phase. Not a persistent cycle: ``converged``."""
     if not 0.0 < radius < 1.0:
         raise ValueError(f"radius must be in (0, 1) for a stable spiral; got {radius!r}")
     rng = np.random.default_rng(seed)
@@ -159,7 +159,7 @@ GENERATORS: Mapping[str, tuple[Callable[..., Series], frozenset[str], Mapping[st
     "settling": (settling_series, frozenset({"converged"}), {}),
     "cycling": (cycling_series, frozenset({"oscillating"}), {}),
     "random_walk": (random_walk_series, frozenset(), {}),
-    "damped_spiral": (damped_spiral_series, frozenset(), {}),
+    "damped_spiral": (damped_spiral_series, frozenset({"converged"}), {}),
     "diverging": (diverging_series, frozenset({"diverged"}), {}),
     "collapsing": (collapsing_series, frozenset({"mode_collapse"}), {}),
     "vanishing": (vanishing_series, frozenset({"vanishing_gradients"}),

@@ -90,10 +90,12 @@ def settling_statistics(rs: RunStats, *, alpha: float = ALPHA,
     drifts = [abs(s.trend.change) / (abs(s.tail_mean) + s.tail_std + 1e-12)
               for s in tails if s.trend is not None and math.isfinite(s.trend.change)]
     drift = float(min(max(math.log10(max(max(drifts), 1e-12)), -4.0), 1.0)) if drifts else 1.0
-    best = best_series(rs)
+    def periodic(p):
+        return is_periodic(p, alpha, acf_return)
+
+    best = best_series(rs, periodic)
     persistent = 0.0
-    if best is not None and best.periodicity is not None \
-            and is_periodic(best.periodicity, alpha, acf_return) \
+    if best is not None and best.periodicity is not None and periodic(best.periodicity) \
             and amplitude_growth(best) > -1.0:
         persistent = 1.0
     grads = [o for o in (rs.grad_orders, rs.d_grad_orders) if o is not None]

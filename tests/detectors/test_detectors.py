@@ -212,3 +212,26 @@ def test_smoothed_logs_keep_their_verdicts():
     found = OscillationDetector().detect_series({"d_loss": _ema(s["d_loss"].to_numpy()),
                                                  "g_loss": _ema(s["g_loss"].to_numpy())})
     assert conf_of(found, "oscillating") >= 0.5
+
+
+def test_noise_driven_damped_spirals_are_not_oscillating():
+    """Issue 10 item 5: the null includes stable AR(2) spirals (a GAN settling near its
+    equilibrium circles as it settles), logged with white minibatch noise."""
+    from ganlogs.testing import damped_spiral_series
+
+    called = 0
+    for seed in range(20):
+        for radius, period in ((0.9, 20.0), (0.9, 8.0), (0.95, 20.0)):
+            s = damped_spiral_series(seed, radius=radius, period=period)
+            called += conf_of(OscillationDetector().detect_series(s), "oscillating") >= 0.5
+    assert called <= 0.15 * 60, called
+
+
+def test_a_cycle_needs_three_periods_in_the_tested_window():
+    """Two periods of a clean cycle in the tail (period 250 points over a 500-point tail)
+    are not an oscillation; six are."""
+    slow = cycling_series(0, period=250.0, noise=0.05)
+    assert conf_of(OscillationDetector().detect_series(slow), "oscillating") < 0.5
+    f = OscillationDetector().detect_series(cycling_series(0, period=80.0))[0]
+    assert f.confidence >= 0.5 and f.evidence["tail_n_periods"] >= 3
+    assert f.evidence["tail_keep_per_period"] > 0.5
