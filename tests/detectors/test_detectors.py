@@ -235,3 +235,40 @@ def test_a_cycle_needs_three_periods_in_the_tested_window():
     f = OscillationDetector().detect_series(cycling_series(0, period=80.0))[0]
     assert f.confidence >= 0.5 and f.evidence["tail_n_periods"] >= 3
     assert f.evidence["tail_keep_per_period"] > 0.5
+
+
+def _pix2pix_log(path, *, d_wins_from: float | None, epochs: int = 40, seed: int = 0):
+    """A loss_log.txt in pix2pix's exact line format (models/pix2pix_model.py loss names,
+    util/visualizer.py print_current_losses): D_real and D_fake, no D loss."""
+    import math
+
+    rng = np.random.default_rng(seed)
+    lines = ["================ Training Loss (Sat Dec  5 08:00:00 2026) ================"]
+    it = 0
+    for ep in range(1, epochs + 1):
+        for _ in range(10):
+            it += 100
+            frac = (ep - 1) / epochs
+            w = 0.0 if d_wins_from is None else 1 / (1 + math.exp(-(frac - d_wins_from) * 25))
+            dr = 0.69 * (1 - w) + 0.004 * w + 0.02 * abs(rng.normal())
+            df = 0.69 * (1 - w) + 0.005 * w + 0.02 * abs(rng.normal())
+            g = 0.70 + (2 + 7 * frac) * w + 0.05 * rng.normal()
+            lines.append(f"(epoch: {ep}, iters: {it}, time: 0.123, data: 0.004) G_GAN: {g:.3f} "
+                         f"G_L1: {25 - 10 * frac:.3f} D_real: {dr:.3f} D_fake: {df:.3f} ")
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def test_a_log_with_only_d_real_and_d_fake_gets_a_d_loss_and_a_family(tmp_path):
+    """Issue 10: D_real + D_fake give the D loss and the loss family (pix2pix)."""
+    import ganlogs
+
+    run = ganlogs.read(_pix2pix_log(tmp_path / "loss_log.txt", d_wins_from=0.33))
+    res = analyze_run(run)
+    assert res.loss_family.family == "bce_nonsaturating"
+    assert res.loss_family.d_loss_reduction == "summed"
+    assert res.loss_family.reduction_method == "derived"
+    assert any("D_real + D_fake" in n for n in res.notes)
+    assert "converged" not in res.labels and "mode_collapse" in res.labels
+    f = [f for f in res.findings if f.label == "mode_collapse"][0]
+    assert f.confidence >= 0.5 and "discriminator wins" in f.summary
