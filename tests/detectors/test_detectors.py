@@ -272,3 +272,20 @@ def test_a_log_with_only_d_real_and_d_fake_gets_a_d_loss_and_a_family(tmp_path):
     assert "converged" not in res.labels and "mode_collapse" in res.labels
     f = [f for f in res.findings if f.label == "mode_collapse"][0]
     assert f.confidence >= 0.5 and "discriminator wins" in f.summary
+
+
+@pytest.mark.parametrize("d_gz,vanishing", [(0.06, False), (0.02, False), (0.002, True)])
+def test_saturating_g_loss_is_read_as_d_of_g_of_z_and_needs_two_orders(d_gz, vanishing):
+    """Issue 10 item 4: log(1 - D(G(z))) = -0.06 means D(G(z)) ~ 0.06, a gradient about 8x
+    smaller than at equilibrium, not the 100x of vanishing gradients."""
+    rng = np.random.default_rng(1)
+    n = 800
+    t = np.arange(n)
+    w = 1 / (1 + np.exp(-(t - 200) / 30))
+    dgz = np.clip(0.5 - (0.5 - d_gz) * w + 0.1 * d_gz * rng.normal(size=n), 1e-6, 1)
+    dx = 0.5 + 0.45 * w
+    s = {"d_loss": -np.log(dx) - np.log(1 - dgz), "g_loss": np.log(1 - dgz)}
+    f = VanishingGradientsDetector().detect_series(s, loss_family="bce_minimax")[0]
+    assert (f.confidence >= 0.5) == vanishing, (f.confidence, f.evidence["shrink_orders"])
+    assert f.evidence["shrink_orders"] == pytest.approx(np.log10(0.5 / d_gz), abs=0.15)
+    assert "shrinks the generator's gradient" in f.summary
