@@ -290,6 +290,13 @@ def _sniff(body: bytes, path: Path) -> Dialect:
     sample = body[:end]
     if len(body) > end:
         sample = sample[:sample.rfind(b"\n") + 1] or sample
+    last = -1  # no more than _SNIFF_LINES lines (a wide header counts as one)
+    for _ in range(_SNIFF_LINES):
+        last = sample.find(b"\n", last + 1)
+        if last < 0:
+            break
+    if last >= 0:
+        sample = sample[:last + 1]
     text = sample.decode("utf-8", errors="replace")
     lines = [ln for ln in re.split(r"\r\n|\n|\r", text) if ln.strip()][:_SNIFF_LINES]
     order = ["\t", ",", ";", "|"] if path.suffix.lower() == ".tsv" else [",", ";", "\t", "|"]
@@ -389,7 +396,8 @@ class _BlockParser:
         try:
             return pacsv.read_csv(
                 pa.py_buffer(data),
-                read_options=pacsv.ReadOptions(column_names=self.names, use_threads=True,
+                read_options=pacsv.ReadOptions(column_names=self.names,
+                                               use_threads=len(data) > ARROW_BLOCK_BYTES,
                                                block_size=ARROW_BLOCK_BYTES),
                 parse_options=pacsv.ParseOptions(
                     delimiter=d.delimiter, quote_char='"', newlines_in_values=b'"' in data,
