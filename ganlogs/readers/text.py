@@ -1,6 +1,6 @@
 """Plain-text GAN training logs (what training scripts print) -> :class:`~ganlogs.run.Run`.
 
-Three formats, exactly as the scripts print them (FORMATS.md section 3.4):
+Three formats, exactly as the scripts print them (``docs/formats.md``, "Text logs"):
 
 ``text_cyclegan``: junyanz/pytorch-CycleGAN-and-pix2pix ``loss_log.txt``
     A header ``================ Training Loss (<date>) ================`` per launch, then
