@@ -135,6 +135,7 @@ class CsvReader(Reader):
     formats: ClassVar[tuple[str, ...]] = ("csv_wide", "csv_long", "csv_lightning", "csv_keras",
                                           "csv_tensorboard_ui", "csv_wandb_export")
     kind: ClassVar[str] = "file"
+    side_files: ClassVar[tuple[str, ...]] = ("hparams.yaml",)  # Lightning, beside metrics.csv
 
     def guess_can_open(self, path: Path) -> bool:
         """``.csv``/``.tsv`` files whose first bytes are text are claimed by name, so that a

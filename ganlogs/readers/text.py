@@ -278,6 +278,7 @@ class TextLogReader(Reader):
 
     formats: ClassVar[tuple[str, ...]] = tuple(f.id for f in _FORMATS)
     kind: ClassVar[str] = "file"
+    side_files: ClassVar[tuple[str, ...]] = ("train_opt.txt", "opt.txt")  # CycleGAN options
 
     def guess_can_open(self, path: Path) -> bool:
         """``.txt``/``.log``/no suffix, and a line of a known format in the first 64 KB."""
