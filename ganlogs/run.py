@@ -38,7 +38,7 @@ import pandas as pd
 
 from .errors import UsageError
 
-__all__ = ["Run", "RunMeta", "SCALAR_COLUMNS"]
+__all__ = ["Run", "RunMeta", "SCALAR_COLUMNS", "STEP_UNITS"]
 
 SCALAR_COLUMNS = ("tag", "step", "value", "wall_time", "source", "superseded")
 
@@ -66,6 +66,11 @@ class RunMeta:
         What the reader inferred (delimiter, header, step unit...), one sentence each.
     warnings
         What the user should know (truncation, restarts, duplicate steps), one sentence each.
+    step_unit
+        What one step of ``scalars`` counts, for reports: ``"iteration"`` (a training
+        iteration: one optimiser step of D, the usual global step), ``"kimg"`` (thousands of
+        real images shown, StyleGAN), ``"epoch"``, ``"line"`` (the log prints no step: the
+        record's index) or ``"step"`` (the writer's step, unit not known).
     """
 
     run_id: str
@@ -75,6 +80,11 @@ class RunMeta:
     hparams: Mapping[str, Any] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
+    step_unit: str = "step"
+
+
+#: the values :attr:`RunMeta.step_unit` takes
+STEP_UNITS = ("step", "iteration", "kimg", "epoch", "line")
 
 
 class Run:
@@ -103,13 +113,21 @@ class Run:
         hparams: Mapping[str, Any] | None = None,
         notes: Sequence[str] = (),
         warnings: Sequence[str] = (),
+        step_unit: str = "step",
+        restart_context: str | None = None,
     ) -> "Run":
         """Validate a reader's rows, flag superseded points and record what was found.
 
         ``frame`` needs ``tag``, ``step`` and ``value`` in read order; ``wall_time`` and
         ``source`` are optional (NaN and the run path's name are filled in). Rows are not
-        reordered and none is dropped.
+        reordered and none is dropped. ``step_unit`` is one of :data:`STEP_UNITS`.
+        ``restart_context``: the reader's own sentence about the restarts it saw (e.g. new
+        training headers in a text log); the superseded count is joined to it, so the run
+        carries one warning about its restarts, not two.
         """
+        if step_unit not in STEP_UNITS:
+            raise UsageError(f"Run.from_frame: step_unit must be one of {', '.join(STEP_UNITS)}; "
+                             f"got {step_unit!r}")
         missing = {"tag", "step", "value"} - set(frame.columns)
         if missing:
             raise UsageError(f"Run.from_frame: frame lacks column(s) {sorted(missing)}; "
@@ -139,6 +157,11 @@ class Run:
         )
         superseded, found = _flag_superseded(scalars)
         scalars["superseded"] = superseded
+        if restart_context:
+            restarts = [w for w in found if w.startswith(_RESTART_WARNING)]
+            found = [w for w in found if not w.startswith(_RESTART_WARNING)]
+            found.append(restart_context + ("; " + restarts[0] if restarts
+                                            else "; no earlier point was superseded"))
         return cls(
             scalars,
             RunMeta(
@@ -149,6 +172,7 @@ class Run:
                 hparams=dict(hparams or {}),
                 notes=tuple(notes),
                 warnings=tuple(warnings) + tuple(found),
+                step_unit=step_unit,
             ),
         )
 
@@ -336,9 +360,12 @@ def _flag_superseded(scalars: pd.DataFrame) -> tuple[np.ndarray, list[str]]:
             "(global_step not passed to the writer?): record order is used as the step")
     if restarted:
         warnings.append(
-            f"steps go back in {_names(restarted)} (a restart or duplicate steps): "
+            f"{_RESTART_WARNING} {_names(restarted)} (a restart or duplicate steps): "
             f"{total} earlier point(s) superseded by later ones at the same or lower step")
     return flags, warnings
+
+
+_RESTART_WARNING = "steps go back in"
 
 
 def _names(tags: list[str], limit: int = 4) -> str:
