@@ -22,6 +22,9 @@ d_score_real    mean raw D logit on reals; ``d_score_fake`` on fakes
 augment_p       adaptive augmentation probability (ADA's p)
 r1_penalty      R1 gradient penalty; ``pl_penalty`` path-length penalty
 d_reg, g_reg    regularisation losses (StyleGAN's ``Loss/D/reg``, ``Loss/G/reg``)
+d_loss_val      D loss on held-out (validation) samples: a D/G-loss alias with a
+                ``val``/``valid``/``validation``/``test``/``heldout`` prefix or suffix
+d_x_val         D(x) on held-out real samples (same rule)
 =============== ====================================================================
 
 Several adversarial pairs (CycleGAN's ``D_A``/``G_A`` and ``D_B``/``G_B``, pix2pix's
@@ -60,7 +63,7 @@ __all__ = ["ROLES", "ALIASES", "CodeBase", "RoleMap", "code_base_for", "infer_ro
 ROLES = ("d_loss", "d_loss_real", "d_loss_fake", "g_loss", "d_x", "d_gz",
          "g_grad_norm", "d_grad_norm", "lr_d", "lr_g", "fid", "is", "kid", "precision",
          "recall", "d_sign_real", "d_sign_fake", "d_score_real", "d_score_fake", "augment_p",
-         "r1_penalty", "pl_penalty", "d_reg", "g_reg")
+         "r1_penalty", "pl_penalty", "d_reg", "g_reg", "d_loss_val", "d_x_val")
 
 #: the roles of one adversarial pair (the rest are shared by the whole run)
 PAIR_ROLES = ("d_loss", "d_loss_real", "d_loss_fake", "g_loss", "d_x", "d_gz",
@@ -234,10 +237,28 @@ def _unfold_add_scalars(tag: str) -> str | None:
     return None
 
 
+_HELD_OUT = re.compile(r"(?:(?:val|valid|validation|test|heldout|held_out)_(?P<a>.+)"
+                       r"|(?P<b>.+?)_(?:val|valid|validation|test|heldout|held_out))")
+#: roles measured on held-out samples, from the role of the same name on training samples
+_HELD_OUT_ROLES = {"d_loss": "d_loss_val", "d_x": "d_x_val"}
+
+
 def _match(tag: str) -> tuple[str, int] | None:
-    """(role, score) for one tag; higher score = more specific."""
+    """(role, score) for one tag; higher score = more specific. A D loss or D(x) name with
+    a held-out marker (``val/D_A``, ``D(x)_val``) gets the held-out role; other roles with
+    such a marker get none (a validation G loss is not the training G loss)."""
     unfolded = _unfold_add_scalars(tag)
     base = normalize_tag(unfolded if unfolded is not None else tag)
+    held = _HELD_OUT.fullmatch(base)
+    if held is not None:
+        hit = _match_normalized(held.group("a") or held.group("b"))
+        if hit is None or hit[0] not in _HELD_OUT_ROLES:
+            return None
+        return _HELD_OUT_ROLES[hit[0]], hit[1]
+    return _match_normalized(base)
+
+
+def _match_normalized(base: str) -> tuple[str, int] | None:
     candidates = [(base, 0)]
     stripped = base
     changed = True
@@ -399,6 +420,8 @@ def _infer_one(match_names: Mapping[str, str], points: Mapping[str, int],
 _PAIR_TAG = re.compile(r"(?P<net>[DG])_(?P<pair>[A-Z]|\d+)(?:_(?P<rest>\w+))?")
 # "cycle_A", "idt_B", "rec_A": a term of pair A
 _TERM_TAG = re.compile(r"(?P<term>[A-Za-z][A-Za-z0-9]*)_(?P<pair>[A-Z]|\d+)")
+# "val/D_A": pair A's D loss on validation samples
+_HELD_OUT_PREFIX = re.compile(r"(?P<pre>(?:val|valid|validation|test)[/_])(?P<core>.+)")
 _ADVERSARIAL = ("d_loss", "d_loss_real", "d_loss_fake", "g_loss", "d_x", "d_gz")
 _D_SIDE = ("d_loss", "d_loss_real", "d_loss_fake", "d_x")
 #: the name of the pair whose tags carry no pair token (pix2pix's first G/D)
@@ -411,9 +434,11 @@ def _split_pairs(match_names: Mapping[str, str]) -> dict[str, dict[str, str]] | 
     groups: dict[str, dict[str, str]] = {}
     rest: dict[str, str] = {}
     for tag, name in match_names.items():
-        m = _PAIR_TAG.fullmatch(name) if name == tag else None
+        vm = _HELD_OUT_PREFIX.fullmatch(tag)
+        pre, core = (vm.group("pre"), vm.group("core")) if vm else ("", tag)
+        m = _PAIR_TAG.fullmatch(core) if name == tag else None
         if m is not None:
-            base = m.group("net") + ("_" + m.group("rest") if m.group("rest") else "")
+            base = pre + m.group("net") + ("_" + m.group("rest") if m.group("rest") else "")
             groups.setdefault(m.group("pair"), {})[tag] = base
         else:
             rest[tag] = name

@@ -183,3 +183,14 @@ def test_stylegan_roles():
         "augment_p": "Progress/augment", "r1_penalty": "Loss/r1_penalty",
         "pl_penalty": "Loss/pl_penalty", "d_reg": "Loss/D/reg", "g_reg": "Loss/G/reg"}
     assert roles.code_base.d_loss_reduction == "summed"
+
+
+def test_held_out_d_roles_and_validation_tags_join_their_pair():
+    roles = infer_roles(["d_loss", "g_loss", "val_d_loss", "D(x)", "D(x)_val", "val_g_loss"])
+    assert roles.tags["d_loss_val"] == "val_d_loss" and roles.tags["d_x_val"] == "D(x)_val"
+    assert "val_g_loss" not in roles.tags.values()
+    cyc = infer_roles(CYCLEGAN + ["val/D_A", "val/G_A", "val/D_B", "val/G_B"],
+                      format="text_cyclegan")
+    assert cyc.pairs["A"].tags["d_loss_val"] == "val/D_A"
+    assert cyc.pairs["B"].tags["d_loss_val"] == "val/D_B"
+    assert cyc.pairs["A"].tags["d_loss"] == "D_A"
