@@ -52,6 +52,11 @@ __all__ = ["MAX_POINTS", "MAX_POINTS_OTHER", "OVERVIEW_BINS", "LABEL_COLORS", "P
 MAX_POINTS = 2000
 #: points per series of a folded "other scalars" panel (timings, resources: dozens of tags)
 MAX_POINTS_OTHER = 400
+#: points per run over every series, so that a run with dozens of tags stays near 100 KB
+#: (about 7 bytes a point): main-panel series share it first, the folded panels what is left
+RUN_POINT_BUDGET = 12_000
+#: fewest points a series is cut to, however many tags the run has
+MIN_POINTS, MIN_POINTS_OTHER = 300, 100
 #: bins per run and metric in the sweep overlay chart (every run on one shared step grid)
 OVERVIEW_BINS = 150
 #: hyperparameter columns shown in the runs table (those that vary across runs first)
@@ -205,13 +210,18 @@ def _panels(r: RunResult, *, max_points: int, max_points_other: int) -> list[dic
     ys: dict[str, list[np.ndarray]] = {}
     roles_in: dict[str, set[str]] = {}
     n_color: dict[str, int] = {}
-    for tag in r.run.tags:
-        role, pair = by_tag.get(tag, (None, None))
-        pid = panel_of(tag, role)
+    placed = [(tag, *by_tag.get(tag, (None, None))) for tag in r.run.tags]
+    placed = [(tag, role, pair, panel_of(tag, role)) for tag, role, pair in placed]
+    n_other = sum(pid.startswith("other:") for *_, pid in placed)
+    n_main = len(placed) - n_other
+    main_cap = int(min(max_points, max(MIN_POINTS, RUN_POINT_BUDGET * 0.8 / max(n_main, 1))))
+    left = RUN_POINT_BUDGET - main_cap * n_main
+    other_cap = int(min(max_points_other, max(MIN_POINTS_OTHER, left / max(n_other, 1))))
+    for tag, role, pair, pid in placed:
         s = r.run.series(tag)
         x = s.index.to_numpy(dtype=np.int64)
         y = s.to_numpy(dtype=float)
-        cap = max_points_other if pid.startswith("other:") else max_points
+        cap = other_cap if pid.startswith("other:") else main_cap
         keep = downsample(x.astype(float), y, cap, keep_steps=_restart_steps(r, tag))
         if role is not None and role in ROLE_COLORS and pair is None:
             color = ROLE_COLORS[role]

@@ -1,5 +1,5 @@
 /* ganlogs report: the sweep overview (counts, overlay chart, runs table) and, on demand, one
-   run's charts and findings. Data come from <script type="application/json"> elements:
+   run's charts and findings. Data come from JSON script elements:
    #ganlogs-overview at once, #run-<i> only when run i is opened. Strings from logs are only
    ever set with textContent, never parsed as HTML. Charts: uPlot. */
 (function () {
@@ -118,6 +118,10 @@
       mSel.value = state.metric;
       mSel.addEventListener("change", function () { state.metric = mSel.value; drawOverlay(); });
       var l3 = el("label", null, "overlay "); l3.appendChild(mSel); ctl.appendChild(l3);
+      var olog = el("input", {type: "checkbox", id: "overlay-log"});
+      olog.addEventListener("change", drawOverlay);
+      var l4 = el("label", null); l4.appendChild(olog); l4.appendChild(document.createTextNode(" log scale")); ctl.appendChild(l4);
+      ctl.appendChild(el("span", {"class": "hint", id: "overlay-range"}));
     }
     ov.appendChild(ctl);
     if (metrics.length) {
@@ -171,18 +175,25 @@
     return String(a).toLowerCase() < String(b).toLowerCase() ? -1 : 1;
   }
 
-  function renderTable() {
+  function buildHead() {
     var table = document.getElementById("runs");
     var head = el("tr");
-    COLUMNS.forEach(function (c, i) {
+    COLUMNS.forEach(function (c) {
       var th = el("th", {"class": c.num ? "num" : null, tabindex: "0", "data-col": c.key}, c.title);
-      if (state.sort === c.key) th.setAttribute("aria-sort", state.asc ? "ascending" : "descending");
-      function go() { if (state.sort === c.key) state.asc = !state.asc; else { state.sort = c.key; state.asc = !c.num; } renderTable(); }
+      function go() { if (state.sort === c.key) state.asc = !state.asc; else { state.sort = c.key; state.asc = true; } renderTable(); }
       th.addEventListener("click", go);
       th.addEventListener("keydown", function (ev) { if (ev.key === "Enter" || ev.key === " ") { ev.preventDefault(); go(); } });
       head.appendChild(th);
     });
-    table.tHead.textContent = ""; table.tHead.appendChild(head);
+    table.tHead.appendChild(head);
+  }
+
+  function renderTable() {
+    var table = document.getElementById("runs");
+    Array.prototype.forEach.call(table.tHead.rows[0].cells, function (th) {
+      if (th.getAttribute("data-col") === state.sort) th.setAttribute("aria-sort", state.asc ? "ascending" : "descending");
+      else th.removeAttribute("aria-sort");
+    });
     var rows = visibleRuns();
     var col = COLUMNS.filter(function (c) { return c.key === state.sort; })[0];
     if (col) {
@@ -210,6 +221,8 @@
           td.appendChild(chips(r));
         } else if (c.key === "confidence") {
           td.textContent = r.confidence === null ? "-" : r.confidence.toFixed(2);
+        } else if (c.key === "reason") {
+          td.appendChild(el("div", {title: r.reason}, r.reason));
         } else {
           var v = cellValue(r, c);
           td.textContent = v === null || v === undefined ? "-" : String(v);
@@ -258,10 +271,32 @@
     });
     var caption = document.getElementById("overlay-caption");
     var width = Math.max(box.clientWidth || ov.clientWidth - 40, 300);
+    var log = document.getElementById("overlay-log").checked;
+    // the y range holds each run's bulk (3 IQR beyond its quartiles, within its own
+    // extremes), so that runs that blow up do not flatten the others
+    var yr = null, beyond = 0, lo = Infinity, hi = -Infinity;
+    var tf = function (v) { return log ? Math.log10(v) : v; };
+    for (var a = 1; a < data.length; a++) {
+      var vals = data[a].filter(function (v) { return v !== null && (!log || v > 0); }).map(tf).sort(function (p, q) { return p - q; });
+      if (!vals.length) continue;
+      var q1 = vals[Math.floor(0.25 * (vals.length - 1))], q3 = vals[Math.ceil(0.75 * (vals.length - 1))];
+      var iqr = q3 - q1 || Math.abs(q3) * 0.1 || 1;
+      lo = Math.min(lo, Math.max(vals[0], q1 - 3 * iqr));
+      hi = Math.max(hi, Math.min(vals[vals.length - 1], q3 + 3 * iqr));
+      beyond += vals.filter(function (v) { return v < q1 - 3 * iqr || v > q3 + 3 * iqr; }).length;
+    }
+    if (isFinite(lo) && isFinite(hi)) {
+      var pad = (hi - lo) * 0.08 || Math.abs(hi) * 0.1 || 1;
+      yr = log ? [Math.pow(10, lo - pad), Math.pow(10, hi + pad)] : [lo - pad, hi + pad];
+    }
+    var rangeNote = document.getElementById("overlay-range");
+    rangeNote.textContent = beyond ? beyond + " binned value(s) far outside their run's bulk are off the axis (try the log scale)" : "";
+    if (log) { for (var c1 = 1; c1 < data.length; c1++) data[c1] = data[c1].map(function (v) { return v !== null && v > 0 ? v : null; }); }
     overlayChart = new uPlot({
       width: width, height: 260, series: series, legend: {show: false},
-      scales: {x: {time: false}},
-      axes: [{label: "step"}, {label: state.metric, size: 60}],
+      scales: {x: {time: false}, y: log ? {distr: 3, auto: !yr, range: yr ? function () { return yr; } : undefined}
+                                         : {auto: !yr, range: yr ? function () { return yr; } : undefined}},
+      axes: [{label: "step"}, {label: state.metric, size: 80, values: function (u, vals) { return vals.map(fmt); }}],
       focus: {alpha: 0.12},
       cursor: {focus: {prox: 24}, drag: {x: true, y: false}},
       hooks: {setSeries: [function (u, si) {
@@ -593,9 +628,11 @@
   document.addEventListener("keydown", function (e) { if (e.key === "Escape" && !detail.hidden && OV.runs.length > 1) { history.pushState("", document.title, location.pathname + location.search); closeRun(); } });
 
   buildOverview();
+  buildHead();
   renderTable();
   drawOverlay();
   document.documentElement.setAttribute("data-ready", "1");
+  document.documentElement.setAttribute("data-ready-ms", String(Math.round(performance.now())));
   if (location.hash) route();
   else if (OV.runs.length === 1) location.hash = "run-0";
 })();

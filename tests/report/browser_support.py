@@ -69,3 +69,81 @@ def chromium_page(width: int = 1300, height: int = 900) -> Iterator[object]:
             yield page
         finally:
             browser.close()
+
+
+def page_data(page: str) -> tuple[dict, list[dict]]:
+    """The overview and the per-run data a report page embeds (JSON script elements)."""
+    import json
+    import re
+
+    blocks = dict(re.findall(r'<script type="application/json" id="([^"]+)">(.*?)</script>',
+                             page, re.S))
+    overview = json.loads(blocks.pop("ganlogs-overview"))
+    runs = [json.loads(blocks[f"run-{i}"]) for i in range(len(overview["runs"]))]
+    return overview, runs
+
+
+def strings_in(obj: object) -> list[str]:
+    """Every string (keys included) in a JSON value."""
+    if isinstance(obj, str):
+        return [obj]
+    if isinstance(obj, dict):
+        return [s for k, v in obj.items() for s in [k, *strings_in(v)]]
+    if isinstance(obj, list):
+        return [s for v in obj for s in strings_in(v)]
+    return []
+
+
+def series_values(series: dict) -> tuple[np.ndarray, np.ndarray]:
+    """Steps and values of one drawn series of a run's panel, decoded as the page does."""
+    import base64
+
+    x = np.cumsum(np.asarray(series["x"], dtype=np.int64))
+    y = np.frombuffer(base64.b64decode(series["y"]), dtype="<f4").astype(float)
+    return x, y
+
+
+#: behaviours of the generated sweep's runs, in turn
+SWEEP_KINDS = ("healthy", "oscillating", "collapse", "diverged", "healthy", "short")
+
+
+def write_lightning_sweep(root: Path, runs: int, *, steps: int = 3000, seed: int = 0) -> Path:
+    """A sweep of ``runs`` Lightning ``CSVLogger`` runs (``<root>/lr_<lr>/seed_<k>/version_0/
+    metrics.csv`` with ``hparams.yaml`` beside it): D and G losses, D(x), D(G(z)) and the
+    learning rate per step, behaving as :data:`SWEEP_KINDS` in turn (a short run has 15 steps).
+    """
+    rng = np.random.default_rng(seed)
+    lrs = (1e-4, 2e-4, 5e-4, 1e-3)
+    for i in range(runs):
+        kind = SWEEP_KINDS[i % len(SWEEP_KINDS)]
+        n = 15 if kind == "short" else steps
+        t = np.arange(n)
+        warm = 1 - np.exp(-t / max(n / 10, 1))
+        d = 1.386 - 0.3 * warm + 0.08 * rng.standard_normal(n)
+        g = 0.693 + 0.5 * warm + 0.12 * rng.standard_normal(n)
+        dx = np.clip(0.5 + 0.1 * warm + 0.05 * rng.standard_normal(n), 0, 1)
+        dgz = np.clip(0.5 - 0.1 * warm + 0.05 * rng.standard_normal(n), 0, 1)
+        if kind == "oscillating":
+            wave = np.sin(2 * np.pi * t / 150)
+            d, g = d + 0.5 * wave, g - 0.8 * wave
+        elif kind == "collapse":
+            half = t >= n // 2
+            d = np.where(half, 0.05 + 0.01 * rng.standard_normal(n), d)
+            g = np.where(half, 6.0 + 0.3 * rng.standard_normal(n) + t / n, g)
+            dx = np.where(half, 0.98, dx)
+            dgz = np.where(half, 0.02, dgz)
+        elif kind == "diverged":
+            k = n * 4 // 5
+            d[k:] = np.geomspace(1.0, 1e8, n - k)
+            g[k:] = np.geomspace(1.0, 1e9, n - k)
+            d[-20:] = np.nan
+        lr = lrs[(i // len(SWEEP_KINDS)) % len(lrs)]
+        run = root / f"lr_{lr:g}" / f"run_{i:04d}" / "version_0"
+        run.mkdir(parents=True, exist_ok=True)
+        lines = ["D(G(z)),D(x),d_loss,epoch,g_loss,lr,step"]
+        lines += [f"{e:.6g},{c:.6g},{a:.6g},{s // 100},{b:.6g},{lr:g},{s}"
+                  for s, a, b, c, e in zip(t, d, g, dx, dgz)]
+        (run / "metrics.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+        (run / "hparams.yaml").write_text(f"lr: {lr:g}\nbatch_size: {(32, 64)[i % 2]}\n"
+                                          f"seed: {i}\n", encoding="utf-8")
+    return root
