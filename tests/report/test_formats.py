@@ -17,7 +17,7 @@ from ganlogs.report.json import dumps
 from ganlogs.report.markdown import md, render_markdown
 from ganlogs.report.terminal import Progress, render_text, safe
 
-from _build import HOSTILE, sample_analysis
+from _build import HOSTILE, finding, sample_analysis
 from report_support import run_cli, FIXTURES, broken_tfevents, healthy_losses
 from browser_support import page_data, series_values, strings_in
 
@@ -269,11 +269,27 @@ def test_colours_only_when_asked():
 def test_reason_column_fits_the_terminal_width():
     wide = render_text(sample_analysis(300), width=200)
     assert wide.splitlines()[0].split()[3] == "roles"  # room enough: every column
-    out = render_text(sample_analysis(300), width=110)
+    a = sample_analysis(300)
+    long_reason = "word " * 60 + "end."
+    a.runs[0].findings[0] = finding("converged", 0.83, 4000, summary=long_reason)
+    out = render_text(a, width=110)
     assert all(len(line) <= 110 for line in out.splitlines()[:-1])
-    assert "…" in out
+    assert "…" not in out  # folded, never cut
     assert out.splitlines()[0].split() == ["run", "format", "points", "labels", "onset",
                                            "reason"]  # roles left out first
+    # the whole reason is there, on the run's line and the indented lines under it
+    lines = out.splitlines()
+    i = next(k for k, line in enumerate(lines) if line.startswith("sweep/healthy"))
+    folded = [lines[i]]
+    for line in lines[i + 1:]:
+        if not line.startswith("    "):
+            break
+        folded.append(line)
+    assert len(folded) > 2
+    text = " ".join(line.strip() for line in folded)
+    assert text.endswith(" ".join(long_reason.split()))
+    # 120 columns: a long run id is kept whole
+    assert "sweep/healthy" in render_text(a, width=120)
 
 
 class _Stream:
