@@ -1,8 +1,9 @@
 """CSV metric logs -> :class:`~ganlogs.run.Run`.
 
-One reader for six layouts (format ids in brackets); FORMATS.md sections 2.4, 3.1 and 3.2 hold
-the facts about each writer. Nothing is guessed silently: every run's ``meta.notes`` says
-which delimiter, header, variant, step column and value columns were used.
+One reader for six layouts (format ids in brackets); ``docs/formats.md`` ("CSV") and
+``docs/wandb.md`` hold the facts about each writer. Nothing is guessed silently: every
+run's ``meta.notes`` says which delimiter, header, variant, step column and value columns
+were used.
 
 Layouts, in the order they are recognised from the header
     * TensorBoard UI "Download CSV" [``csv_tensorboard_ui``]: header exactly
@@ -134,6 +135,7 @@ class CsvReader(Reader):
     formats: ClassVar[tuple[str, ...]] = ("csv_wide", "csv_long", "csv_lightning", "csv_keras",
                                           "csv_tensorboard_ui", "csv_wandb_export")
     kind: ClassVar[str] = "file"
+    side_files: ClassVar[tuple[str, ...]] = ("hparams.yaml",)  # Lightning, beside metrics.csv
 
     def guess_can_open(self, path: Path) -> bool:
         """``.csv``/``.tsv`` files whose first bytes are text are claimed by name, so that a

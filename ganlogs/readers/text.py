@@ -1,6 +1,6 @@
 """Plain-text GAN training logs (what training scripts print) -> :class:`~ganlogs.run.Run`.
 
-Three formats, exactly as the scripts print them (FORMATS.md section 3.4):
+Three formats, exactly as the scripts print them (``docs/formats.md``, "Text logs"):
 
 ``text_cyclegan``: junyanz/pytorch-CycleGAN-and-pix2pix ``loss_log.txt``
     A header ``================ Training Loss (<date>) ================`` per launch, then
@@ -278,6 +278,7 @@ class TextLogReader(Reader):
 
     formats: ClassVar[tuple[str, ...]] = tuple(f.id for f in _FORMATS)
     kind: ClassVar[str] = "file"
+    side_files: ClassVar[tuple[str, ...]] = ("train_opt.txt", "opt.txt")  # CycleGAN options
 
     def guess_can_open(self, path: Path) -> bool:
         """``.txt``/``.log``/no suffix, and a line of a known format in the first 64 KB."""

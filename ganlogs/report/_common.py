@@ -4,7 +4,7 @@ the Markdown summary and the HTML report say the same thing. No statistics here.
 from __future__ import annotations
 
 from ..analysis import RunResult
-from ..detectors.base import Finding
+from ..findings import Finding
 
 __all__ = ["ROLE_SHORT", "display_findings", "labels_text", "onset_text", "reason_text", "insufficient",
            "span_of", "format_value", "loss_family_text", "run_name",
