@@ -96,6 +96,9 @@ def stated_conventions(r: RunResult) -> tuple[str | None, str | None]:
     lf = r.loss_family
     family = lf.family if lf is not None else None
     red = lf.d_loss_reduction if lf is not None else None
+    # the family and reduction the detectors' equilibria belong to, when assumed
+    family = family or getattr(lf, "reference_family", None)
+    red = red or getattr(lf, "reference_reduction", None)
     if family is None:
         family = _agreed(r, "loss_family")
     if red is None:
@@ -134,7 +137,8 @@ def format_value(v: object) -> str:
 
 def loss_family_text(r: RunResult) -> str:
     """``"bce_nonsaturating (values), D loss summed (early_ratio)"``: the run's conventions,
-    or those its findings' evidence used (``assumed by the detectors``) when the run's are
+    or those the detectors assumed (the conventions' reference family and reduction, or
+    their findings' evidence) when the run's are
     unknown, so the header never contradicts the evidence."""
     lf = r.loss_family
     if lf is None and not r.findings:
@@ -147,11 +151,11 @@ def loss_family_text(r: RunResult) -> str:
     elif own_fam is not None:
         fam = f"{family} ({lf.method})"
     else:
-        fam = f"{family} (assumed by the detectors)"
+        fam = f"{family} (assumed)"
     if red is None:
         red_text = "D-loss reduction unknown"
     elif own_red is not None:
         red_text = f"D loss {red} ({lf.reduction_method})"
     else:
-        red_text = f"D loss {red} (assumed by the detectors)"
+        red_text = f"D loss {red} (assumed)"
     return f"{fam}, {red_text}"
