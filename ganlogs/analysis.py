@@ -340,6 +340,7 @@ def analyze(
     engine: str = "local",
     scheduler: str | None = None,
     cache: "bool | str | os.PathLike[str] | RunCache | None" = None,
+    exclude: Sequence[str] = (),
 ) -> Analysis:
     """Find every run under ``path``, read it and analyse it.
 
@@ -354,6 +355,9 @@ def analyze(
     directory, a directory, or a :class:`~ganlogs.cache.RunCache`; ``None``/``False`` (the
     default) reads every run afresh. The cache needs pyarrow and is silently off without it.
     With more than one process, custom ``detectors`` must be picklable (importable classes).
+    ``exclude``: glob patterns of files and directories not to read (see
+    :func:`ganlogs.readers.discover`); other files that could be logs but that no reader reads
+    come back as unreadable runs, with the reason.
     """
     from functools import partial
 
@@ -367,7 +371,7 @@ def analyze(
         cache = None
     elif not isinstance(cache, RunCache):
         cache = open_cache(cache)
-    found = discover(path)
+    found = discover(path, exclude=exclude)
     results: list[RunResult] = []
     for problem in found.problems:
         results.append(RunResult(run_id=os.path.relpath(problem.path, path)
