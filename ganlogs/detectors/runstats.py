@@ -30,6 +30,7 @@ from . import stats as st
 from .base import RunContext
 
 __all__ = ["SeriesStats", "RunStats", "StatsSettings", "run_stats", "compute_run_stats",
+           "d_win", "d_outright", "OUTRIGHT_ORDERS", "HEALTHY_DROP_ORDERS",
            "Sufficiency", "sufficiency", "ROLES_READ", "TAIL_FRACTION", "BLOWUP_ABS",
            "BLOWUP_ORDERS"]
 
@@ -115,6 +116,16 @@ class RunStats:
     missing: tuple[str, ...] = ()
     family_assumed: bool = False
     huge: bool = False
+    #: orders of magnitude the (non-negative) D loss fell from its start (median of the first
+    #: 2% of the points, at least 3) to its end (median of the last 10%), clipped to +-4; 0
+    #: for a D loss that goes negative
+    d_drop_orders: float = 0.0
+    #: G loss tail median over its start (same windows), for a positive G loss; None otherwise
+    g_tail_over_start: float | None = None
+    #: step where the D loss (running median) first went below half its start; None if never
+    d_fall_step: int | None = None
+    #: the D loss's start (median of its first 2% of points, at least 3)
+    d_start: float | None = None
 
     @property
     def has_losses(self) -> bool:
@@ -317,6 +328,32 @@ def compute_run_stats(series: Mapping[str, pd.Series | None], conventions: LossF
             if np.isfinite(per):
                 lag = max(2, min(int(per / 4), 50))
             rs.antiphase, rs.antiphase_lag = st.anti_phase(d.tail, g.tail, lag)
+    # how far the D loss fell from its own start, and what the G loss did meanwhile: scale-free
+    # (a constant weight on a loss changes neither)
+    if "d_loss" in rs.series:
+        d = rs.series["d_loss"]
+        v = d.values
+        if len(v) >= 8 and float(np.min(v)) >= 0:
+            k = max(3, len(v) // 50)
+            start = float(np.median(v[:k]))
+            end = float(np.median(v[-max(3, len(v) // 10):]))
+            rs.d_start = start
+            if start > 0:
+                rs.d_drop_orders = float(min(max(math.log10(start / max(end, start * 1e-4)),
+                                                 -4.0), 4.0))
+                # the fall: where the D loss (running median over 5% of the points) first
+                # went below half its start
+                w = max(3, len(v) // 20) | 1
+                sm = pd.Series(v).rolling(w, center=True, min_periods=1).median().to_numpy()
+                below = np.nonzero(sm < start / 2.0)[0]
+                if len(below):
+                    rs.d_fall_step = int(d.steps[int(below[0])])
+    if "g_loss" in rs.series:
+        g = rs.series["g_loss"]
+        v = g.values
+        if len(v) >= 8 and float(np.min(v)) > 0:
+            k = max(3, len(v) // 50)
+            rs.g_tail_over_start = float(np.median(g.tail)) / max(float(np.median(v[:k])), 1e-12)
     rs.missing = tuple(r for r in ("d_loss", "g_loss", "d_x", "d_gz", "g_grad_norm")
                        if r not in prepared)
     return rs
@@ -389,6 +426,26 @@ def evidence_common(rs: RunStats) -> dict[str, Any]:
             "d_loss_reduction": rs.reduction,
             "equilibrium_d_loss": rs.eq_d, "equilibrium_g_loss": rs.eq_g,
             "points": rs.n_points}
+
+
+#: a D loss this many orders of magnitude below its start has won outright (3% of its start:
+#: D(x) ~ 0.98, D(G(z)) ~ 0.02 for a summed BCE loss, 0.88 / 0.12 for LSGAN)
+OUTRIGHT_ORDERS = 1.5
+#: below this fall (orders of magnitude) a D loss is within what healthy runs show (a BCE D
+#: loss settling at D(x) = 0.8, D(G(z)) = 0.2 is 0.35 orders below its start)
+HEALTHY_DROP_ORDERS = 0.5
+
+
+def d_outright(rs: RunStats, orders: float = OUTRIGHT_ORDERS) -> float:
+    """How clearly the discriminator has won, from the losses' own scale, 0 to 1: 0 while
+    its (non-negative) loss is within :data:`HEALTHY_DROP_ORDERS` of its start, rising
+    linearly to 1 at ``orders`` orders of magnitude below it; 0 when the G loss fell
+    meanwhile (tail under 0.7 x its start: G is keeping up). Family-free, and unchanged
+    when a constant weights a loss."""
+    if rs.g_tail_over_start is not None and rs.g_tail_over_start < 0.7:
+        return 0.0
+    span = max(orders - HEALTHY_DROP_ORDERS, 1e-6)
+    return float(min(max((rs.d_drop_orders - HEALTHY_DROP_ORDERS) / span, 0.0), 1.0))
 
 
 def d_win(rs: RunStats) -> float:

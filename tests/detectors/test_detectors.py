@@ -271,7 +271,7 @@ def test_a_log_with_only_d_real_and_d_fake_gets_a_d_loss_and_a_family(tmp_path):
     assert any("D_real + D_fake" in n for n in res.notes)
     assert "converged" not in res.labels and "mode_collapse" in res.labels
     f = [f for f in res.findings if f.label == "mode_collapse"][0]
-    assert f.confidence >= 0.5 and "discriminator wins" in f.summary
+    assert f.confidence >= 0.5 and "discriminator won" in f.summary
 
 
 @pytest.mark.parametrize("d_gz,vanishing", [(0.06, False), (0.02, False), (0.002, True)])
@@ -289,3 +289,16 @@ def test_saturating_g_loss_is_read_as_d_of_g_of_z_and_needs_two_orders(d_gz, van
     assert (f.confidence >= 0.5) == vanishing, (f.confidence, f.evidence["shrink_orders"])
     assert f.evidence["shrink_orders"] == pytest.approx(np.log10(0.5 / d_gz), abs=0.15)
     assert "shrinks the generator's gradient" in f.summary
+
+
+@pytest.mark.parametrize("k", [0.1, 1.0, 10.0])
+def test_a_winning_discriminator_is_read_on_the_losses_own_scale(k):
+    """D loss falling to ~2% of its start while G's does not fall: the discriminator won,
+    whatever constant weights the losses (no D(x)/D(G(z)) logged, family not stated)."""
+    from ganlogs.testing import collapsing_series
+
+    s = collapsing_series(0)
+    s = {"d_loss": k * s["d_loss"], "g_loss": k * s["g_loss"]}
+    f = ModeCollapseDetector().detect_series(s)[0]
+    assert f.confidence >= 0.5 and "discriminator won" in f.summary, (k, f.evidence)
+    assert 150 <= f.onset_step <= 400
