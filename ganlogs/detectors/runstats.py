@@ -30,7 +30,8 @@ from . import stats as st
 from .base import RunContext
 
 __all__ = ["SeriesStats", "RunStats", "StatsSettings", "run_stats", "compute_run_stats",
-           "d_win", "d_outright", "OUTRIGHT_ORDERS", "HEALTHY_DROP_ORDERS",
+           "d_win", "d_outright", "OUTRIGHT_ORDERS", "HEALTHY_DROP_ORDERS", "Quality",
+           "quality_of", "lr_step_downs", "AUX_ROLES",
            "Sufficiency", "sufficiency", "ROLES_READ", "TAIL_FRACTION", "BLOWUP_ABS",
            "BLOWUP_ORDERS"]
 
@@ -84,6 +85,73 @@ class SeriesStats:
         return int(self.steps[self.tail_start])
 
 
+@dataclass(frozen=True)
+class Quality:
+    """What a logged sample-quality metric (FID: lower is better; IS: higher is better) did.
+
+    ``trend`` is ``plateaued`` (the last 40% of the evaluations improved on the best before
+    them by less than ``tolerance`` of the metric's range... see :func:`quality_of`),
+    ``improving`` or ``worsening``; ``values`` how many finite, plausible evaluations;
+    ``best``, ``last`` in the metric's own units; ``change`` the relative change of the
+    recent evaluations over the earlier best (positive: better).
+    """
+
+    role: str
+    trend: str
+    values: int
+    best: float
+    last: float
+    change: float
+
+
+#: the recent part of a quality metric's evaluations (the last 40%) must beat the earlier
+#: best by this much (relative) to count as still improving, and lose this much to count
+#: as worsening
+QUALITY_TOLERANCE = 0.05
+
+
+def quality_of(role: str, s: pd.Series | None, tolerance: float = QUALITY_TOLERANCE
+               ) -> Quality | None:
+    """:class:`Quality` of a metric series, or None with fewer than 4 plausible values.
+
+    Implausible values are dropped first: non-finite, negative, or FID above 10^4 (an FID
+    of 10^57 says the metric computation is broken, not the training). Compares the median
+    of the last 40% of the evaluations with the best value before them.
+    """
+    if s is None:
+        return None
+    v = s.to_numpy(dtype=np.float64)
+    ok = np.isfinite(v) & (v >= 0)
+    if role == "fid":
+        ok &= v <= 1e4
+    v = v[ok]
+    if len(v) < 4:
+        return None
+    sign = -1.0 if role == "fid" else 1.0  # to "higher is better"
+    u = sign * v
+    k = max(1, int(round(len(u) * 0.4)))
+    early, recent = u[:-k], u[-k:]
+    best_early = float(np.max(early))
+    scale = max(abs(best_early), 1e-12)
+    change = (float(np.median(recent)) - best_early) / scale
+    trend = ("improving" if change > tolerance else "worsening" if change < -2 * tolerance
+             else "plateaued")
+    return Quality(role=role, trend=trend, values=int(len(v)), best=float(sign * np.max(u)),
+                   last=float(v[-1]), change=float(change))
+
+
+def lr_step_downs(s: pd.Series | None, factor: float = 0.8) -> tuple[int, ...]:
+    """Steps where a learning rate fell below ``factor`` times its previous logged value
+    (a schedule step; a smooth decay changes little between two logged points)."""
+    if s is None or len(s) < 2:
+        return ()
+    v = s.to_numpy(dtype=np.float64)
+    idx = s.index.to_numpy()
+    prev, cur = v[:-1], v[1:]
+    hit = np.isfinite(prev) & np.isfinite(cur) & (prev > 0) & (cur < factor * prev)
+    return tuple(int(i) for i in idx[1:][hit])
+
+
 @dataclass
 class RunStats:
     """Everything the detectors share about one run (see the module docstring)."""
@@ -126,6 +194,13 @@ class RunStats:
     d_fall_step: int | None = None
     #: the D loss's start (median of its first 2% of points, at least 3)
     d_start: float | None = None
+    #: lowest running median of the D loss over its start (1: D never got ahead of its start;
+    #: scale-free), for a positive D loss; None otherwise
+    d_low_over_start: float | None = None
+    #: the logged sample-quality metric, when there is a usable one (see :class:`Quality`)
+    quality: "Quality | None" = None
+    #: steps where a logged learning rate stepped down by more than a fifth at once
+    lr_step_downs: tuple[int, ...] = ()
 
     @property
     def has_losses(self) -> bool:
@@ -250,6 +325,8 @@ def compute_run_stats(series: Mapping[str, pd.Series | None], conventions: LossF
     """:class:`RunStats` from role -> detector view (step-indexed Series or None), judged
     under ``conventions`` (see :func:`ganlogs.conventions.resolve_conventions`)."""
     cfg = settings
+    series = dict(series)
+    aux = {r: series.pop(r, None) for r in AUX_ROLES}
     prepared = {r: st.prepare(s) for r, s in series.items() if s is not None and len(s)}
     family = conventions.reference_family
     reduction = conventions.reference_reduction
@@ -257,6 +334,11 @@ def compute_run_stats(series: Mapping[str, pd.Series | None], conventions: LossF
     assumed = conventions.assumed
     rs = RunStats(family=family, reduction=reduction, eq_d=eq_d, eq_g=eq_g,
                   family_assumed=assumed)
+    # sample quality and learning-rate schedule: read apart (a NaN FID is not a divergence)
+    for role in ("fid", "is"):
+        rs.quality = rs.quality or quality_of(role, aux.get(role))
+    rs.lr_step_downs = tuple(sorted(set(lr_step_downs(aux.get("lr_d"))
+                                        + lr_step_downs(aux.get("lr_g")))))
     # divergence: first non-finite over every logged role
     nf = [(st_, r) for r, s in series.items() if s is not None and len(s)
           for st_ in [_first_nonfinite(s)] if st_ is not None]
@@ -339,6 +421,9 @@ def compute_run_stats(series: Mapping[str, pd.Series | None], conventions: LossF
             end = float(np.median(v[-max(3, len(v) // 10):]))
             rs.d_start = start
             if start > 0:
+                wl = max(3, len(v) // 20) | 1
+                low = pd.Series(v).rolling(wl, center=True, min_periods=1).median().min()
+                rs.d_low_over_start = float(low) / start
                 rs.d_drop_orders = float(min(max(math.log10(start / max(end, start * 1e-4)),
                                                  -4.0), 4.0))
                 # the fall: where the D loss (running median over 5% of the points) first
@@ -359,8 +444,10 @@ def compute_run_stats(series: Mapping[str, pd.Series | None], conventions: LossF
     return rs
 
 
+#: roles read apart from the losses: quality metrics and learning rates
+AUX_ROLES = ("fid", "is", "lr_d", "lr_g")
 ROLES_READ = ("d_loss", "g_loss", "d_loss_real", "d_loss_fake", "d_x", "d_gz", "g_grad_norm",
-              "d_grad_norm")
+              "d_grad_norm") + AUX_ROLES
 
 
 def run_stats(ctx: RunContext, settings: StatsSettings = StatsSettings()) -> RunStats:

@@ -201,12 +201,17 @@ def test_smoothed_logs_keep_their_verdicts():
     false_osc = 0
     for seed in range(6):
         rng = np.random.default_rng(100 + seed)
-        d = _ema(2 * LN2 + 0.1 * rng.normal(size=1000))
-        g = _ema(LN2 + 0.1 * rng.normal(size=1000))
+        s = settling_run(seed, noise=0.1)
+        d, g = _ema(s["d_loss"].to_numpy()), _ema(s["g_loss"].to_numpy())
         false_osc += conf_of(OscillationDetector().detect_series({"d_loss": d, "g_loss": g}),
                              "oscillating") >= 0.5
         labels, confs = labels_of({"d_loss": d, "g_loss": g})
         assert "converged" in labels, confs
+        # smoothed noise at the equilibrium from the start: no label, and no guess
+        d = _ema(2 * LN2 + 0.1 * rng.normal(size=1000))
+        g = _ema(LN2 + 0.1 * rng.normal(size=1000))
+        labels, confs = labels_of({"d_loss": d, "g_loss": g})
+        assert labels == set(), confs
     assert false_osc <= 1
     s = sine_run(3, period=120)
     found = OscillationDetector().detect_series({"d_loss": _ema(s["d_loss"].to_numpy()),
@@ -302,3 +307,60 @@ def test_a_winning_discriminator_is_read_on_the_losses_own_scale(k):
     f = ModeCollapseDetector().detect_series(s)[0]
     assert f.confidence >= 0.5 and "discriminator won" in f.summary, (k, f.evidence)
     assert 150 <= f.onset_step <= 400
+
+
+def test_calm_losses_with_a_discriminator_that_never_got_ahead_cannot_tell():
+    """Issue 10 item 1: with losses alone and a discriminator that cannot tell a poor
+    generator from a good one, the convergence finding says so instead of guessing."""
+    from ganlogs.testing import stalemate_series
+
+    f = ConvergenceDetector().detect_series(stalemate_series(0))[0]
+    assert f.confidence < 0.5 and f.evidence["state"] == "cannot_tell"
+    assert f.summary.startswith("Cannot tell") and "FID" in f.summary
+    g = ConvergenceDetector().detect_series(settling_run(0))[0]
+    assert g.confidence >= 0.5 and g.evidence["state"] == "converged"
+    assert g.summary.startswith("Converged") and "discriminator had been ahead" in g.summary
+    w = ConvergenceDetector().detect_series(random_walk_run(0))[0]
+    assert w.evidence["state"] == "still_changing" and w.summary.startswith("Still changing")
+
+
+def _with_metric(series, values, role="fid"):
+    n = len(series["d_loss"])
+    steps = np.linspace(0, n - 1, len(values)).astype(int)
+    return {**series, role: pd.Series(values, index=steps)}
+
+
+@pytest.mark.parametrize("fid,state,converged", [
+    ([400, 120, 60, 41, 33, 31, 30.8, 30.7, 28.8, 29.3], "converged", True),      # plateau
+    ([400, 300, 200, 150, 110, 80, 60, 45, 35, 25], "still_changing", False),     # improving
+    ([400, 120, 60, 41, 33, 31, 45, 60, 80, 95], "worsening", False),             # worse
+])
+def test_a_quality_metric_decides_convergence(fid, state, converged):
+    """A plateaued FID is the strongest evidence, even when the losses alone could not tell;
+    one still improving is still training; one getting worse while the losses are calm is a
+    failure the losses do not show."""
+    from ganlogs.testing import stalemate_series
+
+    f = ConvergenceDetector().detect_series(_with_metric(stalemate_series(0), fid))[0]
+    assert f.evidence["state"] == state
+    assert (f.confidence >= 0.5) == converged, f.confidence
+
+
+def test_broken_metric_values_are_ignored():
+    """FIDs of 1e57 or negative (stylegan2ada_sprites_resume) say nothing about training."""
+    from ganlogs.testing import stalemate_series
+
+    bad = [1.2e57, 8.2e51, 4.3e53, -3.1e68, -2.7e57, 7.9e64, 2.9e53, -1.9e50]
+    f = ConvergenceDetector().detect_series(_with_metric(stalemate_series(0), bad))[0]
+    assert f.evidence["state"] == "cannot_tell" and "quality_trend" not in f.evidence
+
+
+def test_a_learning_rate_step_down_is_never_settling():
+    s = settling_run(0)
+    lr = pd.Series(np.where(np.arange(1000) < 750, 2e-4, 2e-5))
+    f = ConvergenceDetector().detect_series({**s, "lr_g": lr})[0]
+    assert f.evidence["state"] == "cannot_tell" and "learning-rate step" in f.summary
+    assert f.confidence < 0.5 and f.evidence["lr_step_downs"] == [750]
+    # a step before the judged tail does not matter
+    early = pd.Series(np.where(np.arange(1000) < 200, 2e-4, 2e-5))
+    assert ConvergenceDetector().detect_series({**s, "lr_g": early})[0].confidence >= 0.5
