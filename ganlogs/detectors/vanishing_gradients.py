@@ -32,6 +32,8 @@ from typing import ClassVar
 
 import numpy as np
 
+from ..conventions import LN2
+
 
 from ._common import GanDetector, tail_span
 from .runstats import RunStats, d_win, evidence_common, first_change_step, fmt
@@ -52,6 +54,13 @@ def gradient_shrink(rs: RunStats) -> tuple[float, float, str] | None:
     stays negative while the D loss does not). None for other families.
     """
     if rs.family != "bce_minimax":
+        return None
+    if rs.p_fake is not None and rs.p_source == "d_x/d_gz":
+        pass
+    elif not rs.family_stated and not (rs.g_start is not None
+                                       and abs(rs.g_start + LN2) <= 0.25 * LN2):
+        # the G loss's level is read as D(G(z)) only when it is the unscaled saturating loss:
+        # stated by the user, or starting at -ln 2 (D = 1/2 at initialisation)
         return None
     if rs.p_fake is not None and rs.p_source == "d_x/d_gz":
         d, src = rs.p_fake, "D(G(z)) logged"
