@@ -13,7 +13,7 @@ Public API::
 from ._version import __version__
 from .analysis import Analysis, RunResult, Settings, analyze, analyze_run
 from .checks import CheckResult, check
-from .detectors import Finding
+from .findings import Finding
 from .errors import (CorruptLogError, GanlogsError, ReadError, RoleError, TruncatedLogWarning,
                      UnsupportedFormatError, UsageError)
 from .readers import discover, load, read

@@ -34,7 +34,8 @@ from typing import Any, Callable, Mapping, Sequence
 
 from .analysis import DEFAULT_MIN_CONFIDENCE, Analysis, Settings, analyze
 from .config import Config, load_config, parse_fail_on
-from .detectors import Detector, Finding
+from .detectors import Detector
+from .findings import Finding
 from .errors import UsageError, is_damage_warning
 
 __all__ = ["DEFAULT_FAIL_ON", "CheckResult", "FailingRun", "UnreadableRun", "DamagedRun",
@@ -236,7 +237,8 @@ def check(
     detectors, progress, **analyze_options
         Passed to :func:`ganlogs.analyze` (``jobs``, ``engine``, ``scheduler``, ``cache``).
 
-    Returns a :class:`CheckResult`; never raises for findings or unreadable runs, only
+    Returns a :class:`CheckResult`; never raises for findings, unreadable runs or a path
+    with no runs (missing or empty: status ``"error"``), only
     :class:`~ganlogs.errors.UsageError` for bad options.
     """
     cfg = config if isinstance(config, Config) else (
@@ -253,6 +255,13 @@ def check(
     if allow_damage is None:
         allow_damage = bool(cfg.allow_damage)
     exclude = tuple(cfg.exclude) + tuple(exclude or ())
+    if not os.path.lexists(path):
+        # like an empty directory: an incomplete check (status "error"), not an exception
+        result = apply_policy(Analysis(root=os.fspath(path), runs=[], settings=settings),
+                              fail_on=fail_on, min_confidence=min_confidence,
+                              config_source=cfg.source, allow_damage=allow_damage)
+        result.error = f"{os.fspath(path)}: no such file or directory"
+        return result
     analysis = analyze(path, settings=settings, detectors=detectors, progress=progress,
                        exclude=exclude, **analyze_options)
     return apply_policy(analysis, fail_on=fail_on, min_confidence=min_confidence,

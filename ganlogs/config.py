@@ -34,7 +34,7 @@ from typing import Any, Mapping
 
 from .analysis import DEFAULT_MIN_CONFIDENCE, Settings
 from .conventions import D_LOSS_REDUCTIONS, LOSS_FAMILIES
-from .detectors.base import FINDING_LABELS
+from .findings import FINDING_LABELS
 from .errors import UsageError
 from .roles import ROLES
 
