@@ -356,6 +356,10 @@ def _long_frame(values: list[np.ndarray | None], present: list[np.ndarray],
     no other reference frees the wide columns as the long ones are built."""
     k, n = len(values), len(steps)
     dtype = _codes_dtype(k)
+    # categories sorted as Run.from_frame keeps them, so it need not remap the codes
+    order = sorted(range(k), key=lambda j: tags[j])
+    rank = np.empty(k, dtype=dtype)
+    rank[order] = np.arange(k, dtype=dtype)
     wide = np.empty((n, k))
     for j in range(k):
         wide[:, j] = values[j]
@@ -363,7 +367,7 @@ def _long_frame(values: list[np.ndarray | None], present: list[np.ndarray],
     if row_ok.all() and all(p.all() for p in present):
         value = wide.reshape(-1)
         step = np.repeat(steps, k)
-        codes = np.tile(np.arange(k, dtype=dtype), n)
+        codes = np.tile(rank, n)
         wall_time = np.repeat(wall, k) if wall is not None else np.full(n * k, np.nan)
     else:
         mask = np.empty((n, k), dtype=bool)
@@ -374,12 +378,13 @@ def _long_frame(values: list[np.ndarray | None], present: list[np.ndarray],
         value = wide.reshape(-1)[flat]
         del wide
         rows = flat // k if k > 1 else flat
-        codes = (flat - rows * k).astype(dtype) if k > 1 else np.zeros(len(flat), dtype=dtype)
+        codes = rank[flat - rows * k] if k > 1 else np.zeros(len(flat), dtype=dtype)
         del flat
         step = steps[rows]
         wall_time = wall[rows] if wall is not None else np.full(len(rows), np.nan)
     return pd.DataFrame({
-        "tag": pd.Categorical.from_codes(codes, categories=pd.Index(tags, dtype=object))
+        "tag": pd.Categorical.from_codes(
+            codes, categories=pd.Index([tags[j] for j in order], dtype=object))
         if tags else pd.Categorical([]),
         "step": step, "value": value, "wall_time": wall_time}, copy=False)
 
