@@ -91,9 +91,8 @@ _QUALITY = {"fid", "kid", "is", "inception", "ppl", "precision", "recall", "lpip
             "psnr", "metric", "metrics", "fid50k", "fid50k_full", "pr50k3", "kid50k"}
 _GRAD = {"grad", "gradnorm", "grad_norm", "gradients", "gradient", "norm"}
 _DOUT = {"score", "scores", "logit", "logits", "d(x)", "dx", "dgz", "signs"}
-_D = {"d", "disc", "discriminator", "critic", "netd", "da", "db"}
-_G = {"g", "gen", "generator", "netg", "cycle", "idt", "identity", "l1", "vgg", "perceptual",
-      "ga", "gb"}
+_D = {"d", "disc", "discriminator", "critic", "netd"}
+_G = {"g", "gen", "generator", "netg", "cycle", "idt", "identity", "l1", "vgg", "perceptual"}
 
 
 def panel_of(tag: str, role: str | None) -> str:
@@ -212,16 +211,22 @@ def _panels(r: RunResult, *, max_points: int, max_points_other: int) -> list[dic
     n_color: dict[str, int] = {}
     placed = [(tag, *by_tag.get(tag, (None, None))) for tag in r.run.tags]
     placed = [(tag, role, pair, panel_of(tag, role)) for tag, role, pair in placed]
+    # role series first (up to max_points each), then the other main-panel series share
+    # 80% of what is left, the folded panels the rest
+    size = {tag: len(r.run.series(tag)) for tag, *_ in placed}
+    role_n = [size[t] for t, role, _, _ in placed if role is not None]
+    main_n = [size[t] for t, role, _, pid in placed if role is None and not pid.startswith("other:")]
     n_other = sum(pid.startswith("other:") for *_, pid in placed)
-    n_main = len(placed) - n_other
-    main_cap = int(min(max_points, max(MIN_POINTS, RUN_POINT_BUDGET * 0.8 / max(n_main, 1))))
-    left = RUN_POINT_BUDGET - main_cap * n_main
+    left = RUN_POINT_BUDGET - sum(min(max_points, n) for n in role_n)
+    main_cap = int(min(max_points, max(MIN_POINTS, left * 0.8 / max(len(main_n), 1))))
+    left -= sum(min(main_cap, n) for n in main_n)
     other_cap = int(min(max_points_other, max(MIN_POINTS_OTHER, left / max(n_other, 1))))
     for tag, role, pair, pid in placed:
         s = r.run.series(tag)
         x = s.index.to_numpy(dtype=np.int64)
         y = s.to_numpy(dtype=float)
-        cap = other_cap if pid.startswith("other:") else main_cap
+        cap = (max_points if role is not None
+               else other_cap if pid.startswith("other:") else main_cap)
         keep = downsample(x.astype(float), y, cap, keep_steps=_restart_steps(r, tag))
         if role is not None and role in ROLE_COLORS and pair is None:
             color = ROLE_COLORS[role]
