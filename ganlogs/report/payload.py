@@ -24,7 +24,7 @@ and D-loss reduction, on the panel of the series they refer to; D = 1/2 is drawn
 outputs panel only for BCE/LSGAN families whose outputs are probabilities.
 
 Encoding (to keep a run under about 100 KB): steps as a JSON list of differences (first
-value absolute), values as little-endian float32 in base64 (NaN and +-Inf kept). A series is
+value absolute, the rest in units of their greatest common divisor), values as little-endian float32 in base64 (NaN and +-Inf kept). A series is
 downsampled with LTTB (:mod:`ganlogs.report.downsample`) to :data:`MAX_POINTS` points
 (:data:`MAX_POINTS_OTHER` for the folded "other" panels), keeping extremes, the first
 non-finite point and restarts.
@@ -54,7 +54,7 @@ MAX_POINTS = 2000
 MAX_POINTS_OTHER = 400
 #: points per run over every series, so that a run with dozens of tags stays near 100 KB
 #: (about 7 bytes a point): main-panel series share it first, the folded panels what is left
-RUN_POINT_BUDGET = 12_000
+RUN_POINT_BUDGET = 10_000
 #: fewest points a series is cut to, however many tags the run has
 MIN_POINTS, MIN_POINTS_OTHER = 300, 100
 #: bins per run and metric in the sweep overlay chart (every run on one shared step grid)
@@ -120,12 +120,17 @@ def panel_of(tag: str, role: str | None) -> str:
 
 
 # ------------------------------------------------------------------ encoding
-def encode_steps(x: np.ndarray) -> list[int]:
-    """Steps (sorted int64) as ``[first, d1, d2, ...]``; the page adds them up."""
+def encode_steps(x: np.ndarray) -> tuple[list[int], int]:
+    """Steps (sorted int64) as ``([first, d1, d2, ...], unit)``: the differences divided by
+    their greatest common divisor ``unit`` (a log every 10 steps writes ``1`` not ``10``);
+    the page adds them up: ``x[i] = x[i-1] + d[i] * unit``."""
     x = np.asarray(x, dtype=np.int64)
     if not len(x):
-        return []
-    return [int(x[0])] + [int(d) for d in np.diff(x)]
+        return [], 1
+    d = np.diff(x)
+    unit = int(np.gcd.reduce(d)) if len(d) and d.any() else 1
+    unit = max(unit, 1)
+    return [int(x[0])] + (d // unit).tolist(), unit
 
 
 def encode_values(y: np.ndarray) -> str:
@@ -235,13 +240,14 @@ def _panels(r: RunResult, *, max_points: int, max_points_other: int) -> list[dic
             n_color[pid] = i + 1
             color = PALETTE[i % len(PALETTE)]
         bad = ~np.isfinite(y)
+        xs, unit = encode_steps(x[keep])
         name = tag if role is None else f"{tag} ({role}{', ' + pair if pair else ''})"
         groups.setdefault(pid, []).append({
             "tag": tag, "name": name, "role": role, "pair": pair, "color": color,
             "points": int(len(y)), "drawn": int(len(keep)),
             "nonfinite": int(bad.sum()),
             "first_nonfinite": int(x[bad][0]) if bad.any() else None,
-            "x": encode_steps(x[keep]), "y": encode_values(y[keep])})
+            "x": xs, "xunit": unit, "y": encode_values(y[keep])})
         ys.setdefault(pid, []).append(y)
         if role is not None:
             roles_in.setdefault(pid, set()).add(role)

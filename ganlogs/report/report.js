@@ -49,9 +49,10 @@
     for (var i = 0; i < n; i++) u8[i] = bin.charCodeAt(i);
     return new Float32Array(u8.buffer);
   }
-  function decodeSteps(d) {
-    var out = new Array(d.length), acc = 0;
-    for (var i = 0; i < d.length; i++) { acc += d[i]; out[i] = acc; }
+  function decodeSteps(d, unit) {
+    var out = new Array(d.length), acc = d.length ? d[0] : 0;
+    unit = unit || 1;
+    for (var i = 0; i < d.length; i++) { if (i) acc += d[i] * unit; out[i] = acc; }
     return out;
   }
   function runLabelKey(r) {
@@ -336,7 +337,7 @@
   function panelData(p, log) {
     var tables = [], bad = [];
     p.series.forEach(function (s) {
-      var x = decodeSteps(s.x), v = decodeValues(s.y), raw = new Array(v.length);
+      var x = decodeSteps(s.x, s.xunit), v = decodeValues(s.y), raw = new Array(v.length);
       for (var i = 0; i < v.length; i++) {
         var y = v[i];
         if (!isFinite(y)) { raw[i] = null; bad.push([x[i], s.color]); }
