@@ -176,27 +176,42 @@ def _family(r: RunResult) -> tuple[str | None, str | None]:
     return stated_conventions(r)
 
 
+def _equilibria(r: RunResult, family: str, red: str | None) -> tuple[float | None, float | None,
+                                                                     float | None]:
+    """The D-loss, D-term and G-loss equilibria: the ones the detectors compared levels with
+    (``LossFamily.equilibrium_*``, which count e.g. pix2pixHD's discriminator scales) when
+    given, else :func:`ganlogs.conventions.equilibrium`'s."""
+    lf = r.loss_family
+    d = getattr(lf, "equilibrium_d_loss", None)
+    g = getattr(lf, "equilibrium_g_loss", None)
+    ref_red = getattr(lf, "reference_reduction", None) or red
+    if d is None and red is not None:
+        d = equilibrium(family, red).d_loss
+    if g is None:
+        g = equilibrium(family, "summed").g_loss
+    if d is not None and ref_red is not None:
+        term = d / 2 if ref_red == "summed" else d
+    else:
+        term = equilibrium(family, "mean").d_loss
+    return d, term, g
+
+
 def _hlines(panel: str, roles: set[str], r: RunResult, y_all: list[np.ndarray]) -> list[dict]:
     family, red = _family(r)
     if family is None or family not in LOSS_FAMILIES:
         return []
+    eq_d, eq_term, eq_g = _equilibria(r, family, red)
     out = []
     if panel == "d_loss":
-        if "d_loss" in roles and red is not None:
-            v = equilibrium(family, red).d_loss
-            if v is not None:
-                out.append({"y": v, "text": f"D equilibrium {v:.3f} ({family}, {red})",
-                            "color": ROLE_COLORS["d_loss"]})
-        if roles & {"d_loss_real", "d_loss_fake"}:
-            v = equilibrium(family, "mean").d_loss
-            if v is not None:
-                out.append({"y": v, "text": f"D real/fake term equilibrium {v:.3f} ({family})",
-                            "color": "#6b7280"})
-    elif panel == "g_loss" and "g_loss" in roles:
-        v = equilibrium(family, "summed").g_loss
-        if v is not None:
-            out.append({"y": v, "text": f"G equilibrium {v:.3f} ({family})",
-                        "color": ROLE_COLORS["g_loss"]})
+        if "d_loss" in roles and red is not None and eq_d is not None:
+            out.append({"y": eq_d, "text": f"D equilibrium {eq_d:.3f} ({family}, {red})",
+                        "color": ROLE_COLORS["d_loss"]})
+        if roles & {"d_loss_real", "d_loss_fake"} and eq_term is not None:
+            out.append({"y": eq_term, "text": f"D real/fake term equilibrium {eq_term:.3f} "
+                                              f"({family})", "color": "#6b7280"})
+    elif panel == "g_loss" and "g_loss" in roles and eq_g is not None:
+        out.append({"y": eq_g, "text": f"G equilibrium {eq_g:.3f} ({family})",
+                    "color": ROLE_COLORS["g_loss"]})
     elif panel == "d_outputs" and roles & {"d_x", "d_gz"} \
             and family in ("bce_nonsaturating", "bce_minimax", "lsgan"):
         vals = [v[np.isfinite(v)] for v in y_all]
@@ -279,6 +294,19 @@ def display_name(r: RunResult, root: str) -> str:
     return run_name(r, root)
 
 
+def _roles_table(r: RunResult) -> dict[str, str]:
+    """role -> tag, with each adversarial pair's roles as ``"<role> [<pair>]"``."""
+    if r.roles is None:
+        return {}
+    out = {str(k): str(v) for k, v in r.roles.tags.items()}
+    pairs = getattr(r.roles, "pairs", None)
+    if isinstance(pairs, Mapping):
+        for pair, rm in pairs.items():
+            tags = rm if isinstance(rm, Mapping) else getattr(rm, "tags", {})
+            out.update({f"{k} [{pair}]": str(v) for k, v in tags.items()})
+    return out
+
+
 def _labels(r: RunResult) -> list[list[Any]]:
     return [[f.label, round(float(f.confidence), 3), getattr(f, "pair", None)]
             for f in r.top_findings()]
@@ -308,7 +336,7 @@ def run_payload(r: RunResult, root: str, *, max_points: int = MAX_POINTS,
         "labels": _labels(r), "family": loss_family_text(r) if r.ok else None,
         "reason": reason_text(r), "warnings": list(r.warnings),
         "findings": [_finding(f, lab, dets, last) for f, lab, dets in display_findings(r)],
-        "roles": dict(r.roles.tags) if r.roles is not None else {},
+        "roles": _roles_table(r),
         "series": {t: [s["points"], s["first_step"], s["last_step"]] for t, s in series.items()},
         "hparams": {str(k): format_value(v) for k, v in (meta.hparams if meta else {}).items()},
         "notes": list(r.notes) + (list(r.loss_family.reasons) if r.loss_family else []),

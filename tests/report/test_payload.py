@@ -162,3 +162,37 @@ def test_restart_steps_are_kept_when_downsampling():
     d = next(s for p in run_payload(r, "root")["panels"] for s in p["series"] if s["tag"] == "d")
     x, y = series_values(d)
     assert 3000 in x.tolist() and y[x.tolist().index(3000)] == 2.0
+
+
+def test_findings_and_roles_of_adversarial_pairs_are_rendered_generically():
+    """A CycleGAN-style run: findings naming their pair (``pair``), roles per pair."""
+    from dataclasses import dataclass
+    from types import SimpleNamespace
+
+    from ganlogs.detectors.base import Finding
+
+    @dataclass(frozen=True)
+    class PairFinding(Finding):  # the field the pairs work adds to Finding
+        pair: str | None = None
+
+    rng = np.random.default_rng(0)
+    n = 300
+    run = make_run("cyclegan", {t: rng.random(n) + 0.5 for t in
+                                ("D_A", "G_A", "cycle_A", "D_B", "G_B", "cycle_B")})
+    f_a = PairFinding(label="mode_collapse", confidence=0.9, onset_step=100, evidence={"x": 1.0},
+                      summary="A collapsed", detector="m", detector_version="1", pair="A")
+    f_b = PairFinding(label="converged", confidence=0.3, onset_step=None, evidence={"y": "z"},
+                      summary="B fine", detector="c", detector_version="1", pair="B")
+    r = result(run, [f_a, f_b], roles={})
+    r.roles = SimpleNamespace(tags={}, has_losses=True, get=lambda role: None,
+                              pairs={"A": SimpleNamespace(tags={"d_loss": "D_A", "g_loss": "G_A"}),
+                                     "B": SimpleNamespace(tags={"d_loss": "D_B", "g_loss": "G_B"})})
+    data = run_payload(r, "root")
+    assert [f["pair"] for f in data["findings"]] == ["A", "B"]
+    assert data["labels"] == [["mode_collapse", 0.9, "A"]]
+    assert data["spans"][0]["pair"] == "A"
+    assert data["roles"] == {"d_loss [A]": "D_A", "g_loss [A]": "G_A", "d_loss [B]": "D_B",
+                             "g_loss [B]": "G_B"}
+    panels = {p["id"]: [s["name"] for s in p["series"]] for p in data["panels"]}
+    assert panels["d_loss"] == ["D_A (d_loss, A)", "D_B (d_loss, B)"]
+    assert set(panels["g_loss"]) == {"G_A (g_loss, A)", "G_B (g_loss, B)", "cycle_A", "cycle_B"}
