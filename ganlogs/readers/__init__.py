@@ -40,16 +40,21 @@ def _register() -> None:
     from .csv import CsvReader
     from .mlflow import MlflowRunReader
     from .stylegan import StyleganStatsReader
+    from .stylegan_run import StyleganConsoleReader, StyleganRunReader
     from .tensorboard import TensorBoardReader
     from .text import TextLogReader
     from .wandb import WandbRunReader
     from .wandb_history import WandbHistoryReader
 
-    DIR_READERS[:] = [TensorBoardReader(), WandbRunReader(), MlflowRunReader()]
+    # A StyleGAN run directory (stats.jsonl beside its metric files, log.txt or event file)
+    # is one run read whole: before TensorBoard, which would claim it for its event file.
+    DIR_READERS[:] = [StyleganRunReader(), TensorBoardReader(), WandbRunReader(),
+                      MlflowRunReader()]
     # File order: StyleganStatsReader, WandbHistoryReader, TextLogReader, CsvReader (the CSV
     # reader claims .csv/.tsv by name, so it comes last; text logs before it, because a
     # Keras CSVLogger training.log is claimed by content only when no text format matched).
-    FILE_READERS[:] = [StyleganStatsReader(), WandbHistoryReader(), TextLogReader(), CsvReader()]
+    FILE_READERS[:] = [StyleganStatsReader(), WandbHistoryReader(), StyleganConsoleReader(),
+                       TextLogReader(), CsvReader()]
 
 
 _register()
