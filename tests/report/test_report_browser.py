@@ -167,6 +167,11 @@ def test_small_sweep_overview_filters_groups_and_opens_runs_quickly(tmp_path):
         # search by name
         page.fill("#search", "run_0007")
         assert page.locator("#runs tbody tr").count() == 1
+        page.wait_for_function("() => window.ganlogsReport.overlay.series.length === 2")
+        page.fill("#search", "no such run")
+        assert page.locator("#runs tbody tr").count() == 0
+        page.wait_for_function("() => document.getElementById('overlay').textContent"
+                               ".indexOf('No run to show') === 0")
         page.fill("#search", "")
         # group by a hyperparameter: one header row per value with its label counts
         page.select_option("#group-by", "lr")
