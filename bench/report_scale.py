@@ -43,6 +43,9 @@ def measure(report: Path, runs: int, repeat: int) -> dict[str, list[float]]:
     url = report.as_uri()
     for k in range(repeat):
         with chromium_page() as page:
+            if k == 0:
+                print(f"browser: {page.context.browser.browser_type.name} "
+                      f"{page.context.browser.version} ({CHROMIUM})")
             t0 = time.perf_counter()
             page.goto(url, wait_until="commit", timeout=120_000)
             page.wait_for_selector("html[data-ready]", state="attached", timeout=120_000)
