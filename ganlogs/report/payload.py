@@ -324,8 +324,8 @@ def _finding(f, labelled: bool, detectors: tuple[str, ...], last: int | None) ->
 
 
 def run_payload(r: RunResult, root: str, *, max_points: int = MAX_POINTS,
-                max_points_other: int = MAX_POINTS_OTHER) -> dict[str, Any]:
-    """Everything the page shows when the run is opened."""
+                max_points_other: int = MAX_POINTS_OTHER, panels: bool = True) -> dict[str, Any]:
+    """Everything the page shows when the run is opened (``panels=False``: no chart data)."""
     series = r.run.series_summary() if r.run is not None else {}
     last = max((s["last_step"] for s in series.values()), default=None)
     meta = r.run.meta if r.run is not None else None
@@ -340,8 +340,8 @@ def run_payload(r: RunResult, root: str, *, max_points: int = MAX_POINTS,
         "series": {t: [s["points"], s["first_step"], s["last_step"]] for t, s in series.items()},
         "hparams": {str(k): format_value(v) for k, v in (meta.hparams if meta else {}).items()},
         "notes": list(r.notes) + (list(r.loss_family.reasons) if r.loss_family else []),
-        "panels": _panels(r, max_points=max_points, max_points_other=max_points_other) if r.ok
-        else [],
+        "panels": _panels(r, max_points=max_points, max_points_other=max_points_other)
+        if r.ok and panels else [],
     }
     out["spans"] = [{"start": f["span"][0], "end": f["span"][1], "label": f["label"],
                      "confidence": f["confidence"], "onset": f["onset"], "pair": f["pair"],
