@@ -169,6 +169,18 @@ def _roles_by_tag(r: RunResult) -> dict[str, tuple[str, str | None]]:
     return out
 
 
+def _sums(r: RunResult) -> dict[str, tuple[str, ...]]:
+    """Composite tags of the run's roles (``RoleMap.sums``, and each pair's) -> the logged
+    tags they sum, keeping only those whose parts the run logs."""
+    if r.roles is None or r.run is None:
+        return {}
+    out = dict(getattr(r.roles, "sums", {}) or {})
+    for p in (getattr(r.roles, "pairs", None) or {}).values():
+        out.update(getattr(p, "sums", {}) or {})
+    logged = set(r.run.tags) | set(out)
+    return {k: tuple(v) for k, v in out.items() if all(t in logged for t in v)}
+
+
 def _family(r: RunResult) -> tuple[str | None, str | None]:
     """The loss family and D-loss reduction the report states (see :func:`loss_family_text`)."""
     from ._common import stated_conventions
@@ -229,11 +241,17 @@ def _panels(r: RunResult, *, max_points: int, max_points_other: int) -> list[dic
     ys: dict[str, list[np.ndarray]] = {}
     roles_in: dict[str, set[str]] = {}
     n_color: dict[str, int] = {}
-    placed = [(tag, *by_tag.get(tag, (None, None))) for tag in r.run.tags]
+    # a role held by a composite (terms the code sums, e.g. pix2pix's D_real + D_fake) is
+    # drawn too, computed from its parts
+    sums = _sums(r)
+    run = r.run.with_sums(sums) if sums else r.run
+    logged = set(r.run.tags)
+    tags = list(r.run.tags) + [t for t in by_tag if t not in logged and t in sums]
+    placed = [(tag, *by_tag.get(tag, (None, None))) for tag in tags]
     placed = [(tag, role, pair, panel_of(tag, role)) for tag, role, pair in placed]
     # role series first (up to max_points each), then the other main-panel series share
     # 80% of what is left, the folded panels the rest
-    size = {tag: len(r.run.series(tag)) for tag, *_ in placed}
+    size = {tag: len(run.series(tag)) for tag, *_ in placed}
     role_n = [size[t] for t, role, _, _ in placed if role is not None]
     main_n = [size[t] for t, role, _, pid in placed if role is None and not pid.startswith("other:")]
     n_other = sum(pid.startswith("other:") for *_, pid in placed)
@@ -242,7 +260,7 @@ def _panels(r: RunResult, *, max_points: int, max_points_other: int) -> list[dic
     left -= sum(min(main_cap, n) for n in main_n)
     other_cap = int(min(max_points_other, max(MIN_POINTS_OTHER, left / max(n_other, 1))))
     for tag, role, pair, pid in placed:
-        s = r.run.series(tag)
+        s = run.series(tag)
         x = s.index.to_numpy(dtype=np.int64)
         y = s.to_numpy(dtype=float)
         cap = (max_points if role is not None

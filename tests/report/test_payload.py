@@ -196,3 +196,22 @@ def test_findings_and_roles_of_adversarial_pairs_are_rendered_generically():
     panels = {p["id"]: [s["name"] for s in p["series"]] for p in data["panels"]}
     assert panels["d_loss"] == ["D_A (d_loss, A)", "D_B (d_loss, B)"]
     assert set(panels["g_loss"]) == {"G_A (g_loss, A)", "G_B (g_loss, B)", "cycle_A", "cycle_B"}
+
+
+def test_a_composite_d_loss_is_drawn_from_its_parts():
+    """pix2pix logs D_real and D_fake only; the D loss the detectors judge is their sum."""
+    from ganlogs.roles import RoleMap
+
+    rng = np.random.default_rng(0)
+    real, fake = rng.random(200), rng.random(200)
+    run = make_run("p2p", {"G_GAN": rng.random(200) + 1, "D_real": real, "D_fake": fake})
+    r = result(run, [finding("converged", 0.8, 100)], family="bce_nonsaturating",
+               reduction="summed", roles={})
+    r.roles = RoleMap(tags={"d_loss": "D_real+D_fake", "d_loss_real": "D_real",
+                            "d_loss_fake": "D_fake", "g_loss": "G_GAN"},
+                      sums={"D_real+D_fake": ("D_real", "D_fake")})
+    panel = next(p for p in run_payload(r, "root")["panels"] if p["id"] == "d_loss")
+    summed = next(s for s in panel["series"] if s["tag"] == "D_real+D_fake")
+    _, y = series_values(summed)
+    assert y == pytest.approx((real + fake).astype(np.float32))
+    assert [round(h["y"], 3) for h in panel["hlines"]] == [1.386, 0.693]
