@@ -209,10 +209,10 @@ class Run:
         if not len(idx):
             from .roles import ROLES, infer_roles  # a role id ("d_loss") names its tag
 
-            role_tag = infer_roles(self.tags, values=lambda t: self.series(t).to_numpy()).get(
-                tag) if tag in ROLES else None
-            if role_tag is not None:
-                return self.series(role_tag)
+            if tag in ROLES:
+                rm = infer_roles(self.tags, values=lambda t: self.series(t).to_numpy())
+                if rm.get(tag) is not None:  # a composite (summed terms) is computed
+                    return self.with_sums(rm.sums).series(rm.get(tag))
             raise KeyError(f"run {self.meta.run_id!r} has no tag {tag!r}; it has {self.tags}")
         steps = self.scalars["step"].to_numpy()[idx]
         values = self.scalars["value"].to_numpy()[idx]
