@@ -157,7 +157,12 @@ class CsvReader(Reader):
     def read(self, path: Path, *, run_id: str) -> list[Run]:
         """Read ``path``; one Run, or one per run for a W&B export holding several runs."""
         path = Path(path)
-        data = read_bytes(path)
+        return self.read_data(read_bytes(path), path, run_id=run_id)
+
+    def read_data(self, data: bytes, path: Path, *, run_id: str) -> list[Run]:
+        """:meth:`read` on bytes already read from ``path`` (``path`` names the file in
+        messages and locates files beside it). Followers that read only appended lines
+        (``ganlogs watch``) pass the header line and the new complete lines."""
         data, notes = check_text(path, data, what="CSV file")
         if not data.strip():
             raise ReadError(path, "empty file: no header and no rows")

@@ -86,7 +86,7 @@ from . import _tfrecord
 from ._protobuf import I32, I64, LEN, VARINT, WireError, iter_fields, read_varint, signed64
 from .base import Reader
 
-__all__ = ["TensorBoardReader", "is_event_file"]
+__all__ = ["TensorBoardReader", "is_event_file", "event_files", "EventChunk", "decode_event_chunk"]
 
 #: sub-directories that make their parent one run although it holds no event file:
 #: (the one that must be there, the ones that may be there)
@@ -641,3 +641,48 @@ def _overlap_warnings(parts: list[_FileData]) -> list[str]:
                        f"and the steps of {', '.join(files)} overlap earlier files' "
                        "(older points at the same or later steps are superseded)")
     return out
+
+
+# ============================================================================ followers
+
+@dataclass(frozen=True)
+class EventChunk:
+    """The scalars of the complete records in a byte range of one event file.
+
+    ``tags`` are the tag names (``prefix`` included) that ``codes`` index; ``steps``,
+    ``values`` and ``walls`` are the rows, in record order (int64, float64, float64 seconds).
+    ``consumed`` is the number of bytes up to the end of the last complete record: the next
+    range starts there. A partial record at the end is left for the next call.
+    """
+
+    tags: list[str]
+    codes: np.ndarray
+    steps: np.ndarray
+    values: np.ndarray
+    walls: np.ndarray
+    records: int
+    consumed: int
+
+
+def decode_event_chunk(buf: bytes, *, path: Path, prefix: str = "") -> EventChunk:
+    """Frame, check and decode the records of ``buf``, bytes of the event file ``path`` that
+    start on a record boundary (the start of the file, or a previous chunk's end).
+
+    The public hook of followers that read only the bytes appended since their last look
+    (``ganlogs watch``). Same decoder and checks as :class:`TensorBoardReader`; a bad CRC or
+    an undecodable record raises :class:`~ganlogs.errors.CorruptLogError` naming ``path``
+    (offsets in the message are relative to ``buf``).
+    """
+    info = _FileData(rel=str(path), prefix=prefix)
+    if buf:
+        try:
+            from ._tb_fast import read_buffer
+            read_buffer(buf, info)
+        except _tfrecord.RecordError as exc:
+            raise CorruptLogError(path, str(exc)) from None
+        except _EventError as exc:
+            raise CorruptLogError(path, str(exc)) from None
+    consumed = len(buf) if info.truncated_at is None else info.truncated_at
+    return EventChunk(tags=list(info.tags), codes=np.asarray(info.codes, dtype=np.int32),
+                      steps=info.steps, values=info.values, walls=info.walls,
+                      records=info.records, consumed=consumed)
