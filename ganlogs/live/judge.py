@@ -18,9 +18,10 @@ When to re-judge
 Hysteresis
     A label is raised once it has held in ``confirm`` consecutive judgements, and cleared
     once it has been absent from ``confirm`` consecutive judgements. A ``diverged`` finding
-    that rests on a NaN/Inf value is raised at once: a non-finite loss is a fact, not a
-    statistical guess. A raised label *changes* when its onset moves by more than
-    ``onset_tolerance`` of the judged span or its confidence by ``confidence_step`` or more.
+    that rests on a NaN/Inf value, or on a loss of magnitude 10^6 or more, is raised at
+    once: a non-finite loss is a fact, not a statistical guess. A raised label *changes*
+    when its onset moves by more than ``onset_tolerance`` of the judged span or its
+    confidence by ``confidence_step`` or more.
 
 Every change is a :class:`LiveEvent` (``appeared``, ``changed``, ``cleared``).
 """
@@ -134,8 +135,12 @@ class _LabelState:
 
 
 def _sticky(f: Finding) -> bool:
-    """A finding raised without confirmation: ``diverged`` resting on a NaN/Inf value."""
-    return f.label == "diverged" and f.evidence.get("first_nonfinite_step") is not None
+    """A finding raised without confirmation: ``diverged`` resting on a NaN/Inf value or on
+    a loss of magnitude 10^6 or more (the divergence detector's ``nonfinite`` feature)."""
+    if f.label != "diverged":
+        return False
+    ev = f.evidence
+    return ev.get("first_nonfinite_step") is not None or ev.get("nonfinite") == 1.0
 
 
 class LiveJudge:
