@@ -5,9 +5,14 @@ Usage::
     python bench/accuracy.py                      # fixtures/labelled/, held-out families
     python bench/accuracy.py --corpus DIR         # e.g. a full reference_trainer sweep
     python bench/accuracy.py --split all          # every family (tuning ones included)
-    python bench/accuracy.py --fit [--write]      # refit the calibration maps on the
-                                                  # TUNING families (and write them into
-                                                  # ganlogs/detectors/_calibration.py)
+    python bench/accuracy.py --fit [--write FILE] # refit the calibration on the TUNING
+                                                  # families (and write it as a JSON file)
+    python bench/accuracy.py --calibration FILE   # evaluate with that calibration
+
+The calibration is data (:class:`ganlogs.detectors.Calibration`): a fit builds a new one and
+passes it to the detectors; nothing in ``ganlogs/`` is edited or patched. To ship a refit,
+write it over ``ganlogs/detectors/calibration.json`` (``--write
+ganlogs/detectors/calibration.json``) and commit.
 
 A corpus is a directory of run directories, each holding its logs and a
 ``ground_truth.json`` (``labels``, ``family``, ``scenario``, ``log.loss_family``,
@@ -47,7 +52,6 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import re
 import sys
 import time
 import warnings
@@ -59,13 +63,13 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from ganlogs.analysis import Settings, _context, analyze_run  # noqa: E402
+from ganlogs.analysis import Settings, analyze_run, build_context  # noqa: E402
 from ganlogs.conventions import equilibrium  # noqa: E402
-from ganlogs.detectors import LABELS  # noqa: E402
-from ganlogs.detectors import _calibration as cal  # noqa: E402
-from ganlogs.detectors import (convergence, divergence, mode_collapse, oscillation,  # noqa: E402
-                               vanishing_gradients)
-from ganlogs.detectors._features import run_stats  # noqa: E402
+from ganlogs.detectors import (LABELS, Calibration, ConvergenceDetector,  # noqa: E402
+                               default_calibration, default_detectors)
+from ganlogs.detectors.calibration import Model  # noqa: E402
+from ganlogs.detectors.convergence import failure_confidences  # noqa: E402
+from ganlogs.detectors.vanishing_gradients import model_for  # noqa: E402
 from ganlogs.readers import load, discover  # noqa: E402
 
 FAILURES = LABELS[1:]
@@ -163,7 +167,7 @@ def baseline_threshold(ctx) -> list[str]:
     return out or ["converged"]
 
 
-def evaluate_run(run_dir: Path, *, state: bool) -> Item:
+def evaluate_run(run_dir: Path, *, state: bool, calibration: Calibration | None = None) -> Item:
     gt = json.loads((run_dir / "ground_truth.json").read_text())
     item = Item(run_id=gt.get("run_id", run_dir.name), family=gt["family"],
                 scenario=gt.get("scenario", ""), truth=list(gt["labels"]))
@@ -172,7 +176,8 @@ def evaluate_run(run_dir: Path, *, state: bool) -> Item:
     settings = Settings(loss_family=log.get("loss_family") if state else None,
                         d_loss_reduction=log.get("d_loss_reduction") if state else None)
     t0 = time.perf_counter()
-    res = analyze_run(run, settings=settings)
+    detectors = default_detectors(calibration=calibration)
+    res = analyze_run(run, settings=settings, detectors=detectors)
     item.seconds = time.perf_counter() - t0
     item.pred["ganlogs"] = list(res.labels)
     confs = {lab: 0.0 for lab in LABELS}
@@ -192,21 +197,19 @@ def evaluate_run(run_dir: Path, *, state: bool) -> Item:
             continue
         pred = found[0].onset_step * (every if log.get("unit") == "epoch" else 1)
         item.onset_error[lab] = abs(pred - float(true_on)) / total
-    ctx, _ = _context(run, settings)
+    ctx = build_context(run, settings)
     for name, fn in (("ideal_value", baseline_ideal), ("threshold", baseline_threshold)):
         labs = fn(ctx)
         item.pred[name] = labs
         item.conf[name] = {lab: float(lab in labs) for lab in LABELS}
-    rs = run_stats(ctx)
+    by_name = {d.name: d for d in detectors}
+    rs = by_name["divergence"].run_stats(ctx)
     if rs.has_losses:
-        item.feats = {
-            "divergence": divergence.features(rs),
-            "oscillation": oscillation.features(rs),
-            "mode_collapse": mode_collapse.features(rs),
-            "vanishing_gradients": vanishing_gradients.features(rs),
-            "vanishing_model": vanishing_gradients.model_for(rs),
-            "_rs": rs,
-        }
+        item.feats = {name: by_name[name].features(rs)
+                      for name in ("divergence", "oscillation", "mode_collapse",
+                                   "vanishing_gradients")}
+        item.feats["vanishing_model"] = model_for(rs)
+        item.feats["_rs"] = rs
     return item
 
 
@@ -350,14 +353,16 @@ MIN_CLASS = 3
 MIN_CLASS_WEIGHTS = 30
 
 
-def fit(items: list[Item], l2: float, weights: bool = False) -> dict:
-    """Refit every calibration model on ``items`` (the tuning families)."""
+def fit(items: list[Item], l2: float, base: Calibration, weights: bool = False) -> Calibration:
+    """Refit every calibration model on ``items`` (the tuning families), starting from
+    ``base``; returns a new :class:`Calibration` (its source is set by the caller)."""
     items = [it for it in items if it.feats]
-    new = json.loads(json.dumps(cal.CALIBRATION))
+    new = base
 
     def do(det: str, model: str, rows: list[tuple[dict, float]]) -> None:
-        m = new[det][model]
-        names = m["features"]
+        nonlocal new
+        m = new.model(det, model)
+        names = list(m.features)
         pos = sum(1 for _, y in rows if y)
         if min(pos, len(rows) - pos) < MIN_CLASS:
             print(f"  {det}/{model}: {len(rows)} rows, {pos} positive: fewer than {MIN_CLASS} "
@@ -369,18 +374,19 @@ def fit(items: list[Item], l2: float, weights: bool = False) -> dict:
             # features that never vary here keep their weight (they would be fitted to 0)
             free = [j for j in range(len(names)) if np.ptp(X[:, j]) > 0]
             fixed = [j for j in range(len(names)) if j not in free]
-            off = X[:, fixed] @ np.array([m["coef"][j] for j in fixed]) if fixed else 0.0
+            off = X[:, fixed] @ np.array([m.coef[j] for j in fixed]) if fixed else 0.0
             w, b = fit_logistic(X[:, free], y, l2, offset=off)
-            coef = list(m["coef"])
+            coef = list(m.coef)
             for j, v in zip(free, w):
                 coef[j] = round(float(v), 4)
-            m["coef"], m["intercept"], m["platt"] = coef, round(b, 4), [0.0, 1.0]
+            new = new.replace(det, model, Model(m.features, tuple(coef), round(b, 4), (0.0, 1.0)))
             print(f"  {det}/{model}: n={len(rows)} positives={int(y.sum())} weights "
                   f"{dict(zip(names, coef))} b={b:.3f}")
             return
-        z = X @ np.array(m["coef"], float) + float(m["intercept"])
+        z = X @ np.array(m.coef, float) + float(m.intercept)
         w, a = fit_logistic(z[:, None], y, l2)
-        m["platt"] = [round(a, 4), round(float(w[0]), 4)]
+        new = new.replace(det, model, Model(m.features, m.coef, m.intercept,
+                                            (round(a, 4), round(float(w[0]), 4))))
         print(f"  {det}/{model}: n={len(rows)} positives={int(y.sum())} platt a={a:.3f} "
               f"b={w[0]:.3f}")
 
@@ -395,43 +401,16 @@ def fit(items: list[Item], l2: float, weights: bool = False) -> dict:
         for it in vg if it.feats["vanishing_model"] == "grad_norm"])
     do("vanishing_gradients", "losses_only",
        [(it.feats["vanishing_gradients"], float("vanishing_gradients" in it.truth)) for it in vg])
-    # convergence reads the failure confidences: compute them with the new maps
-    old = cal.CALIBRATION
-    cal.CALIBRATION = new
-    try:
-        rows = []
-        for it in items:
-            rs = it.feats["_rs"]
-            fails = convergence.failure_confidences(rs, 50)
-            _, _, raw = convergence.converged_confidence(rs, fails)
-            rows.append(({"raw_logit": math.log(raw / (1 - raw))},
-                         float(it.truth == ["converged"])))
-        do("convergence", "default", rows)
-    finally:
-        cal.CALIBRATION = old
+    # convergence reads the failure confidences: compute them with the new calibration
+    dets = [d for d in default_detectors(calibration=new) if d.name != "convergence"]
+    conv = ConvergenceDetector(calibration=new)
+    rows = []
+    for it in items:
+        rs = it.feats["_rs"]
+        fails = failure_confidences([f for d in dets if d.can_judge(rs) for f in d.judge(rs)])
+        rows.append((conv.features(rs, fails), float(it.truth == ["converged"])))
+    do("convergence", "default", rows)
     return new
-
-
-def write_calibration(new: dict, source: str) -> None:
-    path = ROOT / "ganlogs" / "detectors" / "_calibration.py"
-    text = path.read_text()
-    body = ["# BEGIN FITTED (written by bench/accuracy.py --fit --write; edit there, not here)",
-            "#: where the coefficients below came from (corpus, commit, families used)",
-            f"SOURCE = {source!r}", "",
-            "#: detector -> model -> {\"features\": [...], \"coef\": [...], \"intercept\": float}",
-            "CALIBRATION: dict[str, dict[str, dict]] = {"]
-    for det, models in new.items():
-        body.append(f"    {det!r}: {{")
-        for model, m in models.items():
-            body.append(f"        {model!r}: {{\"features\": {json.dumps(m['features'])},")
-            body.append(f"                   \"coef\": {json.dumps(m['coef'])}, "
-                        f"\"intercept\": {m['intercept']!r},")
-            body.append(f"                   \"platt\": {json.dumps(m.get('platt', [0.0, 1.0]))}}},")
-        body.append("    },")
-    body += ["}", "# END FITTED"]
-    text = re.sub(r"# BEGIN FITTED.*?# END FITTED", "\n".join(body), text, flags=re.S)
-    path.write_text(text)
-    print(f"wrote {path.relative_to(ROOT)}")
 
 
 def _git_commit() -> str:
@@ -453,8 +432,10 @@ def main(argv: list[str] | None = None) -> int:
                          "stated them (default: infer them, as for an unknown log)")
     ap.add_argument("--fit", action="store_true", help="refit the calibration maps on the "
                     "tuning families and print them")
-    ap.add_argument("--write", action="store_true", help="with --fit: write them into "
-                    "ganlogs/detectors/_calibration.py")
+    ap.add_argument("--write", metavar="FILE", help="with --fit: write the fitted calibration "
+                    "to FILE (JSON; ganlogs/detectors/calibration.json ships it)")
+    ap.add_argument("--calibration", metavar="FILE", help="evaluate with this calibration file "
+                    "instead of the shipped one")
     ap.add_argument("--l2", type=float, default=1.0)
     ap.add_argument("--fit-weights", action="store_true",
                     help="with --fit: refit the score weights too (a large corpus only), "
@@ -470,11 +451,12 @@ def main(argv: list[str] | None = None) -> int:
     if not dirs:
         print(f"no runs with ground_truth.json under {corpus}", file=sys.stderr)
         return 2
+    cal = Calibration.load(args.calibration) if args.calibration else default_calibration()
     t0 = time.perf_counter()
     items = []
     for d in dirs:
         try:
-            items.append(evaluate_run(d, state=args.state_conventions))
+            items.append(evaluate_run(d, state=args.state_conventions, calibration=cal))
         except Exception as exc:  # a bench run must report, not stop
             print(f"skip {d.name}: {exc}", file=sys.stderr)
     elapsed = time.perf_counter() - t0
@@ -483,14 +465,22 @@ def main(argv: list[str] | None = None) -> int:
     print(f"corpus {corpus}: {len(items)} runs ({len(tuning)} tuning, {len(held)} held out), "
           f"read + analysed in {elapsed:.1f} s (detectors {sum(i.seconds for i in items):.1f} s); "
           f"conventions {'stated' if args.state_conventions else 'inferred'}; "
-          f"calibration: {cal.SOURCE}")
+          f"calibration: {cal.source_id} ({cal.origin})")
     if args.fit:
         print("\nfitting the calibration maps on the tuning families:")
-        new = fit(tuning, args.l2, weights=args.fit_weights)
+        new = fit(tuning, args.l2, cal, weights=args.fit_weights)
+        commit = _git_commit()
+        new = new.with_source({
+            "id": f"{corpus.name}-{commit}-tuning-{len(tuning)}", "corpus": str(corpus),
+            "commit": commit, "families": sorted({it.family for it in tuning}),
+            "runs": len(tuning),
+            "method": ("score weights refitted where both classes have "
+                       f"{MIN_CLASS_WEIGHTS}+ runs, Platt a, b elsewhere" if args.fit_weights
+                       else "Platt a, b refitted; score weights kept") + f"; l2={args.l2}",
+            "started_from": cal.source_id})
         if args.write:
-            write_calibration(new, f"fitted on {corpus.name} ({len(tuning)} runs of the tuning "
-                                   f"families listed in bench/accuracy.py), commit "
-                                   f"{_git_commit()}, l2={args.l2}")
+            new.save(args.write)
+            print(f"wrote {args.write} (source id {new.source_id})")
         return 0
     chosen = {"held_out": held, "tuning": tuning, "all": items}[args.split]
     if args.per_run:

@@ -273,7 +273,7 @@ class RunCache:
 def _meta_to_dict(meta: RunMeta) -> dict[str, Any]:
     return {"run_id": meta.run_id, "path": meta.path, "format": meta.format,
             "writer": meta.writer, "hparams": dict(meta.hparams), "notes": list(meta.notes),
-            "warnings": list(meta.warnings)}
+            "warnings": list(meta.warnings), "step_unit": meta.step_unit}
 
 
 def _runs_to_table(runs: list[Run], metas: list[dict[str, Any]]):
@@ -320,5 +320,5 @@ def _runs_from_table(table, metas: list[dict[str, Any]]) -> list[Run]:
         runs.append(Run(frame, RunMeta(
             run_id=meta["run_id"], path=meta["path"], format=meta["format"],
             writer=meta["writer"], hparams=meta["hparams"], notes=tuple(meta["notes"]),
-            warnings=tuple(meta["warnings"]))))
+            warnings=tuple(meta["warnings"]), step_unit=meta.get("step_unit", "step"))))
     return runs

@@ -17,15 +17,17 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
 from .errors import UsageError
+from .findings import LossFamily
 
 __all__ = ["LOSS_FAMILIES", "D_LOSS_REDUCTIONS", "Equilibrium", "equilibrium",
            "FamilyInference", "infer_loss_family", "ReductionInference",
-           "infer_d_loss_reduction"]
+           "infer_d_loss_reduction", "resolve_conventions", "LN2"]
 
 LN2 = math.log(2.0)
 LOSS_FAMILIES = ("bce_minimax", "bce_nonsaturating", "lsgan", "hinge", "wgan_clip", "wgan_gp")
@@ -239,3 +241,62 @@ def infer_loss_family(
     return FamilyInference(None, "unknown",
                            f"the losses do not match a known family's starting values "
                            f"(D starts at {d0:.3f}); pass --loss-family")
+
+
+def _healthy(s: pd.Series | None) -> np.ndarray:
+    """Values of ``s`` before its first NaN/Inf."""
+    if s is None or len(s) == 0:
+        return np.empty(0)
+    v = s.to_numpy(dtype=float)
+    bad = ~np.isfinite(v)
+    return v[: int(np.argmax(bad))] if bad.any() else v
+
+
+def resolve_conventions(
+    series: Mapping[str, pd.Series | None],
+    *,
+    tags: Sequence[str] = (),
+    loss_family: str | None = None,
+    d_loss_reduction: str | None = None,
+) -> LossFamily:
+    """The one resolver of a run's loss conventions: family, D-loss reduction, equilibrium.
+
+    ``series`` maps role ids (``d_loss``, ``g_loss``, ``d_loss_real``, ``d_loss_fake``) to
+    step-indexed series (missing or None when not logged); ``tags`` are the run's tag names
+    (read for family names such as ``critic``); ``loss_family`` and ``d_loss_reduction`` are
+    what the user stated. The family and reduction come from :func:`infer_loss_family` and
+    :func:`infer_d_loss_reduction`. The equilibrium the detectors compare levels with is the
+    family's; when the family is unknown but both losses are logged and non-negative (before
+    any NaN/Inf), the BCE equilibrium is *assumed* (BCE is by far the most common GAN loss)
+    and ``assumed`` says so. A reduction still unknown for a family with an equilibrium is
+    read from the level of the D loss's first points (above 1: summed).
+    """
+    with np.errstate(over="ignore", invalid="ignore"):  # finite values up to 1.8e308
+        return _resolve(series, tags, loss_family, d_loss_reduction)
+
+
+def _resolve(series: Mapping[str, pd.Series | None], tags: Sequence[str],
+             loss_family: str | None, d_loss_reduction: str | None) -> LossFamily:
+    d, g = series.get("d_loss"), series.get("g_loss")
+    red = infer_d_loss_reduction(d, g, series.get("d_loss_real"), series.get("d_loss_fake"),
+                                 stated=d_loss_reduction)
+    fam = infer_loss_family(d, g, tags=list(tags), stated=loss_family)
+    reasons = [fam.reason, red.reason]
+    ref, assumed = fam.family, False
+    dv, gv = _healthy(d), _healthy(g)
+    if ref is None and len(dv) and len(gv) and float(np.min(dv)) >= 0 and float(np.min(gv)) >= 0:
+        ref, assumed = "bce_nonsaturating", True
+        reasons.append("levels compared with the BCE equilibrium (assumed: the family is "
+                       "unknown and both losses are non-negative)")
+    ref_red = red.reduction
+    eq_d = eq_g = None
+    if ref is not None:
+        if ref_red is None and len(dv):
+            head = dv[: max(3, len(dv) // 20)]
+            ref_red = "summed" if float(np.median(head)) > 1.0 else "mean"
+        eq = equilibrium(ref, ref_red or "summed")
+        eq_d, eq_g = eq.d_loss, eq.g_loss
+    return LossFamily(family=fam.family, method=fam.method, d_loss_reduction=red.reduction,
+                      reduction_method=red.method, reasons=tuple(reasons),
+                      reference_family=ref, reference_reduction=ref_red,
+                      equilibrium_d_loss=eq_d, equilibrium_g_loss=eq_g, assumed=assumed)

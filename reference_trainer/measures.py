@@ -15,10 +15,9 @@ Sample quality and mode coverage
 
 Oscillation (:func:`oscillation_test`)
 --------------------------------------
-Linear trend removed, series projected on its main direction of motion (first
-principal component); periodogram tested against the spectrum of an AR(1) process
-fitted to the same series (red noise; Gilman et al. 1963, Torrence & Compo 1998),
-plus an autocorrelation return test for slow cycles that the AR(1) fit absorbs.
+Defined in :mod:`reference_trainer.cycles` (numpy only, so detectors can use the same
+rule): a periodic test against red noise, a test against noise-driven damped spirals
+(stable AR(2) with complex roots), and at least three periods in the tested window.
 """
 
 from __future__ import annotations
@@ -28,6 +27,8 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 import torch
+
+from reference_trainer.cycles import OscillationTest, oscillation_test
 
 __all__ = ["Quality", "quality", "GradDrop", "grad_drop", "OscillationTest", "oscillation_test",
            "first_nonfinite", "trend"]
@@ -139,125 +140,6 @@ def grad_drop(g_norm: np.ndarray, *, min_orders: float = 2.0) -> GradDrop:
     below = np.nonzero(sm[peak_step:] <= peak * 10 ** (-min_orders))[0]
     onset = int(peak_step + below[0]) if len(below) else None
     return GradDrop(orders, peak, end, peak_step, onset)
-
-
-@dataclass
-class OscillationTest:
-    """Result of :func:`oscillation_test`.
-
-    ``amplitude`` is the root-mean-square displacement per generated sample along
-    the main direction after detrending, ``sqrt(2) * std(p) / sqrt(n_samples)``
-    (the amplitude of a sinusoid with that variance).
-    """
-
-    periodic: bool
-    spectral_pass: bool
-    acf_pass: bool
-    peak_ratio: float
-    p_value: float
-    ar1_phi: float
-    acf_return: float
-    period_points: float
-    amplitude: float
-    n_points: int
-
-    def to_dict(self) -> dict:
-        return {k: (float(v) if isinstance(v, (float, np.floating)) else v) for k, v in asdict(self).items()}
-
-
-def _acf(p: np.ndarray) -> np.ndarray:
-    p = p - p.mean()
-    n = len(p)
-    f = np.fft.rfft(p, 2 * n)
-    a = np.fft.irfft(f * np.conj(f))[:n]
-    return a / a[0] if a[0] > 0 else np.zeros(n)
-
-
-def oscillation_test(probe: np.ndarray, *, n_samples: int = 1, alpha: float = 0.01,
-                     acf_threshold: float = 0.3) -> OscillationTest:
-    """Test a probe series for sustained periodic motion.
-
-    Parameters
-    ----------
-    probe : array, shape (T,) or (T, P)
-        The series (rows are time points at a fixed cadence).
-    n_samples : int
-        Number of generated samples flattened into each row (for the amplitude).
-    alpha : float
-        Family-wise level of the periodogram test (Bonferroni over frequencies).
-    acf_threshold : float
-        The autocorrelation must come back above this after its first trough.
-
-    Notes
-    -----
-    1. Remove a least-squares line from every coordinate; project on the first
-       principal component -> ``p``.
-    2. Periodogram ``I_k`` of ``p`` (k = 1 .. T/2-1). Fit AR(1) ``phi`` = lag-1
-       autocorrelation; red-noise spectrum ``S_k = 1 / (1 + phi^2 - 2 phi cos(2 pi k/T))``
-       scaled to the mean of ``I``. Under the null ``I_k / S_k ~ Exp(1)``; pass when
-       the Bonferroni p-value of the largest ratio is below ``alpha``.
-    3. ACF test: after the first local minimum of the ACF (which must be negative),
-       the ACF rises above ``acf_threshold`` within the first half of the lags.
-
-    ``periodic`` is true when either test passes.
-    """
-    x = np.asarray(probe, dtype=np.float64)
-    if x.ndim == 1:
-        x = x[:, None]
-    T = x.shape[0]
-    bad = OscillationTest(False, False, False, 0.0, 1.0, 0.0, 0.0, 0.0, 0.0, T)
-    if T < 32 or not np.all(np.isfinite(x)):
-        return bad
-    t = np.arange(T, dtype=np.float64)
-    A = np.stack([np.ones(T), (t - t.mean()) / T], 1)
-    coef, *_ = np.linalg.lstsq(A, x, rcond=None)
-    xd = x - A @ coef
-    if not np.any(xd):
-        return bad
-    if xd.shape[1] > 1:
-        # main direction of motion: first right singular vector
-        if xd.shape[1] > T:
-            u, s, _ = np.linalg.svd(xd, full_matrices=False)
-            p = u[:, 0] * s[0]
-        else:
-            _, _, vt = np.linalg.svd(xd, full_matrices=False)
-            p = xd @ vt[0]
-    else:
-        p = xd[:, 0]
-    p = p - p.mean()
-    sd = float(p.std())
-    if sd <= 0 or not np.isfinite(sd):
-        return bad
-    amplitude = math.sqrt(2) * sd / math.sqrt(max(1, n_samples))
-    I = np.abs(np.fft.rfft(p)) ** 2 / T
-    k = np.arange(1, (T - 1) // 2 + 1)
-    I = I[k]
-    ac = _acf(p)
-    phi = float(np.clip(ac[1], -0.999, 0.999))
-    S = 1.0 / (1 + phi**2 - 2 * phi * np.cos(2 * np.pi * k / T))
-    S = S * I.mean() / S.mean()
-    ratio = I / S
-    j = int(np.argmax(ratio))
-    rmax = float(ratio[j])
-    p_single = math.exp(-rmax)
-    p_val = float(min(1.0, -math.expm1(len(k) * math.log1p(-min(p_single, 1 - 1e-16)))))
-    spectral = p_val < alpha
-    # ACF return after the first trough
-    half = ac[: T // 2]
-    acf_ret = 0.0
-    trough = None
-    for i in range(1, len(half) - 1):
-        if half[i] <= half[i - 1] and half[i] <= half[i + 1]:
-            trough = i
-            break
-    if trough is not None and half[trough] < 0:
-        acf_ret = float(half[trough:].max())
-    acf_pass = acf_ret > acf_threshold
-    period = float(T / k[j])
-    if acf_pass and trough is not None:
-        period = float(trough + int(np.argmax(half[trough:])))
-    return OscillationTest(bool(spectral or acf_pass), bool(spectral), bool(acf_pass), rmax, p_val, phi,
-                           acf_ret, period, amplitude, T)
 
 
 def first_nonfinite(series: dict[str, np.ndarray]) -> int | None:

@@ -20,12 +20,16 @@ points) of the D and G losses is settled:
   not used: a healthy GAN often settles away from it (D(x) = 0.95 against a good generator
   is common), which is why the "ideal value" rule fails (see bench/accuracy.py).
 
-P(settled) is a fixed map of these statistics (:data:`SETTLED`: the labelled corpus has no
-failure-free unsettled runs, so it cannot be fitted there). The raw score P(settled) x (1 -
-largest failure confidence) goes through a Platt map fitted on the corpus's tuning
-families. The confidence is kept below 0.5 whenever a failure reaches 0.5, so a run never
-carries ``converged`` together with a failure label. The onset is the start of the losses'
-final regime (binary segmentation with the CUSUM test).
+P(settled) is a fixed map of these statistics (the ``settled_weights`` parameter, default
+:data:`SETTLED`: the labelled corpus has no failure-free unsettled runs, so it cannot be
+fitted there). The failure confidences come from the failure detectors' findings on the
+same run: the ones :func:`ganlogs.analyze` ran (the detectors the user passed), else this
+detector's ``failure_detectors``. The raw score P(settled) x (1 - largest failure
+confidence) goes through the calibration's ``convergence/default`` Platt map. The
+confidence is kept below ``min_confidence`` whenever a failure reaches it, so a run never
+carries ``converged`` together with a failure label (analysis enforces the same at the
+user's threshold). The onset is the start of the losses' final regime (binary
+segmentation with the CUSUM test).
 """
 
 from __future__ import annotations
@@ -33,32 +37,33 @@ from __future__ import annotations
 import math
 from typing import ClassVar
 
-from ._calibration import confidence
-from ._stats import logistic
+from typing import Mapping, Sequence
+
+from ..findings import FAILURE_LABELS
+from .stats import logistic
 from ._common import GanDetector, tail_span
-from ._features import RunStats, equilibrium_words, evidence_common, fmt, last_change_step
-from .base import Finding
+from .runstats import RunStats, equilibrium_words, evidence_common, fmt, last_change_step
+from .base import Detector, Finding, RunContext
 from .divergence import DivergenceDetector
 from .mode_collapse import ModeCollapseDetector
-from .oscillation import (OscillationDetector, amplitude_growth, best_series, is_periodic,
-                          relative_spread)
+from .oscillation import (ACF_RETURN, ALPHA, OscillationDetector, amplitude_growth, best_series,
+                          is_periodic, relative_spread)
 from .vanishing_gradients import VanishingGradientsDetector
 
-__all__ = ["ConvergenceDetector", "features", "failure_confidences", "converged_confidence"]
+__all__ = ["ConvergenceDetector", "settling_statistics", "failure_confidences", "SETTLED"]
 
 
-def failure_confidences(rs: RunStats, min_points: int) -> dict[str, float]:
-    """Label -> confidence of each failure detector on the same statistics."""
+def failure_confidences(findings: Sequence[Finding]) -> dict[str, float]:
+    """Failure label -> largest confidence among ``findings``."""
     out: dict[str, float] = {}
-    for det in (DivergenceDetector(min_points=min_points), OscillationDetector(min_points=min_points),
-                ModeCollapseDetector(min_points=min_points),
-                VanishingGradientsDetector(min_points=min_points)):
-        for f in det.judge(rs):
+    for f in findings:
+        if f.label in FAILURE_LABELS:
             out[f.label] = max(out.get(f.label, 0.0), f.confidence)
     return out
 
 
-def features(rs: RunStats) -> dict[str, float]:
+def settling_statistics(rs: RunStats, *, alpha: float = ALPHA,
+                        acf_return: float = ACF_RETURN) -> dict[str, float]:
     """Statistics of the D and G loss tails: ``stationary`` (share that pass ADF and KPSS),
     ``unit_root`` (share where ADF does not reject a unit root, p > 0.05: a random walk),
     ``trend_excess`` (largest |HAC t| of the tail slopes beyond 2, i.e. beyond what a
@@ -87,7 +92,8 @@ def features(rs: RunStats) -> dict[str, float]:
     drift = float(min(max(math.log10(max(max(drifts), 1e-12)), -4.0), 1.0)) if drifts else 1.0
     best = best_series(rs)
     persistent = 0.0
-    if best is not None and best.periodicity is not None and is_periodic(best.periodicity) \
+    if best is not None and best.periodicity is not None \
+            and is_periodic(best.periodicity, alpha, acf_return) \
             and amplitude_growth(best) > -1.0:
         persistent = 1.0
     grads = [o for o in (rs.grad_orders, rs.d_grad_orders) if o is not None]
@@ -116,29 +122,18 @@ SETTLED = {"intercept": 2.0, "tiny_motion": 2.0, "unit_root": -5.0, "drift_above
            "persistent_cycle": -3.0, "frozen_losses_moving_gradients": -4.0}
 
 
-def settled_probability(f: dict[str, float]) -> float:
-    """P(settled) from :func:`features` by the fixed map :data:`SETTLED`."""
+def settled_probability(f: dict[str, float], weights: Mapping[str, float] = SETTLED) -> float:
+    """P(settled) from :func:`settling_statistics` by the fixed map ``weights``."""
+    w = weights
     # a negligible motion settles a run unless that motion is itself a persistent cycle
     still = max(f["persistent_cycle"], f["frozen_losses_moving_gradients"])
-    z = (SETTLED["intercept"]
-         + SETTLED["tiny_motion"] * f["tiny_motion"] * (1.0 - still)
-         + SETTLED["frozen_losses_moving_gradients"] * f["frozen_losses_moving_gradients"]
-         + SETTLED["unit_root"] * f["unit_root"] * min(max(f["log10_drift"] + 2.0, 0.0), 1.0)
-         + SETTLED["drift_above_tenth"] * max(f["log10_drift"] + 1.0, 0.0)
-         + SETTLED["persistent_cycle"] * f["persistent_cycle"])
+    z = (w["intercept"]
+         + w["tiny_motion"] * f["tiny_motion"] * (1.0 - still)
+         + w["frozen_losses_moving_gradients"] * f["frozen_losses_moving_gradients"]
+         + w["unit_root"] * f["unit_root"] * min(max(f["log10_drift"] + 2.0, 0.0), 1.0)
+         + w["drift_above_tenth"] * max(f["log10_drift"] + 1.0, 0.0)
+         + w["persistent_cycle"] * f["persistent_cycle"])
     return logistic(z)
-
-
-def converged_confidence(rs: RunStats, fails: dict[str, float]) -> tuple[float, float, float]:
-    """(confidence, P(settled), raw score): the raw score P(settled) x (1 - largest failure
-    confidence) goes through the fitted Platt map of ``convergence/default``."""
-    settled = settled_probability(features(rs))
-    mf = max(fails.values(), default=0.0)
-    raw = min(max(settled * (1.0 - mf), 1e-6), 1 - 1e-6)
-    conf, _ = confidence("convergence", "default", {"raw_logit": math.log(raw / (1 - raw))})
-    if mf >= 0.5:
-        conf = min(conf, 0.4999)
-    return conf, settled, raw
 
 
 class ConvergenceDetector(GanDetector):
@@ -146,12 +141,77 @@ class ConvergenceDetector(GanDetector):
 
     name: ClassVar[str] = "convergence"
     labels: ClassVar[tuple[str, ...]] = ("converged",)
+    #: analysis passes this detector the failure findings of the run (see :meth:`detect`)
+    reads_failures: ClassVar[bool] = True
 
-    def judge(self, rs: RunStats) -> list[Finding]:
-        fails = failure_confidences(rs, self.min_points)
-        f = features(rs)
-        conf, settled, raw = converged_confidence(rs, fails)
+    def __init__(self, *, failure_detectors: Sequence[Detector] | None = None,
+                 settled_weights: Mapping[str, float] | None = None,
+                 min_confidence: float = 0.5, cycle_alpha: float = ALPHA,
+                 cycle_acf_return: float = ACF_RETURN, change_alpha: float = 0.001,
+                 **common) -> None:
+        """Parameters:
+
+        ``failure_detectors``: the failure detectors asked when :meth:`detect` is called
+        without the run's failure findings (default None: the four default ones, built with
+        the same ``common`` parameters); ``settled_weights``: the map from
+        :func:`settling_statistics` to P(settled) (default None: :data:`SETTLED`);
+        ``min_confidence``: the label threshold ``converged`` must stay below whenever a
+        failure reaches it (default 0.5, the analysis default); ``cycle_alpha`` and
+        ``cycle_acf_return``: the periodicity test that makes a cycle persistent (defaults as
+        :class:`~.oscillation.OscillationDetector`); ``change_alpha``: level of the CUSUM
+        test that places the onset (default 0.001); ``common``: see
+        :class:`~._common.GanDetector`.
+        """
+        super().__init__(**common)
+        if not 0.0 < float(min_confidence) <= 1.0:
+            raise ValueError(f"min_confidence must be in (0, 1]; got {min_confidence!r}")
+        self.failure_detectors = failure_detectors
+        self.settled_weights = settled_weights
+        self.min_confidence = min_confidence
+        self.cycle_alpha = cycle_alpha
+        self.cycle_acf_return = cycle_acf_return
+        self.change_alpha = change_alpha
+        self._common = common
+
+    def _failure_detectors(self) -> Sequence[Detector]:
+        if self.failure_detectors is not None:
+            return self.failure_detectors
+        return (DivergenceDetector(**self._common), OscillationDetector(**self._common),
+                ModeCollapseDetector(**self._common), VanishingGradientsDetector(**self._common))
+
+    def detect(self, ctx: RunContext, *,
+               failure_findings: Sequence[Finding] | None = None) -> list[Finding]:
+        """Findings for one run. ``failure_findings``: the run's findings from the failure
+        detectors already run (what :func:`ganlogs.analyze` passes); when None, this
+        detector runs its ``failure_detectors`` itself."""
+        rs = self.run_stats(ctx)
+        if not self.can_judge(rs):
+            return []
+        if failure_findings is None:
+            failure_findings = [f for d in self._failure_detectors() for f in d.detect(ctx)]
+        return self.judge(rs, failure_confidences(failure_findings))
+
+    def settling(self, rs: RunStats) -> dict[str, float]:
+        return settling_statistics(rs, alpha=self.cycle_alpha, acf_return=self.cycle_acf_return)
+
+    def features(self, rs: RunStats, failures: Mapping[str, float] | None = None
+                 ) -> dict[str, float]:
+        """``raw_logit``: logit of P(settled) x (1 - largest failure confidence)."""
+        settled = settled_probability(self.settling(rs), self.settled_weights or SETTLED)
+        mf = max((failures or {}).values(), default=0.0)
+        raw = min(max(settled * (1.0 - mf), 1e-6), 1 - 1e-6)
+        return {"raw_logit": math.log(raw / (1 - raw))}
+
+    def judge(self, rs: RunStats, fails: Mapping[str, float] | None = None) -> list[Finding]:
+        fails = dict(fails or {})
+        f = self.settling(rs)
+        settled = settled_probability(f, self.settled_weights or SETTLED)
         mf = max(fails.values(), default=0.0)
+        feats = self.features(rs, fails)
+        conf, _ = self.confidence("default", feats)
+        if mf >= self.min_confidence:
+            conf = min(conf, self.min_confidence - 1e-4)
+        raw = 1.0 / (1.0 + math.exp(-feats["raw_logit"]))
         ev = evidence_common(rs)
         ev.update(f)
         ev["settled_probability"] = settled
@@ -174,8 +234,8 @@ class ConvergenceDetector(GanDetector):
         onset = None
         level = (f"D loss {fmt(rs.series['d_loss'].tail_mean)} (equilibrium "
                  f"{equilibrium_words(rs)})" if "d_loss" in rs.series else "the losses")
-        if conf >= 0.5:
-            onset = last_change_step(d)
+        if conf >= self.min_confidence:
+            onset = last_change_step(d, self.change_alpha)
             if span is not None:
                 span = (min(onset, span[0]), span[1])
             summary = (f"The losses have settled ({level}, no trend, no cycle) and no failure "
@@ -184,7 +244,8 @@ class ConvergenceDetector(GanDetector):
                        "is normal.")
         else:
             worst = max(fails, key=fails.get) if fails else None
-            why = (f"{worst.replace('_', ' ')} at {fmt(fails[worst], 2)}" if worst and mf >= 0.5
+            why = (f"{worst.replace('_', ' ')} at {fmt(fails[worst], 2)}"
+                   if worst and mf >= self.min_confidence
                    else "the losses still trend or wander" if settled < 0.5 else
                    "the evidence for settling is weak")
             summary = f"Not converged: {why} ({level})."

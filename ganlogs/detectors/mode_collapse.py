@@ -27,27 +27,11 @@ from __future__ import annotations
 import math
 from typing import ClassVar
 
-from ._calibration import confidence
 from ._common import GanDetector, tail_span
-from ._features import RunStats, d_win, evidence_common, fmt, last_change_step
+from .runstats import RunStats, d_win, evidence_common, fmt, last_change_step
 from .base import Finding
 
-__all__ = ["ModeCollapseDetector", "features"]
-
-
-def features(rs: RunStats) -> dict[str, float]:
-    """``d_win`` (0-1), ``nonsaturating`` (0/1: a loss whose G gradient survives a winning D),
-    ``g_rise`` (HAC t of the G loss tail trend, clipped to +-10), ``g_rel_log`` (log of the
-    G loss tail over its equilibrium, clipped to [-2, 3]; 0 without an equilibrium)."""
-    g = rs.series.get("g_loss")
-    rise = 0.0
-    if g is not None and g.trend is not None:
-        rise = float(max(min(g.trend.t, 10.0), -10.0))
-    rel = 0.0
-    if rs.g_rel is not None and rs.g_rel > 0:
-        rel = float(min(max(math.log(rs.g_rel), -2.0), 3.0))
-    nonsat = 1.0 if rs.family in ("bce_nonsaturating", "lsgan", "hinge") else 0.0
-    return {"d_win": d_win(rs), "nonsaturating": nonsat, "g_rise": rise, "g_rel_log": rel}
+__all__ = ["ModeCollapseDetector"]
 
 
 class ModeCollapseDetector(GanDetector):
@@ -56,9 +40,30 @@ class ModeCollapseDetector(GanDetector):
     name: ClassVar[str] = "mode_collapse"
     labels: ClassVar[tuple[str, ...]] = ("mode_collapse",)
 
+    def __init__(self, *, change_alpha: float = 0.001, **common) -> None:
+        """``change_alpha``: level of the CUSUM test that places the onset (default 0.001:
+        a change point must be clear on hundreds of points); ``common``: see
+        :class:`~._common.GanDetector`."""
+        super().__init__(**common)
+        self.change_alpha = change_alpha
+
+    def features(self, rs: RunStats) -> dict[str, float]:
+        """``d_win`` (0-1), ``nonsaturating`` (0/1: a loss whose G gradient survives a winning D),
+        ``g_rise`` (HAC t of the G loss tail trend, clipped to +-10), ``g_rel_log`` (log of the
+        G loss tail over its equilibrium, clipped to [-2, 3]; 0 without an equilibrium)."""
+        g = rs.series.get("g_loss")
+        rise = 0.0
+        if g is not None and g.trend is not None:
+            rise = float(max(min(g.trend.t, 10.0), -10.0))
+        rel = 0.0
+        if rs.g_rel is not None and rs.g_rel > 0:
+            rel = float(min(max(math.log(rs.g_rel), -2.0), 3.0))
+        nonsat = 1.0 if rs.family in ("bce_nonsaturating", "lsgan", "hinge") else 0.0
+        return {"d_win": d_win(rs), "nonsaturating": nonsat, "g_rise": rise, "g_rel_log": rel}
+
     def judge(self, rs: RunStats) -> list[Finding]:
-        f = features(rs)
-        conf, z = confidence(self.name, "default", f)
+        f = self.features(rs)
+        conf, z = self.confidence("default", f)
         ev = evidence_common(rs)
         ev.update(f)
         g = rs.series.get("g_loss")
@@ -68,7 +73,8 @@ class ModeCollapseDetector(GanDetector):
                    "g_grad_norm_drop_orders": rs.grad_orders})
         if g is not None and g.trend is not None:
             ev.update(g.trend.evidence("g_loss_tail_trend"))
-        onset = last_change_step(g or rs.series["d_loss"]) if conf >= 0.5 else None
+        onset = (last_change_step(g or rs.series["d_loss"], self.change_alpha) if conf >= 0.5
+                 else None)
         probs = (f"D(x) = {fmt(rs.p_real, 2)}, D(G(z)) = {fmt(rs.p_fake, 2)}"
                  if rs.p_real is not None else f"D loss {fmt(rs.d_rel, 2)} x its equilibrium")
         if conf >= 0.5:

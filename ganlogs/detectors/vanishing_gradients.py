@@ -28,32 +28,16 @@ from __future__ import annotations
 from typing import ClassVar
 
 
-from ._calibration import confidence
 from ._common import GanDetector, tail_span
-from ._features import RunStats, d_win, evidence_common, first_change_step, fmt
+from .runstats import RunStats, d_win, evidence_common, first_change_step, fmt
 from .base import Finding
 
-__all__ = ["VanishingGradientsDetector", "features", "model_for"]
+__all__ = ["VanishingGradientsDetector", "model_for"]
 
 
 def model_for(rs: RunStats) -> str:
     """``grad_norm`` when the generator's gradient norm is logged, else ``losses_only``."""
     return "grad_norm" if rs.grad_orders is not None else "losses_only"
-
-
-def features(rs: RunStats) -> dict[str, float]:
-    """``grad_orders`` (0-8), ``d_win`` (0-1), ``grad_x_dwin`` (their product: a gradient that
-    vanishes *because D wins*; a gradient that vanishes at the equilibrium, as in a converged
-    Dirac-GAN, does not count), ``minimax`` (0/1), ``g_saturated`` (0-1: the minimax G loss's
-    closeness to 0, i.e. D(G(z)) -> 0)."""
-    minimax = 1.0 if rs.family == "bce_minimax" else 0.0
-    sat = 0.0
-    if minimax and rs.g_rel is not None:
-        sat = float(min(max(1.0 - rs.g_rel, 0.0), 1.0))
-    orders = float(min(max(rs.grad_orders or 0.0, 0.0), 8.0))
-    dw = d_win(rs)
-    return {"grad_orders": orders, "d_win": dw, "grad_x_dwin": orders * dw,
-            "minimax": minimax, "g_saturated": sat}
 
 
 class VanishingGradientsDetector(GanDetector):
@@ -63,10 +47,30 @@ class VanishingGradientsDetector(GanDetector):
     name: ClassVar[str] = "vanishing_gradients"
     labels: ClassVar[tuple[str, ...]] = ("vanishing_gradients",)
 
+    def __init__(self, *, change_alpha: float = 0.001, **common) -> None:
+        """``change_alpha``: level of the CUSUM test that places the onset without a gradient
+        norm (default 0.001); ``common``: see :class:`~._common.GanDetector`."""
+        super().__init__(**common)
+        self.change_alpha = change_alpha
+
+    def features(self, rs: RunStats) -> dict[str, float]:
+        """``grad_orders`` (0-8), ``d_win`` (0-1), ``grad_x_dwin`` (their product: a gradient that
+        vanishes *because D wins*; a gradient that vanishes at the equilibrium, as in a converged
+        Dirac-GAN, does not count), ``minimax`` (0/1), ``g_saturated`` (0-1: the minimax G loss's
+        closeness to 0, i.e. D(G(z)) -> 0)."""
+        minimax = 1.0 if rs.family == "bce_minimax" else 0.0
+        sat = 0.0
+        if minimax and rs.g_rel is not None:
+            sat = float(min(max(1.0 - rs.g_rel, 0.0), 1.0))
+        orders = float(min(max(rs.grad_orders or 0.0, 0.0), 8.0))
+        dw = d_win(rs)
+        return {"grad_orders": orders, "d_win": dw, "grad_x_dwin": orders * dw,
+                "minimax": minimax, "g_saturated": sat}
+
     def judge(self, rs: RunStats) -> list[Finding]:
         model = model_for(rs)
-        f = features(rs)
-        conf, z = confidence(self.name, model, f)
+        f = self.features(rs)
+        conf, z = self.confidence(model, f)
         ev = evidence_common(rs)
         ev.update(f)
         ev.update({"model": model, "score": z, "g_grad_norm_peak": rs.grad_peak,
@@ -79,7 +83,7 @@ class VanishingGradientsDetector(GanDetector):
                     f"magnitude (from {fmt(rs.grad_peak)} to {fmt(rs.grad_end)})")
         else:
             d = rs.series.get("d_loss") or rs.series.get("g_loss")
-            onset = first_change_step(d) if conf >= 0.5 else None
+            onset = first_change_step(d, self.change_alpha) if conf >= 0.5 else None
             what = f"the D loss sits at {fmt(rs.d_rel, 2)} x its equilibrium"
             if f["minimax"]:
                 what += (f" and the saturating G loss log(1 - D(G(z))) at "

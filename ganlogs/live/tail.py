@@ -7,16 +7,12 @@ TensorBoard (:class:`EventDirFollower`)
     its last complete record: only the appended bytes are read, framed, CRC-checked and
     decoded (:func:`ganlogs.readers.tensorboard.decode_event_chunk`, the reader's own
     decoder). A partial record at the end is read again next time, once complete.
-CSV (:class:`CsvFollower`)
-    The header line is kept; the appended complete lines are parsed with it by the CSV
-    reader (:meth:`~ganlogs.readers.csv.CsvReader.read_data`). A line without its final
-    newline waits for it. Steps that are row indices continue from the rows already read.
 Text logs (:class:`TextFollower`)
     Only appended bytes are read from disk; the text read so far is kept in memory and
     re-parsed on growth (a text log's step can be the index of its loss line, and its
     format is recognised from the whole text), at most as often as the judge allows.
-Every other format (:class:`ReloadFollower`: ``.wandb``, StyleGAN2-ADA ``stats.jsonl``,
-MLflow, W&B exports)
+Every other format (:class:`ReloadFollower`: CSV, ``.wandb``, StyleGAN2-ADA
+``stats.jsonl``, MLflow, W&B exports)
     The run is read again whole when the size or modification time of one of its files
     changed, no more often than ``reload_factor`` times the last read's duration.
 
@@ -37,7 +33,7 @@ from ..readers import RunSource, load
 from ..run import Run
 from .rows import RowStore
 
-__all__ = ["Follower", "EventDirFollower", "CsvFollower", "TextFollower", "ReloadFollower",
+__all__ = ["Follower", "EventDirFollower", "TextFollower", "ReloadFollower",
            "follower_for", "Growth"]
 
 #: bytes compared at the start of a followed file to notice it was rewritten
@@ -164,62 +160,6 @@ class EventDirFollower(Follower):
         return Growth({rid: added} if added else {})
 
 
-class CsvFollower(Follower):
-    """A CSV metric log: the header plus appended complete lines (module docstring)."""
-
-    def __init__(self, source: RunSource) -> None:
-        super().__init__(source)
-        self._cursor = _FileCursor()
-        self._header: bytes | None = None
-        self._rows = 0  # data lines read so far (for row-index steps)
-
-    def poll(self) -> Growth:
-        got = self._cursor.new_bytes(self.source.path)
-        if got is None:
-            return Growth({})
-        data, rewritten = got
-        if rewritten:
-            self._header, self._rows = None, 0
-            self.stores.clear()
-        cut = data.rfind(b"\n") + 1
-        if cut == 0:
-            return Growth({})  # no complete line yet
-        body = data[:cut]
-        self._cursor.offset += cut
-        self.bytes_read += cut
-        if self._header is None:
-            first = body.find(b"\n") + 1
-            self._header, body = body[:first], body[first:]
-            if not body.strip():
-                return Growth({})
-        lines = body.count(b"\n")
-        runs = self._parse(self._header + body)
-        added: dict[str, int | None] = {}
-        for run in runs:
-            rid = run.meta.run_id
-            frame = run.scalars
-            if any(n.startswith("step: the 0-based row index") for n in run.meta.notes):
-                frame = frame.assign(step=frame["step"].to_numpy() + self._rows)
-            store = self.stores.setdefault(rid, RowStore())
-            self.formats[rid] = run.meta.format
-            n = store.append_frame(frame)
-            if n:
-                added[rid] = (None if rewritten else n)
-        self._rows += lines
-        return Growth(added)
-
-    def _parse(self, data: bytes) -> list[Run]:
-        reader = self.source.reader
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            try:
-                return reader.read_data(data, self.source.path, run_id=self.source.run_id)
-            except ReadError as exc:
-                if "no numeric columns" in str(exc) or "no header and no rows" in str(exc):
-                    return []  # e.g. lines that hold only text so far
-                raise
-
-
 class TextFollower(Follower):
     """A text log: appended bytes kept in memory and re-parsed (module docstring)."""
 
@@ -314,14 +254,11 @@ def _replace_stores(follower: Follower, runs: list[Run]) -> Growth:
 
 def follower_for(source: RunSource) -> Follower:
     """The follower that reads the least for this run's format (module docstring)."""
-    from ..readers.csv import CsvReader
     from ..readers.tensorboard import TensorBoardReader
     from ..readers.text import TextLogReader
 
     if isinstance(source.reader, TensorBoardReader):
         return EventDirFollower(source)
-    if isinstance(source.reader, CsvReader) and hasattr(source.reader, "read_data"):
-        return CsvFollower(source)
     if isinstance(source.reader, TextLogReader) and hasattr(source.reader, "read_data"):
         return TextFollower(source)
     return ReloadFollower(source)

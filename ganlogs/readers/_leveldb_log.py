@@ -1,4 +1,4 @@
-"""The LevelDB-log framing of W&B's ``.wandb`` transaction log (FORMATS.md section 2.2).
+"""The LevelDB-log framing of W&B's ``.wandb`` transaction log (``docs/wandb.md``).
 
 ::
 

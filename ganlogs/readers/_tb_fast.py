@@ -49,6 +49,7 @@ import numpy as np
 
 from . import _tfrecord
 from ._protobuf import I32, I64, LEN, VARINT, WireError, iter_fields, read_varint
+from ._tb_decode import RAW_DTYPES, EventError, FileData, Rows, decode_event
 from ._tfrecord import FOOTER_SIZE, HEADER_SIZE, RecordError
 
 __all__ = ["read_path", "read_buffer"]
@@ -90,7 +91,7 @@ def _mask(c: np.ndarray) -> np.ndarray:
 
 # ------------------------------------------------------------------------------ entry points
 
-def read_path(path: Path, info: Any) -> None:
+def read_path(path: Path, info: FileData) -> None:
     """Read the event file at ``path`` into ``info`` (memory-mapped, not copied)."""
     with open(path, "rb") as fh:
         if os.fstat(fh.fileno()).st_size == 0:
@@ -109,7 +110,7 @@ def read_path(path: Path, info: Any) -> None:
             pass
 
 
-def read_buffer(buf: Any, info: Any) -> None:
+def read_buffer(buf: Any, info: FileData) -> None:
     """Frame, check and decode every record of ``buf`` (bytes or mmap) into ``info``."""
     u8 = np.frombuffer(buf, dtype=np.uint8)
     try:
@@ -288,9 +289,6 @@ class _Layout:
         return cols
 
 
-_RAW_DTYPES = {1: "<f4", 2: "<f8", 3: "<i4", 9: "<i8", 19: "<f2"}
-
-
 def _layout(rec: bytes) -> _Layout | None:
     """The layout of ``rec`` when it is an Event (wall_time, step, summary and nothing else)
     whose Summary.Values are all fixed-width scalars the generic decoder would read the same
@@ -413,7 +411,7 @@ def _tensor_layout(rec: bytes, tensor: tuple[int, int]) -> tuple[int, str] | Non
         return None
     kind, pos, width = spot
     if kind == "content":
-        np_dtype = _RAW_DTYPES.get(dtype)
+        np_dtype = RAW_DTYPES.get(dtype)
     elif kind == "float_val":
         np_dtype = "<f4" if dtype == 1 else None
     else:
@@ -500,13 +498,11 @@ class _Plan:
 
 
 class _Reader:
-    def __init__(self, buf: Any, u8: np.ndarray, info: Any) -> None:
-        from .tensorboard import _Rows
-
+    def __init__(self, buf: Any, u8: np.ndarray, info: FileData) -> None:
         self.buf = buf
         self.u8 = u8
         self.info = info
-        self.rows = _Rows()
+        self.rows = Rows()
         self.plans: dict[int, list[_Plan]] = {}
         self._shifted: dict[str, np.ndarray] = {}
         self.error: Exception | None = None  # first Event that did not decode (deferred)
@@ -773,8 +769,6 @@ class _Reader:
         are the block indices of the records left to the generic decoder, whose headers are
         at ``heads`` and data lengths ``lens``; ``fast_bad`` is the first block index whose
         data CRC failed in bulk (``n_records`` if none); ``head_of(i)`` is record i's header."""
-        from .tensorboard import _EventError, _Rows, _decode_event
-
         bad = min(fast_bad, n_records)
         bad_what = "data CRC"
         buf = self.buf
@@ -801,13 +795,13 @@ class _Reader:
         counts = np.zeros(n_records, dtype=np.int64)
         extra: dict[int, Any] = {}
         for r, head, data in zip(slow, heads, records):
-            tmp = _Rows()
+            tmp = Rows()
             tmp.tag_index = self.rows.tag_index
             tmp.tags = self.rows.tags
             try:
-                _decode_event(memoryview(data), 0, len(data), tmp, self.info)
+                decode_event(memoryview(data), 0, len(data), tmp, self.info)
             except (WireError, struct.error, UnicodeError) as exc:
-                self.error = _EventError(
+                self.error = EventError(
                     f"record {first + r} at byte offset {head} has valid CRCs but is not a "
                     f"TensorBoard Event ({exc})")
                 return

@@ -1,6 +1,7 @@
 """TFRecord framing (the container of TensorBoard event files), a reader and a tiny writer.
 
-A TFRecord file is a sequence of records with no header and no index (FORMATS.md 1.1)::
+A TFRecord file is a sequence of records with no header and no index (``docs/formats.md``,
+"TensorBoard event files")::
 
     uint64 length                       little endian
     uint32 masked_crc32c(length bytes)
@@ -197,7 +198,7 @@ def _tensor(value: float, dtype: str, storage: str, shape: Sequence[int]) -> byt
 def encode_scalar_event(tag: str, value: float, step: int = 0, wall_time: float = 0.0, *,
                         encoding: str = "simple_value", dtype: str = "float32",
                         shape: Sequence[int] = (), plugin: str | None = "scalars") -> bytes:
-    """Serialize an Event holding one scalar, as the writers in FORMATS.md 1.3 do.
+    """Serialize an Event holding one scalar, as the writers listed in ``docs/formats.md`` do.
 
     ``encoding``: ``simple_value`` (torch default, TF1, tensorboardX, CatBoost),
     ``tensor_content`` (TF2/Keras: raw little-endian bytes), ``val`` (torch ``new_style``:

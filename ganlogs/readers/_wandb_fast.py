@@ -1,6 +1,6 @@
 """Vectorised decoding of a ``.wandb`` file's records (the fast path for large files).
 
-The reference decoder (:func:`ganlogs.readers.wandb._decode_history`) walks one history item
+The reference decoder (:func:`._wandb_decode.decode_history`) walks one history item
 at a time in Python (about 1 microsecond per item). This module decodes the same protobuf
 fields with numpy:
 
@@ -36,6 +36,8 @@ from typing import Any, Callable
 
 import numpy as np
 import pandas as pd
+
+from ._wandb_decode import DROP, STEP, TIMESTAMP, VALUE, FileResult, History
 
 __all__ = ["decode_records"]
 
@@ -237,7 +239,7 @@ def _predicted_items(arr: np.ndarray, starts: np.ndarray, ends: np.ndarray
     return fits, q, q + 3, ends.copy()
 
 
-def decode_records(data: bytes, spans: list[tuple[bytes, int, int]], res: Any,
+def decode_records(data: bytes, spans: list[tuple[bytes, int, int]], res: FileResult,
                    handle_other: Callable[[bytes, int, int, int], None],
                    item_tag: Callable[[bytes, int, int], str], key_kind: Callable[[str], int],
                    slow_item: Callable[..., None]) -> bool:
@@ -263,8 +265,6 @@ def decode_records(data: bytes, spans: list[tuple[bytes, int, int]], res: Any,
 
 
 def _decode(data, spans, item_tag, key_kind, slow_item):
-    from .wandb import _DROP, _STEP, _TIMESTAMP, _VALUE, _History
-
     # FULL records are read where they lie in the file; multi-part ones were joined by the
     # framing reader and are appended after the file's bytes
     rec_start = np.fromiter((a for _, a, _ in spans), dtype=np.int64, count=len(spans))
@@ -350,7 +350,7 @@ def _decode(data, spans, item_tag, key_kind, slow_item):
         bad = [i for i in cand.tolist() if buf[json_s[i]:json_e[i]] != b"-Infinity"]
         fast[bad] = False
         fast[neg[second == ord("N")]] = False
-    fast &= item_kind != _DROP
+    fast &= item_kind != DROP
     fast_idx = np.flatnonzero(fast)
     # multi-part records lie after the file's bytes: parse in buffer order, then put back
     by_pos = np.argsort(json_s[fast_idx], kind="stable")
@@ -360,23 +360,23 @@ def _decode(data, spans, item_tag, key_kind, slow_item):
     wall = np.full(n_hist, np.nan)
     step_item = np.full(n_hist, np.nan)
     kinds_fast = item_kind[fast_idx]
-    ts = kinds_fast == _TIMESTAMP
+    ts = kinds_fast == TIMESTAMP
     wall[item_h[fast_idx[ts]]] = values[ts]
-    sp = kinds_fast == _STEP
+    sp = kinds_fast == STEP
     step_item[item_h[fast_idx[sp]]] = values[sp]
 
     # the rest, item by item with the reference code
-    slow_hist = _History()
+    slow_hist = History()
     slow_rows: list[tuple[int, str, float]] = []
-    for i in np.flatnonzero(~fast & (item_kind != _DROP)).tolist():
+    for i in np.flatnonzero(~fast & (item_kind != DROP)).tolist():
         h = int(item_h[i])
         kind, result = slow_item(buf, int(item_s[i]), int(key_end[i]), int(item_e[i]),
                                  tags[ids[i]], slow_hist)
-        if kind == _TIMESTAMP and result is not None:
+        if kind == TIMESTAMP and result is not None:
             wall[h] = result
-        elif kind == _STEP and result is not None:
+        elif kind == STEP and result is not None:
             step_item[h] = result
-        elif kind == _VALUE:
+        elif kind == VALUE:
             slow_rows.extend((i, t, v) for t, v in result)
 
     # steps: the step message, else a finite _step item, else the record index
@@ -391,7 +391,7 @@ def _decode(data, spans, item_tag, key_kind, slow_item):
     step_from = {k: v for k, v in step_from.items() if v}
 
     # rows: fast value items and slow rows, in item order
-    val_mask = kinds_fast == _VALUE
+    val_mask = kinds_fast == VALUE
     row_item = fast_idx[val_mask]
     row_code = ids[row_item]
     row_value = values[val_mask]

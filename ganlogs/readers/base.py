@@ -7,6 +7,9 @@ A reader turns one file or one run directory into :class:`~ganlogs.run.Run` obje
   looks at content before names where it can, and **never raises**: it returns False on any
   error. Returning True means "this looks like my format": a later failure in ``read`` is
   then reported to the user as an unreadable log, not skipped.
+* ``side_files`` (file readers): glob patterns of files beside the file that ``read`` may
+  also read (Lightning's ``hparams.yaml``). They join the run: discovery does not list them,
+  and the cache of parsed runs is keyed on them too, so editing one reads the run again.
 * ``read(path, run_id=...)`` returns one Run, or several when one file holds several runs
   (their ids get ``#<name>`` appended). It raises only :class:`~ganlogs.errors.ReadError`
   subclasses, whose message names the file and the problem in one line, and it warns with
@@ -31,6 +34,8 @@ class Reader(ABC):
     formats: ClassVar[tuple[str, ...]]
     #: "dir" or "file"
     kind: ClassVar[str]
+    #: glob patterns (file names, no "/") of files beside a file run that ``read`` may read
+    side_files: ClassVar[tuple[str, ...]] = ()
 
     @abstractmethod
     def guess_can_open(self, path: Path) -> bool:
@@ -42,6 +47,18 @@ class Reader(ABC):
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"
+
+    def side_paths(self, path: Path) -> list[Path]:
+        """The files matching :attr:`side_files` beside the file ``path``, sorted."""
+        if not self.side_files:
+            return []
+        out: set[Path] = set()
+        try:
+            for pattern in self.side_files:
+                out.update(p for p in path.parent.glob(pattern) if p != path)
+        except OSError:
+            return []
+        return sorted(out)
 
 
 def read_head(path: Path, size: int = 8192) -> bytes:

@@ -7,27 +7,31 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from ganlogs.analysis import Settings, analyze_run
 from ganlogs.detectors import (ConvergenceDetector, DivergenceDetector, ModeCollapseDetector,
-                               OscillationDetector, VanishingGradientsDetector, default_detectors)
+                               OscillationDetector, VanishingGradientsDetector, series_run)
+from ganlogs.testing import (LN2, cycling_series, random_walk_series, settling_series,
+                             vanishing_series)
 
-from .conftest import LN2, random_walk_run, settling_run, sine_run
+sine_run, random_walk_run, settling_run = cycling_series, random_walk_series, settling_series
 
 
 def conf_of(findings, label):
     return max((f.confidence for f in findings if f.label == label), default=0.0)
 
 
+def analyse(series, **kw):
+    return analyze_run(series_run(series), settings=Settings(roles={r: r for r in series}, **kw))
+
+
 def labels_of(series, **kw):
-    out = {}
-    for det in default_detectors():
-        for f in det.detect_series(**series, **kw):
-            out[f.label] = max(out.get(f.label, 0.0), f.confidence)
-    return {k for k, v in out.items() if v >= 0.5 and k != "insufficient_data"}, out
+    res = analyse(series, **kw)
+    return set(res.labels), {f.label: f.confidence for f in res.findings}
 
 
 @pytest.mark.parametrize("seed", range(5))
 def test_sine_plus_noise_is_oscillating(seed):
-    found = OscillationDetector().detect_series(**sine_run(seed))
+    found = OscillationDetector().detect_series(sine_run(seed))
     assert conf_of(found, "oscillating") >= 0.5
     f = found[0]
     assert f.evidence["period_steps"] == pytest.approx(80, rel=0.15)
@@ -36,7 +40,7 @@ def test_sine_plus_noise_is_oscillating(seed):
 
 
 def test_period_is_reported_in_steps_when_logged_every_n_steps():
-    f = OscillationDetector().detect_series(**sine_run(0, every=50))[0]
+    f = OscillationDetector().detect_series(sine_run(0, every=50))[0]
     assert f.evidence["period_steps"] == pytest.approx(80 * 50, rel=0.15)
     assert f.onset_step % 50 == 0 and 0 <= f.onset_step <= 999 * 50
 
@@ -46,8 +50,8 @@ def test_random_walk_is_not_converged_and_rarely_oscillating():
     seeds = range(40)
     for seed in seeds:
         s = random_walk_run(seed)
-        conv += conf_of(ConvergenceDetector().detect_series(**s), "converged") >= 0.5
-        osc += conf_of(OscillationDetector().detect_series(**s), "oscillating") >= 0.5
+        conv += conf_of(ConvergenceDetector().detect_series(s), "converged") >= 0.5
+        osc += conf_of(OscillationDetector().detect_series(s), "oscillating") >= 0.5
     assert conv <= 2
     assert osc <= 0.1 * len(seeds)
 
@@ -65,7 +69,7 @@ def test_nan_halfway_is_diverged_at_that_step():
     d.iloc[500:] = np.nan
     g = s["g_loss"].copy()
     g.index = g.index * 10
-    found = DivergenceDetector().detect_series(d_loss=d, g_loss=g)
+    found = DivergenceDetector().detect_series({"d_loss": d, "g_loss": g})
     assert found[0].label == "diverged" and found[0].confidence >= 0.9
     assert found[0].onset_step == 5000
     labels, _ = labels_of({"d_loss": d, "g_loss": g})
@@ -76,7 +80,7 @@ def test_inf_in_a_gradient_norm_is_diverged():
     s = settling_run(1)
     gn = pd.Series(np.ones(1000))
     gn.iloc[700] = np.inf
-    f = DivergenceDetector().detect_series(**s, g_grad_norm=gn)[0]
+    f = DivergenceDetector().detect_series({**s, "g_grad_norm": gn})[0]
     assert f.confidence >= 0.9 and f.onset_step == 700 and "g_grad_norm" in f.summary
 
 
@@ -85,44 +89,73 @@ def test_finite_blow_up_is_diverged():
     t = np.arange(600)
     d = 2 * LN2 + 0.05 * rng.normal(size=600)
     d[400:] *= np.exp((t[400:] - 400) / 12.0)
-    f = DivergenceDetector().detect_series(d_loss=d, g_loss=LN2 + 0.05 * rng.normal(size=600))[0]
+    f = DivergenceDetector().detect_series({"d_loss": d,
+                                            "g_loss": LN2 + 0.05 * rng.normal(size=600)})[0]
     assert f.confidence >= 0.5 and 400 <= f.onset_step <= 600
 
 
 def test_nan_at_the_start_is_still_diverged():
     d = np.full(30, np.nan)
-    f = DivergenceDetector().detect_series(d_loss=d, g_loss=np.full(30, 0.7))
+    f = DivergenceDetector().detect_series({"d_loss": d, "g_loss": np.full(30, 0.7)})
     assert f[0].label == "diverged" and f[0].onset_step == 0
 
 
 @pytest.mark.parametrize("cls", [ConvergenceDetector, OscillationDetector, ModeCollapseDetector,
                                  VanishingGradientsDetector, DivergenceDetector])
-def test_too_short_run_is_insufficient_data(cls):
+def test_too_short_run_gets_no_finding_from_a_detector(cls):
     rng = np.random.default_rng(0)
-    found = cls().detect_series(d_loss=1.386 + 0.05 * rng.normal(size=30),
-                                g_loss=0.693 + 0.05 * rng.normal(size=30))
-    assert [f.label for f in found] == ["insufficient_data"]
-    assert "30" in found[0].summary
+    found = cls().detect_series({"d_loss": 1.386 + 0.05 * rng.normal(size=30),
+                                 "g_loss": 0.693 + 0.05 * rng.normal(size=30)})
+    assert found == []
+
+
+def test_analysis_gives_a_too_short_run_one_insufficient_data_finding():
+    rng = np.random.default_rng(0)
+    res = analyse({"d_loss": 1.386 + 0.05 * rng.normal(size=30),
+                   "g_loss": 0.693 + 0.05 * rng.normal(size=30)})
+    assert [f.label for f in res.findings] == ["insufficient_data"]
+    assert res.findings[0].detector == "analysis" and "30" in res.findings[0].summary
+    assert res.labels == [] and res.too_short
 
 
 def test_no_losses_is_insufficient_data():
-    found = ConvergenceDetector().detect_series(d_x=np.full(200, 0.5))
-    assert [f.label for f in found] == ["insufficient_data"]
+    assert ConvergenceDetector().detect_series({"d_x": np.full(200, 0.5)}) == []
+    res = analyse({"d_x": np.full(200, 0.5)})
+    assert [f.label for f in res.findings] == ["insufficient_data"]
+    assert "no discriminator or generator loss" in res.findings[0].summary
+
+
+def test_short_run_that_diverged_is_labelled_with_one_insufficient_data():
+    d = np.r_[np.full(20, 1.4), np.full(10, np.nan)]
+    res = analyse({"d_loss": d, "g_loss": np.full(30, 0.7)})
+    assert res.labels == ["diverged"]
+    assert sum(f.label == "insufficient_data" for f in res.findings) == 1
+
+
+def test_finite_losses_at_float64_extremes_are_diverged():
+    """Issue 12 item 5: losses of +-1e308 are finite; the run is simply diverged."""
+    rng = np.random.default_rng(0)
+    n = 400
+    d = 2 * LN2 + 0.05 * rng.normal(size=n)
+    d[300:] = np.where(np.arange(100) % 2 == 0, 1e308, -1e308)
+    g = LN2 + 0.05 * rng.normal(size=n)
+    g[300:] = 1e308
+    res = analyse({"d_loss": d, "g_loss": g})
+    assert res.labels == ["diverged"], [(f.label, f.confidence) for f in res.findings]
+    div = [f for f in res.findings if f.label == "diverged"][0]
+    assert div.onset_step == 300
+    # a run that is 1e308 from its first point
+    res = analyse({"d_loss": np.full(n, 1e308), "g_loss": np.full(n, -1e308)})
+    assert res.labels == ["diverged"]
 
 
 def test_discriminator_winning_with_vanishing_gradient_norm():
     """Saturating loss, D(x) -> 1, D(G(z)) -> 0, raw G gradient falls 4 orders."""
     rng = np.random.default_rng(0)
     n = 800
-    t = np.arange(n)
-    w = 1 / (1 + np.exp(-(t - 200) / 30))  # D takes over around step 200
-    dx = 0.5 + 0.5 * w - 0.002 * rng.random(n)
-    dgz = 0.5 - 0.5 * w + 0.002 * rng.random(n)
-    d = -np.log(dx) - np.log(1 - dgz)
-    g = np.log(1 - dgz)
-    gn = 10 ** (-4 * w + 0.1 * rng.normal(size=n))
-    found = VanishingGradientsDetector().detect_series(
-        d_loss=d, g_loss=g, d_x=dx, d_gz=dgz, g_grad_norm=gn, loss_family="bce_minimax")
+    s = vanishing_series(0, n=n)  # D takes over around step 200
+    gn = s["g_grad_norm"]
+    found = VanishingGradientsDetector().detect_series(s, loss_family="bce_minimax")
     f = found[0]
     assert f.confidence >= 0.5
     assert 150 <= f.onset_step <= 450
@@ -131,14 +164,14 @@ def test_discriminator_winning_with_vanishing_gradient_norm():
     # the same drop at the equilibrium (D(x) = D(G(z)) = 1/2) is convergence, not vanishing
     half = np.full(n, 0.5)
     eq = VanishingGradientsDetector().detect_series(
-        d_loss=np.full(n, 2 * LN2) + 0.01 * rng.normal(size=n),
-        g_loss=np.full(n, -LN2) + 0.01 * rng.normal(size=n), d_x=half, d_gz=half,
-        g_grad_norm=gn, loss_family="bce_minimax")
+        {"d_loss": np.full(n, 2 * LN2) + 0.01 * rng.normal(size=n),
+         "g_loss": np.full(n, -LN2) + 0.01 * rng.normal(size=n), "d_x": half, "d_gz": half,
+         "g_grad_norm": gn}, loss_family="bce_minimax")
     assert eq[0].confidence < 0.5
 
 
 def test_summaries_are_one_sentence_and_name_a_remedy():
-    found = OscillationDetector().detect_series(**sine_run(0))
+    found = OscillationDetector().detect_series(sine_run(0))
     s = found[0].summary
     assert s.endswith(".") and "learning rate" in s
 
@@ -150,8 +183,8 @@ def test_long_run_is_binned_and_judged_the_same():
     t = np.arange(n)
     s = np.sin(2 * np.pi * t / 8000)
     found = OscillationDetector().detect_series(
-        d_loss=2 * LN2 + 0.3 * s + 0.3 * rng.normal(size=n),
-        g_loss=LN2 - 0.3 * s + 0.3 * rng.normal(size=n))
+        {"d_loss": 2 * LN2 + 0.3 * s + 0.3 * rng.normal(size=n),
+         "g_loss": LN2 - 0.3 * s + 0.3 * rng.normal(size=n)})
     f = found[0]
     assert f.confidence >= 0.5
     assert f.evidence["period_steps"] == pytest.approx(8000, rel=0.15)
@@ -170,12 +203,12 @@ def test_smoothed_logs_keep_their_verdicts():
         rng = np.random.default_rng(100 + seed)
         d = _ema(2 * LN2 + 0.1 * rng.normal(size=1000))
         g = _ema(LN2 + 0.1 * rng.normal(size=1000))
-        false_osc += conf_of(OscillationDetector().detect_series(d_loss=d, g_loss=g),
+        false_osc += conf_of(OscillationDetector().detect_series({"d_loss": d, "g_loss": g}),
                              "oscillating") >= 0.5
         labels, confs = labels_of({"d_loss": d, "g_loss": g})
         assert "converged" in labels, confs
     assert false_osc <= 1
     s = sine_run(3, period=120)
-    found = OscillationDetector().detect_series(d_loss=_ema(s["d_loss"].to_numpy()),
-                                                g_loss=_ema(s["g_loss"].to_numpy()))
+    found = OscillationDetector().detect_series({"d_loss": _ema(s["d_loss"].to_numpy()),
+                                                 "g_loss": _ema(s["g_loss"].to_numpy())})
     assert conf_of(found, "oscillating") >= 0.5

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import ganlogs
-from ganlogs.live.tail import CsvFollower, EventDirFollower, ReloadFollower, TextFollower, follower_for
+from ganlogs.live.tail import EventDirFollower, ReloadFollower, TextFollower, follower_for
 from ganlogs.readers import discover
 from ganlogs.readers._tfrecord import encode_file_version_event, encode_scalar_event, frame_record
 
@@ -99,31 +99,22 @@ def test_event_follower_starts_again_when_a_file_is_rewritten(tmp_path):
     assert _same(_rows(follower.run(".")), _rows(ganlogs.read(tmp_path)))
 
 
-def test_csv_follower_header_plus_new_complete_lines(tmp_path):
+@pytest.mark.parametrize("header,rows", [
+    ("step,d_loss,g_loss\n", [f"{s},{1.3 + 0.01 * s},0.7\n" for s in range(40)]),
+    ("d_loss,g_loss\n", [f"{1.3 + 0.01 * s},0.7\n" for s in range(40)]),  # row-index steps
+])
+def test_csv_follower_ends_with_a_whole_read(tmp_path, header, rows):
     path = tmp_path / "metrics.csv"
-    lines = ["step,d_loss,g_loss\n"] + [f"{s},{1.3 + 0.01 * s},{0.7}\n" for s in range(40)]
-    path.write_text(lines[0])
-    follower = CsvFollower(_source(path))
+    path.write_text(header + "".join(rows[:5]))
+    follower = follower_for(_source(path))
+    follower.reload_factor = 0.0
     follower.poll()
-    text = "".join(lines[1:])
-    for cut in (7, 8, 100, 101, 333, len(text)):  # inside lines and on line ends
-        with open(path, "a") as fh:
-            written = path.stat().st_size - len(lines[0])
-            fh.write(text[written:cut])
+    text = "".join(rows)
+    for cut in (len("".join(rows[:5])) + 3, 300, len(text)):  # inside lines and on line ends
+        path.write_text(header + text[:cut])
         follower.poll()
-    assert _same(_rows(follower.run(".")), _rows(ganlogs.read(path)))
-    assert follower.bytes_read == path.stat().st_size
-
-
-def test_csv_follower_row_index_steps_continue(tmp_path):
-    path = tmp_path / "losses.csv"
-    path.write_text("d_loss,g_loss\n1.0,2.0\n1.1,2.1\n")
-    follower = CsvFollower(_source(path))
-    follower.poll()
-    with open(path, "a") as fh:
-        fh.write("1.2,2.2\n1.3,2.3\n")
-    follower.poll()
-    assert _same(_rows(follower.run(".")), _rows(ganlogs.read(path)))
+    (rid,) = follower.run_ids()
+    assert _same(_rows(follower.run(rid)), _rows(ganlogs.read(path)))
 
 
 def test_text_follower_matches_a_whole_read(tmp_path):

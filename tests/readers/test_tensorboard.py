@@ -17,7 +17,8 @@ import ganlogs
 from ganlogs.errors import CorruptLogError, ReadError, TruncatedLogWarning
 from ganlogs.readers import DIR_READERS, discover
 from ganlogs.readers import _tfrecord as tfr
-from ganlogs.readers.tensorboard import TensorBoardReader, _FileData, _read_buffer_generic
+from ganlogs.readers._tb_decode import FileData
+from ganlogs.readers.tensorboard import TensorBoardReader, _read_buffer_generic
 
 ROOT = Path(__file__).resolve().parents[2]
 FIX = ROOT / "fixtures"
@@ -43,7 +44,7 @@ def frames_equal(a: pd.DataFrame, b: pd.DataFrame) -> None:
 
 # ----------------------------------------------------------------------------- framing vectors
 
-# FORMATS.md 1.1 (from tensorboard/data/server/tf_record.rs)
+# docs/formats.md, TensorBoard framing (vectors from tensorboard/data/server/tf_record.rs)
 VEC1_PAYLOAD = bytes.fromhex("09000080389 9d6d741 1a0d".replace(" ", "")) + b"brain.Event:2"
 VEC2_PAYLOAD = (
     b"\x09" + struct.pack("<d", 1599759606.8597269)
@@ -286,7 +287,9 @@ def test_several_values_in_one_event(tmp_path):
 # ----------------------------------------------------------------------------- sniffing
 
 def test_registered_first():
-    assert isinstance(DIR_READERS[0], TensorBoardReader)
+    # only the StyleGAN run reader (a directory with stats.jsonl) goes before TensorBoard
+    first = next(r for r in DIR_READERS if type(r).__name__ != "StyleganRunReader")
+    assert isinstance(first, TensorBoardReader)
 
 
 def test_guess_can_open(tmp_path):
@@ -336,8 +339,8 @@ SMALL = [
 ]
 
 
-def _decode(data: bytes, fast: bool) -> _FileData:
-    info = _FileData(rel="f", prefix="")
+def _decode(data: bytes, fast: bool) -> FileData:
+    info = FileData(rel="f", prefix="")
     if fast:
         from ganlogs.readers._tb_fast import read_buffer
         read_buffer(data, info)

@@ -17,16 +17,17 @@ import pytest
 from ganlogs.errors import TruncatedLogWarning
 from ganlogs.readers import _tfrecord as tfr
 from ganlogs.readers._tb_fast import read_buffer
-from ganlogs.readers.tensorboard import TensorBoardReader, _FileData, _read_buffer_generic
+from ganlogs.readers._tb_decode import FileData
+from ganlogs.readers.tensorboard import TensorBoardReader, _read_buffer_generic
 
 
-def decode(data: bytes, fast: bool) -> _FileData:
-    info = _FileData(rel="f", prefix="p/")
+def decode(data: bytes, fast: bool) -> FileData:
+    info = FileData(rel="f", prefix="p/")
     (read_buffer if fast else _read_buffer_generic)(data, info)
     return info
 
 
-def assert_same(data: bytes) -> _FileData:
+def assert_same(data: bytes) -> FileData:
     a, b = decode(data, False), decode(data, True)
     assert a.tags == b.tags
     np.testing.assert_array_equal(a.codes, b.codes)

@@ -1,7 +1,7 @@
 """W&B ``.wandb`` transaction logs: the real-writer fixtures read back exactly, and the traps.
 
 Synthetic files are built with the framing writer in ``ganlogs.readers._leveldb_log`` and the
-tiny protobuf encoder below (field numbers from ``wandb_internal.proto``, FORMATS.md 2.2), so
+tiny protobuf encoder below (field numbers from ``wandb_internal.proto``, docs/wandb.md), so
 the tests never need the ``wandb`` or ``protobuf`` packages.
 """
 

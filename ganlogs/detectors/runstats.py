@@ -1,14 +1,15 @@
-"""Per-run statistics that several detectors read, computed once per :class:`RunContext`.
+"""Per-run statistics that several detectors read, computed once per context and settings.
 
 :func:`run_stats` gathers, for one run, the statistics of its D and G losses (and of D(x),
 D(G(z)), the real/fake split and the gradient norms when they are logged) over the
 *healthy* part of the run (before the first NaN/Inf) and over its *tail* (the last half of
 the healthy points, where the tests of settling, trend and periodicity are made). The
-result is cached on the context, so running every detector costs one pass.
+result is cached on the context (per :class:`StatsSettings`), so running every detector
+costs one pass.
 
-Conventions: the loss family and the D-loss reduction come from the context
-(:mod:`ganlogs.conventions`); when the reduction is unknown for a BCE family it is guessed
-from the level of the first points (above 1 -> summed). Probabilities D(x), D(G(z)) are
+Conventions (family, reduction, equilibrium) come from the context's
+:class:`~ganlogs.findings.LossFamily`, resolved once by
+:func:`ganlogs.conventions.resolve_conventions`; nothing here guesses them. Probabilities D(x), D(G(z)) are
 used only when every value lies in [0, 1] (WGAN critics log raw scores under the same
 names); otherwise, for the BCE families, they are recovered from the real/fake loss parts
 (D(x) ~ exp(-loss_real), D(G(z)) ~ 1 - exp(-loss_fake), exact for a constant D output).
@@ -18,21 +19,37 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Mapping
 
 import numpy as np
 import pandas as pd
 
-from ..conventions import LN2, equilibrium
-from . import _stats as st
+from ..conventions import LN2
+from ..findings import LossFamily
+from . import stats as st
 from .base import RunContext
 
-__all__ = ["SeriesStats", "RunStats", "run_stats", "TAIL_FRACTION"]
+__all__ = ["SeriesStats", "RunStats", "StatsSettings", "run_stats", "compute_run_stats",
+           "Sufficiency", "sufficiency", "ROLES_READ", "TAIL_FRACTION", "BLOWUP_ABS",
+           "BLOWUP_ORDERS"]
 
-#: the tail is this fraction of the healthy points (the end of training is what is judged)
+#: default tail: this fraction of the healthy points (the end of training is what is judged)
 TAIL_FRACTION = 0.5
-#: loss magnitude that is a blow-up whatever the family
+#: default loss magnitude that is a blow-up whatever the family (the reference trainer's
+#: blow-up line, near float16's overflow at 65,504 times 15)
 BLOWUP_ABS = 1e6
+#: default growth, in orders of magnitude above the early scale, that is a blow-up
+BLOWUP_ORDERS = 2.0
+
+
+@dataclass(frozen=True)
+class StatsSettings:
+    """The detector parameters the shared statistics depend on (see
+    :class:`~ganlogs.detectors.GanDetector`); one :class:`RunStats` is cached per value."""
+
+    tail_fraction: float = TAIL_FRACTION
+    blowup_abs: float = BLOWUP_ABS
+    blowup_orders: float = BLOWUP_ORDERS
 
 _BCE = ("bce_nonsaturating", "bce_minimax")
 
@@ -145,28 +162,33 @@ def _first_nonfinite(s: pd.Series) -> int | None:
     return int(s.index[int(np.argmax(bad))])
 
 
-def _blowup(p: st.Prepared) -> tuple[float, int | None]:
-    """(orders of magnitude the series grew above its early scale, step where it did)."""
+def _blowup(p: st.Prepared, cfg: StatsSettings) -> tuple[float, int | None]:
+    """(orders of magnitude the series grew above its early scale, step where it did).
+
+    Worked in log10 so that finite magnitudes up to float64's largest (1.8e308) never
+    overflow: the early scale is the median log10 magnitude of the first 2% of the points
+    (at least 3), floored at 0 (magnitude 1)."""
     v = p.absmax if p.absmax is not None else np.abs(p.values)
     n = len(v)
     if n < 4:
         return 0.0, None
-    head = v[: max(3, n // 50)]
-    scale = max(float(np.median(head)), 1.0)
-    peak = float(np.max(np.abs(v)))
-    orders = math.log10(max(peak, 1e-300) / scale)
+    lv = np.log10(np.maximum(np.abs(v), 1e-300))
+    scale_log = max(float(np.median(lv[: max(3, n // 50)])), 0.0)
+    peak_log = float(np.max(lv))
+    orders = peak_log - scale_log
     step = None
-    if peak >= BLOWUP_ABS or orders >= 2.0:
-        thr = min(BLOWUP_ABS, math.sqrt(peak * scale)) if peak < BLOWUP_ABS else BLOWUP_ABS
-        i = int(np.argmax(np.abs(v) >= thr))
+    abs_log = math.log10(cfg.blowup_abs)
+    if peak_log >= abs_log or orders >= cfg.blowup_orders:
+        thr_log = min(abs_log, (peak_log + scale_log) / 2.0)
+        i = int(np.argmax(lv >= thr_log))
         step = int(p.steps[i])
     return max(orders, 0.0), step
 
 
-def _stats_for(role: str, p: st.Prepared, *, full: bool) -> SeriesStats:
+def _stats_for(role: str, p: st.Prepared, cfg: StatsSettings, *, full: bool) -> SeriesStats:
     v = p.values
     n = len(v)
-    ts = int(n * (1.0 - TAIL_FRACTION)) if n >= 8 else 0
+    ts = int(n * (1.0 - cfg.tail_fraction)) if n >= 8 else 0
     tail = v[ts:]
     head = v[: max(1, n // 10)]
     s = SeriesStats(role=role, values=v, steps=p.steps, n_raw=p.n_raw, bin_width=p.bin_width,
@@ -174,7 +196,7 @@ def _stats_for(role: str, p: st.Prepared, *, full: bool) -> SeriesStats:
                     tail_mean=float(np.mean(tail)) if len(tail) else np.nan,
                     tail_std=float(np.std(tail)) if len(tail) else np.nan,
                     tail_mad=float(np.median(np.abs(tail - np.median(tail)))) if len(tail) else np.nan)
-    s.growth_orders, s.blowup_step = _blowup(p)
+    s.growth_orders, s.blowup_step = _blowup(p, cfg)
     if full and len(tail) >= 16:
         s.trend = st.hac_trend(tail)
         s.stationarity = st.stationarity(tail)
@@ -212,27 +234,16 @@ def _prob_like(p: st.Prepared | None) -> bool:
         and float(np.max(p.values)) <= 1 + 1e-6
 
 
-def compute_run_stats(series: dict[str, pd.Series | None], family: str | None,
-                      reduction: str | None) -> RunStats:
-    """:class:`RunStats` from role -> detector view (step-indexed Series or None)."""
+def compute_run_stats(series: Mapping[str, pd.Series | None], conventions: LossFamily,
+                      settings: StatsSettings = StatsSettings()) -> RunStats:
+    """:class:`RunStats` from role -> detector view (step-indexed Series or None), judged
+    under ``conventions`` (see :func:`ganlogs.conventions.resolve_conventions`)."""
+    cfg = settings
     prepared = {r: st.prepare(s) for r, s in series.items() if s is not None and len(s)}
-    # the loss family's equilibrium; guess the reduction of a BCE D loss from its level
-    eq_d = eq_g = None
-    assumed = False
-    if family is None and "d_loss" in prepared and "g_loss" in prepared \
-            and len(prepared["d_loss"].values) and float(np.min(prepared["d_loss"].values)) >= 0 \
-            and float(np.min(prepared["g_loss"].values)) >= 0:
-        # a non-negative D loss that matches no family start: the BCE equilibrium is the
-        # most likely reference (BCE is by far the most common GAN loss); said in evidence
-        family, assumed = "bce_nonsaturating", True
-    if family is not None:
-        red = reduction
-        if red is None and "d_loss" in prepared and len(prepared["d_loss"].values):
-            head = prepared["d_loss"].values[: max(3, len(prepared["d_loss"].values) // 20)]
-            red = "summed" if float(np.median(head)) > 1.0 else "mean"
-        eq = equilibrium(family, red or "summed")
-        eq_d, eq_g = eq.d_loss, eq.g_loss
-        reduction = red
+    family = conventions.reference_family
+    reduction = conventions.reference_reduction
+    eq_d, eq_g = conventions.equilibrium_d_loss, conventions.equilibrium_g_loss
+    assumed = conventions.assumed
     rs = RunStats(family=family, reduction=reduction, eq_d=eq_d, eq_g=eq_g,
                   family_assumed=assumed)
     # divergence: first non-finite over every logged role
@@ -250,8 +261,8 @@ def compute_run_stats(series: dict[str, pd.Series | None], family: str | None,
     grow = [(r, prepared[r]) for r in ("d_loss", "g_loss", "d_x", "d_gz")
             if prepared.get(r) is not None and len(prepared[r].values)
             and (r in ("d_loss", "g_loss") or not _prob_like(prepared[r]))]
-    blows = [(b, r, o) for r, p in grow for o, b in [_blowup(p)]]
-    rs.huge = any(p.absmax is not None and len(p.absmax) and float(np.max(p.absmax)) >= BLOWUP_ABS
+    blows = [(b, r, o) for r, p in grow for o, b in [_blowup(p, cfg)]]
+    rs.huge = any(p.absmax is not None and len(p.absmax) and float(np.max(p.absmax)) >= cfg.blowup_abs
                   for _, p in grow)
     rs.growth_orders = max((o for _, _, o in blows), default=0.0)
     found = [(b, r) for b, r, _ in blows if b is not None]
@@ -269,7 +280,7 @@ def compute_run_stats(series: dict[str, pd.Series | None], family: str | None,
             continue
         if role in ("g_grad_norm", "d_grad_norm"):
             continue
-        rs.series[role] = _stats_for(role, p, full=role in full_roles)
+        rs.series[role] = _stats_for(role, p, cfg, full=role in full_roles)
     losses = [rs.series[r] for r in ("d_loss", "g_loss") if r in rs.series]
     rs.n_points = min((s.n_raw for s in losses), default=0)
     if losses:
@@ -315,14 +326,45 @@ ROLES_READ = ("d_loss", "g_loss", "d_loss_real", "d_loss_fake", "d_x", "d_gz", "
               "d_grad_norm")
 
 
-def run_stats(ctx: RunContext) -> RunStats:
-    """The cached :class:`RunStats` of ``ctx``."""
+def run_stats(ctx: RunContext, settings: StatsSettings = StatsSettings()) -> RunStats:
+    """The :class:`RunStats` of ``ctx`` under ``settings`` (computed once, then cached)."""
     def build() -> RunStats:
         series = {r: _series(ctx, r) for r in ROLES_READ}
-        lf = ctx.loss_family
-        return compute_run_stats(series, lf.family, lf.d_loss_reduction)
+        return compute_run_stats(series, ctx.loss_family, settings)
 
-    return st.cached(ctx, "run_stats", build)
+    return st.cached(ctx, ("run_stats", settings), build)
+
+
+@dataclass(frozen=True)
+class Sufficiency:
+    """Whether a run has enough to judge: ``reason`` is None when it has, else one phrase
+    saying what is missing; ``points`` counts finite loss points before the first NaN/Inf
+    or blow-up."""
+
+    reason: str | None
+    points: int
+    first_step: int | None
+    last_step: int | None
+
+
+def sufficiency(ctx: RunContext, *, min_points: int = st.MIN_POINTS,
+                settings: StatsSettings = StatsSettings()) -> Sufficiency:
+    """Whether ``ctx`` holds a D or G loss with at least ``min_points`` healthy points.
+
+    Analysis reads this to give a run its one ``insufficient_data`` finding; detectors give
+    no finding on such a run (divergence excepted: a NaN needs no long history)."""
+    rs = run_stats(ctx, settings)
+    why = None
+    if not rs.has_losses:
+        why = ("no discriminator or generator loss recognised (name them with "
+               "--role d_loss=TAG --role g_loss=TAG)")
+    elif rs.n_points < min_points:
+        cut = (" before the first NaN/Inf" if rs.nonfinite_step is not None
+               else " before the blow-up" if rs.blowup_step is not None else "")
+        why = (f"only {rs.n_points} finite loss points{cut}; at least {min_points} are "
+               "needed to judge the run")
+    return Sufficiency(reason=why, points=rs.n_points, first_step=rs.first_step,
+                       last_step=rs.last_step)
 
 
 def fmt(v: float | None, digits: int = 3) -> str:
@@ -365,15 +407,15 @@ def d_win(rs: RunStats) -> float:
     return 0.0
 
 
-def last_change_step(s: SeriesStats) -> int:
+def last_change_step(s: SeriesStats, alpha: float = 0.001) -> int:
     """Step where the final regime of ``s`` (in mean) begins: the last change point found
-    by binary segmentation with the CUSUM test (alpha 0.001), or the first step."""
-    cps = st.binary_segmentation(s.values, alpha=0.001, min_size=max(10, len(s.values) // 50))
+    by binary segmentation with the CUSUM test at level ``alpha``, or the first step."""
+    cps = st.binary_segmentation(s.values, alpha=alpha, min_size=max(10, len(s.values) // 50))
     return int(s.steps[cps[-1]]) if cps else int(s.steps[0])
 
 
-def first_change_step(s: SeriesStats) -> int:
-    """Step of the first change in mean of ``s`` (binary segmentation, CUSUM test at alpha
-    0.001), or the first step: where a regime that took over early (D winning) began."""
-    cps = st.binary_segmentation(s.values, alpha=0.001, min_size=max(10, len(s.values) // 50))
+def first_change_step(s: SeriesStats, alpha: float = 0.001) -> int:
+    """Step of the first change in mean of ``s`` (binary segmentation, CUSUM test at level
+    ``alpha``), or the first step: where a regime that took over early (D winning) began."""
+    cps = st.binary_segmentation(s.values, alpha=alpha, min_size=max(10, len(s.values) // 50))
     return int(s.steps[cps[0]]) if cps else int(s.steps[0])

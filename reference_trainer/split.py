@@ -1,0 +1,49 @@
+"""The held-out split of issue 10 (docs/results/heldout_protocol.md), chosen before tuning.
+
+A run is held out when its target is a held-out target (``swissroll``, ``gmm``), when its
+generator has three hidden layers, or when its family is not a tuning family. The rule is
+applied to a run's ``ground_truth.json`` (its ``config`` and ``family``), so it works on any
+corpus written by ``reference_trainer``, old or new. This module imports neither torch nor
+ganlogs.
+"""
+
+from __future__ import annotations
+
+__all__ = ["HELD_OUT_TARGETS", "HELD_OUT_G_DEPTH", "TUNING_FAMILIES", "split_of", "is_held_out"]
+
+#: targets never used while designing the detectors: every run on them is held out
+HELD_OUT_TARGETS = ("swissroll", "gmm")
+
+#: generators with this many hidden layers never existed while designing: held out
+HELD_OUT_G_DEPTH = 3
+
+#: the only families whose runs may be used for tuning (rules, thresholds, calibration)
+TUNING_FAMILIES = (
+    # bench/accuracy.py TUNING_FAMILIES at commit 095c502
+    "dirac_bce_ns_sgd", "dirac_bce_ns_r1_sgd", "dirac_wgan_sgd", "ring8_bce_ns_adam",
+    "digits_bce_mm_sgd", "digits_bce_ns_adam", "ring8_wgangp_adam",
+    # new in the v2 corpus and visible while tuning
+    "ring12_bce_ns_adam", "moons_bce_ns_adam", "grid9_bce_ns_adam", "digitsfew_bce_ns_adam",
+)
+
+
+def split_of(ground_truth: dict) -> tuple[str, str]:
+    """``("tuning" | "held_out", reason)`` for one run's ground truth.
+
+    The reason names the first rule of the protocol that matched.
+    """
+    cfg = ground_truth.get("config") or {}
+    target = str(cfg.get("target", ""))
+    if target in HELD_OUT_TARGETS:
+        return "held_out", f"held-out target {target}"
+    if len(cfg.get("g_hidden") or []) == HELD_OUT_G_DEPTH:
+        return "held_out", f"held-out net shape: generator with {HELD_OUT_G_DEPTH} hidden layers"
+    family = str(ground_truth.get("family", ""))
+    if family in TUNING_FAMILIES:
+        return "tuning", f"tuning family {family}"
+    return "held_out", f"held-out family {family}"
+
+
+def is_held_out(ground_truth: dict) -> bool:
+    """True when the run is held out (see :func:`split_of`)."""
+    return split_of(ground_truth)[0] == "held_out"
