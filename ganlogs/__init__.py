@@ -14,12 +14,8 @@ Public API::
 from ._version import __version__
 from .analysis import Analysis, RunResult, Settings, analyze, analyze_run
 from .checks import CheckResult, check
-<<<<<<< HEAD
-from .detectors import Finding
-from .live import LivePolicy, Monitor
-=======
 from .findings import Finding
->>>>>>> main
+from .live import LivePolicy, Monitor
 from .errors import (CorruptLogError, GanlogsError, ReadError, RoleError, TruncatedLogWarning,
                      UnsupportedFormatError, UsageError)
 from .readers import discover, load, read

@@ -360,16 +360,18 @@ def check_cmd(path: str, fail_on: str | None, fmt: str, quiet: bool, allow_damag
 @_shared_options
 def watch_cmd(path: str, fail_on: str, once: bool, interval: float, until_idle: float | None,
               role: tuple[str, ...], loss_family: str | None, d_loss_reduction: str | None,
-              min_confidence: float | None, config: str | None) -> None:
+              min_confidence: float | None, config: str | None,
+              exclude: tuple[str, ...]) -> None:
     """Follow the runs under PATH while they are written; print a line when a finding appears,
     changes or clears. Exit 1 when a --fail-on label is raised, 130 on Ctrl-C (docs/live.md)."""
     from .config import parse_fail_on
     from .live.command import watch_main
 
     try:
-        settings = _settings(role, loss_family, d_loss_reduction, min_confidence, config)
+        settings, excluded = _settings(role, loss_family, d_loss_reduction, min_confidence,
+                                       config, exclude)
         code = watch_main(path, settings=settings, fail_on=parse_fail_on(fail_on), once=once,
-                          interval=interval, until_idle=until_idle)
+                          interval=interval, until_idle=until_idle, exclude=excluded)
     except GanlogsError as exc:
         _fail(str(exc))
     sys.exit(code)

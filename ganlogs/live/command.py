@@ -44,13 +44,13 @@ def _on_sigterm(signum, frame):  # pragma: no cover - exercised in a subprocess 
 
 def watch_main(path: str, *, settings: Settings, fail_on: Sequence[str], once: bool,
                interval: float, until_idle: float | None,
-               policy: LivePolicy | None = None) -> int:
+               policy: LivePolicy | None = None, exclude: Sequence[str] = ()) -> int:
     """Watch ``path`` and return the exit code (module docstring)."""
     root = Path(path)
     if once:
         # one look at every point is the after-the-fact verdict: nothing to confirm
         policy = LivePolicy(confirm=1, cost_factor=0.0)
-    watcher = Watcher(root, settings=settings, policy=policy, fail_on=fail_on)
+    watcher = Watcher(root, settings=settings, policy=policy, fail_on=fail_on, exclude=exclude)
     previous: dict[str, LiveVerdict] = {}
 
     def on_verdict(verdict: LiveVerdict) -> None:

@@ -33,9 +33,9 @@ from dataclasses import dataclass, field
 from typing import Any, Sequence
 
 from ..analysis import RunResult, Settings, analyze_run
-from ..detectors import Detector, Finding
-from ..detectors.base import LABELS
+from ..detectors import Detector
 from ..errors import UsageError
+from ..findings import LABELS, Finding
 from ..run import Run
 
 __all__ = ["LivePolicy", "LiveEvent", "LiveVerdict", "LiveJudge", "EVENT_KINDS"]

@@ -16,8 +16,9 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 
 from ..analysis import Settings
-from ..detectors import Detector, Finding
+from ..detectors import Detector
 from ..errors import UsageError
+from ..findings import Finding
 from ..roles import ROLES
 from .judge import LiveEvent, LiveJudge, LivePolicy, LiveVerdict
 from .rows import RowStore

@@ -17,8 +17,9 @@ from pathlib import Path
 from typing import Callable, Sequence
 
 from ..analysis import Settings
-from ..detectors import Detector, Finding
+from ..detectors import Detector
 from ..errors import GanlogsError, UsageError
+from ..findings import Finding
 from ..readers import discover
 from .judge import LiveEvent, LiveJudge, LivePolicy, LiveVerdict
 from .tail import Follower, follower_for
@@ -60,12 +61,14 @@ class Watcher:
         ``settings.min_confidence``) is failing.
     rediscover_every
         Seconds between two walks of ``path`` for new runs.
+    exclude
+        Glob patterns of paths to leave out, as for :func:`ganlogs.discover`.
     """
 
     def __init__(self, path: str | os.PathLike[str], *, settings: Settings | None = None,
                  policy: LivePolicy | None = None, detectors: Sequence[Detector] | None = None,
                  fail_on: Sequence[str] = (), fail_confidence: float | None = None,
-                 rediscover_every: float = 2.0) -> None:
+                 rediscover_every: float = 2.0, exclude: Sequence[str] = ()) -> None:
         self.path = Path(path)
         if not self.path.exists():
             raise UsageError(f"{self.path}: no such file or directory")
@@ -77,6 +80,7 @@ class Watcher:
         self.fail_on = tuple(fail_on)
         self.fail_confidence = fail_confidence
         self.rediscover_every = rediscover_every
+        self.exclude = tuple(exclude)
         self._followed: dict[tuple[str, str], _Followed] = {}
         self._last_discovery = -float("inf")
         self.problems_: list[WatchProblem] = []
@@ -85,7 +89,7 @@ class Watcher:
 
     # ---------------------------------------------------------------- one look
     def _discover(self) -> None:
-        found = discover(self.path)
+        found = discover(self.path, exclude=self.exclude)
         for problem in found.problems:
             self._problem(str(problem.path), str(problem))
         for source in found.sources:

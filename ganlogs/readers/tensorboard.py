@@ -73,6 +73,7 @@ from __future__ import annotations
 import os
 import struct
 import warnings as _warnings
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -412,14 +413,14 @@ def decode_event_chunk(buf: bytes, *, path: Path, prefix: str = "") -> EventChun
     an undecodable record raises :class:`~ganlogs.errors.CorruptLogError` naming ``path``
     (offsets in the message are relative to ``buf``).
     """
-    info = _FileData(rel=str(path), prefix=prefix)
+    info = FileData(rel=str(path), prefix=prefix)
     if buf:
         try:
             from ._tb_fast import read_buffer
             read_buffer(buf, info)
         except _tfrecord.RecordError as exc:
             raise CorruptLogError(path, str(exc)) from None
-        except _EventError as exc:
+        except EventError as exc:
             raise CorruptLogError(path, str(exc)) from None
     consumed = len(buf) if info.truncated_at is None else info.truncated_at
     return EventChunk(tags=list(info.tags), codes=np.asarray(info.codes, dtype=np.int32),
