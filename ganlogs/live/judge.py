@@ -13,8 +13,8 @@ When to re-judge
     the points judged last time (so the work over a run of n points is O(n log n), not
     O(n^2)); at once when a new value is NaN, Inf or of magnitude 10^6 or more. With
     ``cost_factor`` > 0, also at least ``cost_factor`` times the last judgement's duration
-    after it (``cost_factor=20``: judging takes at most about 5% of one core), except for
-    that alarm.
+    after it (``cost_factor=50``: judging takes at most about 2% of one core, or of the
+    training loop that calls :class:`~ganlogs.live.Monitor`), except for that alarm.
 Hysteresis
     A label is raised once it has held in ``confirm`` consecutive judgements, and cleared
     once it has been absent from ``confirm`` consecutive judgements. A ``diverged`` finding
@@ -60,7 +60,8 @@ class LivePolicy:
         (or cleared). 2: one extra look, the least that stops a single noisy judgement.
     cost_factor
         Wait at least this many times the last judgement's duration before the next one
-        (0: no limit; replays use 0 so that their results do not depend on the machine).
+        (50: at most ~2% of the time goes to judging; 0: no limit, as replays use so that
+        their results do not depend on the machine).
     onset_tolerance, confidence_step
         What counts as a *changed* finding (fraction of the judged span; confidence units).
     """
@@ -68,7 +69,7 @@ class LivePolicy:
     min_new_points: int = 10
     growth: float = 0.05
     confirm: int = 2
-    cost_factor: float = 20.0
+    cost_factor: float = 50.0
     onset_tolerance: float = 0.1
     confidence_step: float = 0.2
 

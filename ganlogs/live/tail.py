@@ -142,17 +142,21 @@ class EventDirFollower(Follower):
             raise ReadError(self.source.path, f"cannot list run directory: {exc.strerror}") from None
         for rel, full in files:
             cur = self._cursors.setdefault(rel, _FileCursor())
-            got = cur.new_bytes(full)
-            if got is None:
-                continue
-            data, rewritten = got
-            reset |= rewritten
             rel_dir = os.path.dirname(rel)
-            chunk = decode_event_chunk(data, path=full, prefix=rel_dir + "/" if rel_dir else "")
-            self.bytes_read += len(data)
-            cur.offset += chunk.consumed
-            added += store.append(chunk.tags, chunk.codes, chunk.steps, chunk.values,
-                                  chunk.walls)
+            while True:  # a backlog comes in pieces of at most MAX_READ bytes
+                got = cur.new_bytes(full)
+                if got is None:
+                    break
+                data, rewritten = got
+                reset |= rewritten
+                chunk = decode_event_chunk(data, path=full,
+                                           prefix=rel_dir + "/" if rel_dir else "")
+                self.bytes_read += len(data)
+                cur.offset += chunk.consumed
+                added += store.append(chunk.tags, chunk.codes, chunk.steps, chunk.values,
+                                      chunk.walls)
+                if len(data) < MAX_READ or chunk.consumed == 0:
+                    break
         if reset:  # a rewritten event file: start the run again from every file's start
             self._cursors.clear()
             self.stores[rid] = RowStore()
