@@ -10,15 +10,16 @@ Each run (a directory with ``ground_truth.json`` as ``python -m reference_traine
 writes it) is read whole, then fed to a :class:`ganlogs.live.LiveJudge` step by step in step
 order (every tag's point at a step arrives together), re-judged whenever the live policy
 says so (``cost_factor=0``: the schedule depends on points only, not on this machine's
-speed). Printed, per split (held-out families, as ``bench/accuracy.py`` defines them, and
-all runs):
+speed). Printed, per split (held-out runs: the ``split`` of ``ground_truth.json`` when the corpus
+writes one, else the families ``bench/accuracy.py`` does not tune on; and all runs):
 
 * detection delay per true failure label: steps from the truth's onset to the first time
   the label is raised, as % of the run's length (last step); median and 90th percentile
   over the runs that carry the label, and the runs where it was never raised (missed);
   a negative delay is an alert before the truth's onset;
-* alerts on runs that end healthy (truth has no failure label): the share of such runs on
-  which any failure label was raised at any point of the replay;
+* alerts on runs that end healthy (truth has no failure label: converged, or still
+  training): the share of such runs on which any failure label was raised at any point of
+  the replay, and how many of those the whole-run analysis also labels (offline);
 * label flips per run: a raised label that clears, or appears again after clearing.
 """
 
@@ -42,7 +43,7 @@ import ganlogs  # noqa: E402
 from ganlogs.live import LiveJudge, LivePolicy  # noqa: E402
 from ganlogs.live.rows import RowStore  # noqa: E402
 
-FAILURES = ("oscillating", "mode_collapse", "vanishing_gradients", "diverged")
+FAILURES = ("oscillating", "mode_collapse", "vanishing_gradients", "diverged", "d_overfitting")
 
 
 def tuning_families() -> tuple[str, ...] | None:
@@ -59,6 +60,7 @@ def tuning_families() -> tuple[str, ...] | None:
 class Replay:
     run_id: str
     family: str
+    split: str | None  # "held_out" / "tuning" when the ground truth says so
     truth: list[str]
     onsets: dict[str, int]
     last_step: int
@@ -102,7 +104,8 @@ def replay(run_dir: Path, policy: LivePolicy) -> Replay | None:
     steps = view["step"].to_numpy()[order]
     values = view["value"].to_numpy()[order]
     bounds = np.flatnonzero(np.r_[True, steps[1:] != steps[:-1], True])
-    rep = Replay(run_dir.name, gt.get("family", "?"), list(gt["labels"]), truth_onsets(gt),
+    rep = Replay(run_dir.name, gt.get("family", "?"), gt.get("split"), list(gt["labels"]),
+                 truth_onsets(gt),
                  int(steps[-1]) if len(steps) else 0)
     judge = LiveJudge(run_dir.name, policy=policy)
     store = RowStore()
@@ -144,6 +147,8 @@ def report(name: str, reps: list[Replay]) -> None:
           "steps; offline: missed by the whole-run analysis too)")
     for label in FAILURES:
         with_label = [r for r in reps if label in r.truth]
+        if not with_label:
+            continue
         delays = [100.0 * (r.first_raised[label] - r.onsets.get(label, 0)) / max(1, r.last_step)
                   for r in with_label if label in r.first_raised]
         missed = [r for r in with_label if label not in r.first_raised]
@@ -153,8 +158,10 @@ def report(name: str, reps: list[Replay]) -> None:
               f"{pct(delays, 90):9.2f}% {len(missed):6d} {offline:8d}")
     healthy = [r for r in reps if not set(r.truth) & set(FAILURES)]
     alerted = [r for r in healthy if set(r.first_raised) & set(FAILURES)]
+    offline = [r for r in healthy if set(r.offline) & set(FAILURES)]
     print(f"healthy runs (no failure in truth): {len(healthy)}; alerted at some point: "
-          f"{len(alerted)} ({100.0 * len(alerted) / max(1, len(healthy)):.1f}%)"
+          f"{len(alerted)} ({100.0 * len(alerted) / max(1, len(healthy)):.1f}%; whole-run "
+          f"analysis: {len(offline)})"
           + (": " + ", ".join(f"{r.run_id} ({'/'.join(sorted(set(r.first_raised) & set(FAILURES)))})"
                               for r in alerted) if alerted else ""))
     flips = [r.flips for r in reps]
@@ -187,11 +194,16 @@ def main() -> None:
                 print(f"  {rep.run_id:34s} truth {'/'.join(rep.truth):28s} onsets {rep.onsets} "
                       f"first raised {rep.first_raised} last step {rep.last_step} "
                       f"flips {rep.flips} final {rep.final} offline {rep.offline}")
-    tuning = tuning_families()
-    if tuning is None:
-        print("(bench/accuracy.py could not be loaded: no held-out split)")
+    if all(r.split for r in reps):  # the corpus says which runs are held out
+        report("held-out runs (split in ground_truth.json)",
+               [r for r in reps if r.split == "held_out"])
     else:
-        report("held-out families", [r for r in reps if r.family not in tuning])
+        tuning = tuning_families()
+        if tuning is None:
+            print("(bench/accuracy.py could not be loaded: no held-out split)")
+        else:
+            report("held-out families (bench/accuracy.py)",
+                   [r for r in reps if r.family not in tuning])
     report("all runs", reps)
 
 

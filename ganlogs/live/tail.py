@@ -38,8 +38,10 @@ __all__ = ["Follower", "EventDirFollower", "TextFollower", "ReloadFollower",
 
 #: bytes compared at the start of a followed file to notice it was rewritten
 _HEAD_CHECK = 64
-#: the most bytes read from one file in one look (a huge backlog is read over several looks)
+#: the most bytes read from one file at once (a backlog is read in pieces of this size)
 MAX_READ = 64 << 20
+#: seconds between two listings of a run directory for new event files
+RELIST_EVERY = 2.0
 
 
 @dataclass
@@ -120,11 +122,15 @@ class _FileCursor:
 
 
 class EventDirFollower(Follower):
-    """A TensorBoard run directory, read by byte offsets (module docstring)."""
+    """A TensorBoard run directory, read by byte offsets (module docstring); the directory
+    is listed for new event files every ``relist_every`` seconds."""
 
-    def __init__(self, source: RunSource) -> None:
+    def __init__(self, source: RunSource, *, relist_every: float = RELIST_EVERY) -> None:
         super().__init__(source)
+        self.relist_every = relist_every
         self._cursors: dict[str, _FileCursor] = {}
+        self._files: list[tuple[str, Path]] | None = None
+        self._listed_at = -float("inf")
         rid = source.run_id
         self.stores[rid] = RowStore()
         self.formats[rid] = "tensorboard"
@@ -136,10 +142,15 @@ class EventDirFollower(Follower):
         store = self.stores[rid]
         added = 0
         reset = False
-        try:
-            files = event_files(self.source.path)
-        except OSError as exc:
-            raise ReadError(self.source.path, f"cannot list run directory: {exc.strerror}") from None
+        now = time.monotonic()
+        if self._files is None or now - self._listed_at >= self.relist_every:
+            try:
+                self._files = event_files(self.source.path)
+            except OSError as exc:
+                raise ReadError(self.source.path,
+                                f"cannot list run directory: {exc.strerror}") from None
+            self._listed_at = now
+        files = self._files
         for rel, full in files:
             cur = self._cursors.setdefault(rel, _FileCursor())
             rel_dir = os.path.dirname(rel)
@@ -159,6 +170,7 @@ class EventDirFollower(Follower):
                     break
         if reset:  # a rewritten event file: start the run again from every file's start
             self._cursors.clear()
+            self._files = None
             self.stores[rid] = RowStore()
             return self.poll() if files else Growth({rid: None})
         return Growth({rid: added} if added else {})

@@ -26,6 +26,9 @@ from .tail import Follower, follower_for
 
 __all__ = ["Watcher", "WatchProblem", "format_event", "format_verdict", "STOP_REASONS"]
 
+#: walk the path for new runs no more often than this many times the last walk's duration
+DISCOVERY_COST_FACTOR = 50.0
+
 #: why :meth:`Watcher.loop` returned
 STOP_REASONS = ("failing", "once", "idle", "stopped")
 
@@ -60,7 +63,8 @@ class Watcher:
         A raised finding with a label in ``fail_on`` and at least this confidence (default:
         ``settings.min_confidence``) is failing.
     rediscover_every
-        Seconds between two walks of ``path`` for new runs.
+        Seconds between two walks of ``path`` for new runs (at least
+        :data:`DISCOVERY_COST_FACTOR` times the last walk's duration).
     exclude
         Glob patterns of paths to leave out, as for :func:`ganlogs.discover`.
     """
@@ -83,12 +87,14 @@ class Watcher:
         self.exclude = tuple(exclude)
         self._followed: dict[tuple[str, str], _Followed] = {}
         self._last_discovery = -float("inf")
+        self._discovery_cost = 0.0
         self.problems_: list[WatchProblem] = []
         self.verdicts_: dict[str, LiveVerdict] = {}
         self.last_growth_ = time.monotonic()
 
     # ---------------------------------------------------------------- one look
     def _discover(self) -> None:
+        started = time.monotonic()
         found = discover(self.path, exclude=self.exclude)
         for problem in found.problems:
             self._problem(str(problem.path), str(problem))
@@ -97,6 +103,7 @@ class Watcher:
             if key not in self._followed:
                 self._followed[key] = _Followed(follower_for(source))
         self._last_discovery = time.monotonic()
+        self._discovery_cost = self._last_discovery - started
 
     def _problem(self, run_id: str, message: str) -> None:
         if not any(p.message == message for p in self.problems_):
@@ -108,7 +115,9 @@ class Watcher:
         ``force``: judge every run that has points, whatever the schedule. Returns the new
         verdicts (one per run judged). New problems are added to ``problems_``.
         """
-        if time.monotonic() - self._last_discovery >= self.rediscover_every:
+        # a big sweep takes a while to walk: walk it at most 2% of the time
+        wait = max(self.rediscover_every, DISCOVERY_COST_FACTOR * self._discovery_cost)
+        if time.monotonic() - self._last_discovery >= wait:
             self._discover()
         verdicts = []
         for followed in self._followed.values():

@@ -79,7 +79,7 @@ def test_event_follower_reads_only_appended_bytes(tmp_path):
 
 def test_event_follower_picks_up_new_files_and_subdirectories(tmp_path):
     (tmp_path / "events.out.tfevents.1.host").write_bytes(_records(20))
-    follower = EventDirFollower(_source(tmp_path))
+    follower = EventDirFollower(_source(tmp_path), relist_every=0.0)
     follower.poll()
     sub = tmp_path / "loss_D"
     sub.mkdir()
@@ -92,7 +92,7 @@ def test_event_follower_picks_up_new_files_and_subdirectories(tmp_path):
 def test_event_follower_starts_again_when_a_file_is_rewritten(tmp_path):
     event = tmp_path / "events.out.tfevents.1.host"
     event.write_bytes(_records(30))
-    follower = EventDirFollower(_source(tmp_path))
+    follower = EventDirFollower(_source(tmp_path), relist_every=0.0)
     follower.poll()
     event.write_bytes(_records(10, start=100))  # shorter: rewritten
     follower.poll()
