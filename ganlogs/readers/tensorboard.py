@@ -73,6 +73,7 @@ from __future__ import annotations
 import os
 import struct
 import warnings as _warnings
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -87,7 +88,7 @@ from ._protobuf import WireError
 from ._tb_decode import NOT_AN_EVENT, FileData, Rows, decode_event
 from .base import Damage, Reader, describe_damage
 
-__all__ = ["TensorBoardReader", "is_event_file"]
+__all__ = ["TensorBoardReader", "is_event_file", "event_files", "EventChunk", "decode_event_chunk"]
 
 #: sub-directories that make their parent one run although it holds no event file:
 #: (the one that must be there, the ones that may be there)
@@ -427,3 +428,48 @@ def _overlap_warnings(parts: list[FileData]) -> list[str]:
                        f"and the steps of {', '.join(files)} overlap earlier files' "
                        "(older points at the same or later steps are superseded)")
     return out
+
+
+# ============================================================================ followers
+
+@dataclass(frozen=True)
+class EventChunk:
+    """The scalars of the complete records in a byte range of one event file.
+
+    ``tags`` are the tag names (``prefix`` included) that ``codes`` index; ``steps``,
+    ``values`` and ``walls`` are the rows, in record order (int64, float64, float64 seconds).
+    ``consumed`` is the number of bytes up to the end of the last complete record: the next
+    range starts there. A partial record at the end is left for the next call.
+    """
+
+    tags: list[str]
+    codes: np.ndarray
+    steps: np.ndarray
+    values: np.ndarray
+    walls: np.ndarray
+    records: int
+    consumed: int
+
+
+def decode_event_chunk(buf: bytes, *, path: Path, prefix: str = "") -> EventChunk:
+    """Frame, check and decode the records of ``buf``, bytes of the event file ``path`` that
+    start on a record boundary (the start of the file, or a previous chunk's end).
+
+    The public hook of followers that read only the bytes appended since their last look
+    (``ganlogs watch``). Same decoder and checks as :class:`TensorBoardReader`; a bad CRC or
+    an undecodable record raises :class:`~ganlogs.errors.CorruptLogError` naming ``path``
+    (offsets in the message are relative to ``buf``).
+    """
+    info = FileData(rel=str(path), prefix=prefix)
+    if buf:
+        try:
+            from ._tb_fast import read_buffer
+            read_buffer(buf, info)
+        except _tfrecord.RecordError as exc:
+            raise CorruptLogError(path, str(exc)) from None
+        except EventError as exc:
+            raise CorruptLogError(path, str(exc)) from None
+    consumed = len(buf) if info.truncated_at is None else info.truncated_at
+    return EventChunk(tags=list(info.tags), codes=np.asarray(info.codes, dtype=np.int32),
+                      steps=info.steps, values=info.values, walls=info.walls,
+                      records=info.records, consumed=consumed)
