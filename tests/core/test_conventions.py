@@ -79,6 +79,7 @@ def test_resolver_gives_family_reduction_and_equilibrium():
     assert odd.family is None and not odd.assumed and odd.reference_family is None
     assert odd.equilibrium_d_loss is None
     assert any("own scale" in r for r in odd.reasons)
+    assert resolve_conventions({}).equilibrium_d_loss is None
 
 
 def test_family_is_unknown_when_the_values_leave_doubt():
@@ -88,7 +89,6 @@ def test_family_is_unknown_when_the_values_leave_doubt():
     noise = 0.02 * rng.standard_normal(200)
     assert infer_loss_family(s(13.86 + noise), s(6.93 + noise)).family is None
     assert infer_loss_family(s(1.386 + noise), s(5.69 + noise)).family is None
-    assert resolve_conventions({}).equilibrium_d_loss is None
 
 
 def test_resolver_survives_finite_values_at_the_float64_limit():
