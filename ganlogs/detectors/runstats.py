@@ -575,16 +575,23 @@ def d_win(rs: RunStats) -> float:
     """How clearly D wins, 0 (even) to 1 (D(x) = 1, D(G(z)) = 0).
 
     From D(x) - D(G(z)) when the probabilities are known; else from how far the D loss fell
-    below its reference level (:attr:`RunStats.d_rel`: the equilibrium of a stated family,
-    else its own start), 1 - D loss / reference; 0 for WGAN critics without probabilities.
+    below its reference level (:attr:`RunStats.d_rel`): 1 - D loss / equilibrium when the
+    levels are confirmed, else, against its own start, 0 below 0.15 orders of magnitude
+    rising to 1 at one order; 0 for WGAN critics without probabilities.
     """
     sep = rs.separation
     if sep is not None:
         return float(min(max(sep, 0.0), 1.0))
     rel = rs.d_rel
-    if rel is not None and rs.family not in ("wgan_gp", "wgan_clip"):
+    if rel is None or rs.family in ("wgan_gp", "wgan_clip"):
+        return 0.0
+    if rs.family_stated:
         return float(min(max(1.0 - rel, 0.0), 1.0))
-    return 0.0
+    # relative to the run's own start, which is only near the equilibrium: a fall of less
+    # than 0.15 orders of magnitude (30%) is within what that reference can tell, and a
+    # fall of one order is a clear win
+    orders = -math.log10(max(rel, 1e-6))
+    return float(min(max((orders - 0.15) / 0.85, 0.0), 1.0))
 
 
 def last_change_step(s: SeriesStats, alpha: float = 0.001) -> int:
