@@ -31,7 +31,7 @@ from .base import RunContext
 
 __all__ = ["SeriesStats", "RunStats", "StatsSettings", "run_stats", "compute_run_stats",
            "d_win", "d_outright", "OUTRIGHT_ORDERS", "HEALTHY_DROP_ORDERS", "Quality",
-           "quality_of", "lr_step_downs", "AUX_ROLES",
+           "quality_of", "lr_step_downs", "AUX_ROLES", "reference_words",
            "Sufficiency", "sufficiency", "ROLES_READ", "TAIL_FRACTION", "BLOWUP_ABS",
            "BLOWUP_ORDERS"]
 
@@ -528,6 +528,11 @@ def fmt(v: float | None, digits: int = 3) -> str:
     if v is None or not np.isfinite(v):
         return "n/a"
     return f"{v:.{digits}g}"
+
+
+def reference_words(rs: RunStats) -> str:
+    """What :attr:`RunStats.d_rel` and ``g_rel`` are relative to, for summaries."""
+    return "its equilibrium" if rs.family_stated else "its start"
 
 
 def equilibrium_words(rs: RunStats) -> str:

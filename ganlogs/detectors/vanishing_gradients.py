@@ -36,7 +36,7 @@ from ..conventions import LN2
 
 
 from ._common import GanDetector, tail_span
-from .runstats import RunStats, d_win, evidence_common, first_change_step, fmt
+from .runstats import reference_words, RunStats, d_win, evidence_common, first_change_step, fmt
 from .base import Finding
 
 __all__ = ["VanishingGradientsDetector", "model_for", "gradient_shrink"]
@@ -130,8 +130,8 @@ class VanishingGradientsDetector(GanDetector):
                         f"shrinks the generator's gradient {fmt(10 ** shrink[1], 2)}x from "
                         "equilibrium (two orders of magnitude is the failure)")
             else:
-                what = (f"the D loss sits at {fmt(rs.d_rel, 2)} x its equilibrium and the loss "
-                        "is not the saturating one")
+                what = (f"the D loss sits at {fmt(rs.d_rel, 2)} x {reference_words(rs)} and "
+                        "the loss is not the saturating one")
             what += " (no gradient norm logged)"
         probs = ""
         if rs.p_real is not None:
