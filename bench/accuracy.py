@@ -430,6 +430,9 @@ def fit(items: list[Item], l2: float, base: Calibration, weights: bool = False) 
     def do(det: str, model: str, rows: list[tuple[dict, float]]) -> None:
         nonlocal new
         m = new.model(det, model)
+        if m.rule:
+            print(f"  {det}/{model}: a rule (see the calibration's notes), kept as is")
+            return
         names = list(m.features)
         pos = sum(1 for _, y in rows if y)
         if min(pos, len(rows) - pos) < MIN_CLASS:
@@ -450,14 +453,15 @@ def fit(items: list[Item], l2: float, base: Calibration, weights: bool = False) 
             for j, v in zip(free, w):
                 coef[j] = round(float(v), 4)
             new = new.replace(det, model, Model(m.features, tuple(coef), round(b, 4), (0.0, 1.0),
-                                                m.fixed))
+                                                m.fixed, m.rule))
             print(f"  {det}/{model}: n={len(rows)} positives={int(y.sum())} weights "
                   f"{dict(zip(names, coef))} b={b:.3f}")
             return
         z = X @ np.array(m.coef, float) + float(m.intercept)
         w, a = fit_logistic(z[:, None], y, l2)
         new = new.replace(det, model, Model(m.features, m.coef, m.intercept,
-                                            (round(a, 4), round(float(w[0]), 4)), m.fixed))
+                                            (round(a, 4), round(float(w[0]), 4)), m.fixed,
+                                            m.rule))
         print(f"  {det}/{model}: n={len(rows)} positives={int(y.sum())} platt a={a:.3f} "
               f"b={w[0]:.3f}")
 
@@ -556,7 +560,8 @@ def main(argv: list[str] | None = None) -> int:
             "method": ("score weights refitted where both classes have "
                        f"{MIN_CLASS_WEIGHTS}+ runs, Platt a, b elsewhere" if args.fit_weights
                        else "Platt a, b refitted; score weights kept") + f"; l2={args.l2}",
-            "started_from": cal.source_id})
+            "started_from": cal.source_id,
+            "notes": cal.source.get("notes", "")})
         if args.write:
             new.save(args.write)
             print(f"wrote {args.write} (source id {new.source_id})")

@@ -20,9 +20,10 @@ File format (JSON)::
 
     {"source": {"id": "...", "corpus": "...", "commit": "...", "families": [...], ...},
      "models": {detector: {model: {"features": [...], "coef": [...], "intercept": z,
-                                   "platt": [a, b], "fixed": [...]}}}}
+                                   "platt": [a, b], "fixed": [...], "rule": false}}}}
 
-``fixed`` (optional) lists features whose weight is a rule that a refit keeps.
+``fixed`` (optional) lists features whose weight is a rule that a refit keeps; ``rule``
+(optional, true) keeps the whole model.
 
 A feature a model needs that the detector did not compute, or a feature the detector
 computed that none of its models reads, raises :class:`ValueError`: a calibration and a
@@ -58,12 +59,16 @@ class Model:
     #: features whose weight is a rule, not a fit (a refit keeps it; e.g. a discriminator
     #: that won outright is a failure at >= 0.5 by DECISIONS.md, whatever the corpus holds)
     fixed: tuple[str, ...] = ()
+    #: the whole model is a rule that a refit keeps (its reason in the source's notes)
+    rule: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         d = {"features": list(self.features), "coef": list(self.coef),
              "intercept": self.intercept, "platt": list(self.platt)}
         if self.fixed:
             d["fixed"] = list(self.fixed)
+        if self.rule:
+            d["rule"] = True
         return d
 
 
@@ -106,7 +111,7 @@ class Calibration:
                     raise ValueError(f"{origin}: {det}/{name}: fixed features "
                                      f"{sorted(set(fixed) - set(feats))} are not among its features")
                 models[det][name] = Model(feats, coef, float(m["intercept"]), platt,  # type: ignore[arg-type]
-                                          fixed)
+                                          fixed, bool(m.get("rule", False)))
         return cls(models=models, source=source, origin=origin)
 
     @classmethod

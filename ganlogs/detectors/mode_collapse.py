@@ -47,7 +47,7 @@ class ModeCollapseDetector(GanDetector):
         """``change_alpha``: level of the CUSUM test that places the onset (default 0.001:
         a change point must be clear on hundreds of points); ``outright_orders``: a D loss
         this many orders of magnitude below its own start, with a G loss that did not fall,
-        is a discriminator that won outright (default 1.5: 3% of its start); ``common``: see
+        is a discriminator that won outright (default 1.2: 6% of its start); ``common``: see
         :class:`~._common.GanDetector`."""
         super().__init__(**common)
         self.change_alpha = change_alpha

@@ -552,9 +552,9 @@ def evidence_common(rs: RunStats) -> dict[str, Any]:
             "points": rs.n_points}
 
 
-#: a D loss this many orders of magnitude below its start has won outright (3% of its start:
-#: D(x) ~ 0.98, D(G(z)) ~ 0.02 for a summed BCE loss, 0.88 / 0.12 for LSGAN)
-OUTRIGHT_ORDERS = 1.5
+#: a D loss this many orders of magnitude below its start has won outright (6% of its start:
+#: D(x) ~ 0.96, D(G(z)) ~ 0.04 for a summed BCE loss, 0.83 / 0.17 for LSGAN)
+OUTRIGHT_ORDERS = 1.2
 #: below this fall (orders of magnitude) a D loss is within what healthy runs show (a BCE D
 #: loss settling at D(x) = 0.8, D(G(z)) = 0.2 is 0.35 orders below its start)
 HEALTHY_DROP_ORDERS = 0.5

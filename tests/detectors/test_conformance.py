@@ -244,18 +244,19 @@ class AlwaysCollapse(Detector):
 
 
 def test_convergence_reads_the_failure_detectors_the_user_passed():
+    hand = Calibration.load(Path(__file__).with_name("hand_calibration.json"))
     run = series_run(settling_series(0))
     roles = Settings(roles={"d_loss": "d_loss", "g_loss": "g_loss"})
-    alone = analyze_run(run, settings=roles, detectors=[ConvergenceDetector()])
+    alone = analyze_run(run, settings=roles, detectors=[ConvergenceDetector(calibration=hand)])
     assert alone.labels == ["converged"]
     with_user = analyze_run(run, settings=Settings(roles=dict(roles.roles), min_confidence=0.3),
-                            detectors=[ConvergenceDetector(), AlwaysCollapse()])
+                            detectors=[ConvergenceDetector(calibration=hand), AlwaysCollapse()])
     assert with_user.labels == ["mode_collapse"]
     conv = [f for f in with_user.findings if f.label == "converged"][0]
     assert conv.confidence < 0.3 and "mode collapse" in conv.summary
     assert conv.evidence["failure_mode_collapse"] == 0.35
     # standalone, the detector asks the failure detectors it was given
-    f = ConvergenceDetector(failure_detectors=[AlwaysCollapse()]).detect_series(
+    f = ConvergenceDetector(failure_detectors=[AlwaysCollapse()], calibration=hand).detect_series(
         settling_series(0))[0]
     assert f.evidence["failure_mode_collapse"] == 0.35
 

@@ -7,13 +7,29 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from functools import partial
+from pathlib import Path
+
 from ganlogs.analysis import Settings, analyze_run
-from ganlogs.detectors import (ConvergenceDetector, DivergenceDetector, ModeCollapseDetector,
-                               OscillationDetector, VanishingGradientsDetector, series_run)
+from ganlogs.detectors import Calibration, default_detectors, series_run
+from ganlogs.detectors import (ConvergenceDetector as _Convergence, DivergenceDetector as _Divergence,
+                               ModeCollapseDetector as _ModeCollapse,
+                               OscillationDetector as _Oscillation,
+                               VanishingGradientsDetector as _Vanishing)
 from ganlogs.testing import (LN2, cycling_series, random_walk_series, settling_series,
                              vanishing_series)
 
 sine_run, random_walk_run, settling_run = cycling_series, random_walk_series, settling_series
+
+#: these tests check the detectors' rules, so they run under one fixed calibration (the
+#: hand-set prior), not the shipped one that each refit moves (test_corpus.py and
+#: test_real_logs.py check the shipped one)
+HAND = Calibration.load(Path(__file__).with_name("hand_calibration.json"))
+ConvergenceDetector = partial(_Convergence, calibration=HAND)
+DivergenceDetector = partial(_Divergence, calibration=HAND)
+ModeCollapseDetector = partial(_ModeCollapse, calibration=HAND)
+OscillationDetector = partial(_Oscillation, calibration=HAND)
+VanishingGradientsDetector = partial(_Vanishing, calibration=HAND)
 
 
 def conf_of(findings, label):
@@ -21,7 +37,8 @@ def conf_of(findings, label):
 
 
 def analyse(series, **kw):
-    return analyze_run(series_run(series), settings=Settings(roles={r: r for r in series}, **kw))
+    return analyze_run(series_run(series), settings=Settings(roles={r: r for r in series}, **kw),
+                       detectors=default_detectors(calibration=HAND))
 
 
 def labels_of(series, **kw):
@@ -269,7 +286,7 @@ def test_a_log_with_only_d_real_and_d_fake_gets_a_d_loss_and_a_family(tmp_path):
     import ganlogs
 
     run = ganlogs.read(_pix2pix_log(tmp_path / "loss_log.txt", d_wins_from=0.33))
-    res = analyze_run(run)
+    res = analyze_run(run, detectors=default_detectors(calibration=HAND))
     assert res.loss_family.family == "bce_nonsaturating"
     assert res.loss_family.d_loss_reduction == "summed"
     assert res.loss_family.reduction_method == "derived"
