@@ -159,7 +159,11 @@ def scan(buf: bytes, *, resync: bool = False) -> Scan:
                 left = BLOCK_SIZE - pos % BLOCK_SIZE
                 if left < RECORD_HEADER_SIZE:  # block trailer
                     if buf.count(0, pos, pos + left) != min(left, n - pos):
-                        raise LogCorruption(pos, "non-zero bytes in a block trailer")
+                        if not resync:
+                            raise LogCorruption(pos, "non-zero bytes in a block trailer")
+                        # padding holds no record: skip it, a record split around it lives on
+                        out.damage.append(Damage(pos, min(left, n - pos), 0,
+                                                 "non-zero bytes in a block trailer"))
                     pos += left
                     continue
                 if pos + RECORD_HEADER_SIZE > n:
@@ -185,6 +189,11 @@ def scan(buf: bytes, *, resync: bool = False) -> Scan:
                 if crc32(mv[start:end], type_crc[rtype]) != checksum:
                     if _all_zero(buf, pos):
                         zero_tail(pos)
+                        break
+                    if resync and end == n:  # nothing after it: a write cut short
+                        out.truncated = "the file's last record fails its checksum"
+                        out.truncated_at = first_at if parts is not None else pos
+                        parts = None
                         break
                     raise LogCorruption(pos, "bad record checksum")
                 if rtype == FULL or rtype == FIRST:
