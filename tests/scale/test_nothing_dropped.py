@@ -298,7 +298,11 @@ def test_pyarrow_lower_bound_is_past_the_parquet_cve():
     """CVE-2023-47248 (code execution reading a crafted Parquet file) affects pyarrow up to
     14.0.0, and ganlogs reads Parquet files it finds in log folders."""
     import re
-    import tomllib
+
+    try:
+        import tomllib
+    except ImportError:  # Python 3.10
+        import tomli as tomllib
 
     doc = tomllib.loads((FIXTURES.parent / "pyproject.toml").read_text())
     specs = [d for d in doc["project"]["dependencies"] if d.startswith("pyarrow")]
