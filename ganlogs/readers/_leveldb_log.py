@@ -105,6 +105,8 @@ class Scan:
     """
 
     records: list[tuple[bytes, int, int]] = field(default_factory=list)
+    #: byte offset in the file of each logical record's first physical record
+    offsets: list[int] = field(default_factory=list)
     truncated: str | None = None
     truncated_at: int = -1
     damage: list[Damage] = field(default_factory=list)
@@ -208,6 +210,7 @@ def scan(buf: bytes, *, resync: bool = False) -> Scan:
                         parts = None
                     if rtype == FULL:
                         records.append((buf, start, end))
+                        out.offsets.append(pos)
                     else:
                         parts = [mv[start:end]]
                         first_at = pos
@@ -219,6 +222,7 @@ def scan(buf: bytes, *, resync: bool = False) -> Scan:
                     if rtype == LAST:
                         joined = b"".join(parts)
                         records.append((joined, 0, len(joined)))
+                        out.offsets.append(first_at)
                         parts = None
                 else:
                     raise LogCorruption(pos, f"unknown record type {rtype}")
