@@ -12,14 +12,14 @@ in this order:
    steers its augmentation probability p to hold r_t at a target (0.6). The run is
    overfitting where r_t, smoothed over ``smooth`` points (a running median), stays above
    ``rt_threshold`` (0.8: far enough above ADA's target that its controller is clearly not
-   holding it) for at least ``min_points`` (5) points.
+   holding it) for at least ``min_span`` (5) points.
 2. **D(x) on held-out reals** (role ``d_x_val``) against D(x) on training reals (``d_x``):
    overfitting where the smoothed gap, in probability, stays above ``gap_threshold``
-   (0.15) for ``min_points`` points.
+   (0.15) for ``min_span`` points.
 3. **A validation D loss** (``d_loss_val``) against the training D loss (``d_loss``):
    overfitting where the held-out loss stays at least ``val_ratio`` (1.5) times the
    training loss and above it by ``val_margin`` (a quarter) of the training loss's early
-   level for ``min_points`` points: D does well on what it trained on and not on the rest.
+   level for ``min_span`` points: D does well on what it trained on and not on the rest.
 
 The onset is the first point of the first such stretch; the span runs to its last point.
 When r_t comes back to within 0.1 of ADA's target afterwards, the evidence and the summary
@@ -72,7 +72,7 @@ class DOverfittingDetector(Detector):
     smooth
         Points in the running median the signals are read through (default 3: one noisy
         tick never makes a stretch).
-    min_points
+    min_span
         Consecutive smoothed points over the line that make a finding (default 5: a run
         started with ADA's p = 0 overshoots for a few ticks while the controller catches up,
         e.g. 2-3 ticks at 0.82-0.93 in a healthy 751-tick run; a D that has memorised its
@@ -89,7 +89,7 @@ class DOverfittingDetector(Detector):
 
     def __init__(self, *, rt_threshold: float = 0.8, rt_target: float = ADA_TARGET,
                  gap_threshold: float = 0.15, val_ratio: float = 1.5, val_margin: float = 0.25,
-                 smooth: int = 3, min_points: int = 5,
+                 smooth: int = 3, min_span: int = 5,
                  min_fraction: float = 0.1) -> None:
         if not -1.0 < float(rt_target) < float(rt_threshold) < 1.0:
             raise ValueError("rt_target and rt_threshold must satisfy -1 < rt_target < "
@@ -99,7 +99,7 @@ class DOverfittingDetector(Detector):
         if not float(val_ratio) > 1.0 or not float(val_margin) >= 0.0:
             raise ValueError(f"val_ratio must be > 1 and val_margin >= 0; got {val_ratio!r}, "
                              f"{val_margin!r}")
-        for arg, value in (("smooth", smooth), ("min_points", min_points)):
+        for arg, value in (("smooth", smooth), ("min_span", min_span)):
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"{arg} must be a positive integer; got {value!r}")
         self.rt_threshold = rt_threshold
@@ -110,14 +110,8 @@ class DOverfittingDetector(Detector):
         self.smooth = smooth
         if not 0.0 <= float(min_fraction) < 1.0:
             raise ValueError(f"min_fraction must be in [0, 1); got {min_fraction!r}")
-        self.min_points = min_points
+        self.min_span = min_span
         self.min_fraction = min_fraction
-
-    def get_params(self) -> dict[str, Any]:
-        return {"rt_threshold": self.rt_threshold, "rt_target": self.rt_target,
-                "gap_threshold": self.gap_threshold, "val_ratio": self.val_ratio,
-                "val_margin": self.val_margin, "smooth": self.smooth,
-                "min_points": self.min_points, "min_fraction": self.min_fraction}
 
     # ------------------------------------------------------------------ API
     def detect(self, ctx: RunContext) -> list[Finding]:
@@ -151,11 +145,11 @@ class DOverfittingDetector(Detector):
     # ------------------------------------------------------------------ rules
     def _stretch(self, signal: pd.Series, line: float, fraction: float = 0.0
                  ) -> tuple[pd.Series, int, int] | None:
-        """The smoothed signal and the first stretch over ``line`` of at least ``min_points``
+        """The smoothed signal and the first stretch over ``line`` of at least ``min_span``
         points and ``fraction`` of all points (first and last position), or None."""
         smoothed = signal.rolling(self.smooth, center=True, min_periods=1).median()
         over = (smoothed > line).to_numpy()
-        need = max(self.min_points, int(np.ceil(fraction * len(over))))
+        need = max(self.min_span, int(np.ceil(fraction * len(over))))
         start = None
         for i, flag in enumerate(np.r_[over, False]):
             if flag and start is None:
@@ -168,7 +162,7 @@ class DOverfittingDetector(Detector):
 
     def _confidence(self, level: float, line: float, ceiling: float, length: int) -> float:
         excess = min(max((level - line) / max(ceiling - line, 1e-12), 0.0), 1.0)
-        conf = 0.55 + 0.3 * min(2.0 * excess, 1.0) + 0.1 * min(length / (4.0 * self.min_points), 1.0)
+        conf = 0.55 + 0.3 * min(2.0 * excess, 1.0) + 0.1 * min(length / (4.0 * self.min_span), 1.0)
         return round(min(conf, 0.95), 4)
 
     def _from_rt(self, rt: pd.Series, p: pd.Series | None, unit: str) -> list[Finding]:
@@ -180,8 +174,8 @@ class DOverfittingDetector(Detector):
         onset, end = int(steps[a]), int(steps[b])
         level = float(np.median(rt.to_numpy()[a:b + 1]))
         after = smoothed.to_numpy()[b + 1:]
-        corrected = bool(len(after) >= self.min_points
-                         and abs(float(np.median(after[-max(self.min_points, len(after) // 4):]))
+        corrected = bool(len(after) >= self.min_span
+                         and abs(float(np.median(after[-max(self.min_span, len(after) // 4):]))
                                  - self.rt_target) <= 0.1)
         evidence: dict[str, Any] = {
             "signal": "d_sign_real", "rt_median_in_span": round(level, 4),
@@ -216,7 +210,7 @@ class DOverfittingDetector(Detector):
 
     def _from_excess(self, signal: pd.Series | None, line: float, ceiling: float, unit: str,
                      name: str, words: str) -> list[Finding]:
-        if signal is None or len(signal) < self.min_points:
+        if signal is None or len(signal) < self.min_span:
             return []
         found = self._stretch(signal, line, self.min_fraction)
         if found is None:
@@ -238,7 +232,7 @@ class DOverfittingDetector(Detector):
         return Finding(label="d_overfitting", confidence=confidence, onset_step=onset,
                        evidence=evidence, summary=summary, detector=self.name,
                        detector_version=f"{self.version}+{__version__}",
-                       parameters=self.get_params(), span=(onset, end))
+                       parameters=self.finding_parameters(), span=(onset, end))
 
 
 def _finite(series: pd.Series | None) -> pd.Series | None:

@@ -44,13 +44,19 @@ def labels_text(r: RunResult) -> str:
         return "-"
     tops = r.top_findings()
     if tops:
-        return ", ".join(f"{f.label} {f.confidence:.2f}" for f in tops)
+        return ", ".join(f"{f.label}{f'[{f.pair}]' if f.pair else ''} {f.confidence:.2f}"
+                         for f in tops)
     return "insufficient_data" if insufficient(r) else "-"
 
 
 def onset_text(r: RunResult) -> str:
+    """The earliest onset among the labels, with its unit when the step is not a training
+    iteration or the writer's step (``24 kimg``, ``12 line``, ``3 epoch``)."""
     steps = [f.onset_step for f in r.top_findings() if f.onset_step is not None]
-    return str(min(steps)) if steps else "-"
+    if not steps:
+        return "-"
+    unit = getattr(r.run.meta, "step_unit", "step") if r.run is not None else "step"
+    return f"{min(steps)} {unit}" if unit in ("kimg", "line", "epoch") else str(min(steps))
 
 
 def reason_text(r: RunResult) -> str:

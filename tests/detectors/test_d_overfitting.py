@@ -86,5 +86,5 @@ def test_no_signal_no_finding_and_parameters_checked():
     assert DOverfittingDetector().detect(ctx) == []
     with pytest.raises(ValueError, match="rt_threshold"):
         DOverfittingDetector(rt_threshold=0.5)
-    with pytest.raises(ValueError, match="min_points"):
-        DOverfittingDetector(min_points=0)
+    with pytest.raises(ValueError, match="min_span"):
+        DOverfittingDetector(min_span=0)
