@@ -164,22 +164,35 @@ def _conventions(run: Run, roles: RoleMap, settings: Settings) -> LossFamily:
     views = {role: run.series(tag) for role in ("d_loss", "g_loss", "d_loss_real", "d_loss_fake")
              for tag in [roles.get(role)] if tag is not None}
     cb = roles.code_base
+    d_tag = roles.get("d_loss")
+    derived = d_tag is not None and roles.sums.get(d_tag) == (roles.get("d_loss_real"),
+                                                              roles.get("d_loss_fake"))
     family = settings.loss_family or (cb.loss_family if cb is not None else None)
-    reduction = settings.d_loss_reduction or (
+    reduction = settings.d_loss_reduction or ("summed" if derived else None) or (
         cb.d_loss_reduction if cb is not None and "d_loss" in views else None)
     pair_tags = [t for t in run.tags if t in set(roles.tags.values())] if roles.name else run.tags
     lf = resolve_conventions(views, tags=pair_tags, loss_family=family,
                              d_loss_reduction=reduction)
-    if cb is None:
-        return lf
     changes: dict[str, Any] = {}
     reasons = list(lf.reasons)
+    if derived and settings.d_loss_reduction is None:
+        changes["reduction_method"] = "derived"
+        reasons[1] = f"D loss summed: d_loss is {d_tag}, the sum of the logged real and fake terms"
+    if cb is None:
+        return replace(lf, reasons=tuple(reasons), **changes) if changes else lf
     if settings.loss_family is None and cb.loss_family is not None:
         changes["method"] = "code_base"
         reasons[0] = f"loss family {cb.loss_family}, as the code base computes it ({cb.name})"
-    if settings.d_loss_reduction is None and reduction is not None:
+    if settings.d_loss_reduction is None and reduction is not None and not derived:
         changes["reduction_method"] = "code_base"
         reasons[1] = f"D loss {reduction}, as the code base computes it ({cb.name})"
+    if cb.scales > 1:
+        for key in ("equilibrium_d_loss", "equilibrium_g_loss"):
+            value = getattr(lf, key)
+            if value is not None:
+                changes[key] = value * cb.scales
+        reasons.append(f"equilibrium values x {cb.scales}: each adversarial term sums "
+                       f"{cb.scales} discriminator scales ({cb.name})")
     return replace(lf, reasons=tuple(reasons), **changes) if changes else lf
 
 

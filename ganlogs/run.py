@@ -225,8 +225,9 @@ class Run:
         """A copy sharing ``scalars`` whose :meth:`series` also knows composite series:
         name -> the logged tags it sums (e.g. per-scale discriminator losses summed into one
         D). Nothing is added to ``scalars``: a composite is computed when read."""
+        known = set(self.tags) | set(self._sums) | set(sums)
         for name, parts in sums.items():
-            missing = [p for p in parts if p not in self.tags]
+            missing = [p for p in parts if p not in known]
             if missing or not parts:
                 raise KeyError(f"run {self.meta.run_id!r}: composite {name!r} sums tags it "
                                f"lacks: {missing or 'none given'}")
