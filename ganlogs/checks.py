@@ -237,7 +237,8 @@ def check(
     detectors, progress, **analyze_options
         Passed to :func:`ganlogs.analyze` (``jobs``, ``engine``, ``scheduler``, ``cache``).
 
-    Returns a :class:`CheckResult`; never raises for findings or unreadable runs, only
+    Returns a :class:`CheckResult`; never raises for findings, unreadable runs or a path
+    with no runs (missing or empty: status ``"error"``), only
     :class:`~ganlogs.errors.UsageError` for bad options.
     """
     cfg = config if isinstance(config, Config) else (
@@ -254,6 +255,13 @@ def check(
     if allow_damage is None:
         allow_damage = bool(cfg.allow_damage)
     exclude = tuple(cfg.exclude) + tuple(exclude or ())
+    if not os.path.lexists(path):
+        # like an empty directory: an incomplete check (status "error"), not an exception
+        result = apply_policy(Analysis(root=os.fspath(path), runs=[], settings=settings),
+                              fail_on=fail_on, min_confidence=min_confidence,
+                              config_source=cfg.source, allow_damage=allow_damage)
+        result.error = f"{os.fspath(path)}: no such file or directory"
+        return result
     analysis = analyze(path, settings=settings, detectors=detectors, progress=progress,
                        exclude=exclude, **analyze_options)
     return apply_policy(analysis, fail_on=fail_on, min_confidence=min_confidence,

@@ -166,9 +166,8 @@ def _scale_options(f):
         click.option("--scheduler", metavar="ADDRESS", default=None,
                      help="dask scheduler address for --engine dask, e.g. tcp://host:8786."),
         click.option("--no-cache", is_flag=True,
-                     help="Read every run afresh; do not use or fill the cache of parsed runs. "
-                          "(The cache needs pyarrow, pip install \"ganlogs[parquet]\"; "
-                          "without it caching is silently off.)"),
+                     help="Read every run afresh; do not use or fill the cache of parsed runs "
+                          "(Parquet files, keyed by each file's size and modification time)."),
         click.option("--cache-dir", type=click.Path(file_okay=False), default=None,
                      help="Cache of parsed runs [default: $GANLOGS_CACHE_DIR, else "
                           "$XDG_CACHE_HOME/ganlogs, else ~/.cache/ganlogs]. Entries are keyed "
@@ -282,6 +281,8 @@ def report_cmd(path: str, output: str | None, fmt: str | None, title: str | None
     result = _analyze_cli(path, (role, loss_family, d_loss_reduction, min_confidence, config,
                                  exclude),
                           _scale_kwargs(jobs, engine, scheduler, no_cache, cache_dir))
+    if not result.runs:
+        _read_exit(result)  # nothing to report: no file written, exit 2
     from .report import write_report
 
     try:

@@ -189,8 +189,9 @@ class Run:
         return list(pd.unique(col.astype(str)))
 
     def series(self, tag: str) -> pd.Series:
-        """The detector's view of one tag: float64 values indexed by step, superseded rows
-        removed, sorted by step (stable). A tag whose steps are all equal is indexed by
+        """The detector's view of one tag (or of the tag a role id such as ``"d_loss"`` names,
+        as :func:`ganlogs.infer_roles` maps it, when no tag is spelled so): float64 values
+        indexed by step, superseded rows removed, sorted by step (stable). A tag whose steps are all equal is indexed by
         record order instead (see the module docstring)."""
         cached = self._views.get(tag)
         if cached is not None:
@@ -206,6 +207,12 @@ class Run:
         else:
             idx = np.flatnonzero((col == tag).to_numpy())
         if not len(idx):
+            from .roles import ROLES, infer_roles  # a role id ("d_loss") names its tag
+
+            role_tag = infer_roles(self.tags, values=lambda t: self.series(t).to_numpy()).get(
+                tag) if tag in ROLES else None
+            if role_tag is not None:
+                return self.series(role_tag)
             raise KeyError(f"run {self.meta.run_id!r} has no tag {tag!r}; it has {self.tags}")
         steps = self.scalars["step"].to_numpy()[idx]
         values = self.scalars["value"].to_numpy()[idx]

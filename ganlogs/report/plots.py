@@ -423,9 +423,18 @@ def run_plots(r: RunResult, *, width: int = 1000) -> list[tuple[str, str]]:
         out.append(("losses", line_chart(losses, title=f"Losses ({fam})", width=width,
                                          hlines=hl, spans=spans)))
     if probs:
+        # a [0, 1] axis and the D = 1/2 line only for probabilities of a family that has them
+        # (hinge and WGAN critics output raw scores)
+        from ._common import stated_conventions
+
+        family = stated_conventions(r)[0]
+        finite = [t.y[np.isfinite(t.y)] for t in probs]
+        is_prob = family in ("bce_nonsaturating", "bce_minimax", "lsgan") and all(
+            len(v) == 0 or (v.min() >= 0 and v.max() <= 1) for v in finite)
         out.append(("probabilities", line_chart(
             probs, title="Discriminator outputs D(x), D(G(z))", width=width, height=190,
-            y_range=(-0.03, 1.03), hlines=[HLine(0.5, "D = 1/2")], spans=spans)))
+            y_range=(-0.03, 1.03) if is_prob else None,
+            hlines=[HLine(0.5, "D = 1/2")] if is_prob else [], spans=spans)))
     if grads:
         out.append(("grad_norms", line_chart(grads, title="Gradient norms", width=width,
                                              height=190, log_y=True, spans=spans)))
