@@ -209,9 +209,14 @@ class Run:
         if not len(idx):
             from .roles import ROLES, infer_roles  # a role id ("d_loss") names its tag
 
-            role_tag = infer_roles(self.tags, values=lambda t: self.series(t).to_numpy()).get(
-                tag) if tag in ROLES else None
+            roles = infer_roles(self.tags, values=lambda t: self.series(t).to_numpy(),
+                                format=self.meta.format,
+                                hparams=self.meta.hparams) if tag in ROLES else None
+            role_tag = roles.get(tag) if roles is not None else None
             if role_tag is not None:
+                # a composite (D_real + D_fake): computed from its parts when read; a role of
+                # one pair among several is not the run's (ask for the pair's tag)
+                self._sums.update({k: v for k, v in roles.sums.items() if k not in self._sums})
                 return self.series(role_tag)
             raise KeyError(f"run {self.meta.run_id!r} has no tag {tag!r}; it has {self.tags}")
         steps = self.scalars["step"].to_numpy()[idx]
