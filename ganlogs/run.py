@@ -9,7 +9,7 @@ order, records in file order), with these columns:
 column     dtype     meaning
 ========== ========= ==============================================================
 tag        category  the series name as the log spells it (sub-directory prefixed)
-step       int64     the writer's step (global step, iteration, kimg, epoch: see notes)
+step       int64     the step, in the unit of ``meta.step_unit`` (iteration, kimg, epoch, line)
 value      float64   the value; NaN and +-Inf are kept as they were logged
 wall_time  float64   seconds; Unix time or seconds since start, as the writer wrote it
 source     category  the file the row came from, relative to the run path
