@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
 
 from ._version import __version__
-from .conventions import D_LOSS_REDUCTIONS, LOSS_FAMILIES, resolve_conventions
+from .conventions import D_LOSS_REDUCTIONS, LOSS_FAMILIES
 from .detectors import Detector, RunContext, default_detectors, sufficiency
 from .detectors.stats import MIN_POINTS
 from .findings import FAILURE_LABELS, LABELS, Finding, LossFamily
@@ -141,7 +141,8 @@ def build_context(run: Run, settings: Settings | None = None) -> RunContext:
     code base's loss family and D-loss reduction are used unless the user stated them. A run
     with several adversarial pairs (``roles.pairs``) gets the first pair's conventions here;
     :func:`pair_contexts` gives each pair its own context. Composite series (multi-scale
-    discriminators summed into one D) are readable from the context's run."""
+    discriminators summed into one D, a D loss from its real and fake terms when only those
+    are logged) are readable from the context's run."""
     settings = settings or Settings()
     notes: list[str] = list(run.meta.notes)
     summary = run.series_summary()

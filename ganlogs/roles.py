@@ -370,8 +370,6 @@ def infer_roles(
                      "analysed; name the others with --role")
 
     result, kind = _infer_one(match_names, points, get, notes, real_fake)
-    if not overrides:
-        _derive_d_loss(result, sums, notes)
     for role, tag in (overrides or {}).items():
         if role not in ROLES:
             raise UsageError(f"unknown role {role!r} in override; roles are: {', '.join(ROLES)}")
@@ -383,6 +381,7 @@ def infer_roles(
                 del result[other]
         result[role] = tag
         notes.append(f"{role}={tag!r} set by the user")
+    _derive_d_loss(result, sums, notes)
     ordered = {role: result[role] for role in ROLES if role in result}
     used_sums = _used_sums(ordered.values(), sums)
     return RoleMap(tags=ordered, notes=tuple(notes), real_fake_kind=kind, terms=terms,

@@ -49,9 +49,10 @@
     for (var i = 0; i < n; i++) u8[i] = bin.charCodeAt(i);
     return new Float32Array(u8.buffer);
   }
-  function decodeSteps(d) {
-    var out = new Array(d.length), acc = 0;
-    for (var i = 0; i < d.length; i++) { acc += d[i]; out[i] = acc; }
+  function decodeSteps(d, unit) {
+    var out = new Array(d.length), acc = d.length ? d[0] : 0;
+    unit = unit || 1;
+    for (var i = 0; i < d.length; i++) { if (i) acc += d[i] * unit; out[i] = acc; }
     return out;
   }
   function runLabelKey(r) {
@@ -257,7 +258,7 @@
   function drawOverlay() {
     var box = document.getElementById("overlay");
     if (!box || !state.metric) return;
-    if (overlayChart) { overlayChart.destroy(); overlayChart = null; }
+    if (overlayChart) { overlayChart.destroy(); overlayChart = null; api.overlay = null; }
     var m = OV.overlay[state.metric];
     var shown = visibleRuns().filter(function (r) { return m.runs[String(r.i)] !== undefined; });
     var data = [m.x], series = [{label: "step"}];
@@ -270,6 +271,8 @@
       series.push({label: r.name, stroke: hexA(c, shown.length > 200 ? 0.35 : 0.7), width: 1.2, spanGaps: true, points: {show: false}, _run: r.i});
     });
     var caption = document.getElementById("overlay-caption");
+    if (!shown.length) { box.textContent = "No run to show: change the filter or the search."; return; }
+    box.textContent = "";
     var width = Math.max(box.clientWidth || ov.clientWidth - 40, 300);
     var log = document.getElementById("overlay-log").checked;
     // the y range holds each run's bulk (3 IQR beyond its quartiles, within its own
@@ -336,7 +339,7 @@
   function panelData(p, log) {
     var tables = [], bad = [];
     p.series.forEach(function (s) {
-      var x = decodeSteps(s.x), v = decodeValues(s.y), raw = new Array(v.length);
+      var x = decodeSteps(s.x, s.xunit), v = decodeValues(s.y), raw = new Array(v.length);
       for (var i = 0; i < v.length; i++) {
         var y = v[i];
         if (!isFinite(y)) { raw[i] = null; bad.push([x[i], s.color]); }
@@ -625,6 +628,17 @@
     if (m) openRun(parseInt(m[1], 10)); else closeRun();
   }
   window.addEventListener("hashchange", route);
+  var resizeTimer = null;
+  window.addEventListener("resize", function () {
+    clearTimeout(resizeTimer);
+    resizeTimer = setTimeout(function () {
+      Object.keys(api.charts).forEach(function (k) {
+        var u = api.charts[k], w = u.root.parentNode.clientWidth;
+        if (w > 0) u.setSize({width: Math.max(w, 300), height: u.height});
+      });
+      if (overlayChart) drawOverlay();
+    }, 150);
+  });
   document.addEventListener("keydown", function (e) { if (e.key === "Escape" && !detail.hidden && OV.runs.length > 1) { history.pushState("", document.title, location.pathname + location.search); closeRun(); } });
 
   buildOverview();
