@@ -22,13 +22,19 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from ganlogs.analysis import analyze  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
+
+def _says_d_won(summary: str) -> bool:
+    """The summary says the discriminator won (DECISIONS.md: D dominance)."""
+    return "discriminator wins" in summary or "discriminator won" in summary
+
+
 FAILURES = {"oscillating", "mode_collapse", "vanishing_gradients", "diverged"}
 D_WINS = {"mode_collapse", "vanishing_gradients"}
 
 
 def _won(r, pair=None) -> bool:
     return any(f.label in D_WINS and f.confidence >= r.min_confidence
-               and "discriminator wins" in f.summary and (pair is None or f.pair == pair)
+               and _says_d_won(f.summary) and (pair is None or f.pair == pair)
                for f in r.findings)
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
 
 from ._version import __version__
-from .conventions import D_LOSS_REDUCTIONS, LOSS_FAMILIES
+from .conventions import D_LOSS_REDUCTIONS, LOSS_FAMILIES, resolve_conventions
 from .detectors import Detector, RunContext, default_detectors, sufficiency
 from .detectors.stats import MIN_POINTS
 from .findings import FAILURE_LABELS, LABELS, Finding, LossFamily
