@@ -6,20 +6,21 @@ what real images look like, and sample quality degrades (Karras et al. 2020). Lo
 training samples alone cannot show this; three things logged by GAN code bases can, read
 in this order:
 
-1. **r_t = E[sign(D(x_real))]** (role ``d_sign_real``; StyleGAN2-ADA / StyleGAN3's
+1. **D(x) on held-out reals** (role ``d_x_val``) against D(x) on training reals (``d_x``):
+   overfitting where the smoothed gap, in probability, stays above ``gap_threshold``
+   (0.15) for ``min_span`` points.
+2. **A validation D loss** (``d_loss_val``) against the training D loss (``d_loss``):
+   overfitting where the held-out loss stays at least ``val_ratio`` (1.5) times the
+   training loss and above it by ``val_margin`` (a quarter) of the training loss's early
+   level for ``min_span`` points: D does well on what it trained on and not on the rest.
+3. **r_t = E[sign(D(x_real))]** (role ``d_sign_real``; StyleGAN2-ADA / StyleGAN3's
    ``Loss/signs/real``): the fraction of training reals that D calls real, mapped to
    [-1, 1]. An undecided D gives 0; a D that has memorised its training set gives 1. ADA
    steers its augmentation probability p to hold r_t at a target (0.6). The run is
    overfitting where r_t, smoothed over ``smooth`` points (a running median), stays above
    ``rt_threshold`` (0.8: far enough above ADA's target that its controller is clearly not
-   holding it) for at least ``min_span`` (5) points.
-2. **D(x) on held-out reals** (role ``d_x_val``) against D(x) on training reals (``d_x``):
-   overfitting where the smoothed gap, in probability, stays above ``gap_threshold``
-   (0.15) for ``min_span`` points.
-3. **A validation D loss** (``d_loss_val``) against the training D loss (``d_loss``):
-   overfitting where the held-out loss stays at least ``val_ratio`` (1.5) times the
-   training loss and above it by ``val_margin`` (a quarter) of the training loss's early
-   level for ``min_span`` points: D does well on what it trained on and not on the rest.
+   holding it) for at least ``min_span`` (5) points. Without ADA in the log the finding is
+   kept below the label threshold (``no_ada_confidence``).
 
 The onset is the first point of the first such stretch; the span runs to its last point.
 When r_t comes back to within 0.1 of ADA's target afterwards, the evidence and the summary
@@ -77,6 +78,15 @@ class DOverfittingDetector(Detector):
         started with ADA's p = 0 overshoots for a few ticks while the controller catches up,
         e.g. 2-3 ticks at 0.82-0.93 in a healthy 751-tick run; a D that has memorised its
         data stays over the line far longer).
+    no_ada_confidence
+        The most confidence the r_t rule gives when no adaptive augmentation is logged
+        (``augment_p`` absent or always 0; default 0.4, below the label threshold). r_t's
+        line is relative to ADA's controller: with ADA, r_t held far above its target means
+        augmentation cannot keep D from memorising. Without it, r_t near 1 only says that D
+        calls its training reals real, which a D that simply wins does as well as one that
+        memorises: on the reference trainer's small-data runs (no ADA) r_t stayed above 0.8
+        on runs whose D scored held-out reals as well as training reals
+        (``bench/d_overfitting.py``).
     min_fraction
         For the held-out signals (2 and 3), the stretch must also cover this fraction of
         their points (default 0.1): with nothing steering D back (no ADA), a memorising D
@@ -89,7 +99,7 @@ class DOverfittingDetector(Detector):
 
     def __init__(self, *, rt_threshold: float = 0.8, rt_target: float = ADA_TARGET,
                  gap_threshold: float = 0.15, val_ratio: float = 1.5, val_margin: float = 0.25,
-                 smooth: int = 3, min_span: int = 5,
+                 smooth: int = 3, min_span: int = 5, no_ada_confidence: float = 0.4,
                  min_fraction: float = 0.1) -> None:
         if not -1.0 < float(rt_target) < float(rt_threshold) < 1.0:
             raise ValueError("rt_target and rt_threshold must satisfy -1 < rt_target < "
@@ -108,20 +118,21 @@ class DOverfittingDetector(Detector):
         self.val_ratio = val_ratio
         self.val_margin = val_margin
         self.smooth = smooth
+        if not 0.0 <= float(no_ada_confidence) <= 1.0:
+            raise ValueError(f"no_ada_confidence must be in [0, 1]; got {no_ada_confidence!r}")
         if not 0.0 <= float(min_fraction) < 1.0:
             raise ValueError(f"min_fraction must be in [0, 1); got {min_fraction!r}")
         self.min_span = min_span
         self.min_fraction = min_fraction
+        self.no_ada_confidence = no_ada_confidence
 
     # ------------------------------------------------------------------ API
     def detect(self, ctx: RunContext) -> list[Finding]:
-        """A finding when a stretch of overfitting shows in r_t, the held-out D(x) gap or
-        the validation D loss (in that order); none when no such signal is logged or it
-        never crosses its line."""
+        """A finding when a stretch of overfitting shows in the held-out D(x) gap, the
+        validation D loss or r_t (in that order: what D does on samples it never trained on
+        is the direct evidence); none when no such signal is logged or it never crosses its
+        line."""
         unit = getattr(ctx.run.meta, "step_unit", "step")
-        rt = _finite(ctx.series("d_sign_real"))
-        if rt is not None:
-            return self._from_rt(rt, _finite(ctx.series("augment_p")), unit)
         dx, dxv = _finite(ctx.series("d_x")), _finite(ctx.series("d_x_val"))
         if dx is not None and dxv is not None:
             gap = _aligned(dx, dxv, lambda a, b: a - b)
@@ -140,6 +151,9 @@ class DOverfittingDetector(Detector):
                                      "validation_d_loss_ratio",
                                      "the D loss on held-out samples is a multiple of the "
                                      "training D loss:")
+        rt = _finite(ctx.series("d_sign_real"))
+        if rt is not None:
+            return self._from_rt(rt, _finite(ctx.series("augment_p")), unit)
         return []
 
     # ------------------------------------------------------------------ rules
@@ -203,10 +217,21 @@ class DOverfittingDetector(Detector):
                              f"{p_end:.2f} (ADA corrected it)")
         elif p is not None and len(p):
             evidence["augment_p_last"] = round(float(p.iloc[-1]), 4)
-        text += (". More augmentation (ADA, DiffAugment), more training data or a smaller "
-                 "discriminator help; check that ADA's target and speed suit the dataset size.")
-        return [self._finding(self._confidence(level, self.rt_threshold, 1.0, b - a + 1),
-                              onset, end, evidence, text)]
+        ada = p is not None and len(p) > 0 and float(p.max()) > 0.0
+        evidence["ada"] = ada
+        confidence = self._confidence(level, self.rt_threshold, 1.0, b - a + 1)
+        if not ada:
+            confidence = min(confidence, float(self.no_ada_confidence))
+            text = (f"r_t = E[sign(D(x_real))] stays at {level:.2f} (above "
+                    f"{self.rt_threshold:g}) from {unit} {onset} to {end}, but no adaptive "
+                    "augmentation is logged, so this does not tell a discriminator that "
+                    "memorises its training set from one that simply wins; log D(x) on "
+                    "held-out reals to tell them apart.")
+        else:
+            text += (". More augmentation (ADA, DiffAugment), more training data or a smaller "
+                     "discriminator help; check that ADA's target and speed suit the dataset "
+                     "size.")
+        return [self._finding(confidence, onset, end, evidence, text)]
 
     def _from_excess(self, signal: pd.Series | None, line: float, ceiling: float, unit: str,
                      name: str, words: str) -> list[Finding]:
