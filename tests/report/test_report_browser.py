@@ -75,10 +75,12 @@ def test_pix2pix_run_hover_zoom_pan_log_and_separate_axes(pix2pix_report):
         assert "d_loss" in panels and "g_loss" in panels
         d_tags = _chart(page, "d_loss", "u._panel.series.map(s => s.tag)")
         g_tags = _chart(page, "g_loss", "u._panel.series.map(s => s.tag)")
-        assert sorted(d_tags) == ["D_fake", "D_real"] and sorted(g_tags) == ["G_GAN", "G_L1"]
+        # D_real + D_fake: the D loss pix2pix does not log, derived as the sum of its terms
+        assert sorted(d_tags) == ["D_fake", "D_real", "D_real+D_fake"]
+        assert sorted(g_tags) == ["G_GAN", "G_L1"]
         d_y = _chart(page, "d_loss", "[u.scales.y.min, u.scales.y.max]")
         g_y = _chart(page, "g_loss", "[u.scales.y.min, u.scales.y.max]")
-        assert d_y[1] < 0.6 and g_y[1] > 8  # D in 0-0.4 is not flattened under G's 1-10
+        assert d_y[1] < 1.0 and g_y[1] > 8  # D in 0-0.8 is not flattened under G's 1-10
         assert page.locator('[data-panel="d_loss"] .u-axis').count() >= 2
 
         # hover a point of G_GAN and read its value in the legend
