@@ -41,6 +41,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ._spans import numbers, spans
+
 if TYPE_CHECKING:
     from pathlib import Path
 
@@ -92,7 +94,7 @@ def read_fast(data: bytes, path: "Path", run_id: str) -> "Run | None":
     if not shapes:
         return None
 
-    lines = _spans(raw, starts, stops)  # entry 2i+1 is line i
+    lines = spans(raw, starts, stops)  # entry 2i+1 is line i
     blank = stops == starts
 
     matched = np.zeros(n_lines, dtype=bool)
@@ -209,7 +211,7 @@ def _match(lines: pa.Array, literals: list[str], tpl, fmt, T, raw: np.ndarray,
             tok = token(j)
             if isinstance(tok, tuple):  # positions
                 b0, b1 = tok if ok.all() else (tok[0][ok], tok[1][ok])
-                values[:, c] = _numbers(raw, b0, b1, pa.float64())
+                values[:, c] = numbers(raw, b0, b1, pa.float64())
             else:
                 col = tok if ok.all() else tok.filter(pa.array(ok))
                 values[:, c] = pc.cast(col, pa.float64()).to_numpy(zero_copy_only=False)
@@ -233,7 +235,7 @@ def _small_ints(raw: np.ndarray, begin: np.ndarray, end: np.ndarray
     fits = (length >= 1) & (length <= 9) & (first >= 0x30) & (first <= 0x39)
     value = np.zeros(len(begin), dtype=np.int64)
     if fits.any():
-        value[fits] = _numbers(raw, begin[fits], end[fits], pa.int64())
+        value[fits] = numbers(raw, begin[fits], end[fits], pa.int64())
     return value, fits
 
 
@@ -245,28 +247,6 @@ def _small_ints_text(col: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     if fits.any():
         value[fits] = pc.cast(col.filter(pa.array(fits)), pa.int64()).to_numpy()
     return value, fits
-
-
-def _spans(raw: np.ndarray, begin: np.ndarray, end: np.ndarray) -> pa.Array:
-    """The byte ranges ``[begin[i], end[i])`` of ``raw`` (increasing, disjoint) as entry
-    ``2i+1`` of one string array over the whole buffer, without copying the bytes: arrow
-    offsets are contiguous, so the entries alternate between a range and what lies before
-    the next one, the latter null (so that kernels skip them)."""
-    n = len(begin)
-    offsets = np.empty(2 * n + 1, dtype=np.int64)
-    offsets[0] = 0
-    offsets[1::2], offsets[2::2] = begin, end
-    valid = np.full((2 * n + 7) // 8, 0xAA, dtype=np.uint8)  # entries 1, 3, 5...
-    return pa.LargeStringArray.from_buffers(2 * n, pa.py_buffer(offsets), pa.py_buffer(raw),
-                                            pa.py_buffer(valid))
-
-
-def _numbers(raw: np.ndarray, begin: np.ndarray, end: np.ndarray, to: pa.DataType
-             ) -> np.ndarray:
-    """The byte ranges ``[begin[i], end[i])`` of ``raw`` converted by pyarrow to ``to``.
-    Raises pyarrow's error for a range it cannot convert."""
-    out = pc.cast(_spans(raw, begin, end), to).to_numpy(zero_copy_only=False)
-    return out[1::2].astype(to.to_pandas_dtype(), copy=False)
 
 
 def _frame(chunks, records) -> pd.DataFrame:
