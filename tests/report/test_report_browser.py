@@ -189,6 +189,15 @@ def test_small_sweep_overview_filters_groups_and_opens_runs_quickly(tmp_path):
         assert time.perf_counter() - t1 < 10  # target: 1 s
         assert page.locator("#charts .panel canvas").count() >= 3
         assert page.locator("#detail details.warns").count() <= 1
+        # a diverged run: its blow-up sets the y-axis, unless outliers are ignored
+        i = next(r["i"] for r in overview["runs"] if "run_0003/" in r["name"])
+        page.evaluate(f"() => {{ location.hash = 'run-{i}'; }}")
+        page.wait_for_selector(f'html[data-run-ready="{i}"]', state="attached")
+        assert page.evaluate("() => window.ganlogsReport.charts.d_loss.scales.y.max") > 1e6
+        page.check("#ignore-outliers")
+        assert page.evaluate("() => window.ganlogsReport.charts.d_loss.scales.y.max") < 100
+        page.uncheck("#ignore-outliers")
+        assert page.evaluate("() => window.ganlogsReport.charts.d_loss.scales.y.max") > 1e6
         # back to the overview
         page.keyboard.press("Escape")
         assert page.is_hidden("#detail")
