@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
 
 from ._version import __version__
-from .conventions import D_LOSS_REDUCTIONS, LOSS_FAMILIES, resolve_conventions
+from .conventions import D_LOSS_REDUCTIONS, LOSS_FAMILIES
 from .detectors import Detector, RunContext, default_detectors, sufficiency
 from .detectors.stats import MIN_POINTS
 from .findings import FAILURE_LABELS, LABELS, Finding, LossFamily
@@ -130,7 +130,9 @@ class Analysis:
 def build_context(run: Run, settings: Settings | None = None) -> RunContext:
     """What the detectors read for ``run``: its roles (inferred, or as ``settings.roles``
     states) and its loss conventions (family, D-loss reduction, equilibrium: one resolver,
-    :func:`ganlogs.conventions.resolve_conventions`). What was inferred is in ``notes``."""
+    :func:`ganlogs.conventions.resolve_conventions`); a D loss is derived from its real and
+    fake parts when only those are logged (:meth:`RunContext.build`). What was inferred is in
+    ``notes``."""
     settings = settings or Settings()
     notes: list[str] = list(run.meta.notes)
     summary = run.series_summary()
@@ -138,11 +140,8 @@ def build_context(run: Run, settings: Settings | None = None) -> RunContext:
     roles = infer_roles(run.tags, overrides=settings.roles, points=points,
                         values=lambda tag: run.series(tag).to_numpy())
     notes.extend(roles.notes)
-    views = {role: run.series(tag) for role in ("d_loss", "g_loss", "d_loss_real", "d_loss_fake")
-             for tag in [roles.get(role)] if tag is not None}
-    family = resolve_conventions(views, tags=run.tags, loss_family=settings.loss_family,
-                                 d_loss_reduction=settings.d_loss_reduction)
-    return RunContext(run=run, roles=roles, loss_family=family, notes=tuple(notes))
+    return RunContext.build(run, roles, loss_family=settings.loss_family,
+                            d_loss_reduction=settings.d_loss_reduction, notes=notes)
 
 
 #: the detector name on the ``insufficient_data`` finding analysis gives a run

@@ -30,6 +30,8 @@ from . import stats as st
 from .base import RunContext
 
 __all__ = ["SeriesStats", "RunStats", "StatsSettings", "run_stats", "compute_run_stats",
+           "d_win", "d_outright", "OUTRIGHT_ORDERS", "HEALTHY_DROP_ORDERS", "Quality",
+           "quality_of", "lr_step_downs", "AUX_ROLES",
            "Sufficiency", "sufficiency", "ROLES_READ", "TAIL_FRACTION", "BLOWUP_ABS",
            "BLOWUP_ORDERS"]
 
@@ -83,6 +85,73 @@ class SeriesStats:
         return int(self.steps[self.tail_start])
 
 
+@dataclass(frozen=True)
+class Quality:
+    """What a logged sample-quality metric (FID: lower is better; IS: higher is better) did.
+
+    ``trend`` is ``plateaued`` (the last 40% of the evaluations improved on the best before
+    them by less than ``tolerance`` of the metric's range... see :func:`quality_of`),
+    ``improving`` or ``worsening``; ``values`` how many finite, plausible evaluations;
+    ``best``, ``last`` in the metric's own units; ``change`` the relative change of the
+    recent evaluations over the earlier best (positive: better).
+    """
+
+    role: str
+    trend: str
+    values: int
+    best: float
+    last: float
+    change: float
+
+
+#: the recent part of a quality metric's evaluations (the last 40%) must beat the earlier
+#: best by this much (relative) to count as still improving, and lose this much to count
+#: as worsening
+QUALITY_TOLERANCE = 0.05
+
+
+def quality_of(role: str, s: pd.Series | None, tolerance: float = QUALITY_TOLERANCE
+               ) -> Quality | None:
+    """:class:`Quality` of a metric series, or None with fewer than 4 plausible values.
+
+    Implausible values are dropped first: non-finite, negative, or FID above 10^4 (an FID
+    of 10^57 says the metric computation is broken, not the training). Compares the median
+    of the last 40% of the evaluations with the best value before them.
+    """
+    if s is None:
+        return None
+    v = s.to_numpy(dtype=np.float64)
+    ok = np.isfinite(v) & (v >= 0)
+    if role == "fid":
+        ok &= v <= 1e4
+    v = v[ok]
+    if len(v) < 4:
+        return None
+    sign = -1.0 if role == "fid" else 1.0  # to "higher is better"
+    u = sign * v
+    k = max(1, int(round(len(u) * 0.4)))
+    early, recent = u[:-k], u[-k:]
+    best_early = float(np.max(early))
+    scale = max(abs(best_early), 1e-12)
+    change = (float(np.median(recent)) - best_early) / scale
+    trend = ("improving" if change > tolerance else "worsening" if change < -2 * tolerance
+             else "plateaued")
+    return Quality(role=role, trend=trend, values=int(len(v)), best=float(sign * np.max(u)),
+                   last=float(v[-1]), change=float(change))
+
+
+def lr_step_downs(s: pd.Series | None, factor: float = 0.8) -> tuple[int, ...]:
+    """Steps where a learning rate fell below ``factor`` times its previous logged value
+    (a schedule step; a smooth decay changes little between two logged points)."""
+    if s is None or len(s) < 2:
+        return ()
+    v = s.to_numpy(dtype=np.float64)
+    idx = s.index.to_numpy()
+    prev, cur = v[:-1], v[1:]
+    hit = np.isfinite(prev) & np.isfinite(cur) & (prev > 0) & (cur < factor * prev)
+    return tuple(int(i) for i in idx[1:][hit])
+
+
 @dataclass
 class RunStats:
     """Everything the detectors share about one run (see the module docstring)."""
@@ -115,6 +184,23 @@ class RunStats:
     missing: tuple[str, ...] = ()
     family_assumed: bool = False
     huge: bool = False
+    #: orders of magnitude the (non-negative) D loss fell from its start (median of the first
+    #: 2% of the points, at least 3) to its end (median of the last 10%), clipped to +-4; 0
+    #: for a D loss that goes negative
+    d_drop_orders: float = 0.0
+    #: G loss tail median over its start (same windows), for a positive G loss; None otherwise
+    g_tail_over_start: float | None = None
+    #: step where the D loss (running median) first went below half its start; None if never
+    d_fall_step: int | None = None
+    #: the D loss's start (median of its first 2% of points, at least 3)
+    d_start: float | None = None
+    #: lowest running median of the D loss over its start (1: D never got ahead of its start;
+    #: scale-free), for a positive D loss; None otherwise
+    d_low_over_start: float | None = None
+    #: the logged sample-quality metric, when there is a usable one (see :class:`Quality`)
+    quality: "Quality | None" = None
+    #: steps where a logged learning rate stepped down by more than a fifth at once
+    lr_step_downs: tuple[int, ...] = ()
 
     @property
     def has_losses(self) -> bool:
@@ -239,6 +325,8 @@ def compute_run_stats(series: Mapping[str, pd.Series | None], conventions: LossF
     """:class:`RunStats` from role -> detector view (step-indexed Series or None), judged
     under ``conventions`` (see :func:`ganlogs.conventions.resolve_conventions`)."""
     cfg = settings
+    series = dict(series)
+    aux = {r: series.pop(r, None) for r in AUX_ROLES}
     prepared = {r: st.prepare(s) for r, s in series.items() if s is not None and len(s)}
     family = conventions.reference_family
     reduction = conventions.reference_reduction
@@ -246,6 +334,11 @@ def compute_run_stats(series: Mapping[str, pd.Series | None], conventions: LossF
     assumed = conventions.assumed
     rs = RunStats(family=family, reduction=reduction, eq_d=eq_d, eq_g=eq_g,
                   family_assumed=assumed)
+    # sample quality and learning-rate schedule: read apart (a NaN FID is not a divergence)
+    for role in ("fid", "is"):
+        rs.quality = rs.quality or quality_of(role, aux.get(role))
+    rs.lr_step_downs = tuple(sorted(set(lr_step_downs(aux.get("lr_d"))
+                                        + lr_step_downs(aux.get("lr_g")))))
     # divergence: first non-finite over every logged role
     nf = [(st_, r) for r, s in series.items() if s is not None and len(s)
           for st_ in [_first_nonfinite(s)] if st_ is not None]
@@ -317,13 +410,44 @@ def compute_run_stats(series: Mapping[str, pd.Series | None], conventions: LossF
             if np.isfinite(per):
                 lag = max(2, min(int(per / 4), 50))
             rs.antiphase, rs.antiphase_lag = st.anti_phase(d.tail, g.tail, lag)
+    # how far the D loss fell from its own start, and what the G loss did meanwhile: scale-free
+    # (a constant weight on a loss changes neither)
+    if "d_loss" in rs.series:
+        d = rs.series["d_loss"]
+        v = d.values
+        if len(v) >= 8 and float(np.min(v)) >= 0:
+            k = max(3, len(v) // 50)
+            start = float(np.median(v[:k]))
+            end = float(np.median(v[-max(3, len(v) // 10):]))
+            rs.d_start = start
+            if start > 0:
+                wl = max(3, len(v) // 20) | 1
+                low = pd.Series(v).rolling(wl, center=True, min_periods=1).median().min()
+                rs.d_low_over_start = float(low) / start
+                rs.d_drop_orders = float(min(max(math.log10(start / max(end, start * 1e-4)),
+                                                 -4.0), 4.0))
+                # the fall: where the D loss (running median over 5% of the points) first
+                # went below half its start
+                w = max(3, len(v) // 20) | 1
+                sm = pd.Series(v).rolling(w, center=True, min_periods=1).median().to_numpy()
+                below = np.nonzero(sm < start / 2.0)[0]
+                if len(below):
+                    rs.d_fall_step = int(d.steps[int(below[0])])
+    if "g_loss" in rs.series:
+        g = rs.series["g_loss"]
+        v = g.values
+        if len(v) >= 8 and float(np.min(v)) > 0:
+            k = max(3, len(v) // 50)
+            rs.g_tail_over_start = float(np.median(g.tail)) / max(float(np.median(v[:k])), 1e-12)
     rs.missing = tuple(r for r in ("d_loss", "g_loss", "d_x", "d_gz", "g_grad_norm")
                        if r not in prepared)
     return rs
 
 
+#: roles read apart from the losses: quality metrics and learning rates
+AUX_ROLES = ("fid", "is", "lr_d", "lr_g")
 ROLES_READ = ("d_loss", "g_loss", "d_loss_real", "d_loss_fake", "d_x", "d_gz", "g_grad_norm",
-              "d_grad_norm")
+              "d_grad_norm") + AUX_ROLES
 
 
 def run_stats(ctx: RunContext, settings: StatsSettings = StatsSettings()) -> RunStats:
@@ -389,6 +513,26 @@ def evidence_common(rs: RunStats) -> dict[str, Any]:
             "d_loss_reduction": rs.reduction,
             "equilibrium_d_loss": rs.eq_d, "equilibrium_g_loss": rs.eq_g,
             "points": rs.n_points}
+
+
+#: a D loss this many orders of magnitude below its start has won outright (3% of its start:
+#: D(x) ~ 0.98, D(G(z)) ~ 0.02 for a summed BCE loss, 0.88 / 0.12 for LSGAN)
+OUTRIGHT_ORDERS = 1.5
+#: below this fall (orders of magnitude) a D loss is within what healthy runs show (a BCE D
+#: loss settling at D(x) = 0.8, D(G(z)) = 0.2 is 0.35 orders below its start)
+HEALTHY_DROP_ORDERS = 0.5
+
+
+def d_outright(rs: RunStats, orders: float = OUTRIGHT_ORDERS) -> float:
+    """How clearly the discriminator has won, from the losses' own scale, 0 to 1: 0 while
+    its (non-negative) loss is within :data:`HEALTHY_DROP_ORDERS` of its start, rising
+    linearly to 1 at ``orders`` orders of magnitude below it; 0 when the G loss fell
+    meanwhile (tail under 0.7 x its start: G is keeping up). Family-free, and unchanged
+    when a constant weights a loss."""
+    if rs.g_tail_over_start is not None and rs.g_tail_over_start < 0.7:
+        return 0.0
+    span = max(orders - HEALTHY_DROP_ORDERS, 1e-6)
+    return float(min(max((rs.d_drop_orders - HEALTHY_DROP_ORDERS) / span, 0.0), 1.0))
 
 
 def d_win(rs: RunStats) -> float:

@@ -382,7 +382,11 @@ class TextLogReader(Reader):
     def read(self, path: Path, *, run_id: str) -> list[Run]:
         """Read ``path`` into one Run; ReadError when no line of a known format is found."""
         path = Path(path)
-        data = read_bytes(path)
+        return self.read_data(read_bytes(path), path, run_id=run_id)
+
+    def read_data(self, data: bytes, path: Path, *, run_id: str) -> list[Run]:
+        """:meth:`read` on bytes already read from ``path`` (``path`` names the file in
+        messages and locates files beside it), for followers such as ``ganlogs watch``."""
         nul = data.find(b"\x00")
         if nul >= 0:
             raise CorruptLogError(path, f"binary data (NUL byte at offset {nul}): not a text log")

@@ -59,13 +59,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..errors import CorruptLogError, ReadError, TruncatedLogWarning
+from ..errors import (DAMAGE_PREFIX, CorruptLogError, DamagedLogWarning, ReadError,
+                      TruncatedLogWarning)
 from ..run import Run
 from ._leveldb_log import HEADER, LogCorruption, scan
 from ._protobuf import WireError
 from ._wandb_decode import (BOOKKEEPING_KEYS, FileResult, decode_record, item_tag, key_kind,
                             other_field, slow_item)
-from .base import Reader, read_head
+from .base import Reader, describe_damage, read_head
 
 __all__ = ["WandbRunReader", "BOOKKEEPING_KEYS"]
 
@@ -93,7 +94,7 @@ def _decode_file(data: bytes, path: Path, *, fast: bool | None = None) -> FileRe
     anything it does not handle, and both give the same rows.
     """
     try:
-        found = scan(data)
+        found = scan(data, resync=True)
     except LogCorruption as exc:
         if exc.offset == 0 and "header" in exc.reason:
             raise CorruptLogError(path, exc.reason) from None
@@ -102,6 +103,11 @@ def _decode_file(data: bytes, path: Path, *, fast: bool | None = None) -> FileRe
     res.empty = not data
     res.truncated = found.truncated
     res.records = len(found.records)
+    res.damage = found.damage
+    if found.damage and not found.records:
+        first = found.damage[0]
+        raise CorruptLogError(path, f"no intact record: {first.reason} at byte offset "
+                                    f"{first.offset}; the file is damaged throughout")
     if fast is None:
         fast = len(found.records) >= FAST_PATH_MIN_RECORDS
     if fast and found.records:
@@ -136,6 +142,12 @@ def _wandb_files(directory: Path) -> list[Path]:
         return []
     return [Path(e.path) for e in entries
             if e.name.endswith(_SUFFIX) and e.is_file(follow_symlinks=True)]
+
+
+def _damaged(warns: list[str], path: Path, rel: str, text: str) -> None:
+    """Record and warn one damaged file (see :func:`ganlogs.errors.is_damage_warning`)."""
+    warns.append(f"{DAMAGE_PREFIX}{rel}: {text}")
+    _warnings.warn(DamagedLogWarning(f"{path}: {warns[-1]}"), stacklevel=4)
 
 
 def _counts(counter: Counter[str], limit: int = 3) -> str:
@@ -187,9 +199,22 @@ class WandbRunReader(Reader):
         writer = None
         skipped: dict[str, Counter[str]] = defaultdict(Counter)
         step_from: Counter[str] = Counter()
+        results = []
+        failed: list[tuple[str, ReadError]] = []
         for f in files:
-            res = _read_file(f)
             rel = Path(os.path.relpath(f, base)).as_posix()
+            try:
+                results.append((f, rel, _read_file(f)))
+            except ReadError as exc:
+                failed.append((rel, exc))
+        if not results:
+            raise failed[0][1]  # no file could be read: the run is unreadable
+        for rel, exc in failed:  # one bad file never takes the run's good ones with it
+            _damaged(warns, path, rel, f"not read ({exc.reason}); the run's other .wandb "
+                                       "file(s) were read")
+        for f, rel, res in results:
+            if res.damage:
+                _damaged(warns, path, rel, describe_damage(res.damage, res.records))
             h = res.hist
             file_names, codes, f_steps, f_values, f_walls = res.columns
             remap = np.array([code_of.setdefault(t, len(code_of)) for t in file_names],

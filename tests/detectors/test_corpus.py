@@ -17,9 +17,13 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 CORPUS = ROOT / "fixtures" / "labelled"
 
-#: measured on fixtures/labelled (all 36 runs, tuning families included) with the committed
-#: calibration: macro F1 0.907, false alarms on converged 0/9, ECE 0.048 -- minus a margin
-MACRO_F1_FLOOR = 0.85
+#: measured on fixtures/labelled (all 36 runs, tuning families included; in-sample) with the
+#: committed calibration: macro F1 0.794, false alarms on converged 0/9, ECE 0.065 -- minus a
+#: margin. (0.907 before issue 10: `converged` now needs positive evidence, and 7 of this
+#: corpus's 9 converged runs rest at the equilibrium from the start, where the losses cannot
+#: tell a good generator from a poor one; the corpus's truths predate the damped-spiral
+#: rule for `oscillating`.)
+MACRO_F1_FLOOR = 0.75
 FALSE_ALARM_CEILING = 0.12
 ECE_CEILING = 0.08
 
