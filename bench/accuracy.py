@@ -299,6 +299,8 @@ def confusion(items: list[Item], method: str) -> dict[str, dict[str, int]]:
     for it in items:
         preds = it.pred[method] or ["(none)"]
         for t in it.truth:
+            if t not in m:
+                continue  # a label outside the five (d_overfitting) has its own row
             for p in preds:
                 m[t][p] += 1
     return m

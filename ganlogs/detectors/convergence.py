@@ -304,16 +304,22 @@ class ConvergenceDetector(GanDetector):
         d = rs.series.get("d_loss") or rs.series.get("g_loss")
         span = tail_span(rs)
         onset = None
-        level = (f"D loss {fmt(rs.series['d_loss'].tail_mean)} (equilibrium "
-                 f"{equilibrium_words(rs)})" if "d_loss" in rs.series else "the losses")
+        if "d_loss" not in rs.series:
+            level = "the losses"
+        elif rs.family_stated:
+            level = (f"D loss {fmt(rs.series['d_loss'].tail_mean)}, equilibrium "
+                     f"{equilibrium_words(rs)}")
+        else:
+            level = f"D loss {fmt(rs.series['d_loss'].tail_mean)}"
         if conf >= self.min_confidence:
             onset = last_change_step(d, self.change_alpha)
             if span is not None:
                 span = (min(onset, span[0]), span[1])
-            summary = (f"Converged: {reason}, the losses have settled ({level}) and no "
-                       "failure shows" + ("." if rs.quality is not None else
-                                          "; losses alone do not measure sample quality, so "
-                                          "check samples or FID."))
+            settled_words = "" if "settled" in reason else ", the losses have settled"
+            summary = (f"Converged: {reason}{settled_words} and no failure shows ({level})"
+                       + ("." if rs.quality is not None else
+                          "; losses alone do not measure sample quality, so check samples "
+                          "or FID."))
         else:
             worst = max(fails, key=fails.get) if fails else None
             if worst and mf >= self.min_confidence:

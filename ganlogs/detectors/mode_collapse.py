@@ -30,7 +30,7 @@ from typing import ClassVar
 import numpy as np
 
 from ._common import GanDetector, tail_span
-from .runstats import OUTRIGHT_ORDERS, RunStats, d_outright, d_win, evidence_common, fmt, last_change_step
+from .runstats import reference_words, OUTRIGHT_ORDERS, RunStats, d_outright, d_win, evidence_common, fmt, last_change_step
 from .base import Finding
 
 __all__ = ["ModeCollapseDetector"]
@@ -93,7 +93,8 @@ class ModeCollapseDetector(GanDetector):
             onset = (last_change_step(g or rs.series["d_loss"], self.change_alpha)
                      if conf >= 0.5 else None)
         probs = (f"D(x) = {fmt(rs.p_real, 2)}, D(G(z)) = {fmt(rs.p_fake, 2)}"
-                 if rs.p_real is not None else f"D loss {fmt(rs.d_rel, 2)} x its equilibrium")
+                 if rs.p_real is not None
+                 else f"D loss {fmt(rs.d_rel, 2)} x {reference_words(rs)}")
         if won:
             d = rs.series["d_loss"]
             how = "outright" if f["d_outright"] >= 1.0 else "clearly"
@@ -105,7 +106,7 @@ class ModeCollapseDetector(GanDetector):
                        "onto what still fools D (check samples). Lower D's learning rate or "
                        "capacity, add R1/gradient penalty or instance noise.")
         elif conf >= 0.5:
-            gl = (f" ({fmt(g.tail_mean, 3)}, {fmt(rs.g_rel, 2)} x its equilibrium)"
+            gl = (f" ({fmt(g.tail_mean, 3)}, {fmt(rs.g_rel, 2)} x {reference_words(rs)})"
                   if g is not None and rs.g_rel is not None else "")
             summary = (f"The discriminator wins ({probs}) while the generator loss stays high"
                        f"{gl}{' and climbs' if f['g_rise'] > 2 else ''}: the usual signature of mode "

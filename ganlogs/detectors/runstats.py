@@ -31,7 +31,7 @@ from .base import RunContext
 
 __all__ = ["SeriesStats", "RunStats", "StatsSettings", "run_stats", "compute_run_stats",
            "d_win", "d_outright", "OUTRIGHT_ORDERS", "HEALTHY_DROP_ORDERS", "Quality",
-           "quality_of", "lr_step_downs", "AUX_ROLES",
+           "quality_of", "lr_step_downs", "AUX_ROLES", "reference_words",
            "Sufficiency", "sufficiency", "ROLES_READ", "TAIL_FRACTION", "BLOWUP_ABS",
            "BLOWUP_ORDERS"]
 
@@ -185,15 +185,20 @@ class RunStats:
     family_assumed: bool = False
     huge: bool = False
     #: orders of magnitude the (non-negative) D loss fell from its start (median of the first
-    #: 2% of the points, at least 3) to its end (median of the last 10%), clipped to +-4; 0
+    #: 3 points) to its end (median of the last 10%), clipped to +-4; 0
     #: for a D loss that goes negative
     d_drop_orders: float = 0.0
     #: G loss tail median over its start (same windows), for a positive G loss; None otherwise
     g_tail_over_start: float | None = None
     #: step where the D loss (running median) first went below half its start; None if never
     d_fall_step: int | None = None
-    #: the D loss's start (median of its first 2% of points, at least 3)
+    #: the D loss's start (median of its first 3 points)
     d_start: float | None = None
+    #: the G loss's start (same window)
+    g_start: float | None = None
+    #: absolute levels (equilibria) may be used: the user stated the family, or it was
+    #: inferred from where the losses start (which confirms their scale)
+    family_stated: bool = False
     #: lowest running median of the D loss over its start (1: D never got ahead of its start;
     #: scale-free), for a positive D loss; None otherwise
     d_low_over_start: float | None = None
@@ -215,18 +220,33 @@ class RunStats:
 
     @property
     def d_rel(self) -> float | None:
-        """Tail mean of the D loss over its equilibrium value (1 = at equilibrium)."""
+        """Tail mean of the D loss over its reference level (1 = at the reference): the
+        family's equilibrium when the user stated the family (absolute levels may then be
+        used), else the D loss's own start, where D outputs about 1/2 at initialisation --
+        the same reference for an unscaled log, and unchanged when a constant weights the
+        loss."""
         s = self.series.get("d_loss")
-        if s is None or not self.eq_d:
+        if s is None:
             return None
-        return s.tail_mean / self.eq_d
+        if self.family_stated and self.eq_d:
+            return s.tail_mean / self.eq_d
+        critic = self.family in ("wgan_gp", "wgan_clip") or self.d_low_over_start is None
+        if not critic and self.d_start and self.d_start > 0:
+            return s.tail_mean / self.d_start
+        return None
 
     @property
     def g_rel(self) -> float | None:
+        """As :attr:`d_rel`, for the G loss (start and tail of the same sign)."""
         s = self.series.get("g_loss")
-        if s is None or not self.eq_g:
+        if s is None:
             return None
-        return s.tail_mean / self.eq_g
+        if self.family_stated and self.eq_g:
+            return s.tail_mean / self.eq_g
+        critic = self.family in ("wgan_gp", "wgan_clip") or self.d_low_over_start is None
+        if not critic and self.g_start and self.g_start * s.tail_mean > 0:
+            return s.tail_mean / self.g_start
+        return None
 
     def step_at(self, role: str, index: int) -> int:
         s = self.series[role]
@@ -320,6 +340,17 @@ def _prob_like(p: st.Prepared | None) -> bool:
         and float(np.max(p.values)) <= 1 + 1e-6
 
 
+def levels_trusted(conventions: LossFamily) -> bool:
+    """Whether the family's equilibria may be compared with the logged levels: the user
+    stated the family, or it was inferred from the losses' starting values (which confirms
+    their scale). A family inferred from a sign (a negative critic or minimax G loss) or a
+    tag name says nothing about a constant weight on the loss."""
+    if conventions.method == "user":
+        return True
+    return (conventions.method == "values" and conventions.family in
+            ("bce_nonsaturating", "lsgan", "hinge") and "start" in conventions.reasons[0])
+
+
 def compute_run_stats(series: Mapping[str, pd.Series | None], conventions: LossFamily,
                       settings: StatsSettings = StatsSettings()) -> RunStats:
     """:class:`RunStats` from role -> detector view (step-indexed Series or None), judged
@@ -333,7 +364,7 @@ def compute_run_stats(series: Mapping[str, pd.Series | None], conventions: LossF
     eq_d, eq_g = conventions.equilibrium_d_loss, conventions.equilibrium_g_loss
     assumed = conventions.assumed
     rs = RunStats(family=family, reduction=reduction, eq_d=eq_d, eq_g=eq_g,
-                  family_assumed=assumed)
+                  family_assumed=assumed, family_stated=levels_trusted(conventions))
     # sample quality and learning-rate schedule: read apart (a NaN FID is not a divergence)
     for role in ("fid", "is"):
         rs.quality = rs.quality or quality_of(role, aux.get(role))
@@ -416,8 +447,8 @@ def compute_run_stats(series: Mapping[str, pd.Series | None], conventions: LossF
         d = rs.series["d_loss"]
         v = d.values
         if len(v) >= 8 and float(np.min(v)) >= 0:
-            k = max(3, len(v) // 50)
-            start = float(np.median(v[:k]))
+            # the start: the first 3 points, nearest to initialisation (D outputs about 1/2)
+            start = float(np.median(v[:3]))
             end = float(np.median(v[-max(3, len(v) // 10):]))
             rs.d_start = start
             if start > 0:
@@ -436,9 +467,10 @@ def compute_run_stats(series: Mapping[str, pd.Series | None], conventions: LossF
     if "g_loss" in rs.series:
         g = rs.series["g_loss"]
         v = g.values
-        if len(v) >= 8 and float(np.min(v)) > 0:
-            k = max(3, len(v) // 50)
-            rs.g_tail_over_start = float(np.median(g.tail)) / max(float(np.median(v[:k])), 1e-12)
+        if len(v) >= 8:
+            rs.g_start = float(np.median(v[:3]))
+            if float(np.min(v)) > 0:
+                rs.g_tail_over_start = float(np.median(g.tail)) / max(rs.g_start, 1e-12)
     rs.missing = tuple(r for r in ("d_loss", "g_loss", "d_x", "d_gz", "g_grad_norm")
                        if r not in prepared)
     return rs
@@ -498,6 +530,11 @@ def fmt(v: float | None, digits: int = 3) -> str:
     return f"{v:.{digits}g}"
 
 
+def reference_words(rs: RunStats) -> str:
+    """What :attr:`RunStats.d_rel` and ``g_rel`` are relative to, for summaries."""
+    return "its equilibrium" if rs.family_stated else "its start"
+
+
 def equilibrium_words(rs: RunStats) -> str:
     """'2 ln 2 = 1.386' style name of the D-loss equilibrium, for summaries."""
     if rs.eq_d is None:
@@ -532,23 +569,34 @@ def d_outright(rs: RunStats, orders: float = OUTRIGHT_ORDERS) -> float:
     if rs.g_tail_over_start is not None and rs.g_tail_over_start < 0.7:
         return 0.0
     span = max(orders - HEALTHY_DROP_ORDERS, 1e-6)
-    return float(min(max((rs.d_drop_orders - HEALTHY_DROP_ORDERS) / span, 0.0), 1.0))
+    from_loss = (rs.d_drop_orders - HEALTHY_DROP_ORDERS) / span
+    # logged probabilities say it directly: D(x) - D(G(z)) from 0.5 (clearly ahead) to 0.9
+    from_probs = ((rs.separation - 0.5) / 0.4 if rs.p_source == "d_x/d_gz"
+                  and rs.separation is not None else 0.0)
+    return float(min(max(from_loss, from_probs, 0.0), 1.0))
 
 
 def d_win(rs: RunStats) -> float:
     """How clearly D wins, 0 (even) to 1 (D(x) = 1, D(G(z)) = 0).
 
-    From D(x) - D(G(z)) when the probabilities are known; else, for the families with an
-    equilibrium (BCE, LSGAN, hinge), from how far the D loss fell below it
-    (1 - D loss / equilibrium); 0 for WGAN critics without probabilities.
+    From D(x) - D(G(z)) when the probabilities are known; else from how far the D loss fell
+    below its reference level (:attr:`RunStats.d_rel`): 1 - D loss / equilibrium when the
+    levels are confirmed, else, against its own start, 0 below 0.15 orders of magnitude
+    rising to 1 at one order; 0 for WGAN critics without probabilities.
     """
     sep = rs.separation
     if sep is not None:
         return float(min(max(sep, 0.0), 1.0))
     rel = rs.d_rel
-    if rel is not None and rs.family not in ("wgan_gp", "wgan_clip"):
+    if rel is None or rs.family in ("wgan_gp", "wgan_clip"):
+        return 0.0
+    if rs.family_stated:
         return float(min(max(1.0 - rel, 0.0), 1.0))
-    return 0.0
+    # relative to the run's own start, which is only near the equilibrium: a fall of less
+    # than 0.15 orders of magnitude (30%) is within what that reference can tell, and a
+    # fall of one order is a clear win
+    orders = -math.log10(max(rel, 1e-6))
+    return float(min(max((orders - 0.15) / 0.85, 0.0), 1.0))
 
 
 def last_change_step(s: SeriesStats, alpha: float = 0.001) -> int:

@@ -32,9 +32,11 @@ from typing import ClassVar
 
 import numpy as np
 
+from ..conventions import LN2
+
 
 from ._common import GanDetector, tail_span
-from .runstats import RunStats, d_win, evidence_common, first_change_step, fmt
+from .runstats import reference_words, RunStats, d_win, evidence_common, first_change_step, fmt
 from .base import Finding
 
 __all__ = ["VanishingGradientsDetector", "model_for", "gradient_shrink"]
@@ -52,6 +54,13 @@ def gradient_shrink(rs: RunStats) -> tuple[float, float, str] | None:
     stays negative while the D loss does not). None for other families.
     """
     if rs.family != "bce_minimax":
+        return None
+    if rs.p_fake is not None and rs.p_source == "d_x/d_gz":
+        pass
+    elif not rs.family_stated and not (rs.g_start is not None
+                                       and abs(rs.g_start + LN2) <= 0.25 * LN2):
+        # the G loss's level is read as D(G(z)) only when it is the unscaled saturating loss:
+        # stated by the user, or starting at -ln 2 (D = 1/2 at initialisation)
         return None
     if rs.p_fake is not None and rs.p_source == "d_x/d_gz":
         d, src = rs.p_fake, "D(G(z)) logged"
@@ -121,8 +130,8 @@ class VanishingGradientsDetector(GanDetector):
                         f"shrinks the generator's gradient {fmt(10 ** shrink[1], 2)}x from "
                         "equilibrium (two orders of magnitude is the failure)")
             else:
-                what = (f"the D loss sits at {fmt(rs.d_rel, 2)} x its equilibrium and the loss "
-                        "is not the saturating one")
+                what = (f"the D loss sits at {fmt(rs.d_rel, 2)} x {reference_words(rs)} and "
+                        "the loss is not the saturating one")
             what += " (no gradient norm logged)"
         probs = ""
         if rs.p_real is not None:

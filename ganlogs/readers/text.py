@@ -76,6 +76,7 @@ import pandas as pd
 
 from ..errors import CorruptLogError, ReadError, TruncatedLogWarning
 from ..run import Run
+from ._text_fast import read_fast
 from ._textio import read_bytes
 from .base import Reader, read_head
 
@@ -390,6 +391,9 @@ class TextLogReader(Reader):
         nul = data.find(b"\x00")
         if nul >= 0:
             raise CorruptLogError(path, f"binary data (NUL byte at offset {nul}): not a text log")
+        fast = read_fast(data, path, run_id)  # a large, regular log: vectorised (_text_fast)
+        if fast is not None:
+            return [fast]
         notes: list[str] = []
         warnings: list[str] = []
         try:

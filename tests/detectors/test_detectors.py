@@ -364,3 +364,36 @@ def test_a_learning_rate_step_down_is_never_settling():
     # a step before the judged tail does not matter
     early = pd.Series(np.where(np.arange(1000) < 200, 2e-4, 2e-5))
     assert ConvergenceDetector().detect_series({**s, "lr_g": early})[0].confidence >= 0.5
+
+
+def _ema_series(s: pd.Series, a: float) -> pd.Series:
+    return pd.Series(s.to_numpy()).ewm(alpha=1 - a, adjust=False).mean().set_axis(s.index)
+
+
+LOSSES = ("d_loss", "g_loss")
+TRANSFORMS = {
+    "losses x10": lambda s: {k: v * 10 if k in LOSSES else v for k, v in s.items()},
+    "losses x0.1": lambda s: {k: v * 0.1 if k in LOSSES else v for k, v in s.items()},
+    "G loss + 5": lambda s: {k: v + 5 if k == "g_loss" else v for k, v in s.items()},
+    "D loss + 1": lambda s: {k: v + 1 if k == "d_loss" else v for k, v in s.items()},
+    "D summed over 3 copies": lambda s: {k: v * 3 if k == "d_loss" else v for k, v in s.items()},
+    "EMA 0.6": lambda s: {k: _ema_series(v, 0.6) if k in LOSSES else v for k, v in s.items()},
+    "EMA 0.9": lambda s: {k: _ema_series(v, 0.9) if k in LOSSES else v for k, v in s.items()},
+    "every 2nd point": lambda s: {k: v.iloc[::2] for k, v in s.items()},
+    "every 4th point": lambda s: {k: v.iloc[::4] for k, v in s.items()},
+}
+
+
+@pytest.mark.parametrize("name", list(TRANSFORMS))
+def test_labels_survive_logging_choices_that_leave_the_dynamics_alone(name):
+    """Issue 10 item 3, on the generators of ganlogs.testing (the corpus-wide figures are
+    bench/metamorphic's): label sets agree with the untransformed series on >= 95%."""
+    from ganlogs.testing import GENERATORS
+
+    agree = total = 0
+    for gen, _, opts in GENERATORS.values():
+        for seed in range(3):
+            s = gen(seed)
+            total += 1
+            agree += labels_of(s, **opts)[0] == labels_of(TRANSFORMS[name](s), **opts)[0]
+    assert agree >= 0.95 * total, (name, agree, total)
