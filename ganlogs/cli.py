@@ -348,6 +348,35 @@ def check_cmd(path: str, fail_on: str | None, fmt: str, quiet: bool, allow_damag
     sys.exit(code.get(result.status, ExitCode.USAGE_OR_READ_ERROR))
 
 
+@cli.command("watch")
+@click.argument("path", type=click.Path(exists=True))
+@click.option("--fail-on", default="", metavar="LABEL[,LABEL...]",
+              help="Exit 1 as soon as one of these labels is raised on a run. [default: none]")
+@click.option("--once", is_flag=True, help="One pass: judge every run on what is written now.")
+@click.option("--interval", type=click.FloatRange(min=0.05), default=1.0, show_default=True,
+              help="Seconds between two looks at the files.")
+@click.option("--until-idle", type=click.FloatRange(min=0), default=None, metavar="SECONDS",
+              help="Exit 0 when no run has grown for this long.")
+@_shared_options
+def watch_cmd(path: str, fail_on: str, once: bool, interval: float, until_idle: float | None,
+              role: tuple[str, ...], loss_family: str | None, d_loss_reduction: str | None,
+              min_confidence: float | None, config: str | None,
+              exclude: tuple[str, ...]) -> None:
+    """Follow the runs under PATH while they are written; print a line when a finding appears,
+    changes or clears. Exit 1 when a --fail-on label is raised, 130 on Ctrl-C (docs/live.md)."""
+    from .config import parse_fail_on
+    from .live.command import watch_main
+
+    try:
+        settings, excluded = _settings(role, loss_family, d_loss_reduction, min_confidence,
+                                       config, exclude)
+        code = watch_main(path, settings=settings, fail_on=parse_fail_on(fail_on), once=once,
+                          interval=interval, until_idle=until_idle, exclude=excluded)
+    except GanlogsError as exc:
+        _fail(str(exc))
+    sys.exit(code)
+
+
 def main() -> None:
     """Console-script entry point. An unexpected exception exits 3, never 1 (a failing check)."""
     try:
