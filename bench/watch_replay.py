@@ -162,8 +162,9 @@ def report(name: str, reps: list[Replay]) -> None:
     print(f"healthy runs (no failure in truth): {len(healthy)}; alerted at some point: "
           f"{len(alerted)} ({100.0 * len(alerted) / max(1, len(healthy)):.1f}%; whole-run "
           f"analysis: {len(offline)})"
-          + (": " + ", ".join(f"{r.run_id} ({'/'.join(sorted(set(r.first_raised) & set(FAILURES)))})"
-                              for r in alerted) if alerted else ""))
+          + (": " + ", ".join(
+              f"{r.run_id} ({'/'.join(sorted(set(r.first_raised) & set(FAILURES)))})"
+              for r in alerted) if alerted else ""))
     flips = [r.flips for r in reps]
     print(f"label flips per run: mean {np.mean(flips):.2f}, max {max(flips)}, "
           f"runs with any flip {sum(1 for f in flips if f)}")

@@ -29,7 +29,7 @@ Every change is a :class:`LiveEvent` (``appeared``, ``changed``, ``cleared``).
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Sequence
 
 from ..analysis import RunResult, Settings, analyze_run
@@ -192,7 +192,8 @@ class LiveJudge:
         if alarm:
             return True
         per_series = new / max(1, n_series)
-        if per_series < self.policy.min_new_points or new < self.policy.growth * self.judged_points_:
+        if (per_series < self.policy.min_new_points
+                or new < self.policy.growth * self.judged_points_):
             return False
         if self.policy.cost_factor > 0:
             now = time.perf_counter() if now is None else now

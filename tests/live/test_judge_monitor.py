@@ -9,7 +9,6 @@ import sys
 import numpy as np
 import pytest
 
-import ganlogs
 from ganlogs.errors import UsageError
 from ganlogs.live import LiveJudge, LivePolicy, Monitor
 from ganlogs.live.rows import RowStore
