@@ -58,6 +58,12 @@ class LivePolicy:
     confirm
         Consecutive judgements a label must hold (or be absent) before it is raised
         (or cleared). 2: one extra look, the least that stops a single noisy judgement.
+        While a ``diverged`` finding waits for its confirmation, the next judgement comes
+        after a fifth of ``min_new_points`` and no growth condition.
+    clear_margin
+        A raised label is absent only when its confidence falls below the label threshold
+        minus this margin (a band, so that a confidence wandering around the threshold does
+        not flip the label); ``converged`` is absent as soon as a failure label holds.
     cost_factor
         Wait at least this many times the last judgement's duration before the next one
         (50: at most ~2% of the time goes to judging; 0: no limit, as replays use so that
@@ -69,6 +75,7 @@ class LivePolicy:
     min_new_points: int = 10
     growth: float = 0.05
     confirm: int = 2
+    clear_margin: float = 0.15
     cost_factor: float = 50.0
     onset_tolerance: float = 0.1
     confidence_step: float = 0.2
@@ -80,6 +87,8 @@ class LivePolicy:
             raise UsageError(f"growth must be in [0, 10]; got {self.growth!r}")
         if not isinstance(self.confirm, int) or self.confirm < 1:
             raise UsageError(f"confirm must be an integer >= 1; got {self.confirm!r}")
+        if not 0.0 <= self.clear_margin <= 1.0:
+            raise UsageError(f"clear_margin must be in [0, 1]; got {self.clear_margin!r}")
         if self.cost_factor < 0:
             raise UsageError(f"cost_factor must be >= 0; got {self.cost_factor!r}")
 
@@ -192,7 +201,10 @@ class LiveJudge:
         if alarm:
             return True
         per_series = new / max(1, n_series)
-        if (per_series < self.policy.min_new_points
+        if self._pending():  # a change waits for its confirmation: look again soon
+            if per_series < max(1, self.policy.min_new_points // 5):
+                return False
+        elif (per_series < self.policy.min_new_points
                 or new < self.policy.growth * self.judged_points_):
             return False
         if self.policy.cost_factor > 0:
@@ -200,6 +212,12 @@ class LiveJudge:
             if now - self._last_end < self.policy.cost_factor * self._last_duration:
                 return False
         return True
+
+    def _pending(self) -> bool:
+        """A ``diverged`` finding waits for its confirmation (a blow-up is urgent; other
+        labels keep the normal schedule, so their two looks see different data)."""
+        s = self._states.get("diverged")
+        return s is not None and s.raised is None and s.present > 0
 
     # ---------------------------------------------------------------- judging
     def judge(self, run: Run) -> LiveVerdict:
@@ -229,10 +247,21 @@ class LiveJudge:
                 return LiveVerdict(self.run_id, "too_early", (), (), (), (), points, last_step,
                                    why)
         by_label = {f.label: f for f in result.top_findings()}
+        confidence: dict[str, float] = {}
+        for f in result.findings:
+            confidence[f.label] = max(confidence.get(f.label, 0.0), f.confidence)
+        failure_held = any(label != "converged" for label in by_label)
+        gone_below = self.settings.min_confidence - self.policy.clear_margin
         events: list[LiveEvent] = []
         span = self._span(result)
         for label, state in self._states.items():
             f = by_label.get(label)
+            gone = (f is None and (confidence.get(label, 0.0) < gone_below
+                                   or (label == "converged" and failure_held)))
+            if f is None and not gone:
+                # in the band between the two thresholds: neither evidence for nor against
+                state.present = 0
+                continue
             if f is not None:
                 state.present += 1
                 state.absent = 0
