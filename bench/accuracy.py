@@ -15,21 +15,28 @@ write it over ``ganlogs/detectors/calibration.json`` (``--write
 ganlogs/detectors/calibration.json``) and commit.
 
 A corpus is a directory of run directories, each holding its logs and a
-``ground_truth.json`` (``labels``, ``family``, ``scenario``, ``log.loss_family``,
-``log.d_loss_reduction``...), as written by ``python -m reference_trainer sweep``.
+``ground_truth.json`` (``labels``, ``outcome``, ``family``, ``split``, ``truth_sources``,
+``log.loss_family``...), as written by ``python -m reference_trainer sweep``. Every run is
+kept: a run whose truth is ``not_converged`` (still training, blurry, poor at a stalemate)
+has no label, so it counts as a negative for every label.
 
-Split by scenario family (never by run: runs of one family share their dynamics).
-Families in :data:`TUNING_FAMILIES` are the only ones the calibration is fitted on; every
-other family -- including any family a later sweep adds -- is HELD OUT, and the headline
-table is computed on held-out families only. The list is fixed here so that a result can be
-reproduced; it keeps, for every label, at least one tuning family and one held-out family
-with runs of that label in the full sweep.
+Split (docs/results/heldout_protocol.md, ``reference_trainer/split.py``): by held-out target,
+generator depth and family, never by run; the run's ``split`` field, else ``split_of``.
+The calibration is only ever fitted on the tuning runs. The default split is ``tuning``
+(development); ``--split held_out`` is run once, after the detectors are frozen. A
+development corpus (``fixtures/labelled``) is in-sample whatever its split and is shown only
+with ``--split all`` or ``tuning``.
 
-Printed: per label precision / recall / F1 and macro F1; the confusion between true and
-predicted labels; the false-alarm rate on runs labelled ``converged`` (any failure label
-predicted); calibration (reliability table and expected calibration error, over every
-run x label pair, a label without a finding counting as confidence 0); the same for the
-two baselines:
+Printed, for ganlogs and two baselines: per label precision / recall / F1 and macro F1 over
+the five labels; the same over the three labels whose truth the logs cannot see
+(``converged``, ``oscillating``, ``mode_collapse``), apart from those partly in the logs
+(``diverged``; ``vanishing_gradients`` on runs that log the generator's gradient norm, the
+rest reported beside it); calibration (expected calibration error per label, and a
+reliability table over every run x label pair, a label without a finding counting as
+confidence 0); **false reassurance** (runs with a failure truth called ``converged``); and
+on still-training runs (``not_converged`` truth) the share given any failure label and the
+share given ``converged``. Then the confusion between true and predicted labels and the
+onset error. The baselines:
 
 (a) ``ideal_value``: the "ideal loss value" rule users read about -- a non-finite loss is
     ``diverged``; otherwise the tail (last 10% of points) of the D and G losses is compared
@@ -65,33 +72,19 @@ sys.path.insert(0, str(ROOT))
 
 from ganlogs.analysis import Settings, analyze_run, build_context  # noqa: E402
 from ganlogs.conventions import equilibrium  # noqa: E402
-from ganlogs.detectors import (LABELS, Calibration, ConvergenceDetector,  # noqa: E402
+from ganlogs.detectors import (CORE_LABELS as LABELS, Calibration, ConvergenceDetector,  # noqa: E402
                                default_calibration, default_detectors)
 from ganlogs.detectors.calibration import Model  # noqa: E402
 from ganlogs.detectors.convergence import failure_confidences  # noqa: E402
 from ganlogs.detectors.vanishing_gradients import model_for  # noqa: E402
 from ganlogs.readers import load, discover  # noqa: E402
+from reference_trainer.split import split_of  # noqa: E402  (numpy-free, torch-free)
 
 FAILURES = LABELS[1:]
-
-#: families the calibration maps are fitted on; every other family is held out
-TUNING_FAMILIES = (
-    "dirac_bce_ns_sgd",        # oscillating / converged (Dirac-GAN, 1-D)
-    "dirac_bce_ns_r1_sgd",     # converged
-    "dirac_wgan_sgd",          # oscillating / diverged
-    "ring8_bce_ns_adam",       # converged / mode_collapse / oscillating
-    "digits_bce_mm_sgd",       # vanishing_gradients
-    "digits_bce_ns_adam",      # mode_collapse / oscillating
-    "ring8_wgangp_adam",       # oscillating
-)
-# Held out (in the full sweep): dirac2d_bce_ns_sgd, dirac2d_bce_ns_r1_sgd, dirac_bce_mm_r1_sgd,
-# dirac_wgangp_sgd, ring8_bce_ns_r1_adam, grid25_bce_ns_adam, ring8_lsgan_sgd,
-# digits_bce_mm_adam, digits_wgangp_adam -- and any family not listed above.
-
-
-def is_tuning(family: str) -> bool:
-    return family in TUNING_FAMILIES
-
+#: labels whose truth the logs cannot see (from samples and probes)
+INDEPENDENT = ("converged", "oscillating", "mode_collapse")
+#: development corpora: in-sample whatever their split
+DEVELOPMENT = (ROOT / "fixtures" / "labelled",)
 
 # ------------------------------------------------------------------ corpus
 @dataclass
@@ -100,6 +93,9 @@ class Item:
     family: str
     scenario: str
     truth: list[str]
+    split: str = "tuning"
+    outcome: str = "labelled"
+    grad_logged: bool = False
     pred: dict[str, list[str]] = field(default_factory=dict)       # method -> labels
     conf: dict[str, dict[str, float]] = field(default_factory=dict)  # method -> label -> conf
     insufficient: bool = False
@@ -169,10 +165,14 @@ def baseline_threshold(ctx) -> list[str]:
 
 def evaluate_run(run_dir: Path, *, state: bool, calibration: Calibration | None = None) -> Item:
     gt = json.loads((run_dir / "ground_truth.json").read_text())
-    item = Item(run_id=gt.get("run_id", run_dir.name), family=gt["family"],
-                scenario=gt.get("scenario", ""), truth=list(gt["labels"]))
-    run = _load_run(run_dir)
     log = gt.get("log") or {}
+    truth = [lab for lab in gt["labels"] if lab != "not_converged"]
+    item = Item(run_id=gt.get("run_id", run_dir.name), family=gt["family"],
+                scenario=gt.get("scenario", ""), truth=truth,
+                split=gt.get("split") or split_of(gt)[0],
+                outcome=gt.get("outcome") or ("labelled" if truth else "not_converged"),
+                grad_logged="g_grad_norm" in (log.get("tags") or {}))
+    run = _load_run(run_dir)
     settings = Settings(loss_family=log.get("loss_family") if state else None,
                         d_loss_reduction=log.get("d_loss_reduction") if state else None)
     t0 = time.perf_counter()
@@ -228,9 +228,42 @@ def prf(items: list[Item], method: str) -> dict[str, tuple[float, float, float, 
     return out
 
 
-def macro_f1(table: dict) -> float:
-    fs = [v[2] for v in table.values() if v[3] > 0]
+def macro_f1(table: dict, labels: tuple[str, ...] = LABELS) -> float:
+    fs = [v[2] for k, v in table.items() if v[3] > 0 and k in labels]
     return float(np.mean(fs)) if fs else float("nan")
+
+
+def false_reassurance(items: list[Item], method: str) -> tuple[float, int]:
+    """Share of runs with a failure truth that are called ``converged``."""
+    bad = [it for it in items if any(lab in FAILURES for lab in it.truth)]
+    if not bad:
+        return float("nan"), 0
+    return sum("converged" in it.pred[method] for it in bad) / len(bad), len(bad)
+
+
+def still_training(items: list[Item], method: str) -> tuple[float, float, int]:
+    """On runs whose truth is ``not_converged``: (share given any failure label, share
+    given ``converged``, runs)."""
+    st = [it for it in items if it.outcome == "not_converged"]
+    if not st:
+        return float("nan"), float("nan"), 0
+    fail = sum(any(lab in FAILURES for lab in it.pred[method]) for it in st) / len(st)
+    conv = sum("converged" in it.pred[method] for it in st) / len(st)
+    return fail, conv, len(st)
+
+
+def ece_per_label(items: list[Item], method: str, bins: int = 10) -> dict[str, float]:
+    out = {}
+    for lab in LABELS:
+        conf = np.asarray([it.conf[method][lab] for it in items])
+        hit = np.asarray([float(lab in it.truth) for it in items])
+        if not len(conf):
+            continue
+        idx = np.minimum((conf * bins).astype(int), bins - 1)
+        out[lab] = float(sum((idx == b).sum() / len(conf) * abs(hit[idx == b].mean()
+                                                               - conf[idx == b].mean())
+                             for b in range(bins) if (idx == b).any()))
+    return out
 
 
 def false_alarm(items: list[Item], method: str) -> tuple[float, int]:
@@ -266,6 +299,8 @@ def confusion(items: list[Item], method: str) -> dict[str, dict[str, int]]:
     for it in items:
         preds = it.pred[method] or ["(none)"]
         for t in it.truth:
+            if t not in m:
+                continue  # a label outside the five (d_overfitting) has its own row
             for p in preds:
                 m[t][p] += 1
     return m
@@ -277,7 +312,9 @@ def _f(x: float) -> str:
 
 def report(items: list[Item], title: str) -> dict:
     methods = ("ganlogs", "ideal_value", "threshold")
-    print(f"\n=== {title}: {len(items)} runs, {len({i.family for i in items})} families "
+    nc = sum(it.outcome == "not_converged" for it in items)
+    print(f"\n=== {title}: {len(items)} runs ({nc} still training), "
+          f"{len({i.family for i in items})} families "
           f"({', '.join(sorted({i.family for i in items}))})")
     tables = {m: prf(items, m) for m in methods}
     print(f"{'label':22s}{'support':>8s}  " + "  ".join(f"{m:>20s}" for m in methods))
@@ -298,6 +335,37 @@ def report(items: list[Item], title: str) -> dict:
         f"{summary[m]['false_alarm_converged']:20.3f}" for m in methods)
         + f"   (of {false_alarm(items, 'ganlogs')[1]} converged runs)")
     print(f"{'ECE (10 bins)':30s}" + "  ".join(f"{summary[m]['ece']:20.3f}" for m in methods))
+    print(f"{'macro F1, independent labels':30s}" + "  ".join(
+        f"{macro_f1(tables[m], INDEPENDENT):20.3f}" for m in methods)
+        + "   (converged, oscillating, mode_collapse: truth the logs cannot see)")
+    for m in methods:
+        summary[m]["macro_f1_independent"] = macro_f1(tables[m], INDEPENDENT)
+    # partly in the logs: diverged; vanishing_gradients where the G gradient norm is logged
+    for name, sub in (("grad norm logged", [it for it in items if it.grad_logged]),
+                      ("grad norm not logged", [it for it in items if not it.grad_logged])):
+        t = {m: prf(sub, m)["vanishing_gradients"] for m in methods} if sub else None
+        if t and t["ganlogs"][3]:
+            print(f"{'vanishing_gradients, ' + name:40s}" + "  ".join(
+                "  ".join(_f(v) for v in t[m][:3]) for m in methods)
+                + f"   (support {t['ganlogs'][3]}"
+                + (", partly in the logs)" if name == "grad norm logged" else ")"))
+    print(f"{'false reassurance':30s}" + "  ".join(
+        f"{false_reassurance(items, m)[0]:20.3f}" for m in methods)
+        + f"   (failure runs called converged, of {false_reassurance(items, 'ganlogs')[1]})")
+    for m in methods:
+        summary[m]["false_reassurance"] = false_reassurance(items, m)[0]
+        f_, c_, n_ = still_training(items, m)
+        summary[m]["still_training_any_failure"] = f_
+        summary[m]["still_training_converged"] = c_
+    f_, c_, n_ = still_training(items, "ganlogs")
+    if n_:
+        print(f"{'still training: any failure':30s}" + "  ".join(
+            f"{still_training(items, m)[0]:20.3f}" for m in methods) + f"   (of {n_} runs)")
+        print(f"{'still training: converged':30s}" + "  ".join(
+            f"{still_training(items, m)[1]:20.3f}" for m in methods))
+    per = ece_per_label(items, "ganlogs")
+    summary["ganlogs"]["ece_per_label"] = per
+    print("ECE per label (ganlogs): " + ", ".join(f"{k} {v:.3f}" for k, v in per.items()))
     ins = sum(it.insufficient for it in items)
     if ins:
         print(f"insufficient_data on {ins} run(s)")
@@ -402,7 +470,8 @@ def fit(items: list[Item], l2: float, base: Calibration, weights: bool = False) 
     do("vanishing_gradients", "losses_only",
        [(it.feats["vanishing_gradients"], float("vanishing_gradients" in it.truth)) for it in vg])
     # convergence reads the failure confidences: compute them with the new calibration
-    dets = [d for d in default_detectors(calibration=new) if d.name != "convergence"]
+    dets = [d for d in default_detectors(calibration=new)
+            if d.name != "convergence" and hasattr(d, "judge")]
     conv = ConvergenceDetector(calibration=new)
     rows = []
     for it in items:
@@ -426,7 +495,9 @@ def _git_commit() -> str:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--corpus", default=str(ROOT / "fixtures" / "labelled"))
-    ap.add_argument("--split", choices=("held_out", "tuning", "all"), default="held_out")
+    ap.add_argument("--split", choices=("held_out", "tuning", "all"), default="tuning",
+                    help="which runs to report (default tuning; held_out only once the "
+                         "detectors are frozen, see docs/results/heldout_protocol.md)")
     ap.add_argument("--state-conventions", action="store_true",
                     help="pass the corpus's loss family and D-loss reduction as if the user "
                          "stated them (default: infer them, as for an unknown log)")
@@ -440,9 +511,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--fit-weights", action="store_true",
                     help="with --fit: refit the score weights too (a large corpus only), "
                          "instead of the two Platt parameters")
-    ap.add_argument("--tune-on", choices=("listed", "all"), default="listed",
-                    help="families to fit on: the listed tuning families (default) or every "
-                         "family (for a development corpus only; its results are not held out)")
+    ap.add_argument("--tune-on", choices=("tuning", "all"), default="tuning",
+                    help="runs to fit on: the tuning split (default) or every run (for a "
+                         "development corpus only; its results are not held out)")
     ap.add_argument("--json", help="also write the summary to this file")
     ap.add_argument("--per-run", action="store_true", help="print every run's truth and labels")
     args = ap.parse_args(argv)
@@ -460,14 +531,20 @@ def main(argv: list[str] | None = None) -> int:
         except Exception as exc:  # a bench run must report, not stop
             print(f"skip {d.name}: {exc}", file=sys.stderr)
     elapsed = time.perf_counter() - t0
-    tuning = [it for it in items if is_tuning(it.family) or args.tune_on == "all"]
-    held = [it for it in items if not is_tuning(it.family)]
+    tuning = [it for it in items if it.split == "tuning" or args.tune_on == "all"]
+    held = [it for it in items if it.split != "tuning"]
+    development = corpus.resolve() in [d.resolve() for d in DEVELOPMENT]
+    if development and args.split == "held_out":
+        print(f"{corpus} is a development corpus: its figures are in-sample whatever the "
+              "split; use --split all or --split tuning", file=sys.stderr)
+        return 2
     print(f"corpus {corpus}: {len(items)} runs ({len(tuning)} tuning, {len(held)} held out), "
           f"read + analysed in {elapsed:.1f} s (detectors {sum(i.seconds for i in items):.1f} s); "
           f"conventions {'stated' if args.state_conventions else 'inferred'}; "
           f"calibration: {cal.source_id} ({cal.origin})")
     if args.fit:
-        print("\nfitting the calibration maps on the tuning families:")
+        print(f"\nfitting the calibration on {len(tuning)} "
+              f"{'tuning' if args.tune_on == 'tuning' else ''} runs (no held-out run is read):")
         new = fit(tuning, args.l2, cal, weights=args.fit_weights)
         commit = _git_commit()
         new = new.with_source({
@@ -488,7 +565,11 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  {it.run_id:34s} {it.family:24s} truth={','.join(it.truth):30s} "
                   f"ganlogs={','.join(it.pred['ganlogs']) or '-':30s} "
                   f"conf={ {k: round(v, 2) for k, v in it.conf['ganlogs'].items() if v >= 0.05} }")
-    summary = report(chosen, f"{args.split} families")
+    title = {"held_out": "HELD-OUT runs", "tuning": "tuning runs (in-sample)",
+             "all": "all runs (in-sample: tuning runs included)"}[args.split]
+    if development:
+        title += ", development corpus"
+    summary = report(chosen, title)
     if args.json:
         Path(args.json).write_text(json.dumps({"corpus": str(corpus), "split": args.split,
                                                "runs": len(chosen), "summary": summary}, indent=1))

@@ -30,6 +30,9 @@ __all__ = ["LOSS_FAMILIES", "D_LOSS_REDUCTIONS", "Equilibrium", "equilibrium",
            "infer_d_loss_reduction", "resolve_conventions", "LN2"]
 
 LN2 = math.log(2.0)
+#: a family is inferred from the first logged values only when its start is nearer than any
+#: other family's by at least this (in loss units, after the BCE discount)
+FAMILY_MARGIN = 0.15
 LOSS_FAMILIES = ("bce_minimax", "bce_nonsaturating", "lsgan", "hinge", "wgan_clip", "wgan_gp")
 D_LOSS_REDUCTIONS = ("summed", "mean")
 
@@ -223,9 +226,12 @@ def infer_loss_family(
         starts = [("bce_nonsaturating", 2 * LN2, LN2, 0.7), ("bce_nonsaturating", LN2, LN2, 0.7),
                   ("lsgan", 0.5, 0.5, 1.0), ("lsgan", 0.25, 0.5, 1.0), ("lsgan", 0.5, 1.0, 1.0),
                   ("lsgan", 1.0, 1.0, 1.0), ("hinge", 2.0, 0.0, 1.0), ("hinge", 1.0, 0.0, 1.0)]
-        dist = [(math.hypot(d0 - sd, g0 - sg) * w, fam, sd, sg) for fam, sd, sg, w in starts]
-        best = min(dist)
-        if best[0] < 0.6:
+        dist = sorted((math.hypot(d0 - sd, g0 - sg) * w, fam, sd, sg) for fam, sd, sg, w in starts)
+        best = dist[0]
+        rival = next((x for x in dist if x[1] != best[1]), None)
+        # values leave no doubt only when one family's start is both near and clearly
+        # nearer than any other family's: unknown beats a wrong guess
+        if best[0] < 0.6 and (rival is None or rival[0] - best[0] >= FAMILY_MARGIN):
             fam, sd, sg = best[1], best[2], best[3]
             what = {"bce_nonsaturating": "the BCE values at D = 1/2 (non-saturating G loss "
                                          "-log D(G(z)))",
@@ -234,7 +240,7 @@ def infer_loss_family(
             return FamilyInference(fam, "values",
                                    f"D and G losses start at {d0:.3f} and {g0:.3f}, nearest to "
                                    f"({sd:.3g}, {sg:.3g}), {what}")
-    if abs(d0 - 2 * LN2) < 0.35 or abs(d0 - LN2) < 0.25:
+    if g0 is None and (abs(d0 - 2 * LN2) < 0.35 or abs(d0 - LN2) < 0.25):
         return FamilyInference("bce_nonsaturating", "values",
                                f"D loss starts at {d0:.3f}, near a BCE value at D = 1/2 "
                                "(non-saturating assumed)")
@@ -266,10 +272,10 @@ def resolve_conventions(
     (read for family names such as ``critic``); ``loss_family`` and ``d_loss_reduction`` are
     what the user stated. The family and reduction come from :func:`infer_loss_family` and
     :func:`infer_d_loss_reduction`. The equilibrium the detectors compare levels with is the
-    family's; when the family is unknown but both losses are logged and non-negative (before
-    any NaN/Inf), the BCE equilibrium is *assumed* (BCE is by far the most common GAN loss)
-    and ``assumed`` says so. A reduction still unknown for a family with an equilibrium is
-    read from the level of the D loss's first points (above 1: summed).
+    family's; an unknown family has none (no family is assumed: a wrong equilibrium turns a
+    loss logged x10 into a collapse), and the detectors then read the losses relative to
+    their own scale. A reduction still unknown for a family with an equilibrium is read from
+    the level of the D loss's first points (above 1: summed).
     """
     with np.errstate(over="ignore", invalid="ignore"):  # finite values up to 1.8e308
         return _resolve(series, tags, loss_family, d_loss_reduction)
@@ -283,11 +289,10 @@ def _resolve(series: Mapping[str, pd.Series | None], tags: Sequence[str],
     fam = infer_loss_family(d, g, tags=list(tags), stated=loss_family)
     reasons = [fam.reason, red.reason]
     ref, assumed = fam.family, False
-    dv, gv = _healthy(d), _healthy(g)
-    if ref is None and len(dv) and len(gv) and float(np.min(dv)) >= 0 and float(np.min(gv)) >= 0:
-        ref, assumed = "bce_nonsaturating", True
-        reasons.append("levels compared with the BCE equilibrium (assumed: the family is "
-                       "unknown and both losses are non-negative)")
+    dv = _healthy(d)
+    if ref is None:
+        reasons.append("no equilibrium used: the family is unknown, so levels are read "
+                       "relative to the run's own scale")
     ref_red = red.reduction
     eq_d = eq_g = None
     if ref is not None:

@@ -31,7 +31,7 @@ import pandas as pd
 
 from .checks import CheckResult, check
 
-__all__ = ["assert_healthy", "settling_series", "cycling_series", "random_walk_series",
+__all__ = ["assert_healthy", "settling_series", "stalemate_series", "cycling_series", "random_walk_series",
            "damped_spiral_series", "diverging_series", "collapsing_series",
            "vanishing_series", "GENERATORS"]
 
@@ -45,16 +45,27 @@ def _index(n: int, every: int = 1) -> pd.Index:
 
 def settling_series(seed: int = 0, *, n: int = 1000, noise: float = 0.05,
                     every: int = 1) -> Series:
-    """Losses that start at D = 1/2, swing early (a transient that decays over the first
-    tenth) and then rest at the equilibrium with minibatch noise: ``converged``."""
+    """Losses that start at D = 1/2; the discriminator gets ahead early (its loss dips about
+    35% below its start, G's rises) and the generator catches up, after which both rest at
+    the equilibrium with minibatch noise: ``converged`` (the dip is the evidence that this
+    discriminator can tell a poor generator from a good one)."""
     rng = np.random.default_rng(seed)
     t = np.arange(n)
-    bump = np.exp(-t / (n / 10))
+    dip = (t / (n / 20)) * np.exp(1 - t / (n / 20))  # 0 -> 1 at n/20 -> 0
     idx = _index(n, every)
-    return {"d_loss": pd.Series(2 * LN2 - 0.4 * bump * np.sin(t / 15)
-                                + noise * rng.normal(size=n), index=idx),
-            "g_loss": pd.Series(LN2 + 0.8 * bump * np.sin(t / 15)
-                                + noise * rng.normal(size=n), index=idx)}
+    return {"d_loss": pd.Series(2 * LN2 - 0.5 * dip + noise * rng.normal(size=n), index=idx),
+            "g_loss": pd.Series(LN2 + 0.8 * dip + noise * rng.normal(size=n), index=idx)}
+
+
+def stalemate_series(seed: int = 0, *, n: int = 1000, noise: float = 0.05) -> Series:
+    """Both losses rest at the equilibrium from the first step, with minibatch noise: the
+    discriminator never gets ahead, so the losses cannot tell a good generator from a poor
+    one (a too-weak D with a generator covering 3 of 25 modes logs exactly this): no label,
+    the convergence finding says it cannot tell."""
+    rng = np.random.default_rng(seed)
+    idx = _index(n)
+    return {"d_loss": pd.Series(2 * LN2 + noise * rng.normal(size=n), index=idx),
+            "g_loss": pd.Series(LN2 + noise * rng.normal(size=n), index=idx)}
 
 
 def cycling_series(seed: int = 0, *, n: int = 1000, period: float = 80.0, amp: float = 0.3,
@@ -83,7 +94,8 @@ def damped_spiral_series(seed: int = 0, *, n: int = 1000, radius: float = 0.9,
     """A noise-driven damped spiral about the equilibrium: a stable AR(2) process
     ``x_t = 2 r cos(w) x_(t-1) - r^2 x_(t-2) + e_t`` with complex roots of modulus
     ``radius`` < 1 and angle ``w = 2 pi / period`` (the motion of a converging GAN near its
-    equilibrium); D and G move in anti-phase. Not a persistent cycle: no failure label."""
+    equilibrium); D and G move in anti-phase. Not a persistent cycle, and the discriminator
+    never gets ahead: no label."""
     if not 0.0 < radius < 1.0:
         raise ValueError(f"radius must be in (0, 1) for a stable spiral; got {radius!r}")
     rng = np.random.default_rng(seed)
@@ -160,6 +172,7 @@ GENERATORS: Mapping[str, tuple[Callable[..., Series], frozenset[str], Mapping[st
     "cycling": (cycling_series, frozenset({"oscillating"}), {}),
     "random_walk": (random_walk_series, frozenset(), {}),
     "damped_spiral": (damped_spiral_series, frozenset(), {}),
+    "stalemate": (stalemate_series, frozenset(), {}),
     "diverging": (diverging_series, frozenset({"diverged"}), {}),
     "collapsing": (collapsing_series, frozenset({"mode_collapse"}), {}),
     "vanishing": (vanishing_series, frozenset({"vanishing_gradients"}),

@@ -25,10 +25,11 @@ __all__ = ["LABELS", "LOSS_FAMILIES", "ROLES", "__version__"]
 __version__ = "0.1.0"
 
 #: Label ids, exactly as ganlogs uses them.
-LABELS = ("converged", "oscillating", "mode_collapse", "vanishing_gradients", "diverged")
+LABELS = ("converged", "oscillating", "mode_collapse", "vanishing_gradients", "diverged", "d_overfitting")
 
 #: Loss families written into ``ground_truth.json`` ``log.loss_family``.
 LOSS_FAMILIES = ("bce_minimax", "bce_nonsaturating", "lsgan", "hinge", "wgan_clip", "wgan_gp")
 
 #: Canonical role ids of logged series.
-ROLES = ("d_loss", "d_loss_real", "d_loss_fake", "g_loss", "d_x", "d_gz", "g_grad_norm", "d_grad_norm")
+ROLES = ("d_loss", "d_loss_real", "d_loss_fake", "g_loss", "d_x", "d_gz", "g_grad_norm", "d_grad_norm", "d_sign_real",
+         "lr_g", "lr_d")

@@ -1,4 +1,4 @@
-"""Command line: ``python -m reference_trainer sweep --out DIR --size small|full``."""
+"""Command line: ``python -m reference_trainer sweep --out DIR --size small|full|v2``."""
 
 from __future__ import annotations
 
@@ -14,17 +14,17 @@ def main(argv: list[str] | None = None) -> int:
     sub = p.add_subparsers(dest="command", required=True)
     s = sub.add_parser("sweep", help="train, label and write a sweep of runs (resumable)")
     s.add_argument("--out", required=True, help="output directory")
-    s.add_argument("--size", choices=("small", "full"), default="small")
+    s.add_argument("--size", choices=("small", "full", "v2"), default="small")
     s.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
     s.add_argument("--resume", action="store_true", help="skip runs whose ground_truth.json exists")
     s.add_argument("--only", nargs="*", default=None, help="train only these run ids")
     ls = sub.add_parser("list", help="list the run ids of a sweep size")
-    ls.add_argument("--size", choices=("small", "full"), default="small")
+    ls.add_argument("--size", choices=("small", "full", "v2"), default="small")
     args = p.parse_args(argv)
     if args.command == "list":
-        from reference_trainer.scenarios import build_specs
+        from reference_trainer.sweep import specs_for
 
-        for spec in build_specs(args.size):
+        for spec in specs_for(args.size):
             print(spec["run_id"], spec["intended_label"], spec["family"])
         return 0
     from reference_trainer.sweep import run_sweep
@@ -35,5 +35,5 @@ def main(argv: list[str] | None = None) -> int:
     except (FileExistsError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-    print(f"done: {m['n_runs']} labelled runs, {m['n_unlabelled']} unlabelled; {m['counts_per_label']}")
+    print(f"done: {m['n_runs']} runs; truth counts {m['counts_per_label']}")
     return 0

@@ -31,8 +31,15 @@ Rules (thresholds in :class:`Thresholds`, recorded in every ``ground_truth.json`
     neither fell by more than ``stable_delta`` from the quarter before (still
     improving is allowed; getting worse is not).
 
-A run whose measures fit no rule (e.g. still improving, blurry) gets no label and is
-not written to the corpus; the sweep records it under ``_unlabelled/``.
+``d_overfitting`` (small-data target only)
+    over the last quarter of evaluations, D scores at least ``overfit_gap`` more of its
+    training reals as real than of held-out reals it never saw, and at most
+    ``overfit_heldout`` of the held-out reals as real. Onset: first evaluation from which
+    the gap stays at or above ``overfit_gap``.
+
+A run whose measures fit no rule (still improving, blurry, poor at a stalemate, getting
+worse) gets no label: its ``outcome`` is ``not_converged`` (a negative for every label) with
+a ``not_converged_reason``, and it is kept in the corpus like every other run.
 """
 
 from __future__ import annotations
@@ -43,10 +50,13 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from reference_trainer.measures import first_nonfinite, grad_drop, oscillation_test, trend
-from reference_trainer.targets import get_target
+from reference_trainer.targets import target_of
 from reference_trainer.train import RunTrace
 
-__all__ = ["Thresholds", "Verdict", "label_run"]
+__all__ = ["Thresholds", "Verdict", "label_run", "NOT_CONVERGED"]
+
+#: the truth of a run that fits no rule (a negative for every label)
+NOT_CONVERGED = "not_converged"
 
 
 @dataclass(frozen=True)
@@ -64,13 +74,19 @@ class Thresholds:
     converged_coverage: float = 0.85
     converged_hq: dict = field(default_factory=lambda: {"mixture": 0.5, "digits": 0.3, "dirac": 1.0})
     stable_delta: float = 0.1
+    overfit_gap: float = 0.3
+    overfit_heldout: float = 0.5
 
 
 @dataclass
 class Verdict:
+    """``labels`` (possibly empty); ``outcome`` is ``labelled`` or ``not_converged``."""
+
     labels: list[str]
     onset_step: dict
     measures: dict
+    outcome: str = "labelled"
+    not_converged_reason: str | None = None
 
 
 def _amp_unit(target) -> float:
@@ -84,7 +100,7 @@ def _amp_unit(target) -> float:
 def label_run(trace: RunTrace, th: Thresholds = Thresholds()) -> Verdict:
     """Derive labels, onsets and the measures behind them for one run."""
     c = trace.config
-    tgt = get_target(c["target"], int(c.get("dirac_dim") or 1))
+    tgt = target_of(c)
     s = trace.series
     steps = len(s["g_loss"])
     labels: list[str] = []
@@ -105,6 +121,7 @@ def label_run(trace: RunTrace, th: Thresholds = Thresholds()) -> Verdict:
     if len(lossbig):
         blow = int(lossbig[0]) if blow is None else min(blow, int(lossbig[0]))
     m["first_nonfinite_step"] = nf
+    m["loss_blowup_step"] = int(lossbig[0]) if len(lossbig) else None
     m["blowup_step"] = blow
     m["max_probe_rms_over_scale"] = float(np.nanmax(np.where(np.isfinite(rms), rms, np.nan)) / tgt.scale) \
         if np.isfinite(rms).any() else None
@@ -158,17 +175,47 @@ def label_run(trace: RunTrace, th: Thresholds = Thresholds()) -> Verdict:
                 idx -= 1
             onset["mode_collapse"] = int(trace.eval_steps[min(idx, len(below) - 1)])
 
+    # --- d_overfitting: small-data target, D on held-out reals it never saw
+    if len(trace.d_acc_heldout_real) and div_step is None:
+        tr_end, _, _ = trend(trace.d_acc_train_real)
+        ho_end, _, _ = trend(trace.d_acc_heldout_real)
+        gap = trace.d_acc_train_real - trace.d_acc_heldout_real
+        m["d_acc_train_real_end"] = tr_end
+        m["d_acc_heldout_real_end"] = ho_end
+        m["d_overfit_gap_end"] = tr_end - ho_end
+        m["d_acc_series"] = {"eval_steps": trace.eval_steps.tolist(),
+                             "train_real": [round(float(v), 4) for v in trace.d_acc_train_real],
+                             "heldout_real": [round(float(v), 4) for v in trace.d_acc_heldout_real]}
+        if tr_end - ho_end >= th.overfit_gap and ho_end <= th.overfit_heldout:
+            labels.append("d_overfitting")
+            above = gap >= th.overfit_gap
+            idx = len(above)
+            while idx > 0 and above[idx - 1]:
+                idx -= 1
+            onset["d_overfitting"] = int(trace.eval_steps[min(idx, len(above) - 1)])
+
+    hq_need = th.converged_hq[tgt.kind]
     if not labels:
-        hq_need = th.converged_hq[tgt.kind]
         if (cov_last >= th.converged_coverage and hq_last >= hq_need and cov_growth >= -th.stable_delta
                 and hq_change >= -th.stable_delta):
             labels.append("converged")
             hit = np.nonzero((trace.coverage >= th.converged_coverage) & (trace.hq_fraction >= hq_need))[0]
             onset["converged"] = int(trace.eval_steps[hit[0]]) if len(hit) else None
+    outcome, reason = "labelled", None
+    if not labels:
+        outcome = NOT_CONVERGED
+        if cov_growth < -th.stable_delta or hq_change < -th.stable_delta:
+            reason = "getting worse"
+        elif cov_growth > th.collapse_growth or hq_change > th.collapse_growth:
+            reason = "still improving"
+        elif hq_last < hq_need:
+            reason = "blurry"
+        else:
+            reason = "poor at a stalemate"
     m["thresholds"] = asdict(th)
     m["series_downsampled"] = {
         "eval_steps": trace.eval_steps.tolist(),
         "coverage": [round(float(v), 4) for v in trace.coverage],
         "hq_fraction": [round(float(v), 4) for v in trace.hq_fraction],
     }
-    return Verdict(labels=labels, onset_step=onset, measures=m)
+    return Verdict(labels=labels, onset_step=onset, measures=m, outcome=outcome, not_converged_reason=reason)

@@ -67,9 +67,19 @@ def quality(samples: torch.Tensor, target) -> Quality:
     samples = torch.nan_to_num(samples, nan=1e30, posinf=1e30, neginf=-1e30).clamp(-1e15, 1e15)
     if target.kind == "mixture":
         c = torch.as_tensor(target.centers, dtype=torch.float32, device=samples.device)
-        d = torch.cdist(samples, c[None].expand(samples.shape[0], -1, -1))
-        dmin, idx = d.min(-1)
-        return _from_assignment(dmin <= target.hq_radius, idx, target.n_modes)
+        segment = getattr(target, "segment", None)
+        if segment is None:
+            d = torch.cdist(samples, c[None].expand(samples.shape[0], -1, -1))
+            dmin, idx = d.min(-1)
+            return _from_assignment(dmin <= target.hq_radius, idx, target.n_modes)
+        # a curve: nearest polyline point, one run at a time to bound memory
+        seg = torch.as_tensor(segment, dtype=torch.long, device=samples.device)
+        hqs, idxs = [], []
+        for r in range(samples.shape[0]):
+            dmin, j = torch.cdist(samples[r], c).min(-1)
+            hqs.append(dmin <= target.hq_radius)
+            idxs.append(seg[j])
+        return _from_assignment(torch.stack(hqs), torch.stack(idxs), target.n_modes)
     # digits: improved-precision balls, one run at a time to bound memory
     x = target.x.to(samples.device)
     radii = target.radii.to(samples.device)

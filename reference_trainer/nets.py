@@ -50,15 +50,22 @@ class BatchedMLP:
 
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
         """Apply to ``x`` of shape ``(R, B, in)``; returns ``(R, B, out)``."""
+        return self.forward(x)[0]
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """``(output, last hidden activation)``; the input stands for the hidden activation
+        of a net without hidden layers (used by feature matching)."""
         h = x
+        feat = x
         n = len(self.params) // 2
         for i in range(n):
             h = torch.baddbmm(self.params[2 * i + 1], h, self.params[2 * i])
             if i < n - 1:
                 h = F.relu(h) if self.hidden_act == "relu" else F.leaky_relu(h, 0.2)
+                feat = h
         if self.out_act == "tanh":
             h = torch.tanh(h)
-        return h
+        return h, feat
 
 
 class DiracGenerator:
@@ -92,41 +99,58 @@ def per_run_norm(tensors: Sequence[torch.Tensor]) -> torch.Tensor:
 
 
 class BatchedOptimizer:
-    """SGD or Adam over stacked parameters with one learning rate per run.
+    """SGD (with optional momentum) or Adam over stacked parameters, per-run hyperparameters.
 
-    Matches ``torch.optim.SGD(lr)`` and ``torch.optim.Adam(lr, betas, eps)`` for each
-    run (up to floating-point rounding).
+    ``lr`` is a tensor of shape ``(R,)``; ``betas`` a pair of floats or of ``(R,)`` tensors;
+    ``momentum`` (SGD only) a float or an ``(R,)`` tensor. Matches
+    ``torch.optim.SGD(lr, momentum)`` and ``torch.optim.Adam(lr, betas, eps)`` for each run
+    (up to floating-point rounding). ``lr`` may be reassigned between steps (schedules).
     """
 
     def __init__(self, params: Sequence[torch.Tensor], *, kind: str, lr: torch.Tensor,
-                 betas: tuple[float, float] = (0.5, 0.999), eps: float = 1e-8) -> None:
+                 betas=(0.5, 0.999), eps: float = 1e-8, momentum=0.0) -> None:
         if kind not in ("adam", "sgd"):
             raise ValueError(f"kind must be 'adam' or 'sgd'; got {kind!r}")
         self.params = list(params)
         self.kind = kind
         self.lr = lr
-        self.betas = betas
+        R = lr.shape[0]
+        b1, b2 = betas
+        self.b1 = torch.as_tensor(b1, dtype=torch.float64).expand(R).clone()
+        self.b2 = torch.as_tensor(b2, dtype=torch.float64).expand(R).clone()
+        self.momentum = torch.as_tensor(momentum, dtype=torch.float32, device=lr.device).expand(R).clone()
         self.eps = eps
         self.t = 0
         if kind == "adam":
             self.m = [torch.zeros_like(p) for p in self.params]
             self.v = [torch.zeros_like(p) for p in self.params]
+        else:
+            self.m = [torch.zeros_like(p) for p in self.params] if bool((self.momentum > 0).any()) else []
 
-    def _lr(self, p: torch.Tensor) -> torch.Tensor:
-        return self.lr.view(-1, *([1] * (p.dim() - 1)))
+    def _per_run(self, x: torch.Tensor, p: torch.Tensor) -> torch.Tensor:
+        return x.to(device=p.device, dtype=p.dtype).view(-1, *([1] * (p.dim() - 1)))
 
     @torch.no_grad()
     def step(self, grads: Sequence[torch.Tensor]) -> None:
         self.t += 1
         if self.kind == "sgd":
-            for p, g in zip(self.params, grads):
-                p.sub_(self._lr(p) * g)
+            if not self.m:
+                for p, g in zip(self.params, grads):
+                    p.sub_(self._per_run(self.lr, p) * g)
+                return
+            for p, g, buf in zip(self.params, grads, self.m):
+                mom = self._per_run(self.momentum, p)
+                if self.t == 1:
+                    buf.copy_(g)
+                else:
+                    buf.mul_(mom).add_(g)
+                p.sub_(self._per_run(self.lr, p) * torch.where(mom > 0, buf, g))
             return
-        b1, b2 = self.betas
-        bc1 = 1 - b1**self.t
-        bc2 = 1 - b2**self.t
+        bc1 = 1 - self.b1**self.t
+        bc2 = 1 - self.b2**self.t
         for p, g, m, v in zip(self.params, grads, self.m, self.v):
-            m.mul_(b1).add_(g, alpha=1 - b1)
-            v.mul_(b2).addcmul_(g, g, value=1 - b2)
-            denom = (v.sqrt() / math.sqrt(bc2)).add_(self.eps)
-            p.sub_((self._lr(p) / bc1) * m / denom)
+            b1, b2 = self._per_run(self.b1, p), self._per_run(self.b2, p)
+            m.mul_(b1).add_((1 - b1) * g)
+            v.mul_(b2).add_((1 - b2) * g * g)
+            denom = (v.sqrt() / self._per_run(bc2.sqrt(), p)).add_(self.eps)
+            p.sub_((self._per_run(self.lr, p) / self._per_run(bc1, p)) * m / denom)

@@ -2,15 +2,14 @@
 
 Layout of ``DIR``::
 
-    DIR/<run_id>/               logs (events.out.tfevents... or metrics.csv) + ground_truth.json
-    DIR/_unlabelled/<run_id>.json  runs whose measures fit no label (kept out of the corpus)
-    DIR/manifest.json           counts per label / scenario / family, intended-label rates, timing
+    DIR/<run_id>/               logs (events.out.tfevents..., metrics.csv or loss_log.txt) + ground_truth.json
+    DIR/manifest.json           counts per label / outcome / split / scenario / family, timing
 
-A run is done when ``DIR/<run_id>/ground_truth.json`` or
-``DIR/_unlabelled/<run_id>.json`` exists; ``ground_truth.json`` is written last (after
-the logs, through a temporary file and a rename), so an interrupted sweep resumes
-from the runs that are complete. The manifest is rebuilt from the run directories
-after every batch.
+Every run is kept: a run whose measures fit no rule has ``labels: []`` and ``outcome:
+"not_converged"`` (a negative for every label), and its logs are written like any other's.
+A run is done when ``DIR/<run_id>/ground_truth.json`` exists; it is written last (after
+the logs, through a temporary file and a rename), so an interrupted sweep resumes from the
+runs that are complete. The manifest is rebuilt from the run directories after every batch.
 """
 
 from __future__ import annotations
@@ -29,6 +28,37 @@ import numpy as np
 __all__ = ["run_sweep", "build_manifest", "train_and_label", "set_cpu_threads"]
 
 MAX_GROUP = {"dirac": 64, "mixture": 24, "digits": 12}
+
+#: sweep sizes: ``small`` (fixtures/labelled), ``full`` (the v1 sweep), ``v2`` (issue 10's varied corpus)
+SIZES = ("small", "full", "v2")
+
+
+def specs_for(size: str) -> list[dict]:
+    """Run specs of a sweep size."""
+    if size == "v2":
+        from reference_trainer.variety import build_v2_specs
+
+        return build_v2_specs()
+    from reference_trainer.scenarios import build_specs
+
+    return build_specs(size)
+
+
+def truth_sources(labels: list[str], measures: dict, tags: dict | None) -> dict:
+    """Per label: ``independent`` (truth the logs cannot see: coverage, sample quality, probe
+    motion, D on held-out reals) or ``partly_in_logs`` (``diverged`` always: the non-finite or
+    exploding values that define it are in the logged losses, D outputs or gradient norms too;
+    ``vanishing_gradients`` when the generator's gradient norm is logged)."""
+    tags = tags or {}
+    out = {}
+    for lab in labels:
+        if lab == "diverged":  # the recorded series that blow up are the ones people log
+            out[lab] = "partly_in_logs"
+        elif lab == "vanishing_gradients":
+            out[lab] = "partly_in_logs" if "g_grad_norm" in tags else "independent"
+        else:
+            out[lab] = "independent"
+    return out
 
 
 def set_cpu_threads() -> int:
@@ -91,9 +121,13 @@ def _ground_truth(spec: dict, trace, verdict, log_record: dict | None, device: s
     import torch
 
     c = spec["config"]
+    from reference_trainer.split import split_of
+
     gt = {
         "run_id": spec["run_id"],
         "labels": verdict.labels,
+        "outcome": verdict.outcome,
+        "not_converged_reason": verdict.not_converged_reason,
         "intended_label": spec["intended_label"],
         "scenario": spec["scenario"],
         "family": spec["family"],
@@ -107,6 +141,7 @@ def _ground_truth(spec: dict, trace, verdict, log_record: dict | None, device: s
         "trainer_version": __import__("reference_trainer").__version__,
         "train_seconds": round(float(trace.wall_s), 3),
     }
+    gt["split"], gt["split_reason"] = split_of(gt)
     if log_record is not None:
         gt["log"] = {
             "format": log_record["format"],
@@ -117,9 +152,15 @@ def _ground_truth(spec: dict, trace, verdict, log_record: dict | None, device: s
             "unit": log_record["unit"],
             "points_per_tag": log_record["points"],
             "files": log_record["files"],
+            "ema": float(spec["log"].get("ema") or 0.0),
+            "epoch_len": spec["log"].get("epoch_len") if log_record["format"] == "text" else None,
             "step_meaning": "generator iterations" if log_record["unit"] == "step" else
             f"epoch index (mean over {log_record['log_every']} generator iterations)",
         }
+    src = truth_sources(verdict.labels, verdict.measures, (gt["log"] or {}).get("tags"))
+    gt["truth_sources"] = src
+    gt["labels_independent"] = [k for k, v in src.items() if v == "independent"]
+    gt["labels_partly_in_logs"] = [k for k, v in src.items() if v == "partly_in_logs"]
     return _clean(gt)
 
 
@@ -141,6 +182,8 @@ def build_manifest(out: Path, *, extra: dict | None = None) -> dict:
     out = Path(out)
     per_label: Counter = Counter()
     per_family: Counter = Counter()
+    per_split: dict = defaultdict(Counter)
+    per_family_labels: dict = defaultdict(Counter)
     per_scenario: dict = defaultdict(lambda: {"runs": 0, "unlabelled": 0, "intended_hits": 0,
                                               "intended_label": None, "families": [], "labels": Counter()})
     runs = []
@@ -161,13 +204,20 @@ def build_manifest(out: Path, *, extra: dict | None = None) -> dict:
             sc["unlabelled"] += 1
             continue
         per_family[gt["family"]] += 1
-        for lab in gt["labels"]:
+        split = gt.get("split") or "unknown"
+        per_split[split]["runs"] += 1
+        truth = gt["labels"] or [gt.get("outcome") or "not_converged"]
+        for lab in truth:
             per_label[lab] += 1
             sc["labels"][lab] += 1
+            per_split[split][lab] += 1
+            per_family_labels[gt["family"]][lab] += 1
         if gt["intended_label"] in gt["labels"]:
             sc["intended_hits"] += 1
-        runs.append({"run_id": gt["run_id"], "labels": gt["labels"], "scenario": gt["scenario"],
-                     "family": gt["family"], "format": (gt.get("log") or {}).get("format")})
+        runs.append({"run_id": gt["run_id"], "labels": gt["labels"], "outcome": gt.get("outcome", "labelled"),
+                     "scenario": gt["scenario"], "family": gt["family"], "split": gt.get("split"),
+                     "format": (gt.get("log") or {}).get("format"),
+                     "train_seconds": gt.get("train_seconds")})
     scen = {}
     for name, sc in sorted(per_scenario.items()):
         scen[name] = {"families": sc["families"], "intended_label": sc["intended_label"], "runs_trained": sc["runs"],
@@ -183,8 +233,11 @@ def build_manifest(out: Path, *, extra: dict | None = None) -> dict:
         "n_runs": len(runs),
         "n_unlabelled": sum(1 for _, u in records if u),
         "counts_per_label": {k: per_label.get(k, 0) for k in
-                             ("converged", "oscillating", "mode_collapse", "vanishing_gradients", "diverged")},
+                             ("converged", "oscillating", "mode_collapse", "vanishing_gradients", "diverged",
+                              "d_overfitting", "not_converged")},
+        "counts_per_split": {k: dict(v) for k, v in sorted(per_split.items())},
         "counts_per_family": dict(sorted(per_family.items())),
+        "labels_per_family": {k: dict(v) for k, v in sorted(per_family_labels.items())},
         "intended_rate_per_family": {f: {"intended_hits": h, "runs_trained": n, "rate": round(h / n, 3) if n else None}
                                      for f, (h, n) in sorted(per_family_rate.items())},
         "scenarios": scen,
@@ -226,8 +279,8 @@ def run_sweep(out: str | Path, *, size: str = "small", device: str = "cpu", resu
     from reference_trainer.train import group_key
     from reference_trainer.writers import write_run
 
-    if size not in ("small", "full"):
-        raise ValueError(f"size must be 'small' or 'full'; got {size!r}")
+    if size not in SIZES:
+        raise ValueError(f"size must be one of {SIZES}; got {size!r}")
     if device not in ("cpu", "cuda"):
         raise ValueError(f"device must be 'cpu' or 'cuda'; got {device!r}")
     set_cpu_threads()
@@ -237,19 +290,19 @@ def run_sweep(out: str | Path, *, size: str = "small", device: str = "cpu", resu
     if out.exists() and (out / "manifest.json").exists() and not resume and only is None:
         raise FileExistsError(f"{out} already holds a sweep; pass --resume to continue it")
     out.mkdir(parents=True, exist_ok=True)
-    specs = build_specs(size)
+    specs = specs_for(size)
     if only is not None:
         specs = [s for s in specs if s["run_id"] in set(only)]
     done = _done_ids(out)
     todo = [s for s in specs if s["run_id"] not in done]
-    from reference_trainer.targets import get_target
+    from reference_trainer.targets import target_of
 
     groups: dict = defaultdict(list)
     for s in todo:
         groups[group_key(s["config"])].append(s)
     batches = []
     for key, members in groups.items():
-        kind = get_target(members[0]["config"]["target"], int(members[0]["config"].get("dirac_dim") or 1)).kind
+        kind = target_of(members[0]["config"]).kind
         n = MAX_GROUP[kind]
         for i in range(0, len(members), n):
             batches.append(members[i:i + n])
@@ -274,7 +327,7 @@ def run_sweep(out: str | Path, *, size: str = "small", device: str = "cpu", resu
         "platform": platform.platform(),
         "cpu_threads": torch.get_num_threads(),
         "size": size,
-        "runs_planned": len(build_specs(size)),
+        "runs_planned": len(specs_for(size)),
         "invocations": int(prev.get("invocations") or 0) + 1,
     }
     log(f"sweep {size}: {len(specs)} runs, {len(done & {s['run_id'] for s in specs})} done, "
@@ -285,21 +338,16 @@ def run_sweep(out: str | Path, *, size: str = "small", device: str = "cpu", resu
         results = train_and_label(batch, device=device)
         for spec, trace, verdict in results:
             rd = out / spec["run_id"]
-            if verdict.labels:
-                if rd.exists():
-                    shutil.rmtree(rd)
-                sec = trace.wall_s * len(batch) / max(1, len(trace.series["g_loss"]))
-                rec = write_run(rd, trace.series, spec["log"], spec["config"]["loss"], seconds_per_step=sec)
-                _dump(rd / "ground_truth.json", _ground_truth(spec, trace, verdict, rec, device))
-            else:
-                (out / "_unlabelled").mkdir(exist_ok=True)
-                _dump(out / "_unlabelled" / f"{spec['run_id']}.json",
-                      _ground_truth(spec, trace, verdict, None, device))
+            if rd.exists():
+                shutil.rmtree(rd)
+            sec = trace.wall_s * len(batch) / max(1, len(trace.series["g_loss"]))
+            rec = write_run(rd, trace.series, spec["log"], spec["config"]["loss"], seconds_per_step=sec)
+            _dump(rd / "ground_truth.json", _ground_truth(spec, trace, verdict, rec, device))
         trained += len(batch)
         elapsed = prev_elapsed + time.time() - t_start
         m = build_manifest(out, extra={**info, "elapsed_s": round(elapsed, 1)})
         rate = trained / max(1e-9, (time.time() - t_start) / 60)
         log(f"[{bi + 1}/{len(batches)}] {batch[0]['scenario']} x{len(batch)} in {time.time() - tb:.1f}s; "
-            f"{m['n_runs']} labelled, {m['n_unlabelled']} unlabelled; {rate:.1f} runs/min; "
+            f"{m['n_runs']} runs done; {rate:.1f} runs/min; "
             f"labels {m['counts_per_label']}")
     return build_manifest(out, extra={**info, "elapsed_s": round(prev_elapsed + time.time() - t_start, 1)})

@@ -1,8 +1,17 @@
 """Targets whose truth can be measured exactly.
 
-* ``ring8`` -- 8 Gaussians on a circle of radius 2, standard deviation 0.05.
-* ``grid25`` -- 25 Gaussians on a 5x5 grid with spacing 2 (centres -4..4), std 0.05.
-* ``digits`` -- scikit-learn's 8x8 digits (1,797 images), pixels scaled to [-1, 1].
+* ``ring8`` -- 8 Gaussians on a circle of radius 2, standard deviation 0.05; ``ringK``
+  (K = 6, 10, 12, ...) the same with K modes.
+* ``grid25`` -- 25 Gaussians on a 5x5 grid with spacing 2 (centres -4..4), std 0.05;
+  ``grid9`` a 3x3 grid (centres -2..2).
+* ``gmm`` -- a random Gaussian mixture in 5 to 20 dimensions (:func:`gmm_target`): K random
+  centres, std 0.05, HQ radius from the chi distribution (99 % of real samples are HQ).
+* ``moons`` / ``swissroll`` -- 2-D curves (:class:`CurveTarget`) with Gaussian noise of std
+  0.05; a sample is HQ within 3 std of the curve, its "mode" is the arc-length segment of the
+  nearest curve point (8 equal segments).
+* ``digits`` -- scikit-learn's 8x8 digits (1,797 images), pixels scaled to [-1, 1];
+  ``digitsfew`` (config ``n_real``) trains on a fixed subset of ``n_real`` images and keeps
+  the others as held-out reals, on which the discriminator's overfitting is measured.
 * ``dirac`` -- the Dirac-GAN of Mescheder et al. (2018): the data is a point mass at
   the origin, the generator is a point ``theta`` and the discriminator is linear,
   ``D(x) = psi . x``.
@@ -20,7 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-__all__ = ["MixtureTarget", "DigitsTarget", "DiracTarget", "get_target"]
+__all__ = ["MixtureTarget", "CurveTarget", "DigitsTarget", "DiracTarget", "get_target", "target_of"]
 
 
 @dataclass(frozen=True)
@@ -40,9 +49,13 @@ class MixtureTarget:
     name: str
     centers: np.ndarray
     std: float
+    hq_radius_override: float = 0.0
 
     kind = "mixture"
-    dim = 2
+
+    @property
+    def dim(self) -> int:
+        return int(self.centers.shape[1])
 
     @property
     def n_modes(self) -> int:
@@ -50,8 +63,9 @@ class MixtureTarget:
 
     @property
     def hq_radius(self) -> float:
-        """A sample is high quality within three standard deviations of a mode."""
-        return 3.0 * self.std
+        """A sample is high quality within three standard deviations of a mode (2-D), or
+        within the radius that holds 99 % of a mode's samples (more dimensions)."""
+        return self.hq_radius_override or 3.0 * self.std
 
     @property
     def scale(self) -> float:
@@ -62,8 +76,45 @@ class MixtureTarget:
         """Draw ``n`` samples, shape ``(n, 2)``."""
         c = torch.as_tensor(self.centers, dtype=torch.float32)
         idx = torch.randint(self.n_modes, (n,), generator=generator)
-        x = c[idx] + self.std * torch.randn(n, 2, generator=generator)
+        x = c[idx] + self.std * torch.randn(n, self.dim, generator=generator)
         return x.to(device)
+
+
+@dataclass(frozen=True)
+class CurveTarget:
+    """A 2-D curve with Gaussian noise (two moons, swiss roll).
+
+    ``curve`` is a polyline (spacing far below the HQ radius) sampled uniformly in arc
+    length; ``segment[i]`` is the mode (equal arc-length segment) of point ``i``. A sample is
+    HQ within three noise standard deviations of the nearest curve point and belongs to that
+    point's segment.
+    """
+
+    name: str
+    curve: np.ndarray
+    segment: np.ndarray
+    std: float
+    n_modes: int
+
+    kind = "mixture"
+    dim = 2
+
+    @property
+    def centers(self) -> np.ndarray:
+        return self.curve
+
+    @property
+    def hq_radius(self) -> float:
+        return 3.0 * self.std
+
+    @property
+    def scale(self) -> float:
+        return float(math.sqrt(float((self.curve**2).sum(1).mean()) + 2 * self.std**2))
+
+    def sample(self, n: int, generator: torch.Generator, device: torch.device | str = "cpu") -> torch.Tensor:
+        c = torch.as_tensor(self.curve, dtype=torch.float32)
+        idx = torch.randint(len(self.curve), (n,), generator=generator)
+        return (c[idx] + self.std * torch.randn(n, 2, generator=generator)).to(device)
 
 
 class DigitsTarget:
@@ -79,7 +130,7 @@ class DigitsTarget:
     n_modes = 10
     knn_k = 3
 
-    def __init__(self) -> None:
+    def __init__(self, n_real: int = 0) -> None:
         from sklearn.datasets import load_digits
 
         d = load_digits()
@@ -89,9 +140,16 @@ class DigitsTarget:
         # column 0 of the sorted row is the sample itself (distance 0)
         self.radii = dist.sort(dim=1).values[:, self.knn_k].float()
         self.scale = float(self.x.pow(2).sum(1).mean().sqrt())
+        #: training subset (indices) for the small-data target; all images when 0
+        self.n_real = int(n_real)
+        perm = torch.randperm(self.x.shape[0], generator=torch.Generator().manual_seed(1234))
+        self.train_idx = perm[: self.n_real] if self.n_real else perm
+        #: 500 images never used for training (small-data target only)
+        self.heldout_idx = perm[self.n_real: self.n_real + 500] if self.n_real else perm[:0]
+        self.name = f"digitsfew{self.n_real}" if self.n_real else "digits"
 
     def sample(self, n: int, generator: torch.Generator, device: torch.device | str = "cpu") -> torch.Tensor:
-        idx = torch.randint(self.x.shape[0], (n,), generator=generator)
+        idx = self.train_idx[torch.randint(len(self.train_idx), (n,), generator=generator)]
         return self.x[idx].to(device)
 
 
@@ -126,15 +184,99 @@ def _grid25() -> MixtureTarget:
     return MixtureTarget("grid25", np.stack([cx.ravel(), cy.ravel()], 1), 0.05)
 
 
+def _ring(k: int) -> MixtureTarget:
+    a = np.arange(k) * 2 * np.pi / k
+    return MixtureTarget(f"ring{k}", np.stack([2 * np.cos(a), 2 * np.sin(a)], 1), 0.05)
+
+
+def _grid9() -> MixtureTarget:
+    g = np.arange(-2.0, 2.1, 2.0)
+    cx, cy = np.meshgrid(g, g)
+    return MixtureTarget("grid9", np.stack([cx.ravel(), cy.ravel()], 1), 0.05)
+
+
+def gmm_target(dim: int, n_modes: int, seed: int) -> MixtureTarget:
+    """A random Gaussian mixture: ``n_modes`` centres drawn uniformly in [-2, 2]^dim (seeded),
+    redrawn until every pair is at least 1 apart; std 0.05; HQ radius
+    ``std * sqrt(chi2_dim quantile 0.99)``."""
+    from scipy.stats import chi2
+
+    rng = np.random.default_rng(int(seed))
+    while True:
+        c = rng.uniform(-2, 2, size=(n_modes, dim))
+        d = np.sqrt(((c[:, None] - c[None]) ** 2).sum(-1)) + np.eye(n_modes) * 1e9
+        if d.min() >= 1.0:
+            break
+    std = 0.05
+    return MixtureTarget(f"gmm{dim}d{n_modes}m_s{seed}", c, std, float(std * math.sqrt(chi2.ppf(0.99, dim))))
+
+
+def _curve(name: str, pts: np.ndarray, n_modes: int = 8, n_points: int = 1000) -> CurveTarget:
+    """Resample ``pts`` to ``n_points`` equally spaced in arc length (spacing <= 0.02 for our
+    curves, so distances to the polyline are within 0.01 of distances to the curve)."""
+    seg = np.sqrt((np.diff(pts, axis=0) ** 2).sum(1))
+    s = np.concatenate([[0.0], np.cumsum(seg)])
+    u = np.linspace(0, s[-1], n_points)
+    curve = np.stack([np.interp(u, s, pts[:, 0]), np.interp(u, s, pts[:, 1])], 1)
+    return CurveTarget(name, curve, np.minimum((u / s[-1] * n_modes).astype(int), n_modes - 1), 0.05, n_modes)
+
+
+def _moons() -> CurveTarget:
+    """scikit-learn's two moons (unit radius, second moon shifted by (1, -0.5)), scaled x2 and
+    centred; the 8 modes are 4 arc segments per moon. Both moons have equal length, so
+    uniform arc-length sampling gives each moon half of the samples."""
+    t = np.linspace(0, np.pi, 2000)
+    a = np.stack([np.cos(t), np.sin(t)], 1)
+    b = np.stack([1 - np.cos(t), 0.5 - np.sin(t)], 1)[::-1]
+    pts = np.concatenate([a, b + [0.0, -1.0]])  # joined by a jump that carries no arc mass
+    pts = 2 * (pts - pts.mean(0))
+    na = len(a)
+    c1, c2 = _curve("m1", pts[:na], 4, 500), _curve("m2", pts[na:], 4, 500)
+    return CurveTarget("moons", np.concatenate([c1.curve, c2.curve]), np.concatenate([c1.segment, c2.segment + 4]),
+                       0.05, 8)
+
+
+def _swissroll() -> CurveTarget:
+    """A 2-D swiss roll ``t (cos t, sin t) / 5`` for t in [1.5 pi, 4.5 pi] (radius up to 2.8)."""
+    t = np.linspace(1.5 * np.pi, 4.5 * np.pi, 4000)
+    return _curve("swissroll", np.stack([t * np.cos(t), t * np.sin(t)], 1) / 5.0, 8)
+
+
 @functools.lru_cache(maxsize=None)
-def get_target(name: str, dim: int = 1):
-    """Return the target called ``name`` (``ring8``, ``grid25``, ``digits``, ``dirac``)."""
-    if name == "ring8":
-        return _ring8()
+def get_target(name: str, dim: int = 1, n_modes: int = 0, seed: int = 0, n_real: int = 0):
+    """Return the target called ``name``.
+
+    ``ringK`` (K >= 3), ``grid9``, ``grid25``, ``moons``, ``swissroll``, ``digits``,
+    ``digitsfew`` (``n_real`` training images), ``dirac`` (``dim`` 1 or 2) and ``gmm``
+    (``dim`` dimensions, ``n_modes`` modes, centres from ``seed``).
+    """
+    if name.startswith("ring") and name[4:].isdigit() and int(name[4:]) >= 3:
+        return _ring(int(name[4:]))
     if name == "grid25":
         return _grid25()
+    if name == "grid9":
+        return _grid9()
+    if name == "moons":
+        return _moons()
+    if name == "swissroll":
+        return _swissroll()
+    if name == "gmm":
+        return gmm_target(dim, n_modes, seed)
     if name == "digits":
         return DigitsTarget()
+    if name == "digitsfew":
+        return DigitsTarget(n_real=n_real or 100)
     if name == "dirac":
         return DiracTarget(dim=dim)
-    raise ValueError(f"target must be one of 'ring8', 'grid25', 'digits', 'dirac'; got {name!r}")
+    raise ValueError("target must be one of 'ringK', 'grid9', 'grid25', 'moons', 'swissroll', 'gmm', "
+                     f"'digits', 'digitsfew', 'dirac'; got {name!r}")
+
+
+def target_of(config: dict):
+    """The target of a run configuration (its ``target`` and the keys that parameterise it)."""
+    name = config["target"]
+    if name == "gmm":
+        return get_target("gmm", int(config["gmm_dim"]), int(config["gmm_modes"]), int(config["gmm_seed"]))
+    if name == "digitsfew":
+        return get_target("digitsfew", n_real=int(config["n_real"]))
+    return get_target(name, int(config.get("dirac_dim") or 1))

@@ -25,18 +25,49 @@ from reference_trainer import losses
 from reference_trainer.measures import quality
 from reference_trainer.nets import (BatchedMLP, BatchedOptimizer, DiracDiscriminator, DiracGenerator,
                                     per_run_norm)
-from reference_trainer.targets import get_target
+from reference_trainer.targets import target_of
 
 __all__ = ["GROUP_KEYS", "RunTrace", "group_key", "train_group"]
 
 #: configuration keys that every run of one batched group must share
-GROUP_KEYS = ("target", "dirac_dim", "update", "loss", "opt_g", "opt_d", "betas", "n_d", "steps",
-              "batch_size", "z_dim", "g_hidden", "d_hidden", "probe_every", "probe_n", "eval_every",
-              "eval_n")
+GROUP_KEYS = ("target", "dirac_dim", "gmm_dim", "gmm_modes", "gmm_seed", "n_real", "update", "loss", "opt_g",
+              "opt_d", "n_d", "steps", "batch_size", "z_dim", "g_hidden", "d_hidden", "probe_every", "probe_n",
+              "eval_every", "eval_n")
 
 #: series recorded at every generator step (the trainer's measurements)
 RECORDED = ("d_loss", "d_loss_real", "d_loss_fake", "g_loss", "d_x", "d_gz", "g_grad_norm",
-            "d_grad_norm", "d_sep")
+            "d_grad_norm", "d_sep", "d_sign_real", "lr_g", "lr_d")
+
+#: per-run options (may differ inside a group), with their defaults
+#:
+#: * ``betas`` -- Adam's (beta1, beta2) for both players; ``momentum_g`` / ``momentum_d`` --
+#:   SGD momentum;
+#: * ``lr_schedule`` -- ``const``, ``step`` (x ``lr_gamma`` at each fraction of ``lr_steps_at``)
+#:   or ``cosine`` (to 0 at the end), for both players; ``g_frozen_from`` -- the generator's
+#:   learning rate is 0 from this fraction of the run on (None: never);
+#: * ``label_smooth`` -- one-sided label smoothing of the real part (BCE losses only);
+#: * ``w_g`` / ``w_d`` -- weights of the adversarial G loss and of the D loss (optimised and
+#:   logged as weighted); ``fm_weight`` -- feature matching added to the G loss
+#:   (squared distance of the mean last-hidden features of D on real and fake batches).
+RUN_OPTIONS = dict(betas=[0.5, 0.999], momentum_g=0.0, momentum_d=0.0, lr_schedule="const", lr_steps_at=[0.5, 0.75],
+                   lr_gamma=0.1, g_frozen_from=None, label_smooth=0.0, w_g=1.0, w_d=1.0, fm_weight=0.0)
+
+
+def lr_factor(config: dict, steps: int) -> np.ndarray:
+    """Multiplier of the base learning rate at every generator step, shape ``(steps,)``."""
+    kind = config.get("lr_schedule") or "const"
+    t = np.arange(steps, dtype=np.float64)
+    if kind == "const":
+        f = np.ones(steps)
+    elif kind == "step":
+        f = np.ones(steps)
+        for frac in config.get("lr_steps_at") or RUN_OPTIONS["lr_steps_at"]:
+            f[t >= frac * steps] *= float(config.get("lr_gamma") or RUN_OPTIONS["lr_gamma"])
+    elif kind == "cosine":
+        f = 0.5 * (1 + np.cos(np.pi * t / steps))
+    else:
+        raise ValueError(f"lr_schedule must be 'const', 'step' or 'cosine'; got {kind!r}")
+    return f
 
 
 def group_key(config: dict) -> tuple:
@@ -70,6 +101,10 @@ class RunTrace:
     mode_counts_end: list = field(default_factory=list)
     wall_s: float = 0.0
     crashed_at: int | None = None
+    #: small-data target only: share of training / held-out real images D scores as real,
+    #: at every evaluation (empty otherwise)
+    d_acc_train_real: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    d_acc_heldout_real: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
 
 def _generators(seed: int, device: torch.device) -> dict[str, torch.Generator]:
@@ -103,7 +138,7 @@ def train_group(configs: list[dict], device: str | torch.device = "cpu") -> list
     device = torch.device(device)
     c0 = configs[0]
     R = len(configs)
-    tgt = get_target(c0["target"], int(c0.get("dirac_dim") or 1))
+    tgt = target_of(c0)
     gens = [_generators(c["seed"], device) for c in configs]
     fam = c0["loss"]
     steps, n_d, B = int(c0["steps"]), int(c0["n_d"]), int(c0["batch_size"])
@@ -129,9 +164,26 @@ def train_group(configs: list[dict], device: str | torch.device = "cpu") -> list
                        out_act="tanh" if tgt.kind == "digits" else "none", device=device)
         D = BatchedMLP([tgt.dim, *c0["d_hidden"], 1], [g["init"] for g in gens], hidden_act="lrelu",
                        device=device)
-    betas = tuple(c0.get("betas") or (0.5, 0.999))
-    opt_g = BatchedOptimizer(G.params, kind=c0["opt_g"], lr=_per_run(configs, "lr_g", 0, device), betas=betas)
-    opt_d = BatchedOptimizer(D.params, kind=c0["opt_d"], lr=_per_run(configs, "lr_d", 0, device), betas=betas)
+    opt_c = [{**RUN_OPTIONS, **{k: v for k, v in c.items() if k in RUN_OPTIONS and v is not None}} for c in configs]
+    betas = (torch.tensor([float(o["betas"][0]) for o in opt_c]), torch.tensor([float(o["betas"][1]) for o in opt_c]))
+    lr_g0, lr_d0 = _per_run(configs, "lr_g", 0, device), _per_run(configs, "lr_d", 0, device)
+    opt_g = BatchedOptimizer(G.params, kind=c0["opt_g"], lr=lr_g0.clone(), betas=betas,
+                             momentum=torch.tensor([float(o["momentum_g"]) for o in opt_c]))
+    opt_d = BatchedOptimizer(D.params, kind=c0["opt_d"], lr=lr_d0.clone(), betas=betas,
+                             momentum=torch.tensor([float(o["momentum_d"]) for o in opt_c]))
+    fac = np.stack([lr_factor(o, steps) for o in opt_c], 1)  # (steps, R)
+    fac_g = fac.copy()
+    for r, o in enumerate(opt_c):
+        if o["g_frozen_from"] is not None:
+            fac_g[int(float(o["g_frozen_from"]) * steps):, r] = 0.0
+    fac_d = torch.as_tensor(fac, dtype=torch.float32, device=device)
+    fac_g = torch.as_tensor(fac_g, dtype=torch.float32, device=device)
+    smooth = torch.tensor([float(o["label_smooth"]) for o in opt_c], device=device).view(R, 1, 1)
+    use_smooth = fam.startswith("bce") and bool((smooth > 0).any())
+    w_g = torch.tensor([float(o["w_g"]) for o in opt_c], device=device)
+    w_d = torch.tensor([float(o["w_d"]) for o in opt_c], device=device)
+    fm = torch.tensor([float(o["fm_weight"]) for o in opt_c], device=device)
+    use_fm = bool((fm > 0).any()) and not dirac
     red = torch.tensor([1.0 if c.get("d_loss_reduction", "summed") == "summed" else 0.5 for c in configs],
                        device=device)
     r1 = _per_run(configs, "r1_gamma", 0.0, device)
@@ -164,6 +216,10 @@ def train_group(configs: list[dict], device: str | torch.device = "cpu") -> list
             xr.requires_grad_(True)
         s_r, s_f = D(xr), D(xf)
         l_real, l_fake = losses.d_parts(fam, s_r, s_f)
+        if use_smooth:  # one-sided: real target 1 - smooth
+            l_real = l_real + (smooth.view(R) * (torch.nn.functional.softplus(s_r) - torch.nn.functional.softplus(-s_r))
+                               .mean(dim=(1, 2)))
+        l_real, l_fake = l_real * w_d, l_fake * w_d
         total = (l_real + l_fake) * red
         if use_r1:
             gr = torch.autograd.grad(s_r.sum(), xr, create_graph=True)[0]
@@ -177,9 +233,22 @@ def train_group(configs: list[dict], device: str | torch.device = "cpu") -> list
         return total, l_real, l_fake, s_r, s_f, grads
 
     def g_grads():
-        s_f = D(G(noise(B, "noise")))
-        gl = losses.g_loss(fam, s_f)
+        if use_fm:
+            s_f, f_f = D.forward(G(noise(B, "noise")))
+            with torch.no_grad():
+                f_r = D.forward(real(B))[1]
+            gl = losses.g_loss(fam, s_f) * w_g + fm * (f_r.mean(1) - f_f.mean(1)).pow(2).sum(-1)
+        else:
+            s_f = D(G(noise(B, "noise")))
+            gl = losses.g_loss(fam, s_f) * w_g
         return gl, torch.autograd.grad(gl.sum(), G.params)
+
+    small_data = getattr(tgt, "n_real", 0) > 0
+    if small_data:
+        x_tr = tgt.x[tgt.train_idx[:500]]
+        x_ho = tgt.x[tgt.heldout_idx]
+        thr = 0.5 if fam == "lsgan" else 0.0
+    acc_tr, acc_ho = [], []
 
     alive = torch.ones(R, dtype=torch.bool, device=device)
     end_step = [steps] * R
@@ -188,6 +257,8 @@ def train_group(configs: list[dict], device: str | torch.device = "cpu") -> list
     def crash(dead: torch.Tensor) -> None:
         """Runs that produced NaN/Inf stop, as a training script would; their slots idle on zeros."""
         with torch.no_grad():
+            lr_g0.masked_fill_(dead, 0.0)
+            lr_d0.masked_fill_(dead, 0.0)
             for opt in (opt_g, opt_d):
                 opt.lr = torch.where(dead, torch.zeros_like(opt.lr), opt.lr)
                 for p in opt.params:
@@ -196,6 +267,8 @@ def train_group(configs: list[dict], device: str | torch.device = "cpu") -> list
                     buf.copy_(torch.where(dead.view(-1, *([1] * (buf.dim() - 1))), torch.zeros_like(buf), buf))
 
     for step in range(steps):
+        opt_g.lr = lr_g0 * fac_g[step]
+        opt_d.lr = lr_d0 * fac_d[step]
         if step % check_every == check_every - 1 or step == steps - 1:
             with torch.no_grad():
                 lo = max(0, step - check_every)
@@ -231,6 +304,9 @@ def train_group(configs: list[dict], device: str | torch.device = "cpu") -> list
             rec["g_grad_norm"][step] = per_run_norm(ggr)
             rec["d_grad_norm"][step] = per_run_norm(dgr)
             rec["d_sep"][step] = losses.separation(fam, s_r, s_f)
+            rec["d_sign_real"][step] = torch.sign(s_r).mean(dim=(1, 2))
+            rec["lr_g"][step] = opt_g.lr
+            rec["lr_d"][step] = opt_d.lr
             if (step + 1) % probe_every == 0:
                 if dirac:
                     probes.append(torch.cat([G.params[0], D.params[0]], 1).float().cpu())
@@ -241,6 +317,9 @@ def train_group(configs: list[dict], device: str | torch.device = "cpu") -> list
                 x = G.params[0][:, None, :] if dirac else G(z_eval)
                 evals.append(quality(x, tgt))
                 eval_steps.append(step)
+                if small_data:
+                    acc_tr.append((D(x_tr[None].expand(R, -1, -1).to(device)) > thr).float().mean(dim=(1, 2)).cpu())
+                    acc_ho.append((D(x_ho[None].expand(R, -1, -1).to(device)) > thr).float().mean(dim=(1, 2)).cpu())
 
     wall = time.perf_counter() - t0
     series = {k: v.float().cpu().numpy().T.copy() for k, v in rec.items()}
@@ -267,5 +346,7 @@ def train_group(configs: list[dict], device: str | torch.device = "cpu") -> list
             mode_counts_end=[int(v) for v in evals[last].counts[r]],
             wall_s=wall / R,
             crashed_at=None if e == steps else int(e),
+            d_acc_train_real=np.array([float(a[r]) for a in acc_tr], dtype=np.float64)[ek] if small_data else np.zeros(0),
+            d_acc_heldout_real=np.array([float(a[r]) for a in acc_ho], dtype=np.float64)[ek] if small_data else np.zeros(0),
         ))
     return out

@@ -18,8 +18,8 @@ from __future__ import annotations
 
 import inspect
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
-from typing import Any, ClassVar, Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any, ClassVar, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -41,11 +41,47 @@ class RunContext:
     loss_family: LossFamily
     #: what was inferred while building the context (roles, conventions), one sentence each
     notes: tuple[str, ...] = ()
+    #: series the run did not log but that follow from what it did (role -> step-indexed
+    #: Series), e.g. the D loss as D_real + D_fake; see :meth:`build`
+    derived: Mapping[str, pd.Series] = field(default_factory=dict)
 
     def series(self, role: str) -> pd.Series | None:
-        """The detector view of the tag that holds ``role`` (indexed by step), or None."""
+        """The detector view of the tag that holds ``role`` (indexed by step), else a derived
+        series for it, or None."""
         tag = self.roles.get(role)
-        return None if tag is None else self.run.series(tag)
+        if tag is not None:
+            return self.run.series(tag)
+        return self.derived.get(role)
+
+    @classmethod
+    def build(cls, run: Run, roles: RoleMap, *, loss_family: str | None = None,
+              d_loss_reduction: str | None = None, notes: Sequence[str] = ()) -> "RunContext":
+        """The context of ``run`` with its ``roles``: derives what follows from the logged
+        series (a D loss from its real and fake parts when only those are logged, as
+        pix2pix writes D_real and D_fake), then resolves the loss conventions with
+        :func:`ganlogs.conventions.resolve_conventions`, the one place they are decided."""
+        notes = list(notes)
+        views = {role: run.series(tag) for role, tag in roles.tags.items()
+                 if role in ("d_loss", "g_loss", "d_loss_real", "d_loss_fake")}
+        derived: dict[str, pd.Series] = {}
+        stated_red = d_loss_reduction
+        if "d_loss" not in views and "d_loss_real" in views and "d_loss_fake" in views:
+            both = pd.concat({"r": views["d_loss_real"], "f": views["d_loss_fake"]}, axis=1,
+                             join="inner")
+            if len(both):
+                derived["d_loss"] = (both["r"] + both["f"]).rename("d_loss")
+                views["d_loss"] = derived["d_loss"]
+                stated_red = "summed"
+                notes.append(f"D loss = {roles.tags['d_loss_real']} + "
+                             f"{roles.tags['d_loss_fake']} (no D loss logged; the sum of its "
+                             "real and fake parts)")
+        lf = resolve_conventions(views, tags=run.tags, loss_family=loss_family,
+                                 d_loss_reduction=stated_red)
+        if "d_loss" in derived:
+            lf = replace(lf, reduction_method="derived",
+                         reasons=(lf.reasons[0], "D loss summed: derived as real + fake parts")
+                         + tuple(lf.reasons[2:]))
+        return cls(run=run, roles=roles, loss_family=lf, notes=tuple(notes), derived=derived)
 
     @classmethod
     def from_series(cls, series: Mapping[str, Any], *, loss_family: str | None = None,
@@ -60,11 +96,8 @@ class RunContext:
         """
         run = series_run(series, run_id=run_id)
         present = [r for r in ROLES if r in run.tags]
-        roles = RoleMap(tags={r: r for r in present})
-        views = {r: run.series(r) for r in present}
-        lf = resolve_conventions(views, tags=present, loss_family=loss_family,
-                                 d_loss_reduction=d_loss_reduction)
-        return cls(run=run, roles=roles, loss_family=lf)
+        return cls.build(run, RoleMap(tags={r: r for r in present}), loss_family=loss_family,
+                         d_loss_reduction=d_loss_reduction)
 
 
 def series_run(series: Mapping[str, Any], *, run_id: str = "series") -> Run:

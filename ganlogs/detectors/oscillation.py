@@ -56,9 +56,12 @@ def _strength(s: SeriesStats) -> float:
     return min(-math.log10(max(p.p_spectral, 1e-300)), 10.0) + 5.0 * p.acf_return
 
 
-def best_series(rs: RunStats) -> SeriesStats | None:
-    """The series whose tail is most periodic (largest spectral -log10 p + 5 x ACF return)."""
+def best_series(rs: RunStats, periodic=None) -> SeriesStats | None:
+    """The series whose tail is most periodic (largest spectral -log10 p + 5 x ACF return),
+    among those that pass ``periodic(periodicity)`` when any does."""
     cands = [rs.series[r] for r in _ROLES if r in rs.series and rs.series[r].periodicity]
+    if periodic is not None and any(periodic(s.periodicity) for s in cands):
+        cands = [s for s in cands if periodic(s.periodicity)]
     return max(cands, key=_strength) if cands else None
 
 
@@ -72,10 +75,22 @@ ACF_RETURN = 0.3
 ANTIPHASE_WORDS = -0.3
 
 
-def is_periodic(p: st.Periodicity, alpha: float = ALPHA, acf_return: float = ACF_RETURN) -> bool:
-    """The test of the tail: spectral peak above red noise at ``alpha`` or an
-    autocorrelation return of at least ``acf_return``."""
-    return p.p_spectral < alpha or p.acf_return >= acf_return
+#: default: a cycle needs at least this many periods in the tested window (issue 10; the
+#: reference trainer's truth uses the same floor)
+MIN_PERIODS = 3.0
+#: default: the damped-spiral null holds every spiral that keeps at most this share of its
+#: amplitude per period (one that loses half of it each turn is settling)
+SPIRAL_MAX_KEEP = st.SPIRAL_MAX_KEEP
+
+
+def is_periodic(p: st.Periodicity, alpha: float = ALPHA, acf_return: float = ACF_RETURN, *,
+                min_periods: float = MIN_PERIODS, max_keep: float = SPIRAL_MAX_KEEP) -> bool:
+    """The test of the tail: a spectral peak above red noise at ``alpha`` or an
+    autocorrelation return of at least ``acf_return``; at least ``min_periods`` periods in
+    the window; and more persistent than any noise-driven damped spiral of the null (it
+    keeps more than ``max_keep`` of its amplitude per period, :func:`~.stats.keep_per_period`)."""
+    return ((p.p_spectral < alpha or p.acf_return >= acf_return)
+            and p.n_periods >= min_periods and p.keep_per_period > max_keep)
 
 
 def amplitude_growth(s: SeriesStats) -> float:
@@ -135,47 +150,63 @@ class OscillationDetector(GanDetector):
     labels: ClassVar[tuple[str, ...]] = ("oscillating",)
 
     def __init__(self, *, alpha: float = ALPHA, acf_return: float = ACF_RETURN,
+                 min_periods: float = MIN_PERIODS, max_keep: float = SPIRAL_MAX_KEEP,
                  change_alpha: float = 0.001, **common) -> None:
         """``alpha``: level of the spectral test against red noise (default 0.01);
         ``acf_return``: autocorrelation return after the first trough that counts as a cycle
-        (default 0.3; with ``alpha``, about 4% of random walks pass); ``change_alpha``: level
-        of the CUSUM test that places the onset (default 0.001); ``common``: see
+        (default 0.3; with ``alpha``, about 4% of random walks pass); ``min_periods``: periods
+        a cycle needs in the tested window (default 3); ``max_keep``: a cycle must keep more
+        than this share of its amplitude per period (default 0.5: a noise-driven damped
+        spiral, the motion of a GAN settling near its equilibrium, keeps less, and is not an
+        oscillation); ``change_alpha``: level of the CUSUM
+        test that places the onset (default 0.001); ``common``: see
         :class:`~._common.GanDetector`."""
         super().__init__(**common)
         if not 0.0 < float(alpha) < 0.5:
             raise ValueError(f"alpha must be in (0, 0.5); got {alpha!r}")
+        if not 0.0 <= float(max_keep) < 1.0:
+            raise ValueError(f"max_keep must be in [0, 1); got {max_keep!r}")
         self.alpha = alpha
         self.acf_return = acf_return
+        self.min_periods = min_periods
+        self.max_keep = max_keep
         self.change_alpha = change_alpha
 
     def features(self, rs: RunStats) -> dict[str, float]:
-        """Of the most periodic series: ``periodic`` (0/1, :func:`is_periodic`),
-        ``spectral_log10p`` (-log10 p, clipped at 10), ``acf_return``, ``power_share``,
-        ``antiphase`` (minus the D/G cross-correlation, 0 to 1); and, only when the test passes
-        (0 otherwise, so that size alone never makes a cycle), ``growth_if_periodic``
-        (:func:`amplitude_growth`) and ``spread_if_periodic`` (:func:`relative_spread`);
-        ``diverged_run`` (0/1): the run went NaN or blew up, so only the part before that was
-        tested, and a spiral out of the equilibrium looks periodic there."""
-        s = best_series(rs)
+        """Of the most periodic series: ``periodic`` (0/1, :func:`is_periodic` with this
+        detector's parameters: red-noise or ACF test, at least ``min_periods`` periods, and
+        more periodic than any damped spiral); and, only when that test passes (0
+        otherwise, so that neither a damped spiral nor noise nor size alone makes a cycle):
+        ``spectral_log10p`` (-log10 of the red-noise p, clipped at 10), ``acf_return``,
+        ``power_share``, ``antiphase`` (minus the D/G cross-correlation, 0 to 1),
+        ``growth_if_periodic`` (:func:`amplitude_growth`) and ``spread_if_periodic``
+        (:func:`relative_spread`); ``diverged_run`` (0/1): the run went NaN or blew up, so
+        only the part before that was tested, and a spiral out of the equilibrium looks
+        periodic there."""
+        s = best_series(rs, self.periodic)
         div = 1.0 if (rs.nonfinite_step is not None or rs.blowup_step is not None) else 0.0
         if s is None:
-            return {"periodic": 0.0, "spectral_log10p": 0.0, "acf_return": 0.0, "power_share": 0.0,
-                    "antiphase": 0.0, "growth_if_periodic": 0.0, "spread_if_periodic": 0.0,
-                    "diverged_run": div}
+            return {"periodic": 0.0, "spectral_log10p": 0.0, "acf_return": 0.0,
+                    "power_share": 0.0, "antiphase": 0.0, "growth_if_periodic": 0.0,
+                    "spread_if_periodic": 0.0, "diverged_run": div}
         p = s.periodicity
-        periodic = 1.0 if is_periodic(p, self.alpha, self.acf_return) else 0.0
-        return {"diverged_run": div, "periodic": periodic,
-                "spectral_log10p": float(min(-math.log10(max(p.p_spectral, 1e-300)), 10.0)),
-                "acf_return": float(max(p.acf_return, 0.0)),
-                "power_share": float(p.power_share),
-                "antiphase": float(max(-rs.antiphase, 0.0)),
-                "growth_if_periodic": periodic * amplitude_growth(s),
-                "spread_if_periodic": periodic * relative_spread(s)}
+        k = 1.0 if self.periodic(p) else 0.0
+        return {"diverged_run": div, "periodic": k,
+                "spectral_log10p": k * float(min(-math.log10(max(p.p_spectral, 1e-300)), 10.0)),
+                "acf_return": k * float(max(p.acf_return, 0.0)),
+                "power_share": k * float(p.power_share),
+                "antiphase": k * float(max(-rs.antiphase, 0.0)),
+                "growth_if_periodic": k * amplitude_growth(s),
+                "spread_if_periodic": k * relative_spread(s)}
+
+    def periodic(self, p: st.Periodicity) -> bool:
+        return is_periodic(p, self.alpha, self.acf_return, min_periods=self.min_periods,
+                           max_keep=self.max_keep)
 
     def judge(self, rs: RunStats) -> list[Finding]:
         f = self.features(rs)
         conf, z = self.confidence("default", f)
-        s = best_series(rs)
+        s = best_series(rs, self.periodic)
         ev = evidence_common(rs)
         ev.update(f)
         ev["score"] = z

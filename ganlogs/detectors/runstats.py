@@ -30,6 +30,8 @@ from . import stats as st
 from .base import RunContext
 
 __all__ = ["SeriesStats", "RunStats", "StatsSettings", "run_stats", "compute_run_stats",
+           "d_win", "d_outright", "OUTRIGHT_ORDERS", "HEALTHY_DROP_ORDERS", "Quality",
+           "quality_of", "lr_step_downs", "AUX_ROLES", "reference_words",
            "Sufficiency", "sufficiency", "ROLES_READ", "TAIL_FRACTION", "BLOWUP_ABS",
            "BLOWUP_ORDERS"]
 
@@ -83,6 +85,73 @@ class SeriesStats:
         return int(self.steps[self.tail_start])
 
 
+@dataclass(frozen=True)
+class Quality:
+    """What a logged sample-quality metric (FID: lower is better; IS: higher is better) did.
+
+    ``trend`` is ``plateaued`` (the last 40% of the evaluations improved on the best before
+    them by less than ``tolerance`` of the metric's range... see :func:`quality_of`),
+    ``improving`` or ``worsening``; ``values`` how many finite, plausible evaluations;
+    ``best``, ``last`` in the metric's own units; ``change`` the relative change of the
+    recent evaluations over the earlier best (positive: better).
+    """
+
+    role: str
+    trend: str
+    values: int
+    best: float
+    last: float
+    change: float
+
+
+#: the recent part of a quality metric's evaluations (the last 40%) must beat the earlier
+#: best by this much (relative) to count as still improving, and lose this much to count
+#: as worsening
+QUALITY_TOLERANCE = 0.05
+
+
+def quality_of(role: str, s: pd.Series | None, tolerance: float = QUALITY_TOLERANCE
+               ) -> Quality | None:
+    """:class:`Quality` of a metric series, or None with fewer than 4 plausible values.
+
+    Implausible values are dropped first: non-finite, negative, or FID above 10^4 (an FID
+    of 10^57 says the metric computation is broken, not the training). Compares the median
+    of the last 40% of the evaluations with the best value before them.
+    """
+    if s is None:
+        return None
+    v = s.to_numpy(dtype=np.float64)
+    ok = np.isfinite(v) & (v >= 0)
+    if role == "fid":
+        ok &= v <= 1e4
+    v = v[ok]
+    if len(v) < 4:
+        return None
+    sign = -1.0 if role == "fid" else 1.0  # to "higher is better"
+    u = sign * v
+    k = max(1, int(round(len(u) * 0.4)))
+    early, recent = u[:-k], u[-k:]
+    best_early = float(np.max(early))
+    scale = max(abs(best_early), 1e-12)
+    change = (float(np.median(recent)) - best_early) / scale
+    trend = ("improving" if change > tolerance else "worsening" if change < -2 * tolerance
+             else "plateaued")
+    return Quality(role=role, trend=trend, values=int(len(v)), best=float(sign * np.max(u)),
+                   last=float(v[-1]), change=float(change))
+
+
+def lr_step_downs(s: pd.Series | None, factor: float = 0.8) -> tuple[int, ...]:
+    """Steps where a learning rate fell below ``factor`` times its previous logged value
+    (a schedule step; a smooth decay changes little between two logged points)."""
+    if s is None or len(s) < 2:
+        return ()
+    v = s.to_numpy(dtype=np.float64)
+    idx = s.index.to_numpy()
+    prev, cur = v[:-1], v[1:]
+    hit = np.isfinite(prev) & np.isfinite(cur) & (prev > 0) & (cur < factor * prev)
+    return tuple(int(i) for i in idx[1:][hit])
+
+
 @dataclass
 class RunStats:
     """Everything the detectors share about one run (see the module docstring)."""
@@ -115,6 +184,28 @@ class RunStats:
     missing: tuple[str, ...] = ()
     family_assumed: bool = False
     huge: bool = False
+    #: orders of magnitude the (non-negative) D loss fell from its start (median of the first
+    #: 3 points) to its end (median of the last 10%), clipped to +-4; 0
+    #: for a D loss that goes negative
+    d_drop_orders: float = 0.0
+    #: G loss tail median over its start (same windows), for a positive G loss; None otherwise
+    g_tail_over_start: float | None = None
+    #: step where the D loss (running median) first went below half its start; None if never
+    d_fall_step: int | None = None
+    #: the D loss's start (median of its first 3 points)
+    d_start: float | None = None
+    #: the G loss's start (same window)
+    g_start: float | None = None
+    #: absolute levels (equilibria) may be used: the user stated the family, or it was
+    #: inferred from where the losses start (which confirms their scale)
+    family_stated: bool = False
+    #: lowest running median of the D loss over its start (1: D never got ahead of its start;
+    #: scale-free), for a positive D loss; None otherwise
+    d_low_over_start: float | None = None
+    #: the logged sample-quality metric, when there is a usable one (see :class:`Quality`)
+    quality: "Quality | None" = None
+    #: steps where a logged learning rate stepped down by more than a fifth at once
+    lr_step_downs: tuple[int, ...] = ()
 
     @property
     def has_losses(self) -> bool:
@@ -129,18 +220,33 @@ class RunStats:
 
     @property
     def d_rel(self) -> float | None:
-        """Tail mean of the D loss over its equilibrium value (1 = at equilibrium)."""
+        """Tail mean of the D loss over its reference level (1 = at the reference): the
+        family's equilibrium when the user stated the family (absolute levels may then be
+        used), else the D loss's own start, where D outputs about 1/2 at initialisation --
+        the same reference for an unscaled log, and unchanged when a constant weights the
+        loss."""
         s = self.series.get("d_loss")
-        if s is None or not self.eq_d:
+        if s is None:
             return None
-        return s.tail_mean / self.eq_d
+        if self.family_stated and self.eq_d:
+            return s.tail_mean / self.eq_d
+        critic = self.family in ("wgan_gp", "wgan_clip") or self.d_low_over_start is None
+        if not critic and self.d_start and self.d_start > 0:
+            return s.tail_mean / self.d_start
+        return None
 
     @property
     def g_rel(self) -> float | None:
+        """As :attr:`d_rel`, for the G loss (start and tail of the same sign)."""
         s = self.series.get("g_loss")
-        if s is None or not self.eq_g:
+        if s is None:
             return None
-        return s.tail_mean / self.eq_g
+        if self.family_stated and self.eq_g:
+            return s.tail_mean / self.eq_g
+        critic = self.family in ("wgan_gp", "wgan_clip") or self.d_low_over_start is None
+        if not critic and self.g_start and self.g_start * s.tail_mean > 0:
+            return s.tail_mean / self.g_start
+        return None
 
     def step_at(self, role: str, index: int) -> int:
         s = self.series[role]
@@ -234,18 +340,36 @@ def _prob_like(p: st.Prepared | None) -> bool:
         and float(np.max(p.values)) <= 1 + 1e-6
 
 
+def levels_trusted(conventions: LossFamily) -> bool:
+    """Whether the family's equilibria may be compared with the logged levels: the user
+    stated the family, or it was inferred from the losses' starting values (which confirms
+    their scale). A family inferred from a sign (a negative critic or minimax G loss) or a
+    tag name says nothing about a constant weight on the loss."""
+    if conventions.method == "user":
+        return True
+    return (conventions.method == "values" and conventions.family in
+            ("bce_nonsaturating", "lsgan", "hinge") and "start" in conventions.reasons[0])
+
+
 def compute_run_stats(series: Mapping[str, pd.Series | None], conventions: LossFamily,
                       settings: StatsSettings = StatsSettings()) -> RunStats:
     """:class:`RunStats` from role -> detector view (step-indexed Series or None), judged
     under ``conventions`` (see :func:`ganlogs.conventions.resolve_conventions`)."""
     cfg = settings
+    series = dict(series)
+    aux = {r: series.pop(r, None) for r in AUX_ROLES}
     prepared = {r: st.prepare(s) for r, s in series.items() if s is not None and len(s)}
     family = conventions.reference_family
     reduction = conventions.reference_reduction
     eq_d, eq_g = conventions.equilibrium_d_loss, conventions.equilibrium_g_loss
     assumed = conventions.assumed
     rs = RunStats(family=family, reduction=reduction, eq_d=eq_d, eq_g=eq_g,
-                  family_assumed=assumed)
+                  family_assumed=assumed, family_stated=levels_trusted(conventions))
+    # sample quality and learning-rate schedule: read apart (a NaN FID is not a divergence)
+    for role in ("fid", "is"):
+        rs.quality = rs.quality or quality_of(role, aux.get(role))
+    rs.lr_step_downs = tuple(sorted(set(lr_step_downs(aux.get("lr_d"))
+                                        + lr_step_downs(aux.get("lr_g")))))
     # divergence: first non-finite over every logged role
     nf = [(st_, r) for r, s in series.items() if s is not None and len(s)
           for st_ in [_first_nonfinite(s)] if st_ is not None]
@@ -317,13 +441,45 @@ def compute_run_stats(series: Mapping[str, pd.Series | None], conventions: LossF
             if np.isfinite(per):
                 lag = max(2, min(int(per / 4), 50))
             rs.antiphase, rs.antiphase_lag = st.anti_phase(d.tail, g.tail, lag)
+    # how far the D loss fell from its own start, and what the G loss did meanwhile: scale-free
+    # (a constant weight on a loss changes neither)
+    if "d_loss" in rs.series:
+        d = rs.series["d_loss"]
+        v = d.values
+        if len(v) >= 8 and float(np.min(v)) >= 0:
+            # the start: the first 3 points, nearest to initialisation (D outputs about 1/2)
+            start = float(np.median(v[:3]))
+            end = float(np.median(v[-max(3, len(v) // 10):]))
+            rs.d_start = start
+            if start > 0:
+                wl = max(3, len(v) // 20) | 1
+                low = pd.Series(v).rolling(wl, center=True, min_periods=1).median().min()
+                rs.d_low_over_start = float(low) / start
+                rs.d_drop_orders = float(min(max(math.log10(start / max(end, start * 1e-4)),
+                                                 -4.0), 4.0))
+                # the fall: where the D loss (running median over 5% of the points) first
+                # went below half its start
+                w = max(3, len(v) // 20) | 1
+                sm = pd.Series(v).rolling(w, center=True, min_periods=1).median().to_numpy()
+                below = np.nonzero(sm < start / 2.0)[0]
+                if len(below):
+                    rs.d_fall_step = int(d.steps[int(below[0])])
+    if "g_loss" in rs.series:
+        g = rs.series["g_loss"]
+        v = g.values
+        if len(v) >= 8:
+            rs.g_start = float(np.median(v[:3]))
+            if float(np.min(v)) > 0:
+                rs.g_tail_over_start = float(np.median(g.tail)) / max(rs.g_start, 1e-12)
     rs.missing = tuple(r for r in ("d_loss", "g_loss", "d_x", "d_gz", "g_grad_norm")
                        if r not in prepared)
     return rs
 
 
+#: roles read apart from the losses: quality metrics and learning rates
+AUX_ROLES = ("fid", "is", "lr_d", "lr_g")
 ROLES_READ = ("d_loss", "g_loss", "d_loss_real", "d_loss_fake", "d_x", "d_gz", "g_grad_norm",
-              "d_grad_norm")
+              "d_grad_norm") + AUX_ROLES
 
 
 def run_stats(ctx: RunContext, settings: StatsSettings = StatsSettings()) -> RunStats:
@@ -356,8 +512,8 @@ def sufficiency(ctx: RunContext, *, min_points: int = st.MIN_POINTS,
     rs = run_stats(ctx, settings)
     why = None
     if not rs.has_losses:
-        why = ("no discriminator or generator loss recognised (name them with "
-               "--role d_loss=TAG --role g_loss=TAG)")
+        why = ("no GAN losses found: no discriminator or generator loss recognised (name "
+               "them with --role d_loss=TAG --role g_loss=TAG)")
     elif rs.n_points < min_points:
         cut = (" before the first NaN/Inf" if rs.nonfinite_step is not None
                else " before the blow-up" if rs.blowup_step is not None else "")
@@ -372,6 +528,11 @@ def fmt(v: float | None, digits: int = 3) -> str:
     if v is None or not np.isfinite(v):
         return "n/a"
     return f"{v:.{digits}g}"
+
+
+def reference_words(rs: RunStats) -> str:
+    """What :attr:`RunStats.d_rel` and ``g_rel`` are relative to, for summaries."""
+    return "its equilibrium" if rs.family_stated else "its start"
 
 
 def equilibrium_words(rs: RunStats) -> str:
@@ -391,20 +552,51 @@ def evidence_common(rs: RunStats) -> dict[str, Any]:
             "points": rs.n_points}
 
 
+#: a D loss this many orders of magnitude below its start has won outright (3% of its start:
+#: D(x) ~ 0.98, D(G(z)) ~ 0.02 for a summed BCE loss, 0.88 / 0.12 for LSGAN)
+OUTRIGHT_ORDERS = 1.5
+#: below this fall (orders of magnitude) a D loss is within what healthy runs show (a BCE D
+#: loss settling at D(x) = 0.8, D(G(z)) = 0.2 is 0.35 orders below its start)
+HEALTHY_DROP_ORDERS = 0.5
+
+
+def d_outright(rs: RunStats, orders: float = OUTRIGHT_ORDERS) -> float:
+    """How clearly the discriminator has won, from the losses' own scale, 0 to 1: 0 while
+    its (non-negative) loss is within :data:`HEALTHY_DROP_ORDERS` of its start, rising
+    linearly to 1 at ``orders`` orders of magnitude below it; 0 when the G loss fell
+    meanwhile (tail under 0.7 x its start: G is keeping up). Family-free, and unchanged
+    when a constant weights a loss."""
+    if rs.g_tail_over_start is not None and rs.g_tail_over_start < 0.7:
+        return 0.0
+    span = max(orders - HEALTHY_DROP_ORDERS, 1e-6)
+    from_loss = (rs.d_drop_orders - HEALTHY_DROP_ORDERS) / span
+    # logged probabilities say it directly: D(x) - D(G(z)) from 0.5 (clearly ahead) to 0.9
+    from_probs = ((rs.separation - 0.5) / 0.4 if rs.p_source == "d_x/d_gz"
+                  and rs.separation is not None else 0.0)
+    return float(min(max(from_loss, from_probs, 0.0), 1.0))
+
+
 def d_win(rs: RunStats) -> float:
     """How clearly D wins, 0 (even) to 1 (D(x) = 1, D(G(z)) = 0).
 
-    From D(x) - D(G(z)) when the probabilities are known; else, for the families with an
-    equilibrium (BCE, LSGAN, hinge), from how far the D loss fell below it
-    (1 - D loss / equilibrium); 0 for WGAN critics without probabilities.
+    From D(x) - D(G(z)) when the probabilities are known; else from how far the D loss fell
+    below its reference level (:attr:`RunStats.d_rel`): 1 - D loss / equilibrium when the
+    levels are confirmed, else, against its own start, 0 below 0.15 orders of magnitude
+    rising to 1 at one order; 0 for WGAN critics without probabilities.
     """
     sep = rs.separation
     if sep is not None:
         return float(min(max(sep, 0.0), 1.0))
     rel = rs.d_rel
-    if rel is not None and rs.family not in ("wgan_gp", "wgan_clip"):
+    if rel is None or rs.family in ("wgan_gp", "wgan_clip"):
+        return 0.0
+    if rs.family_stated:
         return float(min(max(1.0 - rel, 0.0), 1.0))
-    return 0.0
+    # relative to the run's own start, which is only near the equilibrium: a fall of less
+    # than 0.15 orders of magnitude (30%) is within what that reference can tell, and a
+    # fall of one order is a clear win
+    orders = -math.log10(max(rel, 1e-6))
+    return float(min(max((orders - 0.15) / 0.85, 0.0), 1.0))
 
 
 def last_change_step(s: SeriesStats, alpha: float = 0.001) -> int:

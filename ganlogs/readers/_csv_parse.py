@@ -3,7 +3,7 @@
 :mod:`ganlogs.readers.csv` decides what the columns mean (layouts, steps, tags); this module
 only turns the bytes into numbers, fast and in bounded memory:
 
-* The file is read in blocks of about :data:`BLOCK_BYTES`, each cut after a line end (and
+* The file is read in blocks of :data:`BLOCK_BYTES` (16 MiB), each cut after a line end (and
   outside quotes), so a file of any size is never held whole. Each block is checked (no NUL
   byte, UTF-8) and parsed by ``pyarrow.csv.read_csv``, which splits it again into 1 MiB
   pieces parsed on every core. The block's columns become numpy arrays at once and the
@@ -49,9 +49,13 @@ STEP_COLUMNS = ("step", "global_step", "_step", "iteration", "iter", "iters", "i
 #: cells that mean "no value here" (Keras writes NA); ``nan`` is a value, not missing
 MISSING = ("", "NA", "N/A", "n/a", "#N/A")
 
-#: bytes read and parsed at a time: large enough that pyarrow's threads each get many 1 MiB
-#: pieces, small enough that one block is a fraction of the columns of a large file
-BLOCK_BYTES = 64 << 20
+#: bytes read and parsed at a time: large enough that pyarrow's threads each get several
+#: 1 MiB pieces, small enough that one block (and its parsed table) is a small fraction of
+#: the columns of a large file
+BLOCK_BYTES = 16 << 20
+#: files up to this size are parsed in one block: faster (one call, no copy at a block's
+#: edge); their peak memory is then up to about 2.5x the DataFrame instead of 2x
+WHOLE_FILE_BYTES = 32 << 20
 #: pyarrow's own block size inside one of our blocks (its unit of parallel parsing)
 ARROW_BLOCK_BYTES = 1 << 20
 _SNIFF_BYTES = 16384
@@ -144,39 +148,44 @@ def read_table(path: Path, *, block_bytes: int | None = None) -> Table:
     warnings: list[str] = []
     blocks = _LineBlocks(path, block_bytes or BLOCK_BYTES)
     it = iter(blocks)
-    offset, block = next(it, (0, b""))
-    if not block:  # no complete line in the whole file: it is all tail
-        block, blocks.tail = blocks.tail, b""
-    _check_start(path, block, notes)
-    if block.startswith(codecs.BOM_UTF8):
-        block, offset = block[len(codecs.BOM_UTF8):], offset + len(codecs.BOM_UTF8)
-    _check_block(path, block, offset)
-    if not _has_text(block):  # only blank lines so far: the header may come later (rare)
-        for off, more in it:
-            _check_block(path, more, off)
-            block += more
-    if b"\n" not in block or not _has_text(block[:block.rfind(b"\n")]):
-        tail = block[block.rfind(b"\n") + 1:] + blocks.tail
-        if not _has_text(tail):
+    offset, buf, cut = next(it, (0, b"", 0))
+    if not cut:  # no complete line in the whole file: it is all tail
+        buf, cut, blocks.tail = blocks.tail, len(blocks.tail), b""
+    _check_start(path, bytes(buf[:4]), notes)
+    start = len(codecs.BOM_UTF8) if buf.startswith(codecs.BOM_UTF8) else 0
+    _check_block(path, buf, start, cut, offset)
+    if not _TEXT.search(memoryview(buf)[start:cut]):  # only blank lines: read on (rare)
+        for off, more, more_cut in it:
+            _check_block(path, more, 0, more_cut, off)
+            buf = buf[:cut] + more[:more_cut]
+            cut = len(buf)
+            if _TEXT.search(buf, start):
+                break
+    last_nl = buf.rfind(b"\n", start, cut)
+    if last_nl < 0 or not _TEXT.search(memoryview(buf)[start:last_nl]):
+        tail = bytes(buf[max(start, last_nl + 1):cut]) + blocks.tail
+        if not _TEXT.search(tail):
             raise ReadError(path, "empty file: no header and no rows")
-        _check_block(path, blocks.tail, blocks.tail_offset or 0)
+        _check_block(path, blocks.tail, 0, len(blocks.tail), blocks.tail_offset or 0)
         warn_truncated(path, tail)
         raise ReadError(path, "the file ends inside its first line: no complete line "
                               "(truncated while being written?)")
-    dialect = _sniff(block, path)
+    head = _head(buf, start, cut)
+    dialect = _sniff(head, path)
     notes.append(
         f"CSV dialect: delimiter {dialect.delimiter!r}, "
         + ("header row" if dialect.header else
            "no header row (the first row is all numbers): columns named col0, col1, ...")
         + (", decimal comma" if dialect.decimal == "," else ""))
-    data_start = _header_end(block) if dialect.header else 0
-    parser = _BlockParser(path, dialect)
-    parser.feed(block[data_start:], offset + data_start)
-    del block
-    for off, more in it:
-        _check_block(path, more, off)
-        parser.feed(more, off)
-    _check_block(path, blocks.tail, blocks.tail_offset or 0)
+    data_start = start + (_header_end(head) if dialect.header else 0)
+    parser = _BlockParser(path, dialect, blocks.file_bytes)
+    parser.feed(memoryview(buf)[data_start:cut], offset + data_start)
+    del buf, head
+    for off, more, more_cut in it:
+        _check_block(path, more, 0, more_cut, off)
+        parser.feed(memoryview(more)[:more_cut], off)
+        del more
+    _check_block(path, blocks.tail, 0, len(blocks.tail), blocks.tail_offset or 0)
     msg = warn_truncated(path, blocks.tail)
     if msg:
         warnings.append(msg)
@@ -186,55 +195,74 @@ def read_table(path: Path, *, block_bytes: int | None = None) -> Table:
     return table
 
 
+_TEXT = re.compile(rb"\S")
+
+
+def _head(buf: bytes, start: int, cut: int) -> bytes:
+    """The first lines, for sniffing: 16 KB after the first text, but at least three lines."""
+    first = _TEXT.search(buf, start).start()
+    end = first
+    for _ in range(3):
+        nl = buf.find(b"\n", end, cut)
+        if nl < 0:
+            break
+        end = nl + 1
+    return bytes(buf[start:min(cut, max(end, first + _SNIFF_BYTES))])
+
+
 class _LineBlocks:
-    """The file's complete lines as ``(file offset, bytes)`` blocks of about ``size`` bytes,
-    each ending with a newline that is not inside quotes. After iteration ``tail`` holds the
-    bytes after the last complete line (an incomplete last line) and ``tail_offset`` its
-    offset."""
+    """The file's complete lines as ``(file offset, buffer, end)`` blocks of about ``size``
+    bytes: ``buffer[:end]`` ends with a newline that is not inside quotes (the buffer is what
+    the read returned, never sliced: no block is copied but the first lines of the next). After iteration ``tail`` holds the bytes
+    after the last complete line (an incomplete last line) and ``tail_offset`` its offset."""
 
     def __init__(self, path: Path, size: int) -> None:
         self.path = path
         self.size = size
         self.tail = b""
         self.tail_offset: int | None = None
+        self.file_bytes = 0  # the size when opened (0 when unknown)
 
-    def __iter__(self) -> Iterator[tuple[int, bytes]]:
+    def __iter__(self) -> Iterator[tuple[int, bytes, int]]:
         try:
-            fh = open(self.path, "rb")
+            fh = open(self.path, "rb", buffering=0)
         except OSError as exc:
             raise ReadError(self.path, f"cannot read file: {exc.strerror or exc}") from None
         with fh:
-            pending = b""
+            pending = b""  # the incomplete line after the last block
             base = 0
             try:
-                left = os.fstat(fh.fileno()).st_size + 1
+                self.file_bytes = os.fstat(fh.fileno()).st_size
             except OSError:
-                left = self.size
+                pass
+            # a file up to WHOLE_FILE_BYTES is one block (one parse, no copy); larger ones
+            # go in blocks of `size`
+            left = self.file_bytes + 1 if self.file_bytes else self.size
+            if self.file_bytes and self.file_bytes <= max(WHOLE_FILE_BYTES, self.size):
+                left = self.size = self.file_bytes + 1
             while True:
+                want = max(1, min(self.size, left))  # no 16 MiB buffer for a 1 KB file
+                left = self.size
                 try:
-                    chunk = fh.read(max(1, min(self.size, left)))  # no 64 MiB buffer for 1 KB
-                    left = self.size
+                    chunk = fh.read(want)
                 except OSError as exc:
                     raise ReadError(self.path,
                                     f"cannot read file: {exc.strerror or exc}") from None
                 if not chunk:
                     break
-                pending = pending + chunk if pending else chunk
-                cut = pending.rfind(b"\n") + 1
-                if cut == 0:
-                    continue  # a line longer than a block: read on
-                block = pending[:cut] if cut < len(pending) else pending
-                if b'"' in block and block.count(b'"') % 2:
-                    continue  # the last newline is inside a quoted field: read on
-                pending = pending[cut:]
-                yield base, block
+                buf = pending + chunk if pending else chunk  # one copy only after a block
+                del chunk
+                end = len(buf)
+                cut = buf.rfind(b"\n", 0, end) + 1
+                if cut == 0 or (buf.find(b'"', 0, cut) >= 0 and buf.count(b'"', 0, cut) % 2):
+                    # a line longer than a block, or the last newline inside a quoted
+                    # field: read on
+                    pending = buf
+                    continue
+                pending = buf[cut:end]
+                yield base, buf, cut
                 base += cut
             self.tail, self.tail_offset = pending, base
-
-
-def _has_text(data: bytes) -> bool:
-    """Anything but whitespace (without copying ``data``, as ``strip`` would)."""
-    return bool(data) and not data.isspace()
 
 
 def _check_start(path: Path, data: bytes, notes: list[str]) -> None:
@@ -247,20 +275,23 @@ def _check_start(path: Path, data: bytes, notes: list[str]) -> None:
         notes.append("encoding: UTF-8 with a byte-order mark (stripped)")
 
 
-def _check_block(path: Path, data: bytes, offset: int) -> None:
-    """No NUL byte and valid UTF-8 (``offset``: where ``data`` starts in the file)."""
-    nul = data.find(b"\x00")
+def _check_block(path: Path, data: bytes | bytearray, start: int, end: int,
+                 offset: int) -> None:
+    """No NUL byte and valid UTF-8 in ``data[start:end]`` (``offset``: where ``data[0]`` is
+    in the file)."""
+    nul = data.find(b"\x00", start, end)
     if nul >= 0:
         raise CorruptLogError(path, f"binary data (NUL byte at offset {offset + nul}): not a "
                                     "text CSV file")
-    if data.isascii():
-        return
+    view = memoryview(data)[start:end]
+    if (len(view) and np.frombuffer(view, dtype=np.uint8).max() < 0x80) or not len(view):
+        return  # ASCII
     try:
-        data.decode("utf-8")
+        codecs.utf_8_decode(view, "strict", True)
     except UnicodeDecodeError as exc:
-        raise CorruptLogError(path, f"not UTF-8 text: byte 0x{data[exc.start]:02x} at offset "
-                                    f"{offset + exc.start} ({exc.reason}); ganlogs reads UTF-8 "
-                                    "CSV files (re-save the file as UTF-8)") from None
+        raise CorruptLogError(path, f"not UTF-8 text: byte 0x{view[exc.start]:02x} at offset "
+                                    f"{offset + start + exc.start} ({exc.reason}); ganlogs "
+                                    "reads UTF-8 CSV files (re-save the file as UTF-8)") from None
 
 
 def _header_end(block: bytes) -> int:
@@ -352,12 +383,14 @@ def _unique(names: list[str]) -> list[str]:
 class _BlockParser:
     """Parses blocks of complete lines and collects each column's pieces."""
 
-    def __init__(self, path: Path, dialect: Dialect) -> None:
+    def __init__(self, path: Path, dialect: Dialect, file_bytes: int) -> None:
         self.path = path
         self.dialect = dialect
         self.names = dialect.names
         self.step_like = step_like(dialect.names)
-        self.pieces: dict[str, list[Column]] = {n: [] for n in dialect.names}
+        self.columns = {n: _Accumulator(n in self.step_like) for n in dialect.names}
+        self.file_bytes = file_bytes
+        self.bytes_fed = 0
         self.n_rows = 0
         self.long_rows = 0
         self.short_rows = 0
@@ -370,12 +403,16 @@ class _BlockParser:
         return "skip"
 
     def feed(self, data: bytes, offset: int) -> None:
-        if not _has_text(data):
+        if not _TEXT.search(data):
             return
         table = self._parse(data, offset)
         if table is None:
             return
         self.n_rows += table.num_rows
+        self.bytes_fed += len(data)
+        # rows the whole file will hold, from the rows per byte so far (for the columns'
+        # arrays; a file that grows past it costs one copy)
+        expect = int(self.n_rows * max(1.0, self.file_bytes / max(1, self.bytes_fed)) * 1.05)
         for name, col in zip(self.names, table.columns):
             steps = name in self.step_like
             if steps and pa.types.is_floating(col.type) and _beyond_float_ints(col):
@@ -383,7 +420,12 @@ class _BlockParser:
                 # 1e20 elsewhere in the block): read this column again as text, exactly
                 col = self._parse(data, offset, text_column=name,
                                   count_rows=False).column(0)  # type: ignore[union-attr]
-            self.pieces[name].append(_convert(col, self.dialect.decimal, steps))
+            self.columns[name].add(_convert(col, self.dialect.decimal, steps), expect)
+        del table, col
+        if len(data) > ARROW_BLOCK_BYTES:
+            # pyarrow's allocator keeps freed pages per thread for reuse; over the blocks of
+            # a large file that shows as resident memory unless handed back
+            pa.default_memory_pool().release_unused()
 
     def _parse(self, data: bytes, offset: int, *, text_column: str | None = None,
                count_rows: bool = True) -> pa.Table | None:
@@ -400,21 +442,26 @@ class _BlockParser:
                                                use_threads=len(data) > ARROW_BLOCK_BYTES,
                                                block_size=ARROW_BLOCK_BYTES),
                 parse_options=pacsv.ParseOptions(
-                    delimiter=d.delimiter, quote_char='"', newlines_in_values=b'"' in data,
+                    delimiter=d.delimiter, quote_char='"', newlines_in_values=_has_quote(data),
                     ignore_empty_lines=True,
                     invalid_row_handler=self._bad_row if count_rows else _skip_row),
                 convert_options=convert)
         except pa.ArrowInvalid as exc:
             if "Empty CSV" in str(exc):
                 return None
-            raise CorruptLogError(self.path, "CSV parse error in the block at offset "
+            raise CorruptLogError(self.path, "CSV parse error in the block at file offset "
                                              f"{offset}: {' '.join(str(exc).split())}") from None
 
     def finish(self) -> Table:
-        columns = {n: _concat(p, n in self.step_like) for n, p in self.pieces.items()}
-        self.pieces = {}
+        columns = {n: self.columns[n].finish() for n in self.names}
+        self.columns = {}
         return Table(self.dialect, self.n_rows, columns, long_rows=self.long_rows,
                      short_rows=self.short_rows)
+
+
+def _has_quote(data: memoryview) -> bool:
+    return data.obj.find(b'"') >= 0 if isinstance(data.obj, (bytes, bytearray)) else \
+        b'"' in bytes(data)
 
 
 def _skip_row(row) -> str:
@@ -513,25 +560,68 @@ def _convert_text(col: pa.ChunkedArray, decimal: str, steps: bool) -> Column:
     return out
 
 
-def _concat(pieces: list[Column], steps: bool) -> Column:
-    """The pieces of one column (one per block) as one column."""
-    if not pieces:
-        empty = Column(np.zeros(0), np.zeros(0, dtype=bool))
-        if steps:
-            empty.ints, empty.integral = np.zeros(0, dtype=np.int64), np.zeros(0, dtype=bool)
-        empty.text = pa.chunked_array([], type=pa.string())
-        return empty
-    if len(pieces) == 1:
-        return pieces[0]
-    out = Column(np.concatenate([p.values for p in pieces]),
-                 np.concatenate([p.present for p in pieces]),
-                 bad=sum(p.bad for p in pieces),
-                 example=next((p.example for p in pieces if p.example is not None), None),
-                 missing=sum(p.missing for p in pieces))
-    if steps:
-        out.ints = np.concatenate([p.ints for p in pieces])
-        out.integral = np.concatenate([p.integral for p in pieces])
-    if all(p.text is not None for p in pieces):
-        out.text = pa.chunked_array([c for p in pieces for c in p.text.chunks],
-                                    type=pa.string())
-    return out
+class _Accumulator:
+    """One column, block by block. The first block's piece is kept as it is (most files are
+    one block); from the second on, pieces are copied into arrays sized for the whole file
+    and dropped, so that a large file never holds every piece and their concatenation at
+    once (nor leaves the pieces' freed memory scattered in the heap)."""
+
+    _ARRAYS = ("values", "present", "ints", "integral")
+
+    def __init__(self, steps: bool) -> None:
+        self.steps = steps
+        self.first: Column | None = None
+        self.arrays: dict[str, np.ndarray] = {}
+        self.n = 0
+        self.bad = self.missing = 0
+        self.example: str | None = None
+        self.text: list[pa.Array] | None = []
+
+    def add(self, piece: Column, expect: int) -> None:
+        self.bad += piece.bad
+        self.missing += piece.missing
+        self.example = self.example if self.example is not None else piece.example
+        if self.text is not None:
+            self.text = None if piece.text is None else self.text + piece.text.chunks
+        if self.first is None and not self.arrays:
+            self.first, self.n = piece, len(piece.values)
+            return
+        if not self.arrays:  # second block: move the first piece into whole-file arrays
+            first, self.first = self.first, None
+            self.arrays = {k: np.empty(max(expect, self.n + 1), dtype=getattr(first, k).dtype)
+                           for k in self._names()}
+            for k, arr in self.arrays.items():
+                arr[:self.n] = getattr(first, k)
+            del first
+        m = len(piece.values)
+        if self.n + m > len(self.arrays["values"]):  # the file held more rows than expected
+            size = max(self.n + m, int(1.5 * len(self.arrays["values"])))
+            for k, arr in self.arrays.items():
+                grown = np.empty(size, dtype=arr.dtype)
+                grown[:self.n] = arr[:self.n]
+                self.arrays[k] = grown
+        for k, arr in self.arrays.items():
+            arr[self.n:self.n + m] = getattr(piece, k)
+        self.n += m
+
+    def _names(self) -> tuple[str, ...]:
+        return self._ARRAYS if self.steps else self._ARRAYS[:2]
+
+    def finish(self) -> Column:
+        if self.first is not None:
+            return self.first
+        if not self.arrays:
+            empty = Column(np.zeros(0), np.zeros(0, dtype=bool))
+            if self.steps:
+                empty.ints, empty.integral = np.zeros(0, dtype=np.int64), np.zeros(0, dtype=bool)
+            empty.text = pa.chunked_array([], type=pa.string())
+            return empty
+        # np.empty pages past the last row were never touched, so they take no memory
+        arrays = {k: a[:self.n] for k, a in self.arrays.items()}
+        self.arrays = {}
+        out = Column(arrays["values"], arrays["present"], bad=self.bad, example=self.example,
+                     missing=self.missing, ints=arrays.get("ints"),
+                     integral=arrays.get("integral"))
+        if self.text is not None:
+            out.text = pa.chunked_array(self.text, type=pa.string())
+        return out

@@ -24,9 +24,11 @@ from typing import Any
 import numpy as np
 
 from ._protobuf import I32, I64, LEN, VARINT, WireError, iter_fields, read_varint, signed64
+from .base import Damage
 
 __all__ = ["DT_FLOAT", "DT_DOUBLE", "DT_INT32", "DT_INT64", "DT_BFLOAT16", "DT_HALF", "NUMERIC",
-           "RAW_DTYPES", "SESSION_START", "EventError", "FileData", "Rows", "decode_event"]
+           "RAW_DTYPES", "SESSION_START", "EventError", "NOT_AN_EVENT", "FileData", "Rows",
+           "decode_event"]
 
 _D = struct.Struct("<d")
 _F = struct.Struct("<f")
@@ -49,7 +51,16 @@ RAW_DTYPES: dict[int, str] = {dt: np_dtype for dt, (np_dtype, _) in NUMERIC.item
 
 
 class EventError(ValueError):
-    """A record whose CRCs are fine but whose bytes are not a valid Event."""
+    """A record whose CRCs are fine but whose bytes are not a valid Event; ``offset`` is the
+    byte offset of its header (the readers skip it as damage)."""
+
+    def __init__(self, message: str, offset: int = 0) -> None:
+        super().__init__(message)
+        self.offset = offset
+
+
+#: the reason given for a record whose CRCs hold but whose bytes are not an Event
+NOT_AN_EVENT = "valid CRCs but not a TensorBoard Event"
 
 
 # ============================================================================ per-file result
@@ -72,6 +83,29 @@ class FileData:
     purge_steps: list[int] = field(default_factory=list)
     hparams: dict[str, Any] = field(default_factory=dict)
     truncated_at: int | None = None
+    zero_tail: int = 0  # bytes of an all-zero tail at truncated_at (0: none)
+    damage: list[Damage] = field(default_factory=list)  # skipped spans, in file order
+    error: str | None = None  # the whole file could not be read (the run keeps the others)
+
+    def carry_state(self) -> "FileData":
+        """An empty FileData that continues this one's decoding state (writer, first
+        file_version, hparams): a later part of the same file is decoded into it."""
+        return FileData(rel=self.rel, prefix=self.prefix, writer=self.writer,
+                        file_version=self.file_version, hparams=dict(self.hparams))
+
+    def snapshot(self) -> tuple:
+        """The decoding state one record may change, for :meth:`restore`."""
+        return (self.writer, self.file_version, len(self.session_starts),
+                len(self.purge_steps), dict(self.hparams) if self.hparams else None)
+
+    def restore(self, snap: tuple) -> None:
+        """Undo what a record that failed to decode changed (see :meth:`snapshot`)."""
+        self.writer, self.file_version, starts, purges, hparams = snap
+        del self.session_starts[starts:]
+        del self.purge_steps[purges:]
+        self.hparams.clear()
+        if hparams:
+            self.hparams.update(hparams)
 
 
 class Rows:
@@ -99,6 +133,19 @@ class Rows:
         self.steps.append(step)
         self.values.append(value)
         self.walls.append(wall)
+
+    def mark(self) -> tuple[int, int]:
+        """How many rows and tags there are, for :meth:`truncate`."""
+        return len(self.codes), len(self.tags)
+
+    def truncate(self, mark: tuple[int, int]) -> None:
+        """Drop the rows and tags added since :meth:`mark` (a record that failed to decode)."""
+        rows, tags = mark
+        for name in ("codes", "steps", "values", "walls"):
+            del getattr(self, name)[rows:]
+        for tag in self.tags[tags:]:
+            del self.tag_index[tag]
+        del self.tags[tags:]
 
 
 # ============================================================================ generic decoder

@@ -366,7 +366,7 @@ def _strings(buf: bytes, a: int, b: int, wanted: dict[int, str]) -> dict[str, st
 
 class FileResult:
     __slots__ = ("hist", "hparams", "run", "exit_code", "producer", "cli_version",
-                 "truncated", "records", "empty", "columns", "fast")
+                 "truncated", "records", "empty", "columns", "fast", "damage")
 
     def __init__(self) -> None:
         self.hist = History()
@@ -382,6 +382,7 @@ class FileResult:
         self.columns: tuple[list[str], np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None \
             = None
         self.fast = False  # decoded by the vectorised path
+        self.damage: list = []  # skipped spans (ganlogs.readers.base.Damage), in file order
 
 
 #: Record fields besides history that the reader decodes (config, telemetry, run, exit, header)

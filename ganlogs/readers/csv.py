@@ -327,37 +327,48 @@ def _read_table(table: Table, path: Path, run_id: str, variant: str,
     if n and (not series or (not has_points and has_text)):
         raise ReadError(path, "no numeric columns: not a metrics log")
     _warn_bad_cells(columns, series, warnings)
-    out = _long_frame([columns[nm].values for nm in series],
-                      [columns[nm].present for nm in series], steps.ok, series, steps.steps,
-                      wall)
+    present = [columns[nm].present for nm in series]
+    values = [columns[nm].values for nm in series]
+    columns.clear()  # _long_frame lets go of each column once it is copied (peak memory)
+    out = _long_frame(values, present, steps.ok, series, steps.steps, wall)
+    del steps, wall
     if n == 0:
         warnings.append("the file has a header but no rows yet")
     elif out.empty:
         warnings.append("every cell is blank: no points")
+    unit = "line" if step_name is None else "epoch" if step_name.lower() == "epoch" else "step"
     return Run.from_frame(out, run_id=run_id, path=path, format=variant,
                           hparams=_lightning_hparams(path) if variant == "csv_lightning" else {},
-                          notes=notes, warnings=warnings)
+                          notes=notes, warnings=warnings, step_unit=unit)
 
 
 def _codes_dtype(k: int) -> type:
     return np.int8 if k < 2 ** 7 else np.int16 if k < 2 ** 15 else np.int32
 
 
-def _long_frame(values: list[np.ndarray], present: list[np.ndarray], row_ok: np.ndarray,
+def _long_frame(values: list[np.ndarray | None], present: list[np.ndarray],
+                row_ok: np.ndarray,
                 tags: list[str], steps: np.ndarray, wall: np.ndarray | None) -> pd.DataFrame:
     """Row-major reshaping of wide columns into (tag, step, value, wall_time): row by row,
     columns left to right. ``present[j]`` marks the points of column ``j``; rows where
     ``row_ok`` is False have none. A table with every cell present takes a path with no
-    masks (repeat and tile); the others gather the points at the mask's flat positions."""
+    masks (repeat and tile); the others gather the points at the mask's flat positions.
+    ``values`` is emptied (each entry set to None once copied), so that a caller that holds
+    no other reference frees the wide columns as the long ones are built."""
     k, n = len(values), len(steps)
     dtype = _codes_dtype(k)
+    # categories sorted as Run.from_frame keeps them, so it need not remap the codes
+    order = sorted(range(k), key=lambda j: tags[j])
+    rank = np.empty(k, dtype=dtype)
+    rank[order] = np.arange(k, dtype=dtype)
     wide = np.empty((n, k))
-    for j, v in enumerate(values):
-        wide[:, j] = v
+    for j in range(k):
+        wide[:, j] = values[j]
+        values[j] = None  # the caller's list: the column can go now
     if row_ok.all() and all(p.all() for p in present):
         value = wide.reshape(-1)
         step = np.repeat(steps, k)
-        codes = np.tile(np.arange(k, dtype=dtype), n)
+        codes = np.tile(rank, n)
         wall_time = np.repeat(wall, k) if wall is not None else np.full(n * k, np.nan)
     else:
         mask = np.empty((n, k), dtype=bool)
@@ -368,12 +379,13 @@ def _long_frame(values: list[np.ndarray], present: list[np.ndarray], row_ok: np.
         value = wide.reshape(-1)[flat]
         del wide
         rows = flat // k if k > 1 else flat
-        codes = (flat - rows * k).astype(dtype) if k > 1 else np.zeros(len(flat), dtype=dtype)
+        codes = rank[flat - rows * k] if k > 1 else np.zeros(len(flat), dtype=dtype)
         del flat
         step = steps[rows]
         wall_time = wall[rows] if wall is not None else np.full(len(rows), np.nan)
     return pd.DataFrame({
-        "tag": pd.Categorical.from_codes(codes, categories=pd.Index(tags, dtype=object))
+        "tag": pd.Categorical.from_codes(
+            codes, categories=pd.Index([tags[j] for j in order], dtype=object))
         if tags else pd.Categorical([]),
         "step": step, "value": value, "wall_time": wall_time}, copy=False)
 

@@ -80,12 +80,13 @@ from typing import Any, ClassVar
 import numpy as np
 import pandas as pd
 
-from ..errors import CorruptLogError, ReadError, TruncatedLogWarning
+from ..errors import (DAMAGE_PREFIX, CorruptLogError, DamagedLogWarning, ReadError,
+                      TruncatedLogWarning)
 from ..run import Run
 from . import _tfrecord
 from ._protobuf import WireError
-from ._tb_decode import EventError, FileData, Rows, decode_event
-from .base import Reader
+from ._tb_decode import NOT_AN_EVENT, FileData, Rows, decode_event
+from .base import Damage, Reader, describe_damage
 
 __all__ = ["TensorBoardReader", "is_event_file", "event_files", "EventChunk", "decode_event_chunk"]
 
@@ -106,6 +107,8 @@ def is_event_file(name: str) -> bool:
 # ============================================================================ one file
 
 def _read_file(path: Path, rel: str, prefix: str, *, fast: bool) -> FileData:
+    """Read one event file. A file that cannot be read at all comes back with ``error`` set
+    (the run keeps its other files); damage is in ``damage``."""
     info = FileData(rel=rel, prefix=prefix)
     try:
         if fast:
@@ -115,33 +118,48 @@ def _read_file(path: Path, rel: str, prefix: str, *, fast: bool) -> FileData:
             with open(path, "rb") as fh:
                 _read_buffer_generic(fh.read(), info)
     except OSError as exc:
-        raise ReadError(path, f"cannot read event file: {exc.strerror or exc}") from None
-    except _tfrecord.RecordError as exc:
-        raise CorruptLogError(path, str(exc)) from None
-    except EventError as exc:
-        raise CorruptLogError(path, str(exc)) from None
+        info = FileData(rel=rel, prefix=prefix)
+        info.error = f"cannot read event file: {exc.strerror or exc}"
+        return info
+    if info.damage and not info.records:
+        first = info.damage[0]
+        what = f"bad CRC ({first.reason})" if first.reason.endswith("CRC") else first.reason
+        error = (f"no intact record: {what} at byte offset {first.offset}; the file is "
+                 "corrupt (not a TFRecord file, or damaged throughout)")
+        info = FileData(rel=rel, prefix=prefix)
+        info.error = error
     return info
 
 
 def _read_buffer_generic(buf: bytes, info: FileData) -> None:
-    """Frame, check and decode every record with the reference (per-record) decoder."""
-    scan = _tfrecord.scan_records(buf)
+    """Frame, check and decode every record with the reference (per-record) decoder,
+    skipping damaged spans (see :mod:`._tfrecord`) and records that are not Events."""
+    scan = _tfrecord.scan_records(buf, resync=True)
     _decode_records(buf, scan.starts.tolist(), scan.lengths.tolist(), info)
     info.truncated_at = scan.truncated_at
+    info.zero_tail = scan.zero_tail
+    info.damage = _tfrecord.merge_damage(list(scan.damage) + info.damage)
 
 
 def _decode_records(buf: memoryview, starts: list[int], lengths: list[int],
-                   info: FileData, first_index: int = 0) -> None:
-    """Decode records with the generic decoder into ``info`` (columns replaced)."""
+                    info: FileData) -> None:
+    """Decode records with the generic decoder into ``info`` (columns replaced). A record
+    that is not an Event is undone and recorded in ``info.damage``."""
     rows = Rows()
-    for i, (s, n) in enumerate(zip(starts, lengths)):
+    bad = 0
+    for s, n in zip(starts, lengths):
+        mark = rows.mark()
+        snap = info.snapshot()
         try:
             decode_event(buf, s, s + n, rows, info)
-        except (WireError, struct.error, UnicodeError) as exc:
-            raise EventError(
-                f"record {first_index + i} at byte offset {s - _tfrecord.HEADER_SIZE} has valid "
-                f"CRCs but is not a TensorBoard Event ({exc})") from None
-    info.records += len(starts)
+        except (WireError, struct.error, UnicodeError):
+            rows.truncate(mark)
+            info.restore(snap)
+            head = s - _tfrecord.HEADER_SIZE
+            info.damage.append(Damage(head, n + _tfrecord.HEADER_SIZE + _tfrecord.FOOTER_SIZE,
+                                      1, NOT_AN_EVENT))
+            bad += 1
+    info.records += len(starts) - bad
     info.tags = rows.tags
     info.codes = np.asarray(rows.codes, dtype=np.int32)
     info.steps = np.asarray(rows.steps, dtype=np.int64)
@@ -229,15 +247,26 @@ class TensorBoardReader(Reader):
             raise ReadError(path, "no TensorBoard event file ('tfevents' in the name) "
                                   "in this directory or below")
         parts: list[FileData] = []
+        failed: list[FileData] = []
         for rel, full in files:
             rel_dir = os.path.dirname(rel)
-            parts.append(_read_file(full, rel, rel_dir + "/" if rel_dir else "", fast=self.fast))
-        return [_build_run(path, run_id, parts)]
+            info = _read_file(full, rel, rel_dir + "/" if rel_dir else "", fast=self.fast)
+            (failed if info.error else parts).append(info)
+        if not parts:
+            # no file could be read: the run is unreadable (named by its first file)
+            first = failed[0]
+            full = Path(path, first.rel)
+            cls = ReadError if first.error.startswith("cannot read") else CorruptLogError
+            more = f" (and {len(failed) - 1} more event file(s) unreadable)" if len(failed) > 1 \
+                else ""
+            raise cls(full, first.error + more)
+        return [_build_run(path, run_id, parts, failed)]
 
 
 # ============================================================================ assembling
 
-def _build_run(path: Path, run_id: str, parts: list[FileData]) -> Run:
+def _build_run(path: Path, run_id: str, parts: list[FileData],
+               failed: list[FileData] = ()) -> Run:
     notes: list[str] = []
     warns: list[str] = []
 
@@ -318,12 +347,24 @@ def _build_run(path: Path, run_id: str, parts: list[FileData]) -> Run:
     # truncation
     for p in parts:
         if p.truncated_at is not None:
-            msg = (f"{p.rel}: the file ends in the middle of a record at byte offset "
-                   f"{p.truncated_at}; kept the {p.records} complete record(s) before it "
-                   "(a job still writing, or one that crashed)")
+            if p.zero_tail:
+                msg = (f"{p.rel}: the file ends with {p.zero_tail} zero byte(s) from byte "
+                       f"offset {p.truncated_at} (space a crashed writer had not filled); kept "
+                       f"the {p.records} complete record(s) before them")
+            else:
+                msg = (f"{p.rel}: the file ends in the middle of a record at byte offset "
+                       f"{p.truncated_at}; kept the {p.records} complete record(s) before it "
+                       "(a job still writing, or one that crashed)")
             warns.append(msg)
             _warnings.warn(TruncatedLogWarning(f"{Path(path, p.rel)}: " + msg.split(": ", 1)[1]),
                            stacklevel=4)
+    # damage: records skipped inside a file, or a whole file that could not be read
+    for p in parts:
+        if p.damage:
+            _damaged(warns, path, p.rel, describe_damage(p.damage, p.records))
+    for p in failed:
+        _damaged(warns, path, p.rel, f"not read ({p.error}); the run's other event files "
+                                     "were read")
 
     # restarts
     for p in parts:
@@ -346,6 +387,12 @@ def _build_run(path: Path, run_id: str, parts: list[FileData]) -> Run:
                      f"({sum(p.records for p in parts)} record(s) read)")
     return Run.from_frame(frame, run_id=run_id, path=path, format="tensorboard",
                           writer=writer, hparams=hparams, notes=notes, warnings=warns)
+
+
+def _damaged(warns: list[str], path: Path, rel: str, text: str) -> None:
+    """Record and warn one damaged file (see :func:`ganlogs.errors.is_damage_warning`)."""
+    warns.append(f"{DAMAGE_PREFIX}{rel}: {text}")
+    _warnings.warn(DamagedLogWarning(f"{path}: {warns[-1]}"), stacklevel=5)
 
 
 def _steps_text(steps: list[int]) -> str:

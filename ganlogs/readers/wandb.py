@@ -59,13 +59,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..errors import CorruptLogError, ReadError, TruncatedLogWarning
+from ..errors import (DAMAGE_PREFIX, CorruptLogError, DamagedLogWarning, ReadError,
+                      TruncatedLogWarning)
 from ..run import Run
-from ._leveldb_log import HEADER, LogCorruption, scan
+from ._leveldb_log import HEADER, RECORD_HEADER_SIZE, LogCorruption, scan
 from ._protobuf import WireError
 from ._wandb_decode import (BOOKKEEPING_KEYS, FileResult, decode_record, item_tag, key_kind,
                             other_field, slow_item)
-from .base import Reader, read_head
+from .base import Damage, Reader, describe_damage, read_head
 
 __all__ = ["WandbRunReader", "BOOKKEEPING_KEYS"]
 
@@ -93,7 +94,7 @@ def _decode_file(data: bytes, path: Path, *, fast: bool | None = None) -> FileRe
     anything it does not handle, and both give the same rows.
     """
     try:
-        found = scan(data)
+        found = scan(data, resync=True)
     except LogCorruption as exc:
         if exc.offset == 0 and "header" in exc.reason:
             raise CorruptLogError(path, exc.reason) from None
@@ -102,6 +103,11 @@ def _decode_file(data: bytes, path: Path, *, fast: bool | None = None) -> FileRe
     res.empty = not data
     res.truncated = found.truncated
     res.records = len(found.records)
+    res.damage = found.damage
+    if found.damage and not found.records:
+        first = found.damage[0]
+        raise CorruptLogError(path, f"no intact record: {first.reason} at byte offset "
+                                    f"{first.offset}; the file is damaged throughout")
     if fast is None:
         fast = len(found.records) >= FAST_PATH_MIN_RECORDS
     if fast and found.records:
@@ -111,20 +117,32 @@ def _decode_file(data: bytes, path: Path, *, fast: bool | None = None) -> FileRe
             try:
                 other_field(buf, field, a, b, res)
             except (WireError, IndexError, UnicodeError) as exc:
-                raise CorruptLogError(path, f"undecodable record (not a "
-                                            f"wandb_internal.Record: {exc})") from None
+                # the reference decoder skips such a record as damage: let it decode the file
+                raise ValueError(f"undecodable record: {exc}") from None
 
-        if decode_records(data, found.records, res, other, item_tag, key_kind, slow_item):
+        try:
+            done = decode_records(data, found.records, res, other, item_tag, key_kind, slow_item)
+        except ValueError:  # an undecodable record: the reference decoder skips it
+            done = False
+        if done:
             res.fast = True
             return res
     hist = res.hist
-    for buf, a, b in found.records:
+    undecodable = []
+    for (buf, a, b), offset in zip(found.records, found.offsets):
         try:
             decode_record(buf, a, b, res, hist)
-        except (WireError, IndexError, UnicodeError) as exc:
-            # the checksum matched, so the writer wrote these bytes: a message we cannot parse
-            raise CorruptLogError(path, f"undecodable record (not a wandb_internal.Record: "
-                                        f"{exc})") from None
+        except (WireError, IndexError, UnicodeError):
+            # the checksum matched, so the writer wrote these bytes: a message we cannot
+            # parse, skipped as damage (its rows are added only once it has decoded)
+            undecodable.append(Damage(offset, b - a + RECORD_HEADER_SIZE, 1,
+                                      "valid checksum but not a wandb_internal.Record"))
+    if undecodable:
+        res.damage = sorted(res.damage + undecodable, key=lambda d: d.offset)
+        res.records -= len(undecodable)
+        if not res.records:
+            raise CorruptLogError(path, f"no intact record: {undecodable[0].reason} at byte "
+                                        f"offset {undecodable[0].offset}")
     res.columns = hist.columns()
     return res
 
@@ -136,6 +154,12 @@ def _wandb_files(directory: Path) -> list[Path]:
         return []
     return [Path(e.path) for e in entries
             if e.name.endswith(_SUFFIX) and e.is_file(follow_symlinks=True)]
+
+
+def _damaged(warns: list[str], path: Path, rel: str, text: str) -> None:
+    """Record and warn one damaged file (see :func:`ganlogs.errors.is_damage_warning`)."""
+    warns.append(f"{DAMAGE_PREFIX}{rel}: {text}")
+    _warnings.warn(DamagedLogWarning(f"{path}: {warns[-1]}"), stacklevel=4)
 
 
 def _counts(counter: Counter[str], limit: int = 3) -> str:
@@ -187,9 +211,22 @@ class WandbRunReader(Reader):
         writer = None
         skipped: dict[str, Counter[str]] = defaultdict(Counter)
         step_from: Counter[str] = Counter()
+        results = []
+        failed: list[tuple[str, ReadError]] = []
         for f in files:
-            res = _read_file(f)
             rel = Path(os.path.relpath(f, base)).as_posix()
+            try:
+                results.append((f, rel, _read_file(f)))
+            except ReadError as exc:
+                failed.append((rel, exc))
+        if not results:
+            raise failed[0][1]  # no file could be read: the run is unreadable
+        for rel, exc in failed:  # one bad file never takes the run's good ones with it
+            _damaged(warns, path, rel, f"not read ({exc.reason}); the run's other .wandb "
+                                       "file(s) were read")
+        for f, rel, res in results:
+            if res.damage:
+                _damaged(warns, path, rel, describe_damage(res.damage, res.records))
             h = res.hist
             file_names, codes, f_steps, f_values, f_walls = res.columns
             remap = np.array([code_of.setdefault(t, len(code_of)) for t in file_names],

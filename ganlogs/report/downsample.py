@@ -35,6 +35,15 @@ def lttb_indices(x: np.ndarray, y: np.ndarray, n: int) -> np.ndarray:
     """Indices of ``n`` points of ``(x, y)`` chosen by LTTB (all of them if ``len(x) <= n``).
 
     ``x`` must be sorted and ``y`` finite; both 1-D of the same length. ``n`` is at least 3.
+
+    Notes
+    -----
+    LTTB is sequential (each bucket's choice depends on the point kept before it), so it is
+    computed as a fixed point: every bucket chooses at once given the previous pass's
+    choices, until no choice changes. A fixed point satisfies each bucket's rule with its true
+    predecessor, so by induction from the first point it is exactly the sequential result;
+    it takes a few vectorised passes, as a choice rarely depends on the point before. After
+    :data:`_MAX_PASSES` passes the remaining buckets are finished one by one.
     """
     size = len(x)
     if n >= size or size <= 2:
@@ -43,30 +52,60 @@ def lttb_indices(x: np.ndarray, y: np.ndarray, n: int) -> np.ndarray:
         raise ValueError(f"lttb_indices: n must be at least 3; got {n}")
     x = np.asarray(x, dtype=float)
     y = np.asarray(y, dtype=float)
-    # bucket edges over the inner points 1..size-2
-    edges = np.linspace(1, size - 1, n - 1).astype(np.int64)
-    sums_x = np.add.reduceat(x[1:size - 1], edges[:-1] - 1)
-    sums_y = np.add.reduceat(y[1:size - 1], edges[:-1] - 1)
-    counts = np.diff(edges)
-    mean_x = np.r_[sums_x / np.maximum(counts, 1), x[-1]]
-    mean_y = np.r_[sums_y / np.maximum(counts, 1), y[-1]]
-    out = np.empty(n, dtype=np.int64)
-    out[0], out[-1] = 0, size - 1
+    nb = n - 2
+    every = (size - 2) / nb
+    # bucket b holds points lo[b] .. hi[b]-1 (the textbook floor(b * every) + 1 edges)
+    edges = (np.floor(np.arange(nb + 1) * every) + 1).astype(np.int64)
+    edges[-1] = size - 1
+    lo, hi = edges[:-1], edges[1:]
+    counts = hi - lo
+    # the next bucket's mean (the last point for the last bucket)
+    csx, csy = np.r_[0.0, np.cumsum(x)], np.r_[0.0, np.cumsum(y)]
+    nlo, nhi = np.r_[lo[1:], size - 1], np.r_[hi[1:], size]
+    cx = (csx[nhi] - csx[nlo]) / (nhi - nlo)
+    cy = (csy[nhi] - csy[nlo]) / (nhi - nlo)
+    m = int(counts.max())
+    cand = lo[:, None] + np.arange(m)[None, :]
+    valid = cand < hi[:, None]
+    cand = np.where(valid, cand, lo[:, None])
+    xc, yc = x[cand], y[cand]
+    # first guess: each bucket's anchor is the previous bucket's first point
+    chosen = lo.copy()
+    for _ in range(_MAX_PASSES):
+        prev = np.r_[0, chosen[:-1]]
+        ax, ay = x[prev][:, None], y[prev][:, None]
+        area = np.abs((ax - cx[:, None]) * (yc - ay) - (ax - xc) * (cy[:, None] - ay))
+        area[~valid] = -1.0
+        new = cand[np.arange(nb), np.argmax(area, axis=1)]
+        if np.array_equal(new, chosen):
+            break
+        chosen = new
+    else:
+        chosen = _finish_sequentially(x, y, lo, hi, cx, cy, chosen)
+    return np.r_[0, chosen, size - 1]
+
+
+#: vectorised passes before the buckets still changing are finished one by one
+_MAX_PASSES = 64
+
+
+def _finish_sequentially(x, y, lo, hi, cx, cy, chosen):
+    """The textbook loop, for the rare series whose choices keep changing from pass to pass."""
+    out = chosen.copy()
     xs, ys = x.tolist(), y.tolist()
     ax, ay = xs[0], ys[0]
-    for b in range(n - 2):
-        lo, hi = int(edges[b]), int(edges[b + 1])
-        cx, cy = float(mean_x[b + 1]), float(mean_y[b + 1])
-        if hi - lo > _NUMPY_BUCKET:
-            area = np.abs((ax - cx) * (y[lo:hi] - ay) - (ax - x[lo:hi]) * (cy - ay))
-            best = lo + int(np.argmax(area))
+    for b in range(len(lo)):
+        a, z = int(lo[b]), int(hi[b])
+        if z - a > _NUMPY_BUCKET:
+            area = np.abs((ax - cx[b]) * (y[a:z] - ay) - (ax - x[a:z]) * (cy[b] - ay))
+            best = a + int(np.argmax(area))
         else:
-            best, big = lo, -1.0
-            for j in range(lo, hi):
-                a = abs((ax - cx) * (ys[j] - ay) - (ax - xs[j]) * (cy - ay))
-                if a > big:
-                    best, big = j, a
-        out[b + 1] = best
+            best, big = a, -1.0
+            for j in range(a, z):
+                v = abs((ax - cx[b]) * (ys[j] - ay) - (ax - xs[j]) * (cy[b] - ay))
+                if v > big:
+                    best, big = j, v
+        out[b] = best
         ax, ay = xs[best], ys[best]
     return out
 

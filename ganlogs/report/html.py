@@ -64,9 +64,7 @@ def render_html(analysis: Analysis, *, title: str | None = None, plots: bool = T
         overview["overlay"] = {}
     runs = []
     for i, r in enumerate(analysis.runs):
-        data = run_payload(r, analysis.root)
-        if not plots:
-            data["panels"] = []
+        data = run_payload(r, analysis.root, panels=plots)
         runs.append(f'<script type="application/json" id="run-{i}">{script_json(data)}</script>')
     values = dict(
         title=e(title or f"ganlogs report: {analysis.root}"), meta=e(meta),

@@ -24,7 +24,7 @@ and D-loss reduction, on the panel of the series they refer to; D = 1/2 is drawn
 outputs panel only for BCE/LSGAN families whose outputs are probabilities.
 
 Encoding (to keep a run under about 100 KB): steps as a JSON list of differences (first
-value absolute), values as little-endian float32 in base64 (NaN and +-Inf kept). A series is
+value absolute, the rest in units of their greatest common divisor), values as little-endian float32 in base64 (NaN and +-Inf kept). A series is
 downsampled with LTTB (:mod:`ganlogs.report.downsample`) to :data:`MAX_POINTS` points
 (:data:`MAX_POINTS_OTHER` for the folded "other" panels), keeping extremes, the first
 non-finite point and restarts.
@@ -54,7 +54,7 @@ MAX_POINTS = 2000
 MAX_POINTS_OTHER = 400
 #: points per run over every series, so that a run with dozens of tags stays near 100 KB
 #: (about 7 bytes a point): main-panel series share it first, the folded panels what is left
-RUN_POINT_BUDGET = 12_000
+RUN_POINT_BUDGET = 10_000
 #: fewest points a series is cut to, however many tags the run has
 MIN_POINTS, MIN_POINTS_OTHER = 300, 100
 #: bins per run and metric in the sweep overlay chart (every run on one shared step grid)
@@ -91,9 +91,8 @@ _QUALITY = {"fid", "kid", "is", "inception", "ppl", "precision", "recall", "lpip
             "psnr", "metric", "metrics", "fid50k", "fid50k_full", "pr50k3", "kid50k"}
 _GRAD = {"grad", "gradnorm", "grad_norm", "gradients", "gradient", "norm"}
 _DOUT = {"score", "scores", "logit", "logits", "d(x)", "dx", "dgz", "signs"}
-_D = {"d", "disc", "discriminator", "critic", "netd", "da", "db"}
-_G = {"g", "gen", "generator", "netg", "cycle", "idt", "identity", "l1", "vgg", "perceptual",
-      "ga", "gb"}
+_D = {"d", "disc", "discriminator", "critic", "netd"}
+_G = {"g", "gen", "generator", "netg", "cycle", "idt", "identity", "l1", "vgg", "perceptual"}
 
 
 def panel_of(tag: str, role: str | None) -> str:
@@ -121,12 +120,17 @@ def panel_of(tag: str, role: str | None) -> str:
 
 
 # ------------------------------------------------------------------ encoding
-def encode_steps(x: np.ndarray) -> list[int]:
-    """Steps (sorted int64) as ``[first, d1, d2, ...]``; the page adds them up."""
+def encode_steps(x: np.ndarray) -> tuple[list[int], int]:
+    """Steps (sorted int64) as ``([first, d1, d2, ...], unit)``: the differences divided by
+    their greatest common divisor ``unit`` (a log every 10 steps writes ``1`` not ``10``);
+    the page adds them up: ``x[i] = x[i-1] + d[i] * unit``."""
     x = np.asarray(x, dtype=np.int64)
     if not len(x):
-        return []
-    return [int(x[0])] + [int(d) for d in np.diff(x)]
+        return [], 1
+    d = np.diff(x)
+    unit = int(np.gcd.reduce(d)) if len(d) and d.any() else 1
+    unit = max(unit, 1)
+    return [int(x[0])] + (d // unit).tolist(), unit
 
 
 def encode_values(y: np.ndarray) -> str:
@@ -165,6 +169,18 @@ def _roles_by_tag(r: RunResult) -> dict[str, tuple[str, str | None]]:
     return out
 
 
+def _sums(r: RunResult) -> dict[str, tuple[str, ...]]:
+    """Composite tags of the run's roles (``RoleMap.sums``, and each pair's) -> the logged
+    tags they sum, keeping only those whose parts the run logs."""
+    if r.roles is None or r.run is None:
+        return {}
+    out = dict(getattr(r.roles, "sums", {}) or {})
+    for p in (getattr(r.roles, "pairs", None) or {}).values():
+        out.update(getattr(p, "sums", {}) or {})
+    logged = set(r.run.tags) | set(out)
+    return {k: tuple(v) for k, v in out.items() if all(t in logged for t in v)}
+
+
 def _family(r: RunResult) -> tuple[str | None, str | None]:
     """The loss family and D-loss reduction the report states (see :func:`loss_family_text`)."""
     from ._common import stated_conventions
@@ -172,27 +188,42 @@ def _family(r: RunResult) -> tuple[str | None, str | None]:
     return stated_conventions(r)
 
 
+def _equilibria(r: RunResult, family: str, red: str | None) -> tuple[float | None, float | None,
+                                                                     float | None]:
+    """The D-loss, D-term and G-loss equilibria: the ones the detectors compared levels with
+    (``LossFamily.equilibrium_*``, which count e.g. pix2pixHD's discriminator scales) when
+    given, else :func:`ganlogs.conventions.equilibrium`'s."""
+    lf = r.loss_family
+    d = getattr(lf, "equilibrium_d_loss", None)
+    g = getattr(lf, "equilibrium_g_loss", None)
+    ref_red = getattr(lf, "reference_reduction", None) or red
+    if d is None and red is not None:
+        d = equilibrium(family, red).d_loss
+    if g is None:
+        g = equilibrium(family, "summed").g_loss
+    if d is not None and ref_red is not None:
+        term = d / 2 if ref_red == "summed" else d
+    else:
+        term = equilibrium(family, "mean").d_loss
+    return d, term, g
+
+
 def _hlines(panel: str, roles: set[str], r: RunResult, y_all: list[np.ndarray]) -> list[dict]:
     family, red = _family(r)
     if family is None or family not in LOSS_FAMILIES:
         return []
+    eq_d, eq_term, eq_g = _equilibria(r, family, red)
     out = []
     if panel == "d_loss":
-        if "d_loss" in roles and red is not None:
-            v = equilibrium(family, red).d_loss
-            if v is not None:
-                out.append({"y": v, "text": f"D equilibrium {v:.3f} ({family}, {red})",
-                            "color": ROLE_COLORS["d_loss"]})
-        if roles & {"d_loss_real", "d_loss_fake"}:
-            v = equilibrium(family, "mean").d_loss
-            if v is not None:
-                out.append({"y": v, "text": f"D real/fake term equilibrium {v:.3f} ({family})",
-                            "color": "#6b7280"})
-    elif panel == "g_loss" and "g_loss" in roles:
-        v = equilibrium(family, "summed").g_loss
-        if v is not None:
-            out.append({"y": v, "text": f"G equilibrium {v:.3f} ({family})",
-                        "color": ROLE_COLORS["g_loss"]})
+        if "d_loss" in roles and red is not None and eq_d is not None:
+            out.append({"y": eq_d, "text": f"D equilibrium {eq_d:.3f} ({family}, {red})",
+                        "color": ROLE_COLORS["d_loss"]})
+        if roles & {"d_loss_real", "d_loss_fake"} and eq_term is not None:
+            out.append({"y": eq_term, "text": f"D real/fake term equilibrium {eq_term:.3f} "
+                                              f"({family})", "color": "#6b7280"})
+    elif panel == "g_loss" and "g_loss" in roles and eq_g is not None:
+        out.append({"y": eq_g, "text": f"G equilibrium {eq_g:.3f} ({family})",
+                    "color": ROLE_COLORS["g_loss"]})
     elif panel == "d_outputs" and roles & {"d_x", "d_gz"} \
             and family in ("bce_nonsaturating", "bce_minimax", "lsgan"):
         vals = [v[np.isfinite(v)] for v in y_all]
@@ -210,18 +241,30 @@ def _panels(r: RunResult, *, max_points: int, max_points_other: int) -> list[dic
     ys: dict[str, list[np.ndarray]] = {}
     roles_in: dict[str, set[str]] = {}
     n_color: dict[str, int] = {}
-    placed = [(tag, *by_tag.get(tag, (None, None))) for tag in r.run.tags]
+    # a role held by a composite (terms the code sums, e.g. pix2pix's D_real + D_fake) is
+    # drawn too, computed from its parts
+    sums = _sums(r)
+    run = r.run.with_sums(sums) if sums else r.run
+    logged = set(r.run.tags)
+    tags = list(r.run.tags) + [t for t in by_tag if t not in logged and t in sums]
+    placed = [(tag, *by_tag.get(tag, (None, None))) for tag in tags]
     placed = [(tag, role, pair, panel_of(tag, role)) for tag, role, pair in placed]
+    # role series first (up to max_points each), then the other main-panel series share
+    # 80% of what is left, the folded panels the rest
+    size = {tag: len(run.series(tag)) for tag, *_ in placed}
+    role_n = [size[t] for t, role, _, _ in placed if role is not None]
+    main_n = [size[t] for t, role, _, pid in placed if role is None and not pid.startswith("other:")]
     n_other = sum(pid.startswith("other:") for *_, pid in placed)
-    n_main = len(placed) - n_other
-    main_cap = int(min(max_points, max(MIN_POINTS, RUN_POINT_BUDGET * 0.8 / max(n_main, 1))))
-    left = RUN_POINT_BUDGET - main_cap * n_main
+    left = RUN_POINT_BUDGET - sum(min(max_points, n) for n in role_n)
+    main_cap = int(min(max_points, max(MIN_POINTS, left * 0.8 / max(len(main_n), 1))))
+    left -= sum(min(main_cap, n) for n in main_n)
     other_cap = int(min(max_points_other, max(MIN_POINTS_OTHER, left / max(n_other, 1))))
     for tag, role, pair, pid in placed:
-        s = r.run.series(tag)
+        s = run.series(tag)
         x = s.index.to_numpy(dtype=np.int64)
         y = s.to_numpy(dtype=float)
-        cap = other_cap if pid.startswith("other:") else main_cap
+        cap = (max_points if role is not None
+               else other_cap if pid.startswith("other:") else main_cap)
         keep = downsample(x.astype(float), y, cap, keep_steps=_restart_steps(r, tag))
         if role is not None and role in ROLE_COLORS and pair is None:
             color = ROLE_COLORS[role]
@@ -230,13 +273,14 @@ def _panels(r: RunResult, *, max_points: int, max_points_other: int) -> list[dic
             n_color[pid] = i + 1
             color = PALETTE[i % len(PALETTE)]
         bad = ~np.isfinite(y)
+        xs, unit = encode_steps(x[keep])
         name = tag if role is None else f"{tag} ({role}{', ' + pair if pair else ''})"
         groups.setdefault(pid, []).append({
             "tag": tag, "name": name, "role": role, "pair": pair, "color": color,
             "points": int(len(y)), "drawn": int(len(keep)),
             "nonfinite": int(bad.sum()),
             "first_nonfinite": int(x[bad][0]) if bad.any() else None,
-            "x": encode_steps(x[keep]), "y": encode_values(y[keep])})
+            "x": xs, "xunit": unit, "y": encode_values(y[keep])})
         ys.setdefault(pid, []).append(y)
         if role is not None:
             roles_in.setdefault(pid, set()).add(role)
@@ -268,6 +312,19 @@ def display_name(r: RunResult, root: str) -> str:
     return run_name(r, root)
 
 
+def _roles_table(r: RunResult) -> dict[str, str]:
+    """role -> tag, with each adversarial pair's roles as ``"<role> [<pair>]"``."""
+    if r.roles is None:
+        return {}
+    out = {str(k): str(v) for k, v in r.roles.tags.items()}
+    pairs = getattr(r.roles, "pairs", None)
+    if isinstance(pairs, Mapping):
+        for pair, rm in pairs.items():
+            tags = rm if isinstance(rm, Mapping) else getattr(rm, "tags", {})
+            out.update({f"{k} [{pair}]": str(v) for k, v in tags.items()})
+    return out
+
+
 def _labels(r: RunResult) -> list[list[Any]]:
     return [[f.label, round(float(f.confidence), 3), getattr(f, "pair", None)]
             for f in r.top_findings()]
@@ -285,8 +342,8 @@ def _finding(f, labelled: bool, detectors: tuple[str, ...], last: int | None) ->
 
 
 def run_payload(r: RunResult, root: str, *, max_points: int = MAX_POINTS,
-                max_points_other: int = MAX_POINTS_OTHER) -> dict[str, Any]:
-    """Everything the page shows when the run is opened."""
+                max_points_other: int = MAX_POINTS_OTHER, panels: bool = True) -> dict[str, Any]:
+    """Everything the page shows when the run is opened (``panels=False``: no chart data)."""
     series = r.run.series_summary() if r.run is not None else {}
     last = max((s["last_step"] for s in series.values()), default=None)
     meta = r.run.meta if r.run is not None else None
@@ -297,12 +354,12 @@ def run_payload(r: RunResult, root: str, *, max_points: int = MAX_POINTS,
         "labels": _labels(r), "family": loss_family_text(r) if r.ok else None,
         "reason": reason_text(r), "warnings": list(r.warnings),
         "findings": [_finding(f, lab, dets, last) for f, lab, dets in display_findings(r)],
-        "roles": dict(r.roles.tags) if r.roles is not None else {},
+        "roles": _roles_table(r),
         "series": {t: [s["points"], s["first_step"], s["last_step"]] for t, s in series.items()},
         "hparams": {str(k): format_value(v) for k, v in (meta.hparams if meta else {}).items()},
         "notes": list(r.notes) + (list(r.loss_family.reasons) if r.loss_family else []),
-        "panels": _panels(r, max_points=max_points, max_points_other=max_points_other) if r.ok
-        else [],
+        "panels": _panels(r, max_points=max_points, max_points_other=max_points_other)
+        if r.ok and panels else [],
     }
     out["spans"] = [{"start": f["span"][0], "end": f["span"][1], "label": f["label"],
                      "confidence": f["confidence"], "onset": f["onset"], "pair": f["pair"],

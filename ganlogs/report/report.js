@@ -49,9 +49,10 @@
     for (var i = 0; i < n; i++) u8[i] = bin.charCodeAt(i);
     return new Float32Array(u8.buffer);
   }
-  function decodeSteps(d) {
-    var out = new Array(d.length), acc = 0;
-    for (var i = 0; i < d.length; i++) { acc += d[i]; out[i] = acc; }
+  function decodeSteps(d, unit) {
+    var out = new Array(d.length), acc = d.length ? d[0] : 0;
+    unit = unit || 1;
+    for (var i = 0; i < d.length; i++) { if (i) acc += d[i] * unit; out[i] = acc; }
     return out;
   }
   function runLabelKey(r) {
@@ -257,7 +258,7 @@
   function drawOverlay() {
     var box = document.getElementById("overlay");
     if (!box || !state.metric) return;
-    if (overlayChart) { overlayChart.destroy(); overlayChart = null; }
+    if (overlayChart) { overlayChart.destroy(); overlayChart = null; api.overlay = null; }
     var m = OV.overlay[state.metric];
     var shown = visibleRuns().filter(function (r) { return m.runs[String(r.i)] !== undefined; });
     var data = [m.x], series = [{label: "step"}];
@@ -270,6 +271,8 @@
       series.push({label: r.name, stroke: hexA(c, shown.length > 200 ? 0.35 : 0.7), width: 1.2, spanGaps: true, points: {show: false}, _run: r.i});
     });
     var caption = document.getElementById("overlay-caption");
+    if (!shown.length) { box.textContent = "No run to show: change the filter or the search."; return; }
+    box.textContent = "";
     var width = Math.max(box.clientWidth || ov.clientWidth - 40, 300);
     var log = document.getElementById("overlay-log").checked;
     // the y range holds each run's bulk (3 IQR beyond its quartiles, within its own
@@ -317,6 +320,7 @@
   // ---------------------------------------------------------------- one run
   var detail = document.getElementById("detail");
   var smoothing = 0.6;
+  var ignoreOutliers = false;
 
   /** TensorBoard's smoothing: an exponential moving average debiased at the start
       (divided by 1 - w^n); non-finite values are passed through and not accumulated. */
@@ -336,7 +340,7 @@
   function panelData(p, log) {
     var tables = [], bad = [];
     p.series.forEach(function (s) {
-      var x = decodeSteps(s.x), v = decodeValues(s.y), raw = new Array(v.length);
+      var x = decodeSteps(s.x, s.xunit), v = decodeValues(s.y), raw = new Array(v.length);
       for (var i = 0; i < v.length; i++) {
         var y = v[i];
         if (!isFinite(y)) { raw[i] = null; bad.push([x[i], s.color]); }
@@ -421,14 +425,34 @@
         }]
       }
     };
-    // keep the equilibrium lines in view when they are near the data
-    if (p.hlines.length && !log) {
-      opts.scales.y = {range: function (u, lo, hi) {
-        var a = lo, z = hi;
-        p.hlines.forEach(function (h) { var span = (hi - lo) || Math.abs(hi) || 1; if (h.y >= lo - span && h.y <= hi + span) { a = Math.min(a, h.y); z = Math.max(z, h.y); } });
+    // the y range: what is shown (or its 1st-99th percentile when outliers are ignored),
+    // widened to the equilibrium lines near it
+    opts.scales.y.range = function (u, lo, hi) {
+      var a = lo, z = hi;
+      if (ignoreOutliers && u.data && u.data.length > 1) {
+        var xs = u.data[0], x0 = u.scales.x.min, x1 = u.scales.x.max, vals = [];
+        for (var si = 1; si < u.data.length; si += 2) {
+          var ys = u.data[si];
+          for (var i = 0; i < ys.length; i++) {
+            var v = ys[i];
+            if (v !== null && v !== undefined && (x0 === undefined || x0 === null || (xs[i] >= x0 && xs[i] <= x1))) vals.push(v);
+          }
+        }
+        if (vals.length > 20) {  // the bulk: 3 IQR beyond the quartiles (in log10 on a log axis)
+          var tf = log ? function (v) { return Math.log10(v); } : function (v) { return v; };
+          vals = vals.filter(function (v) { return !log || v > 0; }).map(tf).sort(function (p, q) { return p - q; });
+          var q1 = vals[Math.floor(0.25 * (vals.length - 1))], q3 = vals[Math.ceil(0.75 * (vals.length - 1))];
+          var iqr = q3 - q1 || Math.abs(q3) * 0.1 || 1;
+          a = Math.max(vals[0], q1 - 3 * iqr); z = Math.min(vals[vals.length - 1], q3 + 3 * iqr);
+          if (log) { a = Math.pow(10, a); z = Math.pow(10, z); }
+        }
+      }
+      if (!log) {
+        p.hlines.forEach(function (h) { var span = (z - a) || Math.abs(z) || 1; if (h.y >= a - span && h.y <= z + span) { a = Math.min(a, h.y); z = Math.max(z, h.y); } });
         return uPlot.rangeNum(a, z, 0.1, true);
-      }};
-    }
+      }
+      return uPlot.rangeLog(a, z, 10, true);
+    };
     var u = new uPlot(opts, pd.data, box);
     u.over.addEventListener("wheel", function (e) {
       e.preventDefault();
@@ -563,6 +587,15 @@
             u.setData(panelData(p, u._log).data, false);
           });
         });
+        var io = el("input", {type: "checkbox", id: "ignore-outliers"});
+        io.checked = ignoreOutliers;
+        io.addEventListener("change", function () {
+          ignoreOutliers = io.checked;
+          Object.keys(api.charts).forEach(function (k) { var u = api.charts[k]; u.setScale("x", {min: u.scales.x.min, max: u.scales.x.max}); });
+        });
+        var iol = el("label", {title: "the y-axis holds the bulk of the points shown: 3 interquartile ranges beyond the quartiles"});
+        iol.appendChild(io); iol.appendChild(document.createTextNode(" ignore outliers in y scaling"));
+        tb.appendChild(iol);
         var reset = el("button", {type: "button"}, "reset zoom");
         reset.addEventListener("click", function () { Object.keys(api.charts).forEach(function (k) { var u = api.charts[k]; u.setData(u.data, true); }); });
         tb.appendChild(reset);
@@ -625,6 +658,17 @@
     if (m) openRun(parseInt(m[1], 10)); else closeRun();
   }
   window.addEventListener("hashchange", route);
+  var resizeTimer = null;
+  window.addEventListener("resize", function () {
+    clearTimeout(resizeTimer);
+    resizeTimer = setTimeout(function () {
+      Object.keys(api.charts).forEach(function (k) {
+        var u = api.charts[k], w = u.root.parentNode.clientWidth;
+        if (w > 0) u.setSize({width: Math.max(w, 300), height: u.height});
+      });
+      if (overlayChart) drawOverlay();
+    }, 150);
+  });
   document.addEventListener("keydown", function (e) { if (e.key === "Escape" && !detail.hidden && OV.runs.length > 1) { history.pushState("", document.title, location.pathname + location.search); closeRun(); } });
 
   buildOverview();

@@ -57,8 +57,21 @@ def test_early_overfitting_that_ada_corrects():
 
 def test_overfitting_that_stays_is_not_called_corrected():
     rt = np.r_[_ada_rt(50), np.linspace(0.7, 0.98, 50)]
-    (f,) = DOverfittingDetector().detect(_ctx({"Loss/signs/real": rt}, np.arange(100)))
+    p = np.r_[np.linspace(0, 0.9, 50), np.full(50, 1.0)]  # ADA at its limit
+    (f,) = DOverfittingDetector().detect(_ctx({"Loss/signs/real": rt, "Progress/augment": p},
+                                              np.arange(100)))
     assert f.evidence["corrected"] is False and f.onset_step > 50
+    assert f.confidence >= 0.5 and f.evidence["ada"] is True
+
+
+def test_without_ada_a_high_r_t_stays_below_the_label_threshold():
+    # r_t near 1 without augmentation: D may just be winning, not memorising
+    rt = np.r_[_ada_rt(20), np.full(80, 0.99)]
+    (f,) = DOverfittingDetector().detect(_ctx({"Loss/signs/real": rt}, np.arange(100)))
+    assert f.confidence < 0.5 and f.evidence["ada"] is False
+    assert "held-out" in f.summary
+    assert DOverfittingDetector(no_ada_confidence=0.9).detect(
+        _ctx({"Loss/signs/real": rt}, np.arange(100)))[0].confidence >= 0.5
 
 
 def test_held_out_d_x_gap():
@@ -86,5 +99,5 @@ def test_no_signal_no_finding_and_parameters_checked():
     assert DOverfittingDetector().detect(ctx) == []
     with pytest.raises(ValueError, match="rt_threshold"):
         DOverfittingDetector(rt_threshold=0.5)
-    with pytest.raises(ValueError, match="min_points"):
-        DOverfittingDetector(min_points=0)
+    with pytest.raises(ValueError, match="min_span"):
+        DOverfittingDetector(min_span=0)

@@ -98,7 +98,8 @@ def series_values(series: dict) -> tuple[np.ndarray, np.ndarray]:
     """Steps and values of one drawn series of a run's panel, decoded as the page does."""
     import base64
 
-    x = np.cumsum(np.asarray(series["x"], dtype=np.int64))
+    d = np.asarray(series["x"], dtype=np.int64)
+    x = d[0] + np.r_[0, np.cumsum(d[1:] * series.get("xunit", 1))] if len(d) else d
     y = np.frombuffer(base64.b64decode(series["y"]), dtype="<f4").astype(float)
     return x, y
 

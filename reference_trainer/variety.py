@@ -1,0 +1,261 @@
+"""Run specifications of the ``v2`` sweep: a corpus as varied as real training (issue 10, item 6).
+
+The sweep is made of *cells*. A cell is one batched group (every run shares the keys of
+:data:`reference_trainer.train.GROUP_KEYS`: target, net shapes, loss, optimiser kinds, D:G
+step ratio, batch size, run length); its shared keys are drawn from a *recipe* with a seeded
+generator. Inside a cell every run draws its own learning rate, lr_D / lr_G ratio, Adam betas
+or SGD momentum, learning-rate schedule (constant, step, cosine), frozen generator, label
+smoothing, loss weights, feature matching, D-loss reduction and its whole logging setup
+(format, tag scheme, logged roles, cadence 1 to 25, per-step or per-epoch means, EMA-smoothed
+losses, learning-rate and ``Loss/signs/real`` tags).
+
+Recipes carry an intended behaviour only as a note: labels come from measurement
+(:mod:`reference_trainer.labels`), and every run is kept, including the many that end
+``not_converged`` (run lengths are drawn short on purpose too).
+
+Everything is drawn from ``numpy.random.default_rng`` seeded by CRC32 of names and indices,
+so the specs are the same on every machine.
+"""
+
+from __future__ import annotations
+
+import zlib
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+from reference_trainer.scenarios import _DEFAULTS, family_of
+
+__all__ = ["Recipe", "RECIPES", "build_v2_specs"]
+
+
+def _rng(*parts) -> np.random.Generator:
+    return np.random.default_rng(zlib.crc32("/".join(map(str, parts)).encode()))
+
+
+def _pick(rng: np.random.Generator, values, p=None):
+    i = int(rng.choice(len(values), p=p))
+    return values[i]
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """A family of cells: ``shared(rng)`` draws a cell's group keys; ``per_run(rng, cfg)``
+    draws one run's own options (on top of the common ones of :func:`_common_run_options`)."""
+
+    name: str
+    intended: str
+    n_cells: int
+    shared: Callable[[np.random.Generator], dict]
+    per_run: Callable[[np.random.Generator, dict], dict]
+    note: str = ""
+
+
+_MIX_TARGETS = ("ring6", "ring8", "ring10", "ring12", "grid9", "moons")
+_WIDTHS = (32, 64, 128)
+
+
+def _mlp(rng, depths=(1, 2), widths=_WIDTHS) -> list[int]:
+    d = int(_pick(rng, depths))
+    return [int(_pick(rng, widths))] * d
+
+
+def _dirac(rng, loss, update="alt", **kw) -> dict:
+    return dict(target="dirac", dirac_dim=int(_pick(rng, (1, 1, 2))), update=update, loss=loss, opt_g="sgd",
+                opt_d="sgd", batch_size=1, z_dim=1, g_hidden=[], d_hidden=[], probe_n=1, eval_n=1, eval_every=25,
+                probe_every=5, steps=int(_pick(rng, (1000, 2000, 3000))), n_d=1, **kw)
+
+
+def _mixture(rng, target=None, *, loss="bce_nonsaturating", steps=(600, 1000, 2000, 3000), g=None, d=None,
+             n_d=1, batch=(32, 64, 128), opt="adam") -> dict:
+    tgt = target or str(_pick(rng, _MIX_TARGETS))
+    cfg = dict(target=tgt, loss=loss, opt_g=opt, opt_d=opt, n_d=n_d, steps=int(_pick(rng, steps)),
+               batch_size=int(_pick(rng, batch)), z_dim=int(_pick(rng, (2, 4, 8, 16))),
+               g_hidden=g if g is not None else _mlp(rng), d_hidden=d if d is not None else _mlp(rng),
+               probe_every=5, probe_n=32, eval_every=50, eval_n=2000)
+    if tgt == "gmm":
+        cfg.update(gmm_dim=int(rng.integers(5, 21)), gmm_modes=int(rng.integers(5, 11)),
+                   gmm_seed=int(rng.integers(1, 10_000)), eval_n=1500)
+    return cfg
+
+
+def _digits(rng, *, loss, n_d, steps=(1500, 2000), g=None, d=None, batch=(64,), opt_g="adam", target="digits",
+            n_real=0) -> dict:
+    cfg = dict(target=target, loss=loss, opt_g=opt_g, opt_d="adam", n_d=n_d, steps=int(_pick(rng, steps)),
+               batch_size=int(_pick(rng, batch)), z_dim=int(_pick(rng, (16, 32))),
+               g_hidden=g or [int(_pick(rng, (64, 128)))], d_hidden=d or [int(_pick(rng, (64, 128)))],
+               probe_every=5, probe_n=32, eval_every=50, eval_n=500)
+    if n_real:
+        cfg["n_real"] = int(n_real)
+    return cfg
+
+
+def _lr(rng, lo, hi) -> float:
+    return float(np.exp(rng.uniform(np.log(lo), np.log(hi))))
+
+
+def _std_run(lo=3e-4, hi=2e-3, ratios=(1.0, 1.0, 2.0, 4.0, 0.5)):
+    def f(rng, cfg):
+        lr_g = _lr(rng, lo, hi)
+        return dict(lr_g=lr_g, lr_d=lr_g * float(_pick(rng, ratios)))
+    return f
+
+
+def _strong_d_run(rng, cfg):
+    lr_g = _lr(rng, 1e-4, 4e-4)
+    return dict(lr_g=lr_g, lr_d=lr_g * float(_pick(rng, (5.0, 10.0))))
+
+
+def _dirac_run(lo, hi, **fixed):
+    def f(rng, cfg):
+        lr = _lr(rng, lo, hi)
+        out = dict(lr_g=lr, lr_d=lr, momentum_g=0.0, momentum_d=0.0)
+        for k, vals in fixed.items():
+            out[k] = _pick(rng, vals)
+        return out
+    return f
+
+
+def _digits_vanish_run(rng, cfg):
+    if cfg["opt_g"] == "sgd":
+        return dict(lr_g=float(_pick(rng, (1e-3, 3e-3, 1e-2))), lr_d=1e-3)
+    return dict(lr_g=_lr(rng, 3e-5, 1e-4), lr_d=1e-3)
+
+
+RECIPES: tuple[Recipe, ...] = (
+    # ---- Dirac-GAN: analytic cycles, R1 convergence, simultaneous-update blow-ups
+    Recipe("dirac_alt", "oscillating", 6,
+           lambda r: _dirac(r, str(_pick(r, ("bce_nonsaturating", "hinge", "wgan_clip", "wgan_gp")))),
+           _dirac_run(0.03, 0.2, clip=(0.5, 1.0), gp_lambda=(1.0,))),
+    Recipe("dirac_r1", "converged", 4, lambda r: _dirac(r, str(_pick(r, ("bce_nonsaturating", "bce_minimax")))),
+           _dirac_run(0.03, 0.2, r1_gamma=(0.3, 1.0, 3.0))),
+    Recipe("dirac_sim_looseclip", "diverged", 3, lambda r: _dirac(r, "wgan_clip", update="sim"),
+           _dirac_run(0.1, 0.3, clip=(1e3, 1e6))),
+    # ---- 2-D mixtures and curves
+    Recipe("mix_standard", "converged", 14,
+           lambda r: _mixture(r, loss=str(_pick(r, ("bce_nonsaturating",) * 4 + ("lsgan", "hinge")))), _std_run(),
+           "standard GAN of a random shape; many runs end still training"),
+    Recipe("mix_smallG_strongD", "mode_collapse", 6,
+           lambda r: _mixture(r, str(_pick(r, ("ring8", "ring12", "grid9", "grid25", "moons"))),
+                              g=[int(_pick(r, (16, 32)))], d=[128, 128], steps=(2000, 3000)),
+           _strong_d_run, "one-layer generator against a 5-10x faster discriminator"),
+    Recipe("mix_wgangp_nd1", "oscillating", 4,
+           lambda r: _mixture(r, str(_pick(r, ("ring8", "ring12", "moons"))), loss="wgan_gp", g=[128, 128],
+                              d=[128, 128], steps=(2000, 3000)),
+           lambda r, c: {**_std_run(3e-4, 8e-4, (1.0,))(r, c), "gp_lambda": 1.0, "betas": [0.5, 0.9]},
+           "WGAN-GP with one critic step and a large step size"),
+    Recipe("mix_wgan_sgd_looseclip", "diverged", 2,
+           lambda r: _mixture(r, "ring8", loss="wgan_clip", opt="sgd", steps=(1000, 2000)),
+           lambda r, c: {**_std_run(0.03, 0.1, (1.0,))(r, c), "clip": 1e3},
+           "WGAN, SGD, clipping bound too loose to bind"),
+    # ---- held-out targets (docs/results/heldout_protocol.md, rule 1)
+    Recipe("swissroll_standard", "converged", 2, lambda r: _mixture(r, "swissroll"), _std_run()),
+    Recipe("swissroll_smallG_strongD", "mode_collapse", 1,
+           lambda r: _mixture(r, "swissroll", g=[32], d=[128, 128], steps=(2000, 3000)), _strong_d_run),
+    Recipe("swissroll_wgangp_nd1", "oscillating", 1,
+           lambda r: _mixture(r, "swissroll", loss="wgan_gp", g=[128, 128], d=[128, 128], steps=(2000, 3000)),
+           lambda r, c: {**_std_run(3e-4, 8e-4, (1.0,))(r, c), "gp_lambda": 1.0, "betas": [0.5, 0.9]}),
+    Recipe("gmm_standard", "converged", 2, lambda r: _mixture(r, "gmm", steps=(1000, 2000, 3000)), _std_run()),
+    Recipe("gmm_smallG_strongD", "mode_collapse", 1,
+           lambda r: _mixture(r, "gmm", g=[32], d=[128, 128], steps=(2000, 3000)), _strong_d_run),
+    Recipe("gmm_lsgan", "converged", 1, lambda r: _mixture(r, "gmm", loss="lsgan"), _std_run()),
+    # ---- held-out net shape (rule 2): three-layer generators
+    Recipe("g3_standard", "converged", 3,
+           lambda r: _mixture(r, str(_pick(r, ("ring8", "moons", "grid9"))), g=[int(_pick(r, (32, 64)))] * 3),
+           _std_run()),
+    # ---- digits
+    Recipe("digits_mm_sgd_strongD", "vanishing_gradients", 2,
+           lambda r: _digits(r, loss="bce_minimax", n_d=3, opt_g="sgd"), _digits_vanish_run),
+    Recipe("digits_mm_adam_strongD", "vanishing_gradients", 1,
+           lambda r: _digits(r, loss="bce_minimax", n_d=3), _digits_vanish_run),
+    Recipe("digits_ns_strongD", "mode_collapse", 2,
+           lambda r: _digits(r, loss="bce_nonsaturating", n_d=int(_pick(r, (3, 5)))),
+           lambda r, c: dict(lr_g=_lr(r, 4e-5, 1.5e-4), lr_d=1e-3)),
+    Recipe("digits_ns_big_equal", "oscillating", 1,
+           lambda r: _digits(r, loss="bce_nonsaturating", n_d=1, g=[256, 256], d=[256], batch=(128,),
+                             steps=(2000,)),
+           _std_run(2e-4, 5e-4, (1.0,))),
+    # ---- small-data target: D overfits the few reals it sees
+    Recipe("digitsfew_ns", "d_overfitting", 3,
+           lambda r: _digits(r, loss="bce_nonsaturating", n_d=int(_pick(r, (1, 2, 3))), target="digitsfew",
+                             n_real=int(_pick(r, (32, 64, 128, 400))), steps=(2000, 3000), d=[256]),
+           _std_run(2e-4, 1e-3, (1.0, 2.0, 4.0)), "few real images, D trained long"),
+    Recipe("digitsfew_hinge", "d_overfitting", 1,
+           lambda r: _digits(r, loss="hinge", n_d=2, target="digitsfew", n_real=int(_pick(r, (32, 64, 128))),
+                             steps=(2000, 3000), d=[256]),
+           _std_run(2e-4, 1e-3, (1.0, 2.0))),
+)
+
+_FORMATS = ("tensorboard", "csv", "text")
+_SCHEMES = ("slash", "snake", "loss_x", "dcgan", "module", "lightning", "capital", "pix2pix")
+_ROLESETS = ("losses", "dcgan", "parts", "parts_only", "grads", "full")
+
+
+def _common_run_options(rng: np.random.Generator, cfg: dict) -> dict:
+    """What users vary around any recipe: optimiser settings, schedules, regularisers, weights."""
+    o: dict = {}
+    dirac = cfg["target"] == "dirac"
+    if cfg["opt_g"] == "adam":
+        o["betas"] = list(_pick(rng, ([0.5, 0.999], [0.5, 0.999], [0.0, 0.9], [0.9, 0.999], [0.5, 0.9])))
+    if cfg["opt_g"] == "sgd" and not dirac and rng.random() < 0.4:
+        o["momentum_g"] = float(_pick(rng, (0.5, 0.9)))
+        o["momentum_d"] = o["momentum_g"]
+    o["lr_schedule"] = str(_pick(rng, ("const", "step", "cosine"), p=[0.6, 0.2, 0.2]))
+    if o["lr_schedule"] == "step":
+        o["lr_steps_at"] = list(_pick(rng, ([0.5], [0.75], [0.5, 0.75])))
+        o["lr_gamma"] = float(_pick(rng, (0.1, 0.3, 0.5)))
+    if not dirac and rng.random() < 0.06:
+        o["g_frozen_from"] = float(_pick(rng, (0.0, 0.5)))
+    if cfg["loss"].startswith("bce") and rng.random() < 0.2:
+        o["label_smooth"] = float(_pick(rng, (0.1, 0.2)))
+    if rng.random() < 0.3:
+        o["w_g"] = float(_pick(rng, (0.5, 2.0, 10.0)))
+    if rng.random() < 0.2:
+        o["w_d"] = float(_pick(rng, (0.5, 2.0)))
+    if not dirac and rng.random() < 0.15:
+        o["fm_weight"] = float(_pick(rng, (0.1, 1.0)))
+    return o
+
+
+def _log_config(rng: np.random.Generator, cfg: dict, opts: dict) -> dict:
+    steps = int(cfg["steps"])
+    fmt = str(_pick(rng, _FORMATS, p=[0.45, 0.35, 0.2]))
+    scheme = "pix2pix" if fmt == "text" else str(_pick(rng, _SCHEMES))
+    every_choices = [e for e in (1, 2, 5, 10, 25) if 100 <= steps // e <= 3000] or [max(1, steps // 200)]
+    every = int(_pick(rng, every_choices))
+    unit = "epoch" if fmt != "text" and every > 1 and rng.random() < 0.2 else "step"
+    log = {"format": fmt, "scheme": scheme, "roles": str(_pick(rng, _ROLESETS)), "unit": unit, "every": every,
+           "critic_tag": bool(rng.random() < 0.5), "ema": float(_pick(rng, (0.0, 0.9, 0.98), p=[0.7, 0.15, 0.15])),
+           "lr": bool(opts.get("lr_schedule", "const") != "const" or rng.random() < 0.3),
+           "sign": bool(cfg["target"] == "digitsfew" or (cfg["loss"] in ("bce_nonsaturating", "bce_minimax", "hinge")
+                                                           and rng.random() < 0.25)),
+           "epoch_len": int(_pick(rng, (50, 100, 250)))}
+    return log
+
+
+def build_v2_specs(runs_per_cell: int = 6) -> list[dict]:
+    """Every run spec of the v2 sweep, in a fixed order (one cell = one batched group)."""
+    specs = []
+    for rec in RECIPES:
+        for ci in range(rec.n_cells):
+            crng = _rng("v2", rec.name, ci)
+            shared = rec.shared(crng)
+            for i in range(runs_per_cell):
+                rng = _rng("v2", rec.name, ci, i)
+                cfg = {**_DEFAULTS, **shared}
+                cfg.pop("betas", None)
+                cfg.update(rec.per_run(rng, cfg))
+                opts = _common_run_options(rng, cfg)
+                for k, v in opts.items():
+                    if k == "betas" and "betas" in cfg:  # a recipe's own betas (WGAN-GP) win
+                        continue
+                    cfg[k] = v
+                cfg["seed"] = int(zlib.crc32(f"v2/{rec.name}/{ci}".encode()) % 100000) * 10 + i
+                cfg["d_loss_reduction"] = "summed" if rng.random() < 0.5 else "mean"
+                log = _log_config(rng, cfg, opts)
+                cfg = {k: (list(v) if isinstance(v, tuple) else v) for k, v in cfg.items()}
+                specs.append({"run_id": f"{rec.name}_c{ci:02d}_{i}", "scenario": rec.name,
+                              "intended_label": rec.intended, "family": family_of(cfg), "config": cfg, "log": log,
+                              "note": rec.note})
+    return specs

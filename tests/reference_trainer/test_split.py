@@ -1,0 +1,22 @@
+"""The held-out split of docs/results/heldout_protocol.md."""
+
+from reference_trainer.split import TUNING_FAMILIES, is_held_out, split_of
+
+
+def _gt(family, target="ring8", g_hidden=(64, 64)):
+    return {"family": family, "config": {"target": target, "g_hidden": list(g_hidden)}}
+
+
+def test_tuning_families_are_tuning_and_everything_else_is_held_out():
+    assert split_of(_gt("ring8_bce_ns_adam")) == ("tuning", "tuning family ring8_bce_ns_adam")
+    assert is_held_out(_gt("ring8_lsgan_adam"))
+    assert is_held_out(_gt("ring12_hinge_adam", target="ring12"))
+    assert "digits_bce_mm_sgd" in TUNING_FAMILIES and "digits_bce_mm_adam" not in TUNING_FAMILIES
+
+
+def test_held_out_targets_and_net_shape_win_over_a_tuning_family():
+    assert split_of(_gt("ring8_bce_ns_adam", g_hidden=(32, 32, 32)))[0] == "held_out"
+    assert "3 hidden layers" in split_of(_gt("ring8_bce_ns_adam", g_hidden=(32, 32, 32)))[1]
+    for target in ("swissroll", "gmm"):
+        s, why = split_of(_gt(f"{target}_bce_ns_adam", target=target))
+        assert s == "held_out" and target in why
