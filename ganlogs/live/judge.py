@@ -16,8 +16,10 @@ When to re-judge
     after it (``cost_factor=50``: judging takes at most about 2% of one core, or of the
     training loop that calls :class:`~ganlogs.live.Monitor`), except for that alarm.
 Hysteresis
-    A label is raised once it has held in ``confirm`` consecutive judgements, and cleared
-    once it has been absent from ``confirm`` consecutive judgements. A ``diverged`` finding
+    A label is raised once it has held in ``confirm`` consecutive judgements spanning at
+    least ``min_evidence`` growth of the run, and cleared once its confidence has stayed
+    below the label threshold minus ``clear_margin`` in ``confirm`` consecutive
+    judgements. A ``diverged`` finding
     that rests on a NaN/Inf value, or on a loss of magnitude 10^6 or more, is raised at
     once: a non-finite loss is a fact, not a statistical guess. A raised label *changes*
     when its onset moves by more than ``onset_tolerance`` of the judged span or its
@@ -60,6 +62,11 @@ class LivePolicy:
         (or cleared). 2: one extra look, the least that stops a single noisy judgement.
         While a ``diverged`` finding waits for its confirmation, the next judgement comes
         after a fifth of ``min_new_points`` and no growth condition.
+    min_evidence
+        ... and the judgements that confirm it must span at least this much growth of the
+        run (0.5: a label first found at point 200 is raised at point 300 at the earliest),
+        so that an early phase of training that only looks like a failure (undertrained is
+        not collapsed) has time to pass. ``diverged`` on a NaN/Inf is exempt.
     clear_margin
         A raised label is absent only when its confidence falls below the label threshold
         minus this margin (a band, so that a confidence wandering around the threshold does
@@ -75,6 +82,7 @@ class LivePolicy:
     min_new_points: int = 10
     growth: float = 0.05
     confirm: int = 2
+    min_evidence: float = 0.5
     clear_margin: float = 0.15
     cost_factor: float = 50.0
     onset_tolerance: float = 0.1
@@ -87,6 +95,8 @@ class LivePolicy:
             raise UsageError(f"growth must be in [0, 10]; got {self.growth!r}")
         if not isinstance(self.confirm, int) or self.confirm < 1:
             raise UsageError(f"confirm must be an integer >= 1; got {self.confirm!r}")
+        if not 0.0 <= self.min_evidence <= 10.0:
+            raise UsageError(f"min_evidence must be in [0, 10]; got {self.min_evidence!r}")
         if not 0.0 <= self.clear_margin <= 1.0:
             raise UsageError(f"clear_margin must be in [0, 1]; got {self.clear_margin!r}")
         if self.cost_factor < 0:
@@ -140,6 +150,7 @@ class LiveVerdict:
 @dataclass
 class _LabelState:
     present: int = 0  # consecutive judgements with the label
+    since: int = 0  # points judged when the present streak began
     absent: int = 0  # consecutive judgements without it
     raised: Finding | None = None  # the finding last reported
 
@@ -263,10 +274,14 @@ class LiveJudge:
                 state.present = 0
                 continue
             if f is not None:
+                if state.present == 0:
+                    state.since = points
                 state.present += 1
                 state.absent = 0
                 if state.raised is None:
-                    if state.present >= self.policy.confirm or _sticky(f):
+                    confirmed = (state.present >= self.policy.confirm
+                                 and points >= (1.0 + self.policy.min_evidence) * state.since)
+                    if confirmed or _sticky(f):
                         events.append(self._event("appeared", label, f, None, points, last_step))
                         state.raised = f
                 elif self._changed(state.raised, f, span):

@@ -85,7 +85,7 @@ def test_monitor_validates_arguments():
 
 def test_a_label_needs_two_judgements_unless_a_nan_shows_it():
     d, g = _cycling(600)
-    policy = LivePolicy(cost_factor=0.0, confirm=2)
+    policy = LivePolicy(cost_factor=0.0, confirm=2, min_evidence=0.0)
     judge = LiveJudge("r", policy=policy)
     store = RowStore()
     seen = []
@@ -119,9 +119,9 @@ def test_a_label_needs_two_judgements_unless_a_nan_shows_it():
 
 def test_a_label_found_once_is_not_raised_and_a_raised_label_clears_after_two_misses():
     from ganlogs.analysis import RunResult
-    from ganlogs.detectors import Finding
+    from ganlogs.findings import Finding
 
-    judge = LiveJudge("r", policy=LivePolicy(confirm=2, cost_factor=0.0))
+    judge = LiveJudge("r", policy=LivePolicy(confirm=2, cost_factor=0.0, min_evidence=0.0))
 
     def result(labels):
         fs = [Finding(label=l, confidence=0.9, onset_step=10, evidence={}, summary=l,
@@ -136,6 +136,22 @@ def test_a_label_found_once_is_not_raised_and_a_raised_label_clears_after_two_mi
         kinds.append([(e.kind, e.label) for e in v.events])
     assert kinds == [[], [], [], [("appeared", "oscillating")], [], [], [],
                      [("cleared", "oscillating")]]
+
+
+def test_a_label_is_raised_only_after_enough_new_evidence():
+    from ganlogs.analysis import RunResult
+    from ganlogs.findings import Finding
+
+    judge = LiveJudge("r", policy=LivePolicy(confirm=2, cost_factor=0.0, min_evidence=0.5))
+    f = Finding(label="mode_collapse", confidence=0.9, onset_step=10, evidence={},
+                summary="x", detector="x", detector_version="1")
+    raised_at = None
+    for points in (100, 120, 140, 160, 180):
+        v = judge._update(RunResult(run_id="r", path="r", format="t", status="ok",
+                                    findings=[f], labels=["mode_collapse"]), points, points)
+        if v.labels and raised_at is None:
+            raised_at = points
+    assert raised_at == 160  # found from 100 on: raised once the run grew by half
 
 
 def test_schedule_grows_with_the_run_and_respects_the_cost_factor():
