@@ -5,26 +5,38 @@ Usage::
     python bench/accuracy.py                      # fixtures/labelled/, held-out families
     python bench/accuracy.py --corpus DIR         # e.g. a full reference_trainer sweep
     python bench/accuracy.py --split all          # every family (tuning ones included)
-    python bench/accuracy.py --fit [--write]      # refit the calibration maps on the
-                                                  # TUNING families (and write them into
-                                                  # ganlogs/detectors/_calibration.py)
+    python bench/accuracy.py --fit [--write FILE] # refit the calibration on the TUNING
+                                                  # families (and write it as a JSON file)
+    python bench/accuracy.py --calibration FILE   # evaluate with that calibration
+
+The calibration is data (:class:`ganlogs.detectors.Calibration`): a fit builds a new one and
+passes it to the detectors; nothing in ``ganlogs/`` is edited or patched. To ship a refit,
+write it over ``ganlogs/detectors/calibration.json`` (``--write
+ganlogs/detectors/calibration.json``) and commit.
 
 A corpus is a directory of run directories, each holding its logs and a
-``ground_truth.json`` (``labels``, ``family``, ``scenario``, ``log.loss_family``,
-``log.d_loss_reduction``...), as written by ``python -m reference_trainer sweep``.
+``ground_truth.json`` (``labels``, ``outcome``, ``family``, ``split``, ``truth_sources``,
+``log.loss_family``...), as written by ``python -m reference_trainer sweep``. Every run is
+kept: a run whose truth is ``not_converged`` (still training, blurry, poor at a stalemate)
+has no label, so it counts as a negative for every label.
 
-Split by scenario family (never by run: runs of one family share their dynamics).
-Families in :data:`TUNING_FAMILIES` are the only ones the calibration is fitted on; every
-other family -- including any family a later sweep adds -- is HELD OUT, and the headline
-table is computed on held-out families only. The list is fixed here so that a result can be
-reproduced; it keeps, for every label, at least one tuning family and one held-out family
-with runs of that label in the full sweep.
+Split (docs/results/heldout_protocol.md, ``reference_trainer/split.py``): by held-out target,
+generator depth and family, never by run; the run's ``split`` field, else ``split_of``.
+The calibration is only ever fitted on the tuning runs. The default split is ``tuning``
+(development); ``--split held_out`` is run once, after the detectors are frozen. A
+development corpus (``fixtures/labelled``) is in-sample whatever its split and is shown only
+with ``--split all`` or ``tuning``.
 
-Printed: per label precision / recall / F1 and macro F1; the confusion between true and
-predicted labels; the false-alarm rate on runs labelled ``converged`` (any failure label
-predicted); calibration (reliability table and expected calibration error, over every
-run x label pair, a label without a finding counting as confidence 0); the same for the
-two baselines:
+Printed, for ganlogs and two baselines: per label precision / recall / F1 and macro F1 over
+the five labels; the same over the three labels whose truth the logs cannot see
+(``converged``, ``oscillating``, ``mode_collapse``), apart from those partly in the logs
+(``diverged``; ``vanishing_gradients`` on runs that log the generator's gradient norm, the
+rest reported beside it); calibration (expected calibration error per label, and a
+reliability table over every run x label pair, a label without a finding counting as
+confidence 0); **false reassurance** (runs with a failure truth called ``converged``); and
+on still-training runs (``not_converged`` truth) the share given any failure label and the
+share given ``converged``. Then the confusion between true and predicted labels and the
+onset error. The baselines:
 
 (a) ``ideal_value``: the "ideal loss value" rule users read about -- a non-finite loss is
     ``diverged``; otherwise the tail (last 10% of points) of the D and G losses is compared
@@ -47,7 +59,6 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import re
 import sys
 import time
 import warnings
@@ -59,35 +70,21 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from ganlogs.analysis import Settings, _context, analyze_run  # noqa: E402
+from ganlogs.analysis import Settings, analyze_run, build_context  # noqa: E402
 from ganlogs.conventions import equilibrium  # noqa: E402
-from ganlogs.detectors import LABELS  # noqa: E402
-from ganlogs.detectors import _calibration as cal  # noqa: E402
-from ganlogs.detectors import (convergence, divergence, mode_collapse, oscillation,  # noqa: E402
-                               vanishing_gradients)
-from ganlogs.detectors._features import run_stats  # noqa: E402
+from ganlogs.detectors import (CORE_LABELS as LABELS, Calibration, ConvergenceDetector,  # noqa: E402
+                               default_calibration, default_detectors)
+from ganlogs.detectors.calibration import Model  # noqa: E402
+from ganlogs.detectors.convergence import failure_confidences  # noqa: E402
+from ganlogs.detectors.vanishing_gradients import model_for  # noqa: E402
 from ganlogs.readers import load, discover  # noqa: E402
+from reference_trainer.split import split_of  # noqa: E402  (numpy-free, torch-free)
 
 FAILURES = LABELS[1:]
-
-#: families the calibration maps are fitted on; every other family is held out
-TUNING_FAMILIES = (
-    "dirac_bce_ns_sgd",        # oscillating / converged (Dirac-GAN, 1-D)
-    "dirac_bce_ns_r1_sgd",     # converged
-    "dirac_wgan_sgd",          # oscillating / diverged
-    "ring8_bce_ns_adam",       # converged / mode_collapse / oscillating
-    "digits_bce_mm_sgd",       # vanishing_gradients
-    "digits_bce_ns_adam",      # mode_collapse / oscillating
-    "ring8_wgangp_adam",       # oscillating
-)
-# Held out (in the full sweep): dirac2d_bce_ns_sgd, dirac2d_bce_ns_r1_sgd, dirac_bce_mm_r1_sgd,
-# dirac_wgangp_sgd, ring8_bce_ns_r1_adam, grid25_bce_ns_adam, ring8_lsgan_sgd,
-# digits_bce_mm_adam, digits_wgangp_adam -- and any family not listed above.
-
-
-def is_tuning(family: str) -> bool:
-    return family in TUNING_FAMILIES
-
+#: labels whose truth the logs cannot see (from samples and probes)
+INDEPENDENT = ("converged", "oscillating", "mode_collapse")
+#: development corpora: in-sample whatever their split
+DEVELOPMENT = (ROOT / "fixtures" / "labelled",)
 
 # ------------------------------------------------------------------ corpus
 @dataclass
@@ -96,6 +93,9 @@ class Item:
     family: str
     scenario: str
     truth: list[str]
+    split: str = "tuning"
+    outcome: str = "labelled"
+    grad_logged: bool = False
     pred: dict[str, list[str]] = field(default_factory=dict)       # method -> labels
     conf: dict[str, dict[str, float]] = field(default_factory=dict)  # method -> label -> conf
     insufficient: bool = False
@@ -163,16 +163,21 @@ def baseline_threshold(ctx) -> list[str]:
     return out or ["converged"]
 
 
-def evaluate_run(run_dir: Path, *, state: bool) -> Item:
+def evaluate_run(run_dir: Path, *, state: bool, calibration: Calibration | None = None) -> Item:
     gt = json.loads((run_dir / "ground_truth.json").read_text())
-    item = Item(run_id=gt.get("run_id", run_dir.name), family=gt["family"],
-                scenario=gt.get("scenario", ""), truth=list(gt["labels"]))
-    run = _load_run(run_dir)
     log = gt.get("log") or {}
+    truth = [lab for lab in gt["labels"] if lab != "not_converged"]
+    item = Item(run_id=gt.get("run_id", run_dir.name), family=gt["family"],
+                scenario=gt.get("scenario", ""), truth=truth,
+                split=gt.get("split") or split_of(gt)[0],
+                outcome=gt.get("outcome") or ("labelled" if truth else "not_converged"),
+                grad_logged="g_grad_norm" in (log.get("tags") or {}))
+    run = _load_run(run_dir)
     settings = Settings(loss_family=log.get("loss_family") if state else None,
                         d_loss_reduction=log.get("d_loss_reduction") if state else None)
     t0 = time.perf_counter()
-    res = analyze_run(run, settings=settings)
+    detectors = default_detectors(calibration=calibration)
+    res = analyze_run(run, settings=settings, detectors=detectors)
     item.seconds = time.perf_counter() - t0
     item.pred["ganlogs"] = list(res.labels)
     confs = {lab: 0.0 for lab in LABELS}
@@ -192,21 +197,19 @@ def evaluate_run(run_dir: Path, *, state: bool) -> Item:
             continue
         pred = found[0].onset_step * (every if log.get("unit") == "epoch" else 1)
         item.onset_error[lab] = abs(pred - float(true_on)) / total
-    ctx, _ = _context(run, settings)
+    ctx = build_context(run, settings)
     for name, fn in (("ideal_value", baseline_ideal), ("threshold", baseline_threshold)):
         labs = fn(ctx)
         item.pred[name] = labs
         item.conf[name] = {lab: float(lab in labs) for lab in LABELS}
-    rs = run_stats(ctx)
+    by_name = {d.name: d for d in detectors}
+    rs = by_name["divergence"].run_stats(ctx)
     if rs.has_losses:
-        item.feats = {
-            "divergence": divergence.features(rs),
-            "oscillation": oscillation.features(rs),
-            "mode_collapse": mode_collapse.features(rs),
-            "vanishing_gradients": vanishing_gradients.features(rs),
-            "vanishing_model": vanishing_gradients.model_for(rs),
-            "_rs": rs,
-        }
+        item.feats = {name: by_name[name].features(rs)
+                      for name in ("divergence", "oscillation", "mode_collapse",
+                                   "vanishing_gradients")}
+        item.feats["vanishing_model"] = model_for(rs)
+        item.feats["_rs"] = rs
     return item
 
 
@@ -225,9 +228,42 @@ def prf(items: list[Item], method: str) -> dict[str, tuple[float, float, float, 
     return out
 
 
-def macro_f1(table: dict) -> float:
-    fs = [v[2] for v in table.values() if v[3] > 0]
+def macro_f1(table: dict, labels: tuple[str, ...] = LABELS) -> float:
+    fs = [v[2] for k, v in table.items() if v[3] > 0 and k in labels]
     return float(np.mean(fs)) if fs else float("nan")
+
+
+def false_reassurance(items: list[Item], method: str) -> tuple[float, int]:
+    """Share of runs with a failure truth that are called ``converged``."""
+    bad = [it for it in items if any(lab in FAILURES for lab in it.truth)]
+    if not bad:
+        return float("nan"), 0
+    return sum("converged" in it.pred[method] for it in bad) / len(bad), len(bad)
+
+
+def still_training(items: list[Item], method: str) -> tuple[float, float, int]:
+    """On runs whose truth is ``not_converged``: (share given any failure label, share
+    given ``converged``, runs)."""
+    st = [it for it in items if it.outcome == "not_converged"]
+    if not st:
+        return float("nan"), float("nan"), 0
+    fail = sum(any(lab in FAILURES for lab in it.pred[method]) for it in st) / len(st)
+    conv = sum("converged" in it.pred[method] for it in st) / len(st)
+    return fail, conv, len(st)
+
+
+def ece_per_label(items: list[Item], method: str, bins: int = 10) -> dict[str, float]:
+    out = {}
+    for lab in LABELS:
+        conf = np.asarray([it.conf[method][lab] for it in items])
+        hit = np.asarray([float(lab in it.truth) for it in items])
+        if not len(conf):
+            continue
+        idx = np.minimum((conf * bins).astype(int), bins - 1)
+        out[lab] = float(sum((idx == b).sum() / len(conf) * abs(hit[idx == b].mean()
+                                                               - conf[idx == b].mean())
+                             for b in range(bins) if (idx == b).any()))
+    return out
 
 
 def false_alarm(items: list[Item], method: str) -> tuple[float, int]:
@@ -263,6 +299,8 @@ def confusion(items: list[Item], method: str) -> dict[str, dict[str, int]]:
     for it in items:
         preds = it.pred[method] or ["(none)"]
         for t in it.truth:
+            if t not in m:
+                continue  # a label outside the five (d_overfitting) has its own row
             for p in preds:
                 m[t][p] += 1
     return m
@@ -274,7 +312,9 @@ def _f(x: float) -> str:
 
 def report(items: list[Item], title: str) -> dict:
     methods = ("ganlogs", "ideal_value", "threshold")
-    print(f"\n=== {title}: {len(items)} runs, {len({i.family for i in items})} families "
+    nc = sum(it.outcome == "not_converged" for it in items)
+    print(f"\n=== {title}: {len(items)} runs ({nc} still training), "
+          f"{len({i.family for i in items})} families "
           f"({', '.join(sorted({i.family for i in items}))})")
     tables = {m: prf(items, m) for m in methods}
     print(f"{'label':22s}{'support':>8s}  " + "  ".join(f"{m:>20s}" for m in methods))
@@ -295,6 +335,37 @@ def report(items: list[Item], title: str) -> dict:
         f"{summary[m]['false_alarm_converged']:20.3f}" for m in methods)
         + f"   (of {false_alarm(items, 'ganlogs')[1]} converged runs)")
     print(f"{'ECE (10 bins)':30s}" + "  ".join(f"{summary[m]['ece']:20.3f}" for m in methods))
+    print(f"{'macro F1, independent labels':30s}" + "  ".join(
+        f"{macro_f1(tables[m], INDEPENDENT):20.3f}" for m in methods)
+        + "   (converged, oscillating, mode_collapse: truth the logs cannot see)")
+    for m in methods:
+        summary[m]["macro_f1_independent"] = macro_f1(tables[m], INDEPENDENT)
+    # partly in the logs: diverged; vanishing_gradients where the G gradient norm is logged
+    for name, sub in (("grad norm logged", [it for it in items if it.grad_logged]),
+                      ("grad norm not logged", [it for it in items if not it.grad_logged])):
+        t = {m: prf(sub, m)["vanishing_gradients"] for m in methods} if sub else None
+        if t and t["ganlogs"][3]:
+            print(f"{'vanishing_gradients, ' + name:40s}" + "  ".join(
+                "  ".join(_f(v) for v in t[m][:3]) for m in methods)
+                + f"   (support {t['ganlogs'][3]}"
+                + (", partly in the logs)" if name == "grad norm logged" else ")"))
+    print(f"{'false reassurance':30s}" + "  ".join(
+        f"{false_reassurance(items, m)[0]:20.3f}" for m in methods)
+        + f"   (failure runs called converged, of {false_reassurance(items, 'ganlogs')[1]})")
+    for m in methods:
+        summary[m]["false_reassurance"] = false_reassurance(items, m)[0]
+        f_, c_, n_ = still_training(items, m)
+        summary[m]["still_training_any_failure"] = f_
+        summary[m]["still_training_converged"] = c_
+    f_, c_, n_ = still_training(items, "ganlogs")
+    if n_:
+        print(f"{'still training: any failure':30s}" + "  ".join(
+            f"{still_training(items, m)[0]:20.3f}" for m in methods) + f"   (of {n_} runs)")
+        print(f"{'still training: converged':30s}" + "  ".join(
+            f"{still_training(items, m)[1]:20.3f}" for m in methods))
+    per = ece_per_label(items, "ganlogs")
+    summary["ganlogs"]["ece_per_label"] = per
+    print("ECE per label (ganlogs): " + ", ".join(f"{k} {v:.3f}" for k, v in per.items()))
     ins = sum(it.insufficient for it in items)
     if ins:
         print(f"insufficient_data on {ins} run(s)")
@@ -350,14 +421,16 @@ MIN_CLASS = 3
 MIN_CLASS_WEIGHTS = 30
 
 
-def fit(items: list[Item], l2: float, weights: bool = False) -> dict:
-    """Refit every calibration model on ``items`` (the tuning families)."""
+def fit(items: list[Item], l2: float, base: Calibration, weights: bool = False) -> Calibration:
+    """Refit every calibration model on ``items`` (the tuning families), starting from
+    ``base``; returns a new :class:`Calibration` (its source is set by the caller)."""
     items = [it for it in items if it.feats]
-    new = json.loads(json.dumps(cal.CALIBRATION))
+    new = base
 
     def do(det: str, model: str, rows: list[tuple[dict, float]]) -> None:
-        m = new[det][model]
-        names = m["features"]
+        nonlocal new
+        m = new.model(det, model)
+        names = list(m.features)
         pos = sum(1 for _, y in rows if y)
         if min(pos, len(rows) - pos) < MIN_CLASS:
             print(f"  {det}/{model}: {len(rows)} rows, {pos} positive: fewer than {MIN_CLASS} "
@@ -369,18 +442,19 @@ def fit(items: list[Item], l2: float, weights: bool = False) -> dict:
             # features that never vary here keep their weight (they would be fitted to 0)
             free = [j for j in range(len(names)) if np.ptp(X[:, j]) > 0]
             fixed = [j for j in range(len(names)) if j not in free]
-            off = X[:, fixed] @ np.array([m["coef"][j] for j in fixed]) if fixed else 0.0
+            off = X[:, fixed] @ np.array([m.coef[j] for j in fixed]) if fixed else 0.0
             w, b = fit_logistic(X[:, free], y, l2, offset=off)
-            coef = list(m["coef"])
+            coef = list(m.coef)
             for j, v in zip(free, w):
                 coef[j] = round(float(v), 4)
-            m["coef"], m["intercept"], m["platt"] = coef, round(b, 4), [0.0, 1.0]
+            new = new.replace(det, model, Model(m.features, tuple(coef), round(b, 4), (0.0, 1.0)))
             print(f"  {det}/{model}: n={len(rows)} positives={int(y.sum())} weights "
                   f"{dict(zip(names, coef))} b={b:.3f}")
             return
-        z = X @ np.array(m["coef"], float) + float(m["intercept"])
+        z = X @ np.array(m.coef, float) + float(m.intercept)
         w, a = fit_logistic(z[:, None], y, l2)
-        m["platt"] = [round(a, 4), round(float(w[0]), 4)]
+        new = new.replace(det, model, Model(m.features, m.coef, m.intercept,
+                                            (round(a, 4), round(float(w[0]), 4))))
         print(f"  {det}/{model}: n={len(rows)} positives={int(y.sum())} platt a={a:.3f} "
               f"b={w[0]:.3f}")
 
@@ -395,43 +469,17 @@ def fit(items: list[Item], l2: float, weights: bool = False) -> dict:
         for it in vg if it.feats["vanishing_model"] == "grad_norm"])
     do("vanishing_gradients", "losses_only",
        [(it.feats["vanishing_gradients"], float("vanishing_gradients" in it.truth)) for it in vg])
-    # convergence reads the failure confidences: compute them with the new maps
-    old = cal.CALIBRATION
-    cal.CALIBRATION = new
-    try:
-        rows = []
-        for it in items:
-            rs = it.feats["_rs"]
-            fails = convergence.failure_confidences(rs, 50)
-            _, _, raw = convergence.converged_confidence(rs, fails)
-            rows.append(({"raw_logit": math.log(raw / (1 - raw))},
-                         float(it.truth == ["converged"])))
-        do("convergence", "default", rows)
-    finally:
-        cal.CALIBRATION = old
+    # convergence reads the failure confidences: compute them with the new calibration
+    dets = [d for d in default_detectors(calibration=new)
+            if d.name != "convergence" and hasattr(d, "judge")]
+    conv = ConvergenceDetector(calibration=new)
+    rows = []
+    for it in items:
+        rs = it.feats["_rs"]
+        fails = failure_confidences([f for d in dets if d.can_judge(rs) for f in d.judge(rs)])
+        rows.append((conv.features(rs, fails), float(it.truth == ["converged"])))
+    do("convergence", "default", rows)
     return new
-
-
-def write_calibration(new: dict, source: str) -> None:
-    path = ROOT / "ganlogs" / "detectors" / "_calibration.py"
-    text = path.read_text()
-    body = ["# BEGIN FITTED (written by bench/accuracy.py --fit --write; edit there, not here)",
-            "#: where the coefficients below came from (corpus, commit, families used)",
-            f"SOURCE = {source!r}", "",
-            "#: detector -> model -> {\"features\": [...], \"coef\": [...], \"intercept\": float}",
-            "CALIBRATION: dict[str, dict[str, dict]] = {"]
-    for det, models in new.items():
-        body.append(f"    {det!r}: {{")
-        for model, m in models.items():
-            body.append(f"        {model!r}: {{\"features\": {json.dumps(m['features'])},")
-            body.append(f"                   \"coef\": {json.dumps(m['coef'])}, "
-                        f"\"intercept\": {m['intercept']!r},")
-            body.append(f"                   \"platt\": {json.dumps(m.get('platt', [0.0, 1.0]))}}},")
-        body.append("    },")
-    body += ["}", "# END FITTED"]
-    text = re.sub(r"# BEGIN FITTED.*?# END FITTED", "\n".join(body), text, flags=re.S)
-    path.write_text(text)
-    print(f"wrote {path.relative_to(ROOT)}")
 
 
 def _git_commit() -> str:
@@ -447,21 +495,25 @@ def _git_commit() -> str:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--corpus", default=str(ROOT / "fixtures" / "labelled"))
-    ap.add_argument("--split", choices=("held_out", "tuning", "all"), default="held_out")
+    ap.add_argument("--split", choices=("held_out", "tuning", "all"), default="tuning",
+                    help="which runs to report (default tuning; held_out only once the "
+                         "detectors are frozen, see docs/results/heldout_protocol.md)")
     ap.add_argument("--state-conventions", action="store_true",
                     help="pass the corpus's loss family and D-loss reduction as if the user "
                          "stated them (default: infer them, as for an unknown log)")
     ap.add_argument("--fit", action="store_true", help="refit the calibration maps on the "
                     "tuning families and print them")
-    ap.add_argument("--write", action="store_true", help="with --fit: write them into "
-                    "ganlogs/detectors/_calibration.py")
+    ap.add_argument("--write", metavar="FILE", help="with --fit: write the fitted calibration "
+                    "to FILE (JSON; ganlogs/detectors/calibration.json ships it)")
+    ap.add_argument("--calibration", metavar="FILE", help="evaluate with this calibration file "
+                    "instead of the shipped one")
     ap.add_argument("--l2", type=float, default=1.0)
     ap.add_argument("--fit-weights", action="store_true",
                     help="with --fit: refit the score weights too (a large corpus only), "
                          "instead of the two Platt parameters")
-    ap.add_argument("--tune-on", choices=("listed", "all"), default="listed",
-                    help="families to fit on: the listed tuning families (default) or every "
-                         "family (for a development corpus only; its results are not held out)")
+    ap.add_argument("--tune-on", choices=("tuning", "all"), default="tuning",
+                    help="runs to fit on: the tuning split (default) or every run (for a "
+                         "development corpus only; its results are not held out)")
     ap.add_argument("--json", help="also write the summary to this file")
     ap.add_argument("--per-run", action="store_true", help="print every run's truth and labels")
     args = ap.parse_args(argv)
@@ -470,27 +522,42 @@ def main(argv: list[str] | None = None) -> int:
     if not dirs:
         print(f"no runs with ground_truth.json under {corpus}", file=sys.stderr)
         return 2
+    cal = Calibration.load(args.calibration) if args.calibration else default_calibration()
     t0 = time.perf_counter()
     items = []
     for d in dirs:
         try:
-            items.append(evaluate_run(d, state=args.state_conventions))
+            items.append(evaluate_run(d, state=args.state_conventions, calibration=cal))
         except Exception as exc:  # a bench run must report, not stop
             print(f"skip {d.name}: {exc}", file=sys.stderr)
     elapsed = time.perf_counter() - t0
-    tuning = [it for it in items if is_tuning(it.family) or args.tune_on == "all"]
-    held = [it for it in items if not is_tuning(it.family)]
+    tuning = [it for it in items if it.split == "tuning" or args.tune_on == "all"]
+    held = [it for it in items if it.split != "tuning"]
+    development = corpus.resolve() in [d.resolve() for d in DEVELOPMENT]
+    if development and args.split == "held_out":
+        print(f"{corpus} is a development corpus: its figures are in-sample whatever the "
+              "split; use --split all or --split tuning", file=sys.stderr)
+        return 2
     print(f"corpus {corpus}: {len(items)} runs ({len(tuning)} tuning, {len(held)} held out), "
           f"read + analysed in {elapsed:.1f} s (detectors {sum(i.seconds for i in items):.1f} s); "
           f"conventions {'stated' if args.state_conventions else 'inferred'}; "
-          f"calibration: {cal.SOURCE}")
+          f"calibration: {cal.source_id} ({cal.origin})")
     if args.fit:
-        print("\nfitting the calibration maps on the tuning families:")
-        new = fit(tuning, args.l2, weights=args.fit_weights)
+        print(f"\nfitting the calibration on {len(tuning)} "
+              f"{'tuning' if args.tune_on == 'tuning' else ''} runs (no held-out run is read):")
+        new = fit(tuning, args.l2, cal, weights=args.fit_weights)
+        commit = _git_commit()
+        new = new.with_source({
+            "id": f"{corpus.name}-{commit}-tuning-{len(tuning)}", "corpus": str(corpus),
+            "commit": commit, "families": sorted({it.family for it in tuning}),
+            "runs": len(tuning),
+            "method": ("score weights refitted where both classes have "
+                       f"{MIN_CLASS_WEIGHTS}+ runs, Platt a, b elsewhere" if args.fit_weights
+                       else "Platt a, b refitted; score weights kept") + f"; l2={args.l2}",
+            "started_from": cal.source_id})
         if args.write:
-            write_calibration(new, f"fitted on {corpus.name} ({len(tuning)} runs of the tuning "
-                                   f"families listed in bench/accuracy.py), commit "
-                                   f"{_git_commit()}, l2={args.l2}")
+            new.save(args.write)
+            print(f"wrote {args.write} (source id {new.source_id})")
         return 0
     chosen = {"held_out": held, "tuning": tuning, "all": items}[args.split]
     if args.per_run:
@@ -498,7 +565,11 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  {it.run_id:34s} {it.family:24s} truth={','.join(it.truth):30s} "
                   f"ganlogs={','.join(it.pred['ganlogs']) or '-':30s} "
                   f"conf={ {k: round(v, 2) for k, v in it.conf['ganlogs'].items() if v >= 0.05} }")
-    summary = report(chosen, f"{args.split} families")
+    title = {"held_out": "HELD-OUT runs", "tuning": "tuning runs (in-sample)",
+             "all": "all runs (in-sample: tuning runs included)"}[args.split]
+    if development:
+        title += ", development corpus"
+    summary = report(chosen, title)
     if args.json:
         Path(args.json).write_text(json.dumps({"corpus": str(corpus), "split": args.split,
                                                "runs": len(chosen), "summary": summary}, indent=1))

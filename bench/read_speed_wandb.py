@@ -5,7 +5,7 @@ Generates (once per run of the script) a run directory holding one ``run-bench.w
 ``--rows`` history rows (default 100,000) in the layout of wandb-core (Go, >= 0.18):
 six metrics per row with nested keys (``loss.D`` as ``["loss", "D"]``), ``_step``,
 ``_timestamp``, ``_runtime`` items, a summary record after every row (as wandb-core writes,
-FORMATS.md 2.2), JSON number texts as Go prints them. ``--style python`` writes the older
+docs/wandb.md), JSON number texts as Go prints them. ``--style python`` writes the older
 pure-Python sender's layout instead (flat keys, no summary records). Framing by
 :class:`ganlogs.readers._leveldb_log.LogWriter` (wandb's own ``datastore.py`` layout).
 

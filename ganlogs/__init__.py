@@ -6,6 +6,7 @@ Public API::
     found = ganlogs.discover("logs/")         # every run under a path
     result = ganlogs.analyze("logs/")         # read + roles + detectors for every run
     verdict = ganlogs.check("logs/", fail_on=["diverged"])  # CheckResult: pass / fail / error
+    monitor = ganlogs.Monitor()               # in a training loop: monitor.log(step, d_loss=...)
 
 ``import ganlogs`` never imports torch.
 """
@@ -13,7 +14,8 @@ Public API::
 from ._version import __version__
 from .analysis import Analysis, RunResult, Settings, analyze, analyze_run
 from .checks import CheckResult, check
-from .detectors import Finding
+from .findings import Finding
+from .live import LivePolicy, Monitor
 from .errors import (CorruptLogError, GanlogsError, ReadError, RoleError, TruncatedLogWarning,
                      UnsupportedFormatError, UsageError)
 from .readers import discover, load, read
@@ -22,7 +24,7 @@ from .run import Run, RunMeta
 
 __all__ = [
     "__version__", "read", "discover", "load", "analyze", "analyze_run", "Analysis",
-    "check", "CheckResult",
+    "check", "CheckResult", "Monitor", "LivePolicy",
     "RunResult", "Settings", "Run", "RunMeta", "Finding", "RoleMap", "infer_roles",
     "GanlogsError", "ReadError", "UnsupportedFormatError", "CorruptLogError", "RoleError",
     "UsageError", "TruncatedLogWarning",

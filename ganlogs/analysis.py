@@ -5,17 +5,19 @@ This is the only module that loops over a sweep; parallelism (processes) lives h
 
 from __future__ import annotations
 
+import math
 import os
 import threading
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
 
 from ._version import __version__
-from .conventions import D_LOSS_REDUCTIONS, LOSS_FAMILIES, infer_d_loss_reduction, infer_loss_family
-from .detectors import Detector, Finding, LossFamily, RunContext, default_detectors
-from .detectors.base import LABELS
+from .conventions import D_LOSS_REDUCTIONS, LOSS_FAMILIES, resolve_conventions
+from .detectors import Detector, RunContext, default_detectors, sufficiency
+from .detectors.stats import MIN_POINTS
+from .findings import FAILURE_LABELS, LABELS, Finding, LossFamily
 from .errors import GanlogsError, ReadError, UsageError
 from .readers import RunSource, discover, load
 from .roles import ROLES, RoleMap, infer_roles
@@ -26,7 +28,8 @@ from .cache import reader_messages
 if TYPE_CHECKING:
     from .cache import RunCache
 
-__all__ = ["Settings", "RunResult", "Analysis", "analyze", "analyze_run", "DEFAULT_MIN_CONFIDENCE"]
+__all__ = ["Settings", "RunResult", "Analysis", "analyze", "analyze_run", "build_context",
+           "pair_contexts", "run_findings", "labels_of", "DEFAULT_MIN_CONFIDENCE"]
 
 #: a finding enters a run's ``labels`` when its confidence is at least this
 DEFAULT_MIN_CONFIDENCE = 0.5
@@ -81,6 +84,9 @@ class RunResult:
     labels: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    #: the threshold ``labels`` were taken at (a label found on one pair of several holds
+    #: for the run; the other pairs' findings below it are not among the top findings)
+    min_confidence: float = DEFAULT_MIN_CONFIDENCE
 
     @property
     def ok(self) -> bool:
@@ -98,8 +104,10 @@ class RunResult:
                                                    for f in self.findings)
 
     def top_findings(self) -> list[Finding]:
-        """Findings that made it into ``labels``, most confident first."""
-        return sorted((f for f in self.findings if f.label in self.labels),
+        """Findings that made it into ``labels``, most confident first (for a run with several
+        adversarial pairs, only the pairs whose finding reaches the threshold)."""
+        return sorted((f for f in self.findings if f.label in self.labels
+                       and (f.pair is None or f.confidence >= self.min_confidence)),
                       key=lambda f: -f.confidence)
 
 
@@ -124,25 +132,155 @@ class Analysis:
         return counts
 
 
-def _context(run: Run, settings: Settings) -> tuple[RunContext, list[str]]:
+def build_context(run: Run, settings: Settings | None = None) -> RunContext:
+    """What the detectors read for ``run``: its roles (inferred, or as ``settings.roles``
+    states) and its loss conventions (family, D-loss reduction, equilibrium: one resolver,
+    :func:`ganlogs.conventions.resolve_conventions`). What was inferred is in ``notes``.
+
+    The format the run was read with is evidence (:func:`ganlogs.roles.code_base_for`): its
+    code base's loss family and D-loss reduction are used unless the user stated them. A run
+    with several adversarial pairs (``roles.pairs``) gets the first pair's conventions here;
+    :func:`pair_contexts` gives each pair its own context. Composite series (multi-scale
+    discriminators summed into one D, a D loss from its real and fake terms when only those
+    are logged) are readable from the context's run."""
+    settings = settings or Settings()
     notes: list[str] = list(run.meta.notes)
     summary = run.series_summary()
     points = {t: s["points"] for t, s in summary.items()}
     roles = infer_roles(run.tags, overrides=settings.roles, points=points,
-                        values=lambda tag: run.series(tag).to_numpy())
+                        values=lambda tag: run.series(tag).to_numpy(),
+                        format=run.meta.format, hparams=run.meta.hparams)
     notes.extend(roles.notes)
+    sums = {**roles.sums, **{k: v for p in roles.pairs.values() for k, v in p.sums.items()}}
+    if sums:
+        run = run.with_sums(sums)
+    first = roles.pair_items()[0][1]
+    family = _conventions(run, first, settings)
+    return RunContext(run=run, roles=roles, loss_family=family, notes=tuple(notes))
 
-    def s(role: str):
-        tag = roles.get(role)
-        return None if tag is None else run.series(tag)
 
-    red = infer_d_loss_reduction(s("d_loss"), s("g_loss"), s("d_loss_real"), s("d_loss_fake"),
-                                 stated=settings.d_loss_reduction)
-    fam = infer_loss_family(s("d_loss"), s("g_loss"), tags=run.tags,
-                            stated=settings.loss_family)
-    family = LossFamily(family=fam.family, method=fam.method, d_loss_reduction=red.reduction,
-                        reduction_method=red.method, reasons=(fam.reason, red.reason))
-    return RunContext(run=run, roles=roles, loss_family=family), notes
+def _conventions(run: Run, roles: RoleMap, settings: Settings) -> LossFamily:
+    """The loss conventions of one pair: what the user stated, else what the code base
+    computes, else what the values say."""
+    views = {role: run.series(tag) for role in ("d_loss", "g_loss", "d_loss_real", "d_loss_fake")
+             for tag in [roles.get(role)] if tag is not None}
+    cb = roles.code_base
+    d_tag = roles.get("d_loss")
+    derived = d_tag is not None and roles.sums.get(d_tag) == (roles.get("d_loss_real"),
+                                                              roles.get("d_loss_fake"))
+    family = settings.loss_family or (cb.loss_family if cb is not None else None)
+    reduction = settings.d_loss_reduction or ("summed" if derived else None) or (
+        cb.d_loss_reduction if cb is not None and "d_loss" in views else None)
+    pair_tags = [t for t in run.tags if t in set(roles.tags.values())] if roles.name else run.tags
+    lf = resolve_conventions(views, tags=pair_tags, loss_family=family,
+                             d_loss_reduction=reduction)
+    changes: dict[str, Any] = {}
+    reasons = list(lf.reasons)
+    if derived and settings.d_loss_reduction is None:
+        changes["reduction_method"] = "derived"
+        reasons[1] = f"D loss summed: d_loss is {d_tag}, the sum of the logged real and fake terms"
+    if cb is None:
+        return replace(lf, reasons=tuple(reasons), **changes) if changes else lf
+    if settings.loss_family is None and cb.loss_family is not None:
+        changes["method"] = "code_base"
+        reasons[0] = f"loss family {cb.loss_family}, as the code base computes it ({cb.name})"
+    if settings.d_loss_reduction is None and reduction is not None and not derived:
+        changes["reduction_method"] = "code_base"
+        reasons[1] = f"D loss {reduction}, as the code base computes it ({cb.name})"
+    if cb.scales > 1:
+        for key in ("equilibrium_d_loss", "equilibrium_g_loss"):
+            value = getattr(lf, key)
+            if value is not None:
+                changes[key] = value * cb.scales
+        reasons.append(f"equilibrium values x {cb.scales}: each adversarial term sums "
+                       f"{cb.scales} discriminator scales ({cb.name})")
+    return replace(lf, reasons=tuple(reasons), **changes) if changes else lf
+
+
+def pair_contexts(ctx: RunContext, settings: Settings | None = None
+                  ) -> list[tuple[str | None, RunContext]]:
+    """``[(pair name, context)]``: one context per adversarial pair, each with that pair's
+    roles (plus the roles the run shares) and its own loss conventions; ``[(None, ctx)]``
+    for a run with one pair. No pair's series is ever read in another's context."""
+    if not ctx.roles.pairs:
+        return [(None, ctx)]
+    settings = settings or Settings()
+    return [(name, RunContext(run=ctx.run, roles=proles,
+                              loss_family=_conventions(ctx.run, proles, settings),
+                              notes=ctx.notes))
+            for name, proles in ctx.roles.pair_items()]
+
+
+#: the detector name on the ``insufficient_data`` finding analysis gives a run
+ANALYSIS_DETECTOR = "analysis"
+
+
+def _insufficient(ctx: RunContext, detectors: Sequence[Detector]) -> Finding | None:
+    """The run's one ``insufficient_data`` finding, or None when it can be judged. The
+    threshold is the smallest ``min_points`` among the detectors (50 by default)."""
+    mins = [int(getattr(d, "min_points")) for d in detectors if hasattr(d, "min_points")]
+    min_points = min(mins) if mins else MIN_POINTS
+    got = sufficiency(ctx, min_points=min_points)
+    if got.reason is None:
+        return None
+    lf = ctx.loss_family
+    span = ((got.first_step, got.last_step)
+            if got.first_step is not None and got.last_step is not None else None)
+    return Finding(label="insufficient_data", confidence=1.0, onset_step=None,
+                   evidence={"points": got.points, "min_points": min_points,
+                             "loss_family": lf.family, "d_loss_reduction": lf.d_loss_reduction},
+                   summary=f"Too little to judge: {got.reason}.", detector=ANALYSIS_DETECTOR,
+                   detector_version=__version__, parameters={"min_points": min_points},
+                   span=span)
+
+
+def run_findings(ctx: RunContext, detectors: Sequence[Detector]) -> list[Finding]:
+    """Every finding of ``detectors`` on one run, plus the run's one ``insufficient_data``
+    finding when it is too short to judge. Detectors that read the failure findings
+    (``reads_failures``, i.e. convergence) run after the others and get theirs."""
+    found: list[Finding] = []
+    late = [d for d in detectors if getattr(d, "reads_failures", False)]
+    for det in detectors:
+        if det not in late:
+            found.extend(det.detect(ctx))
+    failures = [f for f in found if f.label in FAILURE_LABELS]
+    for det in late:
+        found.extend(det.detect(ctx, failure_findings=failures))  # type: ignore[call-arg]
+    short = _insufficient(ctx, detectors)
+    if short is not None:
+        found.append(short)
+    return found
+
+
+def labels_of(findings: Sequence[Finding], min_confidence: float = DEFAULT_MIN_CONFIDENCE
+              ) -> tuple[list[str], list[Finding]]:
+    """(labels, findings) at the threshold ``min_confidence``.
+
+    A label holds when one of its findings reaches the threshold, except ``converged``,
+    which excludes every failure label: when a failure label holds, a ``converged`` finding
+    at or above the threshold is returned held just below it, its summary saying which
+    failure excluded it (so ``converged`` never joins a failure label, at any threshold).
+    """
+    def holds(label: str) -> bool:
+        return any(f.label == label and f.confidence >= min_confidence for f in findings)
+
+    failures = [lab for lab in LABELS if lab in FAILURE_LABELS and holds(lab)]
+    labels = ([lab for lab in LABELS if lab != "converged" and holds(lab)] if failures
+              else [lab for lab in LABELS if holds(lab)])
+    out = list(findings)
+    if failures:
+        worst = max((f for f in findings if f.label in failures), key=lambda f: f.confidence)
+        for i, f in enumerate(out):
+            if f.label == "converged" and f.confidence >= min_confidence:
+                held = math.floor((min_confidence - 1e-4) * 1e4) / 1e4
+                out[i] = replace(
+                    f, confidence=max(held, 0.0),
+                    evidence={**f.evidence, "confidence_before_exclusion": f.confidence,
+                              "excluded_by": worst.label},
+                    summary=(f"Not converged: {worst.label.replace('_', ' ')} at "
+                             f"{worst.confidence:.2f} reaches the label threshold "
+                             f"{min_confidence:g}, and converged excludes failures."))
+    return [lab for lab in LABELS if lab in labels], out
 
 
 def analyze_run(
@@ -153,10 +291,10 @@ def analyze_run(
 ) -> RunResult:
     """Resolve roles and loss conventions for one loaded run, then run the detectors."""
     settings = settings or Settings()
-    ctx, notes = _context(run, settings)
+    ctx = build_context(run, settings)
     result = RunResult(run_id=run.meta.run_id, path=run.meta.path, format=run.meta.format,
                        status="ok", run=run, roles=ctx.roles, loss_family=ctx.loss_family,
-                       warnings=list(run.meta.warnings), notes=notes)
+                       warnings=list(run.meta.warnings), notes=list(ctx.notes))
     if ctx.loss_family.reduction_method == "early_ratio":
         result.warnings.append(ctx.loss_family.reasons[1] + " (inferred; pass "
                                "--d-loss-reduction to state it)")
@@ -164,11 +302,25 @@ def analyze_run(
         result.warnings.append("no discriminator and generator loss recognised among the tags "
                                f"({', '.join(run.tags[:8])}{' ...' if len(run.tags) > 8 else ''}); "
                                "name them with --role d_loss=TAG --role g_loss=TAG")
-    for detector in (default_detectors() if detectors is None else detectors):
-        result.findings.extend(detector.detect(ctx))
-    result.labels = [label for label in LABELS
-                     if any(f.label == label and f.confidence >= settings.min_confidence
-                            for f in result.findings)]
+    detectors = default_detectors() if detectors is None else detectors
+    pairs = pair_contexts(ctx, settings)
+    if len(pairs) == 1:
+        found = run_findings(ctx, detectors)
+    else:
+        found, short = [], []
+        for name, pctx in pairs:
+            result.notes.append(f"pair {name} ({pctx.roles.name}): "
+                                f"{'; '.join(pctx.loss_family.reasons)}")
+            for f in run_findings(pctx, detectors):
+                f = replace(f, pair=name, summary=f"{pctx.roles.name}: {f.summary}")
+                (short if f.label == "insufficient_data" else found).append(f)
+        # analysis owns insufficient_data: one per run, and only when no pair can be judged
+        if short and len(short) == len(pairs):
+            found.append(replace(short[0], pair=None))
+        for f in short if len(short) < len(pairs) else ():
+            result.notes.append(f"pair {f.pair} too short to judge: {f.summary}")
+    result.labels, result.findings = labels_of(found, settings.min_confidence)
+    result.min_confidence = settings.min_confidence
     return result
 
 
@@ -272,6 +424,7 @@ def analyze(
     engine: str = "local",
     scheduler: str | None = None,
     cache: "bool | str | os.PathLike[str] | RunCache | None" = None,
+    exclude: Sequence[str] = (),
 ) -> Analysis:
     """Find every run under ``path``, read it and analyse it.
 
@@ -286,6 +439,9 @@ def analyze(
     directory, a directory, or a :class:`~ganlogs.cache.RunCache`; ``None``/``False`` (the
     default) reads every run afresh. The cache needs pyarrow and is silently off without it.
     With more than one process, custom ``detectors`` must be picklable (importable classes).
+    ``exclude``: glob patterns of files and directories not to read (see
+    :func:`ganlogs.readers.discover`); other files that could be logs but that no reader reads
+    come back as unreadable runs, with the reason.
     """
     from functools import partial
 
@@ -299,7 +455,7 @@ def analyze(
         cache = None
     elif not isinstance(cache, RunCache):
         cache = open_cache(cache)
-    found = discover(path)
+    found = discover(path, exclude=exclude)
     results: list[RunResult] = []
     for problem in found.problems:
         results.append(RunResult(run_id=os.path.relpath(problem.path, path)

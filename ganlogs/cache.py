@@ -6,8 +6,8 @@ file holding the ``scalars`` of every :class:`~ganlogs.run.Run` its reader retur
 used only while its **fingerprint** still matches:
 
 * the size and modification time (nanoseconds) of every file of the run: the file itself
-  for a file run, every file below the directory for a directory run (TensorBoard,
-  W&B, MLflow);
+  and the reader's side files beside it (Lightning's ``hparams.yaml``) for a file run,
+  every file below the directory for a directory run (TensorBoard, W&B, MLflow);
 * the ganlogs version, the cache layout version, the reader class and its format ids;
 * the size and modification time of the reader's module and of ``ganlogs/run.py``, so a
   changed reader never serves stale points during development.
@@ -123,10 +123,17 @@ def _stat_key(path: Path) -> list[int]:
     return [st.st_size, st.st_mtime_ns]
 
 
-def _files_of(path: Path) -> list[list[Any]]:
-    """``[relative path, size, mtime_ns]`` for every file of a run, sorted by path."""
+def _files_of(path: Path, reader: Any = None) -> list[list[Any]]:
+    """``[relative path, size, mtime_ns]`` for every file of a run, sorted by path: for a
+    file run, the file and the reader's side files beside it (Lightning's ``hparams.yaml``:
+    :attr:`~ganlogs.readers.base.Reader.side_files`), present or not."""
     if not path.is_dir():
-        return [["."] + _stat_key(path)]
+        out = [["."] + _stat_key(path)]
+        for pattern in getattr(reader, "side_files", ()):
+            matches = sorted(path.parent.glob(pattern)) if any(c in pattern for c in "*?[") \
+                else [path.parent / pattern]
+            out.extend([f"../{m.name}"] + _stat_key(m) for m in matches if m != path)
+        return out
     out: list[list[Any]] = []
     for dirpath, dirnames, filenames in os.walk(path, onerror=None, followlinks=False):
         dirnames.sort()
@@ -192,7 +199,7 @@ class RunCache:
             "formats": list(source.reader.formats),
             "reader": _module_stamp(source.reader),
             "run_py": _stat_key(_RUN_PY),
-            "files": _files_of(Path(source.path)),
+            "files": _files_of(Path(source.path), source.reader),
         }
 
     # ------------------------------------------------------------------ use
@@ -273,7 +280,7 @@ class RunCache:
 def _meta_to_dict(meta: RunMeta) -> dict[str, Any]:
     return {"run_id": meta.run_id, "path": meta.path, "format": meta.format,
             "writer": meta.writer, "hparams": dict(meta.hparams), "notes": list(meta.notes),
-            "warnings": list(meta.warnings)}
+            "warnings": list(meta.warnings), "step_unit": meta.step_unit}
 
 
 def _runs_to_table(runs: list[Run], metas: list[dict[str, Any]]):
@@ -320,5 +327,5 @@ def _runs_from_table(table, metas: list[dict[str, Any]]) -> list[Run]:
         runs.append(Run(frame, RunMeta(
             run_id=meta["run_id"], path=meta["path"], format=meta["format"],
             writer=meta["writer"], hparams=meta["hparams"], notes=tuple(meta["notes"]),
-            warnings=tuple(meta["warnings"]))))
+            warnings=tuple(meta["warnings"]), step_unit=meta.get("step_unit", "step"))))
     return runs

@@ -12,9 +12,16 @@ status    meaning                                                      ``ganlogs
 ========= ============================================================ ===============
 ``pass``  every run was read and none has a failing finding            exit 0
 ``fail``  every run was read and at least one has a failing finding    exit 1
-``error`` some run could not be read, or no run was found: the check   exit 2
-          is incomplete (failing runs are still listed)
+``error`` some run could not be read, a file that could be a log was  exit 2
+          not read, a run is damaged (unless ``allow_damage``), or no
+          run was found: the check is incomplete (failing runs are
+          still listed)
 ========= ============================================================ ===============
+
+A **damaged** run (records that failed their checksum were skipped; its ``warnings`` say
+where, see :func:`ganlogs.errors.is_damage_warning`) is judged on the records that were
+intact, but the check cannot vouch for what was lost: it is incomplete unless
+``allow_damage=True`` (``--allow-damage``, config ``allow_damage = true``).
 
 and records the policy and :class:`~ganlogs.analysis.Settings` that produced it.
 """
@@ -27,11 +34,12 @@ from typing import Any, Callable, Mapping, Sequence
 
 from .analysis import DEFAULT_MIN_CONFIDENCE, Analysis, Settings, analyze
 from .config import Config, load_config, parse_fail_on
-from .detectors import Detector, Finding
-from .errors import UsageError
+from .detectors import Detector
+from .findings import Finding
+from .errors import UsageError, is_damage_warning
 
-__all__ = ["DEFAULT_FAIL_ON", "CheckResult", "FailingRun", "UnreadableRun", "apply_policy",
-           "check"]
+__all__ = ["DEFAULT_FAIL_ON", "CheckResult", "FailingRun", "UnreadableRun", "DamagedRun",
+           "apply_policy", "check"]
 
 #: labels ``ganlogs check`` fails on unless told otherwise
 DEFAULT_FAIL_ON: tuple[str, ...] = ("mode_collapse", "diverged", "vanishing_gradients")
@@ -64,6 +72,19 @@ class UnreadableRun:
         return {"run": self.run_id, "path": self.path, "error": self.error}
 
 
+@dataclass(frozen=True)
+class DamagedRun:
+    """A run read with damage: ``damage`` holds one sentence per damaged file (byte offset,
+    records and bytes skipped)."""
+
+    run_id: str
+    path: str
+    damage: tuple[str, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"run": self.run_id, "path": self.path, "damage": list(self.damage)}
+
+
 @dataclass
 class CheckResult:
     """The verdict of a check over one path (see the module docstring for ``status``).
@@ -75,7 +96,10 @@ class CheckResult:
     failing
         Runs with failing findings, in discovery order (listed whatever the status).
     unreadable
-        Runs or paths that could not be read.
+        Runs or paths that could not be read (files that could be logs but that no reader
+        read included).
+    damaged
+        Runs read with damage (listed whatever ``allow_damage`` says).
     too_short
         Ids of runs with an ``insufficient_data`` finding that did not fail them.
     runs_checked
@@ -86,8 +110,10 @@ class CheckResult:
         The analysis settings used (roles, loss family, D-loss reduction, min_confidence).
     config_source
         The config file the options came from, or None.
+    allow_damage
+        Whether damaged runs were accepted.
     error
-        Why the check is incomplete when no run was found, else None.
+        Why the check is incomplete (no run found, runs unreadable or damaged), else None.
     analysis
         The full :class:`~ganlogs.analysis.Analysis` the verdict was drawn from.
     """
@@ -103,6 +129,8 @@ class CheckResult:
     config_source: str | None = None
     error: str | None = None
     analysis: Analysis | None = field(default=None, repr=False, compare=False)
+    damaged: list[DamagedRun] = field(default_factory=list)
+    allow_damage: bool = False
 
     @property
     def passed(self) -> bool:
@@ -115,12 +143,14 @@ class CheckResult:
                 "error": self.error,
                 "failing": [r.to_dict() for r in self.failing],
                 "unreadable": [r.to_dict() for r in self.unreadable],
+                "damaged": [r.to_dict() for r in self.damaged],
+                "allow_damage": self.allow_damage,
                 "too_short": list(self.too_short)}
 
 
 def apply_policy(analysis: Analysis, *, fail_on: Sequence[str] | str = DEFAULT_FAIL_ON,
                  min_confidence: float = DEFAULT_MIN_CONFIDENCE,
-                 config_source: str | None = None) -> CheckResult:
+                 config_source: str | None = None, allow_damage: bool = False) -> CheckResult:
     """Decide pass / fail / error for an :class:`~ganlogs.analysis.Analysis`.
 
     Pure: reads the findings, computes nothing about the runs.
@@ -132,10 +162,14 @@ def apply_policy(analysis: Analysis, *, fail_on: Sequence[str] | str = DEFAULT_F
     failing: list[FailingRun] = []
     unreadable: list[UnreadableRun] = []
     too_short: list[str] = []
+    damaged: list[DamagedRun] = []
     for r in analysis.runs:
         if not r.ok:
             unreadable.append(UnreadableRun(r.run_id, r.path, r.error or "unreadable"))
             continue
+        damage = tuple(w for w in r.warnings if is_damage_warning(w))
+        if damage:
+            damaged.append(DamagedRun(r.run_id, r.path, damage))
         bad = sorted((f for f in r.findings
                       if f.label in fail_on and f.confidence >= min_confidence),
                      key=lambda f: -f.confidence)
@@ -143,13 +177,24 @@ def apply_policy(analysis: Analysis, *, fail_on: Sequence[str] | str = DEFAULT_F
             failing.append(FailingRun(r.run_id, r.path, tuple(bad)))
         elif r.too_short:
             too_short.append(r.run_id)
-    error = None if analysis.runs else f"no runs found under {analysis.root}"
-    status = "error" if (unreadable or error) else ("fail" if failing else "pass")
+    if not analysis.runs:
+        error = f"no runs found under {analysis.root}"
+    else:
+        why = []
+        if unreadable:
+            why.append(f"{len(unreadable)} run(s) or file(s) could not be read")
+        if damaged and not allow_damage:
+            why.append(f"{len(damaged)} run(s) damaged ({', '.join(d.run_id for d in damaged[:3])}"
+                       f"{', ...' if len(damaged) > 3 else ''}: records were skipped; "
+                       "--allow-damage accepts them)")
+        error = "; ".join(why) or None
+    status = "error" if error else ("fail" if failing else "pass")
     return CheckResult(status=status, failing=failing, unreadable=unreadable,
                        too_short=too_short,
                        runs_checked=sum(r.ok for r in analysis.runs), fail_on=fail_on,
                        min_confidence=float(min_confidence), settings=analysis.settings,
-                       config_source=config_source, error=error, analysis=analysis)
+                       config_source=config_source, error=error, analysis=analysis,
+                       damaged=damaged, allow_damage=bool(allow_damage))
 
 
 def check(
@@ -163,6 +208,8 @@ def check(
     config: str | os.PathLike[str] | Config | None = None,
     detectors: Sequence[Detector] | None = None,
     progress: Callable[[int, int], None] | None = None,
+    exclude: Sequence[str] | None = None,
+    allow_damage: bool | None = None,
     **analyze_options: Any,
 ) -> CheckResult:
     """Analyse every run under ``path`` and apply a pass/fail policy to the findings.
@@ -181,10 +228,17 @@ def check(
         A config file (``ganlogs.toml`` or a ``pyproject.toml``) or a loaded
         :class:`~ganlogs.config.Config`; arguments given here override it. ``None`` reads no
         file (the command line looks one up in the current directory; Python does not).
+    exclude
+        Glob patterns of files not to read (added to the config's ``exclude``); any other
+        file that could be a log and is not read makes the check incomplete.
+    allow_damage
+        Accept damaged runs (judged on their intact records) instead of making the check
+        incomplete; default: the config's ``allow_damage``, else False.
     detectors, progress, **analyze_options
         Passed to :func:`ganlogs.analyze` (``jobs``, ``engine``, ``scheduler``, ``cache``).
 
-    Returns a :class:`CheckResult`; never raises for findings or unreadable runs, only
+    Returns a :class:`CheckResult`; never raises for findings, unreadable runs or a path
+    with no runs (missing or empty: status ``"error"``), only
     :class:`~ganlogs.errors.UsageError` for bad options.
     """
     cfg = config if isinstance(config, Config) else (
@@ -198,7 +252,17 @@ def check(
                           else DEFAULT_MIN_CONFIDENCE)
     settings = cfg.settings(roles=roles, loss_family=loss_family,
                             d_loss_reduction=d_loss_reduction, min_confidence=min_confidence)
+    if allow_damage is None:
+        allow_damage = bool(cfg.allow_damage)
+    exclude = tuple(cfg.exclude) + tuple(exclude or ())
+    if not os.path.lexists(path):
+        # like an empty directory: an incomplete check (status "error"), not an exception
+        result = apply_policy(Analysis(root=os.fspath(path), runs=[], settings=settings),
+                              fail_on=fail_on, min_confidence=min_confidence,
+                              config_source=cfg.source, allow_damage=allow_damage)
+        result.error = f"{os.fspath(path)}: no such file or directory"
+        return result
     analysis = analyze(path, settings=settings, detectors=detectors, progress=progress,
-                       **analyze_options)
+                       exclude=exclude, **analyze_options)
     return apply_policy(analysis, fail_on=fail_on, min_confidence=min_confidence,
-                        config_source=cfg.source)
+                        config_source=cfg.source, allow_damage=allow_damage)

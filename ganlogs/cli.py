@@ -53,13 +53,17 @@ class ExitCode(enum.IntEnum):
 
 
 def _settings(role: tuple[str, ...], loss_family: str | None, d_loss_reduction: str | None,
-              min_confidence: float | None, config: str | None = None) -> Settings:
-    """Settings from the command line over the config file (``--config`` or found in cwd)."""
+              min_confidence: float | None, config: str | None = None,
+              exclude: tuple[str, ...] = ()) -> tuple[Settings, tuple[str, ...]]:
+    """Settings and exclude globs from the command line over the config file (``--config``
+    or found in cwd)."""
     from .config import load_config
 
-    return load_config(config).settings(
+    cfg = load_config(config)
+    return cfg.settings(
         roles=parse_role_overrides(role), loss_family=loss_family,
-        d_loss_reduction=d_loss_reduction, min_confidence=min_confidence)
+        d_loss_reduction=d_loss_reduction, min_confidence=min_confidence), \
+        tuple(cfg.exclude) + tuple(exclude)
 
 
 def _analyze_cli(path: str, settings_args: tuple, scale: dict) -> Analysis:
@@ -67,15 +71,24 @@ def _analyze_cli(path: str, settings_args: tuple, scale: dict) -> Analysis:
     unusable path) ends the command with exit 2. ``settings_args`` go to :func:`_settings`."""
     progress = _progress()
     try:
-        return analyze(path, settings=_settings(*settings_args), progress=progress, **scale)
+        settings, exclude = _settings(*settings_args)
+        return analyze(path, settings=settings, progress=progress, exclude=exclude, **scale)
     except GanlogsError as exc:
         _fail(str(exc))
     finally:
         progress.close()
 
 
+def _safe(text: str) -> str:
+    """Text that names paths or carries a log's bytes, made harmless for a terminal: control
+    characters (escape sequences, BEL, carriage returns) are shown as ``\\xNN``."""
+    from .report.terminal import safe
+
+    return safe(str(text))
+
+
 def _fail(message: str) -> NoReturn:
-    click.echo(f"ganlogs: error: {message}", err=True)
+    click.echo(f"ganlogs: error: {_safe(message)}", err=True)
     sys.exit(ExitCode.USAGE_OR_READ_ERROR)
 
 
@@ -94,12 +107,23 @@ def _color() -> bool:
 def _read_exit(result) -> NoReturn:
     """analyze/report: report unreadable runs on stderr and exit 0, 1 or 2."""
     for r in result.errors:
-        click.echo(f"ganlogs: cannot read {r.error}", err=True)
+        click.echo(f"ganlogs: cannot read {_safe(r.error)}", err=True)
+    _warn_damage(result)
     if not result.runs:
         _fail(f"no runs found under {result.root}")
     if len(result.errors) == len(result.runs):
         sys.exit(ExitCode.USAGE_OR_READ_ERROR)
     sys.exit(ExitCode.FINDINGS_OR_UNREADABLE if result.errors else ExitCode.OK)
+
+
+def _warn_damage(result) -> None:
+    """One stderr line per damaged file: a damaged run is read (a warning, not an error)."""
+    from .errors import is_damage_warning
+
+    for r in result.runs:
+        for w in r.warnings:
+            if is_damage_warning(w):
+                click.echo(f"ganlogs: warning: {_safe(r.run_id)}: {_safe(w)}", err=True)
 
 
 def _shared_options(f):
@@ -118,6 +142,11 @@ def _shared_options(f):
         click.option("--config", type=click.Path(dir_okay=False), default=None,
                      help="Config file (default: ./ganlogs.toml, or [tool.ganlogs] in "
                           "./pyproject.toml)."),
+        click.option("--exclude", multiple=True, metavar="GLOB",
+                     help="Do not read files or directories matching GLOB (relative to PATH; "
+                          "a GLOB without '/' matches names at any depth), e.g. --exclude "
+                          "'*.out' (repeatable). Other files that could be logs but that no "
+                          "reader reads are listed as unreadable."),
     ]):
         f = option(f)
     return f
@@ -137,9 +166,8 @@ def _scale_options(f):
         click.option("--scheduler", metavar="ADDRESS", default=None,
                      help="dask scheduler address for --engine dask, e.g. tcp://host:8786."),
         click.option("--no-cache", is_flag=True,
-                     help="Read every run afresh; do not use or fill the cache of parsed runs. "
-                          "(The cache needs pyarrow, pip install \"ganlogs[parquet]\"; "
-                          "without it caching is silently off.)"),
+                     help="Read every run afresh; do not use or fill the cache of parsed runs "
+                          "(Parquet files, keyed by each file's size and modification time)."),
         click.option("--cache-dir", type=click.Path(file_okay=False), default=None,
                      help="Cache of parsed runs [default: $GANLOGS_CACHE_DIR, else "
                           "$XDG_CACHE_HOME/ganlogs, else ~/.cache/ganlogs]. Entries are keyed "
@@ -157,8 +185,32 @@ def _scale_kwargs(jobs: int | None, engine: str, scheduler: str | None, no_cache
         raise click.UsageError("--scheduler is only used with --engine dask")
     if engine == "dask" and not scheduler:
         raise click.UsageError("--engine dask needs --scheduler ADDRESS (e.g. tcp://host:8786)")
+    if scheduler:
+        _check_scheduler(scheduler)
     cache = False if no_cache else (cache_dir if cache_dir is not None else True)
     return {"jobs": jobs, "engine": engine, "scheduler": scheduler, "cache": cache}
+
+
+#: dask address schemes that need a host and a port (``inproc://`` and the like do not)
+_NETWORK_SCHEMES = ("tcp", "tls", "ws", "wss", "ucx")
+
+
+def _check_scheduler(address: str) -> None:
+    """A usage error, at once, for a dask scheduler address without a host or a port
+    (``tcp://localhost``): dask would otherwise spend its whole connect timeout on it."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(address if "://" in address else "tcp://" + address)
+    if parts.scheme not in _NETWORK_SCHEMES:
+        return
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    if not parts.hostname or port is None:
+        host = parts.hostname or "HOST"
+        raise click.UsageError(f"--scheduler {_safe(address)!r}: give the scheduler's host and "
+                               f"port, e.g. {parts.scheme}://{host}:8786")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -176,10 +228,11 @@ def cli() -> None:
 @_scale_options
 def analyze_cmd(path: str, fmt: str, role: tuple[str, ...], loss_family: str | None,
                 d_loss_reduction: str | None, min_confidence: float | None,
-                config: str | None, jobs: int | None, engine: str, scheduler: str | None,
-                no_cache: bool, cache_dir: str | None) -> None:
+                config: str | None, exclude: tuple[str, ...], jobs: int | None, engine: str,
+                scheduler: str | None, no_cache: bool, cache_dir: str | None) -> None:
     """Find every run under PATH, read it and analyse it."""
-    result = _analyze_cli(path, (role, loss_family, d_loss_reduction, min_confidence, config),
+    result = _analyze_cli(path, (role, loss_family, d_loss_reduction, min_confidence, config,
+                                 exclude),
                           _scale_kwargs(jobs, engine, scheduler, no_cache, cache_dir))
     click.echo(_render(result, fmt), nl=False)
     _read_exit(result)
@@ -216,8 +269,8 @@ def _render(result, fmt: str) -> str:
 @_scale_options
 def report_cmd(path: str, output: str | None, fmt: str | None, title: str | None,
                role: tuple[str, ...], loss_family: str | None, d_loss_reduction: str | None,
-               min_confidence: float | None, config: str | None, jobs: int | None,
-               engine: str, scheduler: str | None, no_cache: bool,
+               min_confidence: float | None, config: str | None, exclude: tuple[str, ...],
+               jobs: int | None, engine: str, scheduler: str | None, no_cache: bool,
                cache_dir: str | None) -> None:
     """Write a report on every run under PATH: one self-contained HTML file, or Markdown
     (e.g. for $GITHUB_STEP_SUMMARY) with SVG plots beside it."""
@@ -225,8 +278,11 @@ def report_cmd(path: str, output: str | None, fmt: str | None, title: str | None
         fmt = "markdown" if output and output.lower().endswith((".md", ".markdown")) else "html"
     if output is None:
         output = "ganlogs-report.md" if fmt == "markdown" else "ganlogs-report.html"
-    result = _analyze_cli(path, (role, loss_family, d_loss_reduction, min_confidence, config),
+    result = _analyze_cli(path, (role, loss_family, d_loss_reduction, min_confidence, config,
+                                 exclude),
                           _scale_kwargs(jobs, engine, scheduler, no_cache, cache_dir))
+    if not result.runs:
+        _read_exit(result)  # nothing to report: no file written, exit 2
     from .report import write_report
 
     try:
@@ -235,7 +291,7 @@ def report_cmd(path: str, output: str | None, fmt: str | None, title: str | None
         _fail(f"cannot write {output}: {exc.strerror or exc}")
     if output != "-":
         extra = f" and {len(written) - 1} SVG plot(s) beside it" if len(written) > 1 else ""
-        click.echo(f"ganlogs: wrote {written[0]}{extra}", err=True)
+        click.echo(f"ganlogs: wrote {_safe(written[0])}{extra}", err=True)
     _read_exit(result)
 
 
@@ -247,14 +303,18 @@ def report_cmd(path: str, output: str | None, fmt: str | None, title: str | None
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
               show_default=True, help="Output format of the verdict.")
 @click.option("-q", "--quiet", is_flag=True, help="Print only the verdict, not the table of runs.")
+@click.option("--allow-damage", is_flag=True, default=None,
+              help="Accept damaged logs (records that failed their checksum were skipped; the "
+                   "intact ones are judged) instead of calling the check incomplete.")
 @_shared_options
 @_scale_options
-def check_cmd(path: str, fail_on: str | None, fmt: str, quiet: bool, role: tuple[str, ...],
-              loss_family: str | None, d_loss_reduction: str | None,
-              min_confidence: float | None, config: str | None, jobs: int | None, engine: str,
-              scheduler: str | None, no_cache: bool, cache_dir: str | None) -> None:
+def check_cmd(path: str, fail_on: str | None, fmt: str, quiet: bool, allow_damage: bool | None,
+              role: tuple[str, ...], loss_family: str | None, d_loss_reduction: str | None,
+              min_confidence: float | None, config: str | None, exclude: tuple[str, ...],
+              jobs: int | None, engine: str, scheduler: str | None, no_cache: bool,
+              cache_dir: str | None) -> None:
     """Fail (exit 1) when a run under PATH has a finding in --fail-on; exit 2 when the check
-    is incomplete (usage error, or runs that could not be read)."""
+    is incomplete (usage error, runs or files that could not be read, damaged logs)."""
     from .checks import check
     from .config import load_config
 
@@ -265,7 +325,7 @@ def check_cmd(path: str, fail_on: str | None, fmt: str, quiet: bool, role: tuple
         result = check(path, fail_on=fail_on, min_confidence=min_confidence,
                        roles=parse_role_overrides(role), loss_family=loss_family,
                        d_loss_reduction=d_loss_reduction, config=cfg, progress=progress,
-                       **scale)
+                       exclude=exclude, allow_damage=allow_damage or None, **scale)
     except GanlogsError as exc:
         _fail(str(exc))
     finally:
@@ -282,8 +342,39 @@ def check_cmd(path: str, fail_on: str | None, fmt: str, quiet: bool, role: tuple
             click.echo(render_text(result.analysis, color=tty,
                                    width=shutil.get_terminal_size().columns if tty else None))
         click.echo(render_check(result, color=tty), nl=False)
+    if result.analysis is not None:
+        _warn_damage(result.analysis)
     code = {"pass": ExitCode.OK, "fail": ExitCode.FINDINGS_OR_UNREADABLE}
     sys.exit(code.get(result.status, ExitCode.USAGE_OR_READ_ERROR))
+
+
+@cli.command("watch")
+@click.argument("path", type=click.Path(exists=True))
+@click.option("--fail-on", default="", metavar="LABEL[,LABEL...]",
+              help="Exit 1 as soon as one of these labels is raised on a run. [default: none]")
+@click.option("--once", is_flag=True, help="One pass: judge every run on what is written now.")
+@click.option("--interval", type=click.FloatRange(min=0.05), default=1.0, show_default=True,
+              help="Seconds between two looks at the files.")
+@click.option("--until-idle", type=click.FloatRange(min=0), default=None, metavar="SECONDS",
+              help="Exit 0 when no run has grown for this long.")
+@_shared_options
+def watch_cmd(path: str, fail_on: str, once: bool, interval: float, until_idle: float | None,
+              role: tuple[str, ...], loss_family: str | None, d_loss_reduction: str | None,
+              min_confidence: float | None, config: str | None,
+              exclude: tuple[str, ...]) -> None:
+    """Follow the runs under PATH while they are written; print a line when a finding appears,
+    changes or clears. Exit 1 when a --fail-on label is raised, 130 on Ctrl-C (docs/live.md)."""
+    from .config import parse_fail_on
+    from .live.command import watch_main
+
+    try:
+        settings, excluded = _settings(role, loss_family, d_loss_reduction, min_confidence,
+                                       config, exclude)
+        code = watch_main(path, settings=settings, fail_on=parse_fail_on(fail_on), once=once,
+                          interval=interval, until_idle=until_idle, exclude=excluded)
+    except GanlogsError as exc:
+        _fail(str(exc))
+    sys.exit(code)
 
 
 def main() -> None:

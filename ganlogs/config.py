@@ -8,6 +8,8 @@ It holds the options the command line takes, so that a repository states them on
     min_confidence = 0.8
     loss_family = "bce_nonsaturating"     # one of ganlogs.conventions.LOSS_FAMILIES
     d_loss_reduction = "summed"           # or "mean"
+    exclude = ["notes/*.txt", "*.out"]    # files not to read (--exclude); listed otherwise
+    allow_damage = false                  # true: a damaged log does not make check incomplete
 
     [tool.ganlogs.roles]                  # [roles] in ganlogs.toml
     d_loss = "Loss/D"
@@ -32,7 +34,7 @@ from typing import Any, Mapping
 
 from .analysis import DEFAULT_MIN_CONFIDENCE, Settings
 from .conventions import D_LOSS_REDUCTIONS, LOSS_FAMILIES
-from .detectors.base import FINDING_LABELS
+from .findings import FINDING_LABELS
 from .errors import UsageError
 from .roles import ROLES
 
@@ -44,7 +46,8 @@ else:  # pragma: no cover - exercised on Python 3.10 only
 __all__ = ["Config", "CONFIG_KEYS", "find_config", "load_config", "parse_fail_on"]
 
 #: the keys a config file may hold (``roles`` is a table of role id -> tag)
-CONFIG_KEYS = ("fail_on", "min_confidence", "loss_family", "d_loss_reduction", "roles")
+CONFIG_KEYS = ("fail_on", "min_confidence", "loss_family", "d_loss_reduction", "roles", "exclude",
+               "allow_damage")
 
 
 @dataclass(frozen=True)
@@ -59,6 +62,8 @@ class Config:
     loss_family: str | None = None
     d_loss_reduction: str | None = None
     roles: Mapping[str, str] = field(default_factory=dict)
+    exclude: tuple[str, ...] = ()
+    allow_damage: bool | None = None
     source: str | None = None
 
     def settings(self, *, roles: Mapping[str, str] | None = None, loss_family: str | None = None,
@@ -170,6 +175,19 @@ def _validate(table: Mapping[str, Any], file: Path, prefix: str) -> Config:
             if v not in allowed:
                 raise UsageError(f"{where(key)} must be one of {', '.join(allowed)}; got {v!r}")
             out[key] = v
+    if "exclude" in table:
+        v = table["exclude"]
+        if isinstance(v, str):
+            v = [v]
+        if not isinstance(v, list) or not all(isinstance(x, str) and x for x in v):
+            raise UsageError(f"{where('exclude')} must be a list of glob patterns (strings); "
+                             f"got {v!r}")
+        out["exclude"] = tuple(v)
+    if "allow_damage" in table:
+        v = table["allow_damage"]
+        if not isinstance(v, bool):
+            raise UsageError(f"{where('allow_damage')} must be true or false; got {v!r}")
+        out["allow_damage"] = v
     if "roles" in table:
         roles = table["roles"]
         if not isinstance(roles, dict):

@@ -17,17 +17,22 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
 from .errors import UsageError
+from .findings import LossFamily
 
 __all__ = ["LOSS_FAMILIES", "D_LOSS_REDUCTIONS", "Equilibrium", "equilibrium",
            "FamilyInference", "infer_loss_family", "ReductionInference",
-           "infer_d_loss_reduction"]
+           "infer_d_loss_reduction", "resolve_conventions", "LN2"]
 
 LN2 = math.log(2.0)
+#: a family is inferred from the first logged values only when its start is nearer than any
+#: other family's by at least this (in loss units, after the BCE discount)
+FAMILY_MARGIN = 0.15
 LOSS_FAMILIES = ("bce_minimax", "bce_nonsaturating", "lsgan", "hinge", "wgan_clip", "wgan_gp")
 D_LOSS_REDUCTIONS = ("summed", "mean")
 
@@ -221,9 +226,12 @@ def infer_loss_family(
         starts = [("bce_nonsaturating", 2 * LN2, LN2, 0.7), ("bce_nonsaturating", LN2, LN2, 0.7),
                   ("lsgan", 0.5, 0.5, 1.0), ("lsgan", 0.25, 0.5, 1.0), ("lsgan", 0.5, 1.0, 1.0),
                   ("lsgan", 1.0, 1.0, 1.0), ("hinge", 2.0, 0.0, 1.0), ("hinge", 1.0, 0.0, 1.0)]
-        dist = [(math.hypot(d0 - sd, g0 - sg) * w, fam, sd, sg) for fam, sd, sg, w in starts]
-        best = min(dist)
-        if best[0] < 0.6:
+        dist = sorted((math.hypot(d0 - sd, g0 - sg) * w, fam, sd, sg) for fam, sd, sg, w in starts)
+        best = dist[0]
+        rival = next((x for x in dist if x[1] != best[1]), None)
+        # values leave no doubt only when one family's start is both near and clearly
+        # nearer than any other family's: unknown beats a wrong guess
+        if best[0] < 0.6 and (rival is None or rival[0] - best[0] >= FAMILY_MARGIN):
             fam, sd, sg = best[1], best[2], best[3]
             what = {"bce_nonsaturating": "the BCE values at D = 1/2 (non-saturating G loss "
                                          "-log D(G(z)))",
@@ -232,10 +240,68 @@ def infer_loss_family(
             return FamilyInference(fam, "values",
                                    f"D and G losses start at {d0:.3f} and {g0:.3f}, nearest to "
                                    f"({sd:.3g}, {sg:.3g}), {what}")
-    if abs(d0 - 2 * LN2) < 0.35 or abs(d0 - LN2) < 0.25:
+    if g0 is None and (abs(d0 - 2 * LN2) < 0.35 or abs(d0 - LN2) < 0.25):
         return FamilyInference("bce_nonsaturating", "values",
                                f"D loss starts at {d0:.3f}, near a BCE value at D = 1/2 "
                                "(non-saturating assumed)")
     return FamilyInference(None, "unknown",
                            f"the losses do not match a known family's starting values "
                            f"(D starts at {d0:.3f}); pass --loss-family")
+
+
+def _healthy(s: pd.Series | None) -> np.ndarray:
+    """Values of ``s`` before its first NaN/Inf."""
+    if s is None or len(s) == 0:
+        return np.empty(0)
+    v = s.to_numpy(dtype=float)
+    bad = ~np.isfinite(v)
+    return v[: int(np.argmax(bad))] if bad.any() else v
+
+
+def resolve_conventions(
+    series: Mapping[str, pd.Series | None],
+    *,
+    tags: Sequence[str] = (),
+    loss_family: str | None = None,
+    d_loss_reduction: str | None = None,
+) -> LossFamily:
+    """The one resolver of a run's loss conventions: family, D-loss reduction, equilibrium.
+
+    ``series`` maps role ids (``d_loss``, ``g_loss``, ``d_loss_real``, ``d_loss_fake``) to
+    step-indexed series (missing or None when not logged); ``tags`` are the run's tag names
+    (read for family names such as ``critic``); ``loss_family`` and ``d_loss_reduction`` are
+    what the user stated. The family and reduction come from :func:`infer_loss_family` and
+    :func:`infer_d_loss_reduction`. The equilibrium the detectors compare levels with is the
+    family's; an unknown family has none (no family is assumed: a wrong equilibrium turns a
+    loss logged x10 into a collapse), and the detectors then read the losses relative to
+    their own scale. A reduction still unknown for a family with an equilibrium is read from
+    the level of the D loss's first points (above 1: summed).
+    """
+    with np.errstate(over="ignore", invalid="ignore"):  # finite values up to 1.8e308
+        return _resolve(series, tags, loss_family, d_loss_reduction)
+
+
+def _resolve(series: Mapping[str, pd.Series | None], tags: Sequence[str],
+             loss_family: str | None, d_loss_reduction: str | None) -> LossFamily:
+    d, g = series.get("d_loss"), series.get("g_loss")
+    red = infer_d_loss_reduction(d, g, series.get("d_loss_real"), series.get("d_loss_fake"),
+                                 stated=d_loss_reduction)
+    fam = infer_loss_family(d, g, tags=list(tags), stated=loss_family)
+    reasons = [fam.reason, red.reason]
+    ref, assumed = fam.family, False
+    dv = _healthy(d)
+    if ref is None:
+        reasons.append("no equilibrium used: the family is unknown, so levels are read "
+                       "relative to the run's own scale")
+    ref_red = red.reduction
+    eq_d = eq_g = None
+    if ref is not None:
+        if ref_red is None and len(dv):
+            head = dv[: max(3, len(dv) // 20)]
+            ref_red = "summed" if float(np.median(head)) > 1.0 else "mean"
+        eq = equilibrium(ref, ref_red or "summed")
+        eq_d, eq_g = eq.d_loss, eq.g_loss
+    return LossFamily(family=fam.family, method=fam.method, d_loss_reduction=red.reduction,
+                      reduction_method=red.method, reasons=tuple(reasons),
+                      reference_family=ref, reference_reduction=ref_red,
+                      equilibrium_d_loss=eq_d, equilibrium_g_loss=eq_g, assumed=assumed)

@@ -44,6 +44,11 @@ ENGINES = ("local", "dask")
 SMALL_SWEEP = 8
 #: how long the dask engine waits for the scheduler before giving up
 DASK_CONNECT_TIMEOUT = "20s"
+#: runs per task sent to a local worker: each worker gets about this many tasks over the
+#: sweep (so the load stays balanced and progress moves), with at most MAX_BATCH runs each
+#: (a task's fixed cost, pickling the function and a round trip, is paid once per batch)
+TASKS_PER_WORKER = 16
+MAX_BATCH = 32
 _PRELOAD = ["ganlogs.analysis", "ganlogs.readers", "ganlogs.cache", "scipy.stats",
             "statsmodels.tsa.stattools"]
 
@@ -151,14 +156,16 @@ def _map_pool(fn, items, *, jobs, progress, on_crash):
             progress(done, total)
 
     pending = list(range(total))
-    # First pass with every worker; if a worker dies, the pool is broken and every item it
-    # had not finished comes back here. Retry those once in a fresh pool (the crash may
-    # have been a neighbour's), then one at a time so the culprit is known. Workers that
-    # cannot even start (a probe task fails) mean the work runs in this process instead.
+    # First pass with every worker, items in batches; if a worker dies, the pool is broken
+    # and every item it had not finished comes back here. Retry those once in a fresh pool
+    # (the crash may have been a neighbour's), item by item, then one at a time in a pool of
+    # one so the culprit is known. Workers that cannot even start (a probe task fails) mean
+    # the work runs in this process instead.
     for attempt in range(2):
         if not pending:
             break
-        pending, started = _run_pool(fn, items, pending, jobs, finish, on_crash)
+        batch = batch_size(len(pending), jobs) if attempt == 0 else 1
+        pending, started = _run_pool(fn, items, pending, jobs, finish, on_crash, batch)
         if not started:
             warnings.warn("ganlogs: worker processes could not start; analysing the "
                           f"remaining {len(pending)} run(s) in this process",
@@ -176,49 +183,86 @@ def _map_pool(fn, items, *, jobs, progress, on_crash):
     return [results[i] for i in range(total)]
 
 
+def batch_size(n: int, jobs: int) -> int:
+    """Items per task for ``n`` items on ``jobs`` workers (see :data:`TASKS_PER_WORKER`)."""
+    return max(1, min(MAX_BATCH, n // (jobs * TASKS_PER_WORKER)))
+
+
+class _Raised:
+    """What a batch sends back for an item whose call raised (the others still count)."""
+
+    def __init__(self, exc: BaseException) -> None:
+        self.text = f"{type(exc).__name__}: {exc}"
+
+
+def _call_batch(fn, batch: list) -> list:
+    """``fn`` over one batch in a worker; an item that raises costs only that item."""
+    out = []
+    for item in batch:
+        try:
+            out.append(fn(item))
+        except Exception as exc:  # noqa: BLE001 - reported for this item by the parent
+            out.append(_Raised(exc))
+    return out
+
+
 def _run_pool(fn, items, indices: list[int], jobs: int, finish,
-              on_crash) -> tuple[list[int], bool]:
-    """Run ``indices`` in a fresh pool; return the indices left unfinished by a crash, and
-    whether the workers could start at all."""
+              on_crash, batch: int = 1) -> tuple[list[int], bool]:
+    """Run ``indices`` in a fresh pool, ``batch`` items per task; return the indices left
+    unfinished by a crash, and whether the workers could start at all."""
     unfinished: list[int] = []
     with ProcessPoolExecutor(max_workers=jobs, mp_context=_context()) as pool:
         try:
             pool.submit(os.getpid).result()
         except BrokenProcessPool:
             return list(indices), False
-        futures: dict[Future, int] = {}
+        futures: dict[Future, list[int]] = {}
         try:
-            for i in indices:
-                futures[pool.submit(fn, items[i])] = i
+            for k in range(0, len(indices), batch):
+                group = indices[k:k + batch]
+                if batch == 1:
+                    futures[pool.submit(fn, items[group[0]])] = group
+                else:
+                    futures[pool.submit(_call_batch, fn, [items[i] for i in group])] = group
         except BrokenProcessPool:
             pass
         waiting = set(futures)
         try:
-            _collect(waiting, futures, items, unfinished, finish, on_crash)
+            _collect(waiting, futures, items, unfinished, finish, on_crash, batch > 1)
         except BaseException:  # Ctrl-C: drop the queued runs instead of finishing them all
             pool.shutdown(wait=False, cancel_futures=True)
             raise
-        submitted = set(futures.values())
+        submitted = {i for group in futures.values() for i in group}
         unfinished.extend(i for i in indices if i not in submitted)
     return sorted(unfinished), True
 
 
-def _collect(waiting, futures, items, unfinished, finish, on_crash) -> None:
-    """Wait for ``futures``; finish each result, note those a broken pool lost."""
+def _collect(waiting, futures, items, unfinished, finish, on_crash, batched: bool) -> None:
+    """Wait for ``futures``; finish each result, note those a broken pool lost. A batch
+    whose result could not come back (unpicklable) is retried item by item."""
     while waiting:
         ready, waiting = wait(waiting, return_when=FIRST_COMPLETED)
         for fut in ready:
-            index = futures[fut]
+            group = futures[fut]
             try:
                 value = fut.result()
             except BrokenProcessPool:
-                unfinished.append(index)
+                unfinished.extend(group)
                 continue
             except Exception as exc:  # fn raised, or its result could not be pickled
+                if batched:
+                    unfinished.extend(group)  # the retry goes item by item
+                    continue
                 if on_crash is None:
                     raise
-                value = on_crash(items[index], f"{type(exc).__name__}: {exc}")
-            finish(index, value)
+                value = on_crash(items[group[0]], f"{type(exc).__name__}: {exc}")
+            values = value if batched else [value]
+            for index, v in zip(group, values):
+                if isinstance(v, _Raised):
+                    if on_crash is None:
+                        raise RuntimeError(f"item {index}: {v.text}")
+                    v = on_crash(items[index], v.text)
+                finish(index, v)
 
 
 def _map_dask(fn, items, *, scheduler, progress, on_crash):

@@ -11,7 +11,12 @@ Every error ganlogs raises on purpose derives from :class:`GanlogsError`, so a c
      └── RoleError               a role override names a tag the run does not have
 
     GanlogsWarning (UserWarning)
-     └── TruncatedLogWarning     a file ends mid-record; every complete record was kept
+     ├── TruncatedLogWarning     a file ends mid-record; every complete record was kept
+     └── DamagedLogWarning       records failed their checksum; the rest were kept
+
+A damaged run is still read: its ``warnings`` hold one sentence per damaged file, starting
+with :data:`DAMAGE_PREFIX` (byte offset, records and bytes skipped). ``ganlogs check`` is
+incomplete for such a run unless damage is allowed (:func:`is_damage_warning`).
 
 Third-party errors (protobuf decoding, ``csv``, ``zlib``, ``UnicodeDecodeError``) are mapped
 to these types where the readers call them, so the message always names the file.
@@ -30,7 +35,13 @@ __all__ = [
     "RoleError",
     "GanlogsWarning",
     "TruncatedLogWarning",
+    "DamagedLogWarning",
+    "DAMAGE_PREFIX",
+    "is_damage_warning",
 ]
+
+#: how a run's warning about a damaged file begins
+DAMAGE_PREFIX = "damaged: "
 
 
 class GanlogsError(Exception):
@@ -79,3 +90,13 @@ class GanlogsWarning(UserWarning):
 
 class TruncatedLogWarning(GanlogsWarning):
     """A file ends in the middle of a record; every complete record before it was kept."""
+
+
+class DamagedLogWarning(GanlogsWarning):
+    """Records of a file failed their checksum (or did not decode) with more data after them:
+    they were skipped, every intact record before and after them was kept."""
+
+
+def is_damage_warning(message: str) -> bool:
+    """Whether one of a run's ``warnings`` reports a damaged file."""
+    return message.startswith(DAMAGE_PREFIX)

@@ -1,141 +1,115 @@
-"""What the five GAN detectors share: the too-short rule, findings, plain-series use."""
+"""What the five GAN detectors share: parameters, the shared statistics, findings."""
 
 from __future__ import annotations
 
 from typing import Any, ClassVar, Mapping, Sequence
 
-import numpy as np
-import pandas as pd
+from . import stats as st
+from .base import Detector, Finding, RunContext
+from .calibration import Calibration, default_calibration
+from .runstats import (BLOWUP_ABS, BLOWUP_ORDERS, TAIL_FRACTION, RunStats, StatsSettings,
+                       run_stats)
 
-from ..conventions import infer_d_loss_reduction, infer_loss_family
-from ..roles import ROLES, RoleMap
-from ..run import Run
-from . import _stats as st
-from ._features import ROLES_READ, RunStats, compute_run_stats, evidence_common, run_stats
-from .base import Detector, Finding, LossFamily, RunContext
-
-__all__ = ["GanDetector", "context_from_series", "stats_from_series"]
-
-
-def context_from_series(series: Mapping[str, Any], *, loss_family: str | None = None,
-                        d_loss_reduction: str | None = None,
-                        run_id: str = "series") -> RunContext:
-    """A :class:`RunContext` from role -> values.
-
-    Values may be pandas Series indexed by step or plain sequences (then the step is the
-    position). Roles are the ids of :data:`ganlogs.roles.ROLES`; the tag of each series is
-    its role id. The loss family and D-loss reduction are inferred as for a logged run
-    unless stated.
-    """
-    rows = []
-    for role, values in series.items():
-        if values is None:
-            continue
-        if role not in ROLES:
-            raise ValueError(f"unknown role {role!r}; roles are: {', '.join(ROLES)}")
-        s = values if isinstance(values, pd.Series) else pd.Series(np.asarray(values, float))
-        rows.append(pd.DataFrame({"tag": role, "step": np.asarray(s.index, dtype=np.int64),
-                                  "value": s.to_numpy(dtype=np.float64)}))
-    frame = (pd.concat(rows, ignore_index=True) if rows
-             else pd.DataFrame({"tag": [], "step": [], "value": []}))
-    run = Run.from_frame(frame, run_id=run_id, path=run_id, format="series")
-    present = [r for r in ROLES if r in series and series[r] is not None]
-    roles = RoleMap(tags={r: r for r in present})
-
-    def s(role: str) -> pd.Series | None:
-        return run.series(role) if role in present else None
-
-    red = infer_d_loss_reduction(s("d_loss"), s("g_loss"), s("d_loss_real"), s("d_loss_fake"),
-                                 stated=d_loss_reduction)
-    fam = infer_loss_family(s("d_loss"), s("g_loss"), tags=present, stated=loss_family)
-    lf = LossFamily(family=fam.family, method=fam.method, d_loss_reduction=red.reduction,
-                    reduction_method=red.method, reasons=(fam.reason, red.reason))
-    return RunContext(run=run, roles=roles, loss_family=lf)
-
-
-def _as_series(values: Any) -> pd.Series:
-    if isinstance(values, pd.Series):
-        s = values.astype(np.float64)
-        if not s.index.is_monotonic_increasing:
-            s = s.sort_index(kind="stable")
-        s = s[~s.index.duplicated(keep="last")]
-        return s
-    v = np.asarray(values, dtype=np.float64)
-    return pd.Series(v, index=pd.RangeIndex(len(v), name="step"))
-
-
-def stats_from_series(series: Mapping[str, Any], *, loss_family: str | None = None,
-                      d_loss_reduction: str | None = None) -> RunStats:
-    """:class:`RunStats` straight from role -> values (no :class:`Run` is built).
-
-    Values are pandas Series indexed by step (sorted; a repeated step keeps its last value)
-    or sequences (step = position). The loss family and reduction are inferred as for a
-    logged run unless stated.
-    """
-    bad = [r for r in series if r not in ROLES]
-    if bad:
-        raise ValueError(f"unknown role(s) {bad}; roles are: {', '.join(ROLES)}")
-    ss = {r: _as_series(v) for r, v in series.items() if v is not None}
-    red = infer_d_loss_reduction(ss.get("d_loss"), ss.get("g_loss"), ss.get("d_loss_real"),
-                                 ss.get("d_loss_fake"), stated=d_loss_reduction)
-    fam = infer_loss_family(ss.get("d_loss"), ss.get("g_loss"), tags=list(ss),
-                            stated=loss_family)
-    return compute_run_stats({r: ss.get(r) for r in ROLES_READ}, fam.family, red.reduction)
+__all__ = ["GanDetector", "tail_span", "roles_used"]
 
 
 class GanDetector(Detector):
-    """Base of the five label detectors.
+    """Base of the label detectors: the parameters every one of them takes.
 
-    Subclasses implement :meth:`judge` on the shared :class:`~._features.RunStats`; this
-    class handles the run that is too short to judge (fewer than ``min_points`` healthy
-    points of the D and G losses, or no loss at all), which gets one ``insufficient_data``
-    finding instead of a guess.
+    Parameters
+    ----------
+    min_points
+        Fewer healthy D/G loss points than this (default 50, :data:`~.stats.MIN_POINTS`:
+        below it the stationarity and spectral tests have almost no power) and the detector
+        gives no finding; :func:`ganlogs.analyze` then adds the run's ``insufficient_data``.
+    tail_fraction
+        The judged tail is this fraction of the healthy points (default 0.5: the end of
+        training is what is judged, and half leaves the tests enough points).
+    blowup_abs
+        A loss magnitude that is a blow-up whatever the family (default 1e6: the reference
+        trainer's blow-up line; no healthy GAN loss reaches it).
+    blowup_orders
+        Growth above the early scale, in orders of magnitude, that is a blow-up (default 2:
+        a loss 100x its starting magnitude).
+    calibration
+        The :class:`~.calibration.Calibration` that maps features to confidences (default:
+        the one shipped, :func:`~.calibration.default_calibration`).
+
+    Subclasses implement :meth:`judge` on the shared :class:`~.runstats.RunStats` and
+    :meth:`features` (the names their calibration models read). Their own parameters are
+    keyword-only ``__init__`` arguments that end with ``**common`` passed to this class.
     """
 
     labels: ClassVar[tuple[str, ...]]
     #: whether a too-short run can still be judged (divergence: a NaN is a NaN)
     judges_short_runs: ClassVar[bool] = False
 
-    def __init__(self, *, min_points: int = st.MIN_POINTS) -> None:
-        if not isinstance(min_points, int) or min_points < 16:
+    def __init__(self, *, min_points: int = st.MIN_POINTS, tail_fraction: float = TAIL_FRACTION,
+                 blowup_abs: float = BLOWUP_ABS, blowup_orders: float = BLOWUP_ORDERS,
+                 calibration: Calibration | None = None) -> None:
+        if isinstance(min_points, bool) or not isinstance(min_points, int) or min_points < 16:
             raise ValueError(f"min_points must be an integer >= 16; got {min_points!r}")
+        if not 0.1 <= float(tail_fraction) <= 0.9:
+            raise ValueError(f"tail_fraction must be in [0.1, 0.9]; got {tail_fraction!r}")
+        if not float(blowup_abs) > 1.0:
+            raise ValueError(f"blowup_abs must be a magnitude above 1; got {blowup_abs!r}")
+        if not float(blowup_orders) > 0.0:
+            raise ValueError(f"blowup_orders must be positive; got {blowup_orders!r}")
+        if calibration is not None and not isinstance(calibration, Calibration):
+            raise ValueError("calibration must be a ganlogs.detectors.Calibration (load one "
+                             f"with Calibration.load(path)); got {type(calibration).__name__}")
         self.min_points = min_points
+        self.tail_fraction = tail_fraction
+        self.blowup_abs = blowup_abs
+        self.blowup_orders = blowup_orders
+        self.calibration = calibration
 
     # -------------------------------------------------------------- API
-    def detect(self, ctx: RunContext) -> list[Finding]:
-        return self.detect_stats(run_stats(ctx))
+    @property
+    def calibration_(self) -> Calibration:
+        """The calibration in use (the one given, else the shipped one)."""
+        return self.calibration if self.calibration is not None else default_calibration()
 
-    def detect_stats(self, rs: RunStats) -> list[Finding]:
-        """Findings from already computed run statistics (what :meth:`detect` and
-        :meth:`detect_series` both call)."""
+    @property
+    def stats_settings(self) -> StatsSettings:
+        return StatsSettings(tail_fraction=float(self.tail_fraction),
+                             blowup_abs=float(self.blowup_abs),
+                             blowup_orders=float(self.blowup_orders))
+
+    def finding_parameters(self) -> dict[str, Any]:
+        out = super().finding_parameters()
+        out["calibration"] = self.calibration_.source_id  # the default's id when None
+        return out
+
+    def run_stats(self, ctx: RunContext) -> RunStats:
+        """The shared statistics of ``ctx`` under this detector's parameters (cached)."""
+        return run_stats(ctx, self.stats_settings)
+
+    def can_judge(self, rs: RunStats) -> bool:
+        """Whether this detector judges the run (enough healthy points, or a short run this
+        detector can still judge)."""
         if self.judges_short_runs and self.can_judge_short(rs):
-            return self.judge(rs)
-        if not rs.has_losses:
-            return [self._insufficient(rs, "no discriminator or generator loss recognised "
-                                           "(name them with --role d_loss=TAG --role g_loss=TAG)")]
-        if rs.n_points < self.min_points:
-            return [self._insufficient(
-                rs, f"only {rs.n_points} finite loss points"
-                    f"{' before the first NaN/Inf' if rs.nonfinite_step is not None else ''}; "
-                    f"at least {self.min_points} are needed to judge the run")]
-        return self.judge(rs)
+            return True
+        return rs.has_losses and rs.n_points >= self.min_points
 
-    def detect_series(self, *, loss_family: str | None = None,
-                      d_loss_reduction: str | None = None, **series: Any) -> list[Finding]:
-        """Run the detector on plain series given by role, e.g.
-        ``OscillationDetector().detect_series(d_loss=d, g_loss=g)``.
-
-        Each series is a pandas Series indexed by step or a sequence (step = position).
-        """
-        return self.detect_stats(stats_from_series(series, loss_family=loss_family,
-                                                   d_loss_reduction=d_loss_reduction))
+    def detect(self, ctx: RunContext) -> list[Finding]:
+        rs = self.run_stats(ctx)
+        return self.judge(rs) if self.can_judge(rs) else []
 
     # -------------------------------------------------------------- for subclasses
     def judge(self, rs: RunStats) -> list[Finding]:  # pragma: no cover - abstract
         raise NotImplementedError
 
+    def features(self, rs: RunStats) -> dict[str, float]:  # pragma: no cover - abstract
+        """The named features this detector's calibration models read."""
+        raise NotImplementedError
+
     def can_judge_short(self, rs: RunStats) -> bool:
         return False
+
+    def confidence(self, model: str, features: Mapping[str, float]) -> tuple[float, float]:
+        """(confidence, raw score) from this detector's calibration ``model``."""
+        return self.calibration_.confidence(self.name, model, features)
 
     def finding(self, label: str, confidence: float, *, onset_step: int | None,
                 evidence: Mapping[str, Any], summary: str,
@@ -145,16 +119,8 @@ class GanDetector(Detector):
                        onset_step=None if onset_step is None else int(onset_step),
                        evidence=st.round_floats(dict(evidence)), summary=summary,
                        detector=self.name, detector_version=self.version,
-                       parameters=self.get_params(),
+                       parameters=self.finding_parameters(),
                        span=None if span is None else (int(span[0]), int(span[1])))
-
-    def _insufficient(self, rs: RunStats, why: str) -> Finding:
-        ev = evidence_common(rs)
-        ev["min_points"] = self.min_points
-        span = (rs.first_step, rs.last_step) if rs.first_step is not None \
-            and rs.last_step is not None else None
-        return self.finding("insufficient_data", 1.0, onset_step=None, evidence=ev,
-                            summary=f"Too little to judge: {why}.", span=span)
 
 
 def tail_span(rs: RunStats, role: str = "d_loss") -> tuple[int, int] | None:

@@ -1,93 +1,36 @@
-"""The detector contract and the :class:`Finding` it returns.
+"""The detector contract: :class:`Detector` and the :class:`RunContext` it reads.
 
 A detector reads a :class:`~ganlogs.run.Run` (through :class:`RunContext`, which carries the
-resolved roles and loss conventions) and returns findings. It never opens a file and never
-renders text beyond the one-sentence ``summary``.
+resolved roles and loss conventions) and returns :class:`~ganlogs.findings.Finding` objects.
+It never opens a file and never renders text beyond the one-sentence ``summary``.
+
+Parameters follow scikit-learn's contract: every number that changes a verdict is a
+keyword-only constructor argument with a documented default, stored unchanged under its own
+name; :meth:`Detector.get_params` reads them from the ``__init__`` signatures, and every
+finding records them (the calibration by its source id) in ``parameters``.
+
+Two entry points: :meth:`Detector.detect` on a context (what :func:`ganlogs.analyze` calls,
+after :func:`ganlogs.analysis.build_context`) and :meth:`Detector.detect_series` on plain
+data (a mapping of role id -> series).
 """
 
 from __future__ import annotations
 
+import inspect
 from abc import ABC, abstractmethod
-from dataclasses import asdict, dataclass, field
-from typing import Any, ClassVar, Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any, ClassVar, Mapping, Sequence
 
+import numpy as np
 import pandas as pd
 
-from ..roles import RoleMap
+from ..conventions import resolve_conventions
+from ..findings import FINDING_LABELS, LABELS, Finding, LossFamily
+from ..roles import ROLES, RoleMap
 from ..run import Run
 
+# the result model lives in ganlogs.findings; these names stay importable from here
 __all__ = ["LABELS", "FINDING_LABELS", "Finding", "Detector", "RunContext", "LossFamily"]
-
-#: labels a run can carry (failure labels may hold together; ``converged`` excludes them)
-LABELS = ("converged", "oscillating", "mode_collapse", "vanishing_gradients", "diverged")
-#: every label a finding can have; ``insufficient_data`` never enters a run's ``labels``
-FINDING_LABELS = LABELS + ("insufficient_data",)
-
-
-@dataclass(frozen=True)
-class LossFamily:
-    """The loss family a run uses and how that was decided.
-
-    ``family`` is one of :data:`ganlogs.conventions.LOSS_FAMILIES` or ``None``; ``method`` is
-    ``user``, ``tag_names``, ``values`` or ``unknown``; ``d_loss_reduction`` is ``summed``,
-    ``mean`` or ``None``, with its own ``reduction_method`` and sentences in ``reasons``.
-    """
-
-    family: str | None
-    method: str
-    d_loss_reduction: str | None
-    reduction_method: str
-    reasons: tuple[str, ...] = ()
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"family": self.family, "method": self.method,
-                "d_loss_reduction": self.d_loss_reduction,
-                "reduction_method": self.reduction_method, "reasons": list(self.reasons)}
-
-
-@dataclass(frozen=True)
-class Finding:
-    """One conclusion about a run.
-
-    Attributes
-    ----------
-    label
-        One of :data:`FINDING_LABELS`.
-    confidence
-        Probability in [0, 1] that the label is right, calibrated on the labelled corpus
-        (see ``bench/accuracy.py``).
-    onset_step
-        The step (in the log's own step unit) where the behaviour began, or None.
-    evidence
-        Named statistics behind the finding (test statistics, p-values, periods, slopes...),
-        JSON-serialisable scalars or short lists.
-    summary
-        One sentence a person can read, with what usually helps.
-    detector, detector_version
-        Which detector produced it.
-    parameters
-        The detector's configuration when it ran.
-    span
-        ``(first_step, last_step)`` over which the finding holds, or None.
-    """
-
-    label: str
-    confidence: float
-    onset_step: int | None
-    evidence: Mapping[str, Any]
-    summary: str
-    detector: str
-    detector_version: str
-    parameters: Mapping[str, Any] = field(default_factory=dict)
-    span: tuple[int, int] | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        d = asdict(self)
-        d["evidence"] = dict(self.evidence)
-        d["parameters"] = dict(self.parameters)
-        d["span"] = list(self.span) if self.span is not None else None
-        return d
-
 
 @dataclass(frozen=True)
 class RunContext:
@@ -96,11 +39,81 @@ class RunContext:
     run: Run
     roles: RoleMap
     loss_family: LossFamily
+    #: what was inferred while building the context (roles, conventions), one sentence each
+    notes: tuple[str, ...] = ()
+    #: series the run did not log but that follow from what it did (role -> step-indexed
+    #: Series), e.g. the D loss as D_real + D_fake; see :meth:`build`
+    derived: Mapping[str, pd.Series] = field(default_factory=dict)
 
     def series(self, role: str) -> pd.Series | None:
-        """The detector view of the tag that holds ``role`` (indexed by step), or None."""
+        """The detector view of the tag that holds ``role`` (indexed by step), else a derived
+        series for it, or None."""
         tag = self.roles.get(role)
-        return None if tag is None else self.run.series(tag)
+        if tag is not None:
+            return self.run.series(tag)
+        return self.derived.get(role)
+
+    @classmethod
+    def build(cls, run: Run, roles: RoleMap, *, loss_family: str | None = None,
+              d_loss_reduction: str | None = None, notes: Sequence[str] = ()) -> "RunContext":
+        """The context of ``run`` with its ``roles``: derives what follows from the logged
+        series (a D loss from its real and fake parts when only those are logged, as
+        pix2pix writes D_real and D_fake), then resolves the loss conventions with
+        :func:`ganlogs.conventions.resolve_conventions`, the one place they are decided."""
+        notes = list(notes)
+        views = {role: run.series(tag) for role, tag in roles.tags.items()
+                 if role in ("d_loss", "g_loss", "d_loss_real", "d_loss_fake")}
+        derived: dict[str, pd.Series] = {}
+        stated_red = d_loss_reduction
+        if "d_loss" not in views and "d_loss_real" in views and "d_loss_fake" in views:
+            both = pd.concat({"r": views["d_loss_real"], "f": views["d_loss_fake"]}, axis=1,
+                             join="inner")
+            if len(both):
+                derived["d_loss"] = (both["r"] + both["f"]).rename("d_loss")
+                views["d_loss"] = derived["d_loss"]
+                stated_red = "summed"
+                notes.append(f"D loss = {roles.tags['d_loss_real']} + "
+                             f"{roles.tags['d_loss_fake']} (no D loss logged; the sum of its "
+                             "real and fake parts)")
+        lf = resolve_conventions(views, tags=run.tags, loss_family=loss_family,
+                                 d_loss_reduction=stated_red)
+        if "d_loss" in derived:
+            lf = replace(lf, reduction_method="derived",
+                         reasons=(lf.reasons[0], "D loss summed: derived as real + fake parts")
+                         + tuple(lf.reasons[2:]))
+        return cls(run=run, roles=roles, loss_family=lf, notes=tuple(notes), derived=derived)
+
+    @classmethod
+    def from_series(cls, series: Mapping[str, Any], *, loss_family: str | None = None,
+                    d_loss_reduction: str | None = None,
+                    run_id: str = "series") -> "RunContext":
+        """A context from plain data: role id -> values.
+
+        Values are pandas Series indexed by step or sequences (then the step is the
+        position). Role ids are those of :data:`ganlogs.roles.ROLES`; each series becomes a
+        tag named by its role. The loss family and D-loss reduction are resolved by
+        :func:`ganlogs.conventions.resolve_conventions`, as for a logged run, unless stated.
+        """
+        run = series_run(series, run_id=run_id)
+        present = [r for r in ROLES if r in run.tags]
+        return cls.build(run, RoleMap(tags={r: r for r in present}), loss_family=loss_family,
+                         d_loss_reduction=d_loss_reduction)
+
+
+def series_run(series: Mapping[str, Any], *, run_id: str = "series") -> Run:
+    """A :class:`~ganlogs.run.Run` whose tags are role ids, from role id -> values."""
+    rows = []
+    for role, values in series.items():
+        if values is None:
+            continue
+        if role not in ROLES:
+            raise ValueError(f"unknown role {role!r}; roles are: {', '.join(ROLES)}")
+        s = values if isinstance(values, pd.Series) else pd.Series(np.asarray(values, float))
+        rows.append(pd.DataFrame({"tag": role, "step": np.asarray(s.index, dtype=np.int64),
+                                  "value": s.to_numpy(dtype=np.float64)}))
+    frame = (pd.concat(rows, ignore_index=True) if rows
+             else pd.DataFrame({"tag": [], "step": [], "value": []}))
+    return Run.from_frame(frame, run_id=run_id, path=run_id, format="series")
 
 
 class Detector(ABC):
@@ -114,8 +127,48 @@ class Detector(ABC):
 
     @abstractmethod
     def detect(self, ctx: RunContext) -> list[Finding]:
-        """Return this detector's findings for one run (possibly none)."""
+        """Return this detector's findings for one run (possibly none).
+
+        A run too short to judge gives no finding: :func:`ganlogs.analyze` adds the run's
+        one ``insufficient_data`` finding itself.
+        """
+
+    def detect_series(self, series: Mapping[str, Any], *, loss_family: str | None = None,
+                      d_loss_reduction: str | None = None) -> list[Finding]:
+        """Findings on plain data: ``series`` maps role id -> values (see
+        :meth:`RunContext.from_series`); options are keywords, e.g.
+        ``OscillationDetector().detect_series({"d_loss": d, "g_loss": g})``."""
+        return self.detect(RunContext.from_series(series, loss_family=loss_family,
+                                                  d_loss_reduction=d_loss_reduction))
+
+    @classmethod
+    def _param_names(cls) -> list[str]:
+        names: list[str] = []
+        for klass in cls.__mro__:
+            init = klass.__dict__.get("__init__")
+            if init is None or klass is object:
+                continue
+            for p in inspect.signature(init).parameters.values():
+                if p.kind is p.KEYWORD_ONLY and p.name not in names:
+                    names.append(p.name)
+        return names
 
     def get_params(self) -> dict[str, Any]:
-        """The constructor parameters, for the ``parameters`` field of findings."""
-        return {k.lstrip("_"): v for k, v in vars(self).items()}
+        """The constructor's keyword arguments and their values (scikit-learn's contract:
+        read from the ``__init__`` signatures along the class hierarchy; each is stored
+        unchanged under its own name)."""
+        return {name: getattr(self, name) for name in self._param_names()}
+
+    def finding_parameters(self) -> dict[str, Any]:
+        """:meth:`get_params` as it goes into :attr:`Finding.parameters`: JSON-safe, with a
+        calibration or nested detectors named by id rather than copied."""
+        out: dict[str, Any] = {}
+        for k, v in self.get_params().items():
+            if hasattr(v, "source_id"):
+                v = v.source_id
+            elif isinstance(v, (list, tuple)) and v and all(isinstance(x, Detector) for x in v):
+                v = [x.name for x in v]
+            elif isinstance(v, Mapping):
+                v = dict(v)
+            out[k] = v
+        return out

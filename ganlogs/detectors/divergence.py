@@ -7,12 +7,12 @@ Method
 2. Otherwise, a finite blow-up: the largest magnitude a loss (or a critic's raw output)
    reaches, in orders of magnitude above its early scale (median magnitude of the first 2%
    of the points, at least 3, floored at 1 so that a WGAN critic loss that starts near 0 is
-   not 'growing by orders'), or a magnitude of 10^6 whatever the start. Magnitudes are read
+   not 'growing by orders'), or a magnitude of ``blowup_abs`` (10^6) whatever the start. Magnitudes are read
    before binning (a sign-alternating blow-up averages out in bin means). The onset is the
    first point past the geometric midpoint between the early scale and the peak; the other
    detectors judge only the part before it.
 
-Both statistics go through the fitted calibration map (:mod:`._calibration`). A run whose
+Both statistics go through the calibration (:mod:`.calibration`). A run whose
 loss went NaN after 20 points is still judged (a NaN needs no long history).
 """
 
@@ -20,20 +20,11 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from ._calibration import confidence
 from ._common import GanDetector
-from ._features import RunStats, evidence_common, fmt
+from .runstats import RunStats, evidence_common, fmt
 from .base import Finding
 
-__all__ = ["DivergenceDetector", "features"]
-
-
-def features(rs: RunStats) -> dict[str, float]:
-    """Features of the calibration map: ``nonfinite`` (0/1: a NaN/Inf, or a loss of magnitude
-    10^6 or more -- the reference trainer's blow-up line, near float16's overflow at 65,504),
-    ``growth_orders`` (clipped 0-10)."""
-    return {"nonfinite": 1.0 if rs.nonfinite_step is not None or rs.huge else 0.0,
-            "growth_orders": float(min(max(rs.growth_orders, 0.0), 10.0))}
+__all__ = ["DivergenceDetector"]
 
 
 _WORDS = {"d_loss": "D loss", "g_loss": "G loss", "d_loss_real": "D loss on real samples",
@@ -61,9 +52,15 @@ class DivergenceDetector(GanDetector):
     def can_judge_short(self, rs: RunStats) -> bool:
         return rs.nonfinite_step is not None or rs.blowup_step is not None
 
+    def features(self, rs: RunStats) -> dict[str, float]:
+        """``nonfinite`` (0/1: a NaN/Inf, or a loss of magnitude ``blowup_abs`` or more),
+        ``growth_orders`` (orders of magnitude above the early scale, clipped 0-10)."""
+        return {"nonfinite": 1.0 if rs.nonfinite_step is not None or rs.huge else 0.0,
+                "growth_orders": float(min(max(rs.growth_orders, 0.0), 10.0))}
+
     def judge(self, rs: RunStats) -> list[Finding]:
-        f = features(rs)
-        conf, z = confidence(self.name, "default", f)
+        f = self.features(rs)
+        conf, z = self.confidence("default", f)
         ev = evidence_common(rs)
         ev.update(f)
         ev.update({"first_nonfinite_step": rs.nonfinite_step, "first_nonfinite_role": rs.nonfinite_role,

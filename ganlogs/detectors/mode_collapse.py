@@ -27,27 +27,13 @@ from __future__ import annotations
 import math
 from typing import ClassVar
 
-from ._calibration import confidence
+import numpy as np
+
 from ._common import GanDetector, tail_span
-from ._features import RunStats, d_win, evidence_common, fmt, last_change_step
+from .runstats import reference_words, OUTRIGHT_ORDERS, RunStats, d_outright, d_win, evidence_common, fmt, last_change_step
 from .base import Finding
 
-__all__ = ["ModeCollapseDetector", "features"]
-
-
-def features(rs: RunStats) -> dict[str, float]:
-    """``d_win`` (0-1), ``nonsaturating`` (0/1: a loss whose G gradient survives a winning D),
-    ``g_rise`` (HAC t of the G loss tail trend, clipped to +-10), ``g_rel_log`` (log of the
-    G loss tail over its equilibrium, clipped to [-2, 3]; 0 without an equilibrium)."""
-    g = rs.series.get("g_loss")
-    rise = 0.0
-    if g is not None and g.trend is not None:
-        rise = float(max(min(g.trend.t, 10.0), -10.0))
-    rel = 0.0
-    if rs.g_rel is not None and rs.g_rel > 0:
-        rel = float(min(max(math.log(rs.g_rel), -2.0), 3.0))
-    nonsat = 1.0 if rs.family in ("bce_nonsaturating", "lsgan", "hinge") else 0.0
-    return {"d_win": d_win(rs), "nonsaturating": nonsat, "g_rise": rise, "g_rel_log": rel}
+__all__ = ["ModeCollapseDetector"]
 
 
 class ModeCollapseDetector(GanDetector):
@@ -56,9 +42,39 @@ class ModeCollapseDetector(GanDetector):
     name: ClassVar[str] = "mode_collapse"
     labels: ClassVar[tuple[str, ...]] = ("mode_collapse",)
 
+    def __init__(self, *, change_alpha: float = 0.001, outright_orders: float = OUTRIGHT_ORDERS,
+                 **common) -> None:
+        """``change_alpha``: level of the CUSUM test that places the onset (default 0.001:
+        a change point must be clear on hundreds of points); ``outright_orders``: a D loss
+        this many orders of magnitude below its own start, with a G loss that did not fall,
+        is a discriminator that won outright (default 1.5: 3% of its start); ``common``: see
+        :class:`~._common.GanDetector`."""
+        super().__init__(**common)
+        self.change_alpha = change_alpha
+        self.outright_orders = outright_orders
+
+    def features(self, rs: RunStats) -> dict[str, float]:
+        """``d_win`` (0-1), ``nonsaturating`` (0/1: a loss whose G gradient survives a winning D),
+        ``g_rise`` (HAC t of the G loss tail trend, clipped to +-10), ``g_rel_log`` (log of the
+        G loss tail over its equilibrium, clipped to [-2, 3]; 0 without an equilibrium),
+        ``d_outright`` (0-1, :func:`~.runstats.d_outright`: how far the D loss fell below its
+        own start, 1 at ``outright_orders``, while the G loss did not fall; 0 for the
+        saturating loss, where a winning D means vanishing gradients instead)."""
+        g = rs.series.get("g_loss")
+        rise = 0.0
+        if g is not None and g.trend is not None:
+            rise = float(max(min(g.trend.t, 10.0), -10.0))
+        rel = 0.0
+        if rs.g_rel is not None and rs.g_rel > 0:
+            rel = float(min(max(math.log(rs.g_rel), -2.0), 3.0))
+        nonsat = 1.0 if rs.family in ("bce_nonsaturating", "lsgan", "hinge") else 0.0
+        outright = 0.0 if rs.family == "bce_minimax" else d_outright(rs, self.outright_orders)
+        return {"d_win": d_win(rs), "nonsaturating": nonsat, "g_rise": rise, "g_rel_log": rel,
+                "d_outright": outright}
+
     def judge(self, rs: RunStats) -> list[Finding]:
-        f = features(rs)
-        conf, z = confidence(self.name, "default", f)
+        f = self.features(rs)
+        conf, z = self.confidence("default", f)
         ev = evidence_common(rs)
         ev.update(f)
         g = rs.series.get("g_loss")
@@ -68,11 +84,29 @@ class ModeCollapseDetector(GanDetector):
                    "g_grad_norm_drop_orders": rs.grad_orders})
         if g is not None and g.trend is not None:
             ev.update(g.trend.evidence("g_loss_tail_trend"))
-        onset = last_change_step(g or rs.series["d_loss"]) if conf >= 0.5 else None
+        ev.update({"d_loss_drop_orders": rs.d_drop_orders,
+                   "g_loss_tail_over_start": rs.g_tail_over_start})
+        won = conf >= 0.5 and f["d_outright"] >= 0.5
+        if won and rs.d_fall_step is not None:
+            onset = rs.d_fall_step  # where the D loss began to fall
+        else:
+            onset = (last_change_step(g or rs.series["d_loss"], self.change_alpha)
+                     if conf >= 0.5 else None)
         probs = (f"D(x) = {fmt(rs.p_real, 2)}, D(G(z)) = {fmt(rs.p_fake, 2)}"
-                 if rs.p_real is not None else f"D loss {fmt(rs.d_rel, 2)} x its equilibrium")
-        if conf >= 0.5:
-            gl = (f" ({fmt(g.tail_mean, 3)}, {fmt(rs.g_rel, 2)} x its equilibrium)"
+                 if rs.p_real is not None
+                 else f"D loss {fmt(rs.d_rel, 2)} x {reference_words(rs)}")
+        if won:
+            d = rs.series["d_loss"]
+            how = "outright" if f["d_outright"] >= 1.0 else "clearly"
+            summary = (f"The discriminator won {how}: its loss fell from {fmt(rs.d_start, 2)} "
+                       f"to {fmt(float(np.median(d.values[-max(3, len(d.values) // 10):])), 2)} (median of "
+                       f"the last tenth), below half its start from step {onset}, "
+                       "while the generator loss did not fall, so the adversarial "
+                       "term gives the generator little to learn from and it tends to collapse "
+                       "onto what still fools D (check samples). Lower D's learning rate or "
+                       "capacity, add R1/gradient penalty or instance noise.")
+        elif conf >= 0.5:
+            gl = (f" ({fmt(g.tail_mean, 3)}, {fmt(rs.g_rel, 2)} x {reference_words(rs)})"
                   if g is not None and rs.g_rel is not None else "")
             summary = (f"The discriminator wins ({probs}) while the generator loss stays high"
                        f"{gl}{' and climbs' if f['g_rise'] > 2 else ''}: the usual signature of mode "

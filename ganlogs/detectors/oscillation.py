@@ -37,13 +37,13 @@ from typing import ClassVar
 
 import numpy as np
 
-from . import _stats as st
-from ._calibration import confidence
+from . import stats as st
 from ._common import GanDetector
-from ._features import RunStats, SeriesStats, evidence_common, fmt
+from .runstats import RunStats, SeriesStats, evidence_common, fmt
 from .base import Finding
 
-__all__ = ["OscillationDetector", "features"]
+__all__ = ["OscillationDetector", "is_periodic", "amplitude_growth", "relative_spread",
+           "best_series"]
 
 _ROLES = ("d_loss", "g_loss", "d_x", "d_gz")
 ROLE_WORDS = {"d_loss": "D loss", "g_loss": "G loss", "d_x": "D(x)", "d_gz": "D(G(z))"}
@@ -56,46 +56,41 @@ def _strength(s: SeriesStats) -> float:
     return min(-math.log10(max(p.p_spectral, 1e-300)), 10.0) + 5.0 * p.acf_return
 
 
-def best_series(rs: RunStats) -> SeriesStats | None:
-    """The series whose tail is most periodic (largest spectral -log10 p + 5 x ACF return)."""
+def best_series(rs: RunStats, periodic=None) -> SeriesStats | None:
+    """The series whose tail is most periodic (largest spectral -log10 p + 5 x ACF return),
+    among those that pass ``periodic(periodicity)`` when any does."""
     cands = [rs.series[r] for r in _ROLES if r in rs.series and rs.series[r].periodicity]
+    if periodic is not None and any(periodic(s.periodicity) for s in cands):
+        cands = [s for s in cands if periodic(s.periodicity)]
     return max(cands, key=_strength) if cands else None
 
 
-def features(rs: RunStats) -> dict[str, float]:
-    """Of the most periodic series: ``periodic`` (0/1, :func:`is_periodic`),
-    ``spectral_log10p`` (-log10 p, clipped at 10), ``acf_return``, ``power_share``,
-    ``antiphase`` (minus the D/G cross-correlation, 0 to 1); and, only when the test passes
-    (0 otherwise, so that size alone never makes a cycle), ``growth_if_periodic``
-    (:func:`amplitude_growth`) and ``spread_if_periodic`` (:func:`relative_spread`);
-    ``diverged_run`` (0/1): the run went NaN or blew up, so only the part before that was
-    tested, and a spiral out of the equilibrium looks periodic there."""
-    s = best_series(rs)
-    div = 1.0 if (rs.nonfinite_step is not None or rs.blowup_step is not None) else 0.0
-    if s is None:
-        return {"periodic": 0.0, "spectral_log10p": 0.0, "acf_return": 0.0, "power_share": 0.0,
-                "antiphase": 0.0, "growth_if_periodic": 0.0, "spread_if_periodic": 0.0,
-                "diverged_run": div}
-    p = s.periodicity
-    periodic = 1.0 if is_periodic(p) else 0.0
-    return {"diverged_run": div, "periodic": periodic,
-            "spectral_log10p": float(min(-math.log10(max(p.p_spectral, 1e-300)), 10.0)),
-            "acf_return": float(max(p.acf_return, 0.0)),
-            "power_share": float(p.power_share),
-            "antiphase": float(max(-rs.antiphase, 0.0)),
-            "growth_if_periodic": periodic * amplitude_growth(s),
-            "spread_if_periodic": periodic * relative_spread(s)}
 
 
-#: the periodicity test's level: a red-noise p below ALPHA, or an ACF return above ACF_RETURN
+#: default level of the periodicity test: a red-noise p below ALPHA, or an ACF return of at
+#: least ACF_RETURN (together about 4% of random walks pass; GROUND_TRUTH.md)
 ALPHA = 0.01
 ACF_RETURN = 0.3
+#: D/G cross-correlation below which the summary says the losses cycle in anti-phase (words only)
+ANTIPHASE_WORDS = -0.3
 
 
-def is_periodic(p: st.Periodicity) -> bool:
-    """The test of the tail: spectral peak above red noise at :data:`ALPHA` or an
-    autocorrelation return of at least :data:`ACF_RETURN` (about 4% of random walks pass)."""
-    return p.p_spectral < ALPHA or p.acf_return >= ACF_RETURN
+#: default: a cycle needs at least this many periods in the tested window (issue 10; the
+#: reference trainer's truth uses the same floor)
+MIN_PERIODS = 3.0
+#: default: the damped-spiral null holds every spiral that keeps at most this share of its
+#: amplitude per period (one that loses half of it each turn is settling)
+SPIRAL_MAX_KEEP = st.SPIRAL_MAX_KEEP
+
+
+def is_periodic(p: st.Periodicity, alpha: float = ALPHA, acf_return: float = ACF_RETURN, *,
+                min_periods: float = MIN_PERIODS, max_keep: float = SPIRAL_MAX_KEEP) -> bool:
+    """The test of the tail: a spectral peak above red noise at ``alpha`` or an
+    autocorrelation return of at least ``acf_return``; at least ``min_periods`` periods in
+    the window; and more persistent than any noise-driven damped spiral of the null (it
+    keeps more than ``max_keep`` of its amplitude per period, :func:`~.stats.keep_per_period`)."""
+    return ((p.p_spectral < alpha or p.acf_return >= acf_return)
+            and p.n_periods >= min_periods and p.keep_per_period > max_keep)
 
 
 def amplitude_growth(s: SeriesStats) -> float:
@@ -123,7 +118,7 @@ def relative_spread(s: SeriesStats) -> float:
     return float(min(max(math.log10(sd / scale), -6.0), 1.0))
 
 
-def _onset(s: SeriesStats, period: float) -> int:
+def _onset(s: SeriesStats, period: float, alpha: float) -> int:
     """First step of the final segment of high local variance (see the module docstring)."""
     v = s.values
     n = len(v)
@@ -136,7 +131,7 @@ def _onset(s: SeriesStats, period: float) -> int:
     # local variance of deviations from the running mean, plus the running mean's swing
     lv = np.log(np.convolve(dev, k, mode="same") + np.convolve((smooth - smooth.mean()) ** 2,
                                                                 k, mode="same") + 1e-30)
-    cps = st.binary_segmentation(lv, alpha=0.001, min_size=max(w, 10))
+    cps = st.binary_segmentation(lv, alpha=alpha, min_size=max(w, 10))
     tail_level = float(np.median(lv[s.tail_start:]))
     start = 0
     for c in cps:
@@ -154,10 +149,64 @@ class OscillationDetector(GanDetector):
     name: ClassVar[str] = "oscillation"
     labels: ClassVar[tuple[str, ...]] = ("oscillating",)
 
+    def __init__(self, *, alpha: float = ALPHA, acf_return: float = ACF_RETURN,
+                 min_periods: float = MIN_PERIODS, max_keep: float = SPIRAL_MAX_KEEP,
+                 change_alpha: float = 0.001, **common) -> None:
+        """``alpha``: level of the spectral test against red noise (default 0.01);
+        ``acf_return``: autocorrelation return after the first trough that counts as a cycle
+        (default 0.3; with ``alpha``, about 4% of random walks pass); ``min_periods``: periods
+        a cycle needs in the tested window (default 3); ``max_keep``: a cycle must keep more
+        than this share of its amplitude per period (default 0.5: a noise-driven damped
+        spiral, the motion of a GAN settling near its equilibrium, keeps less, and is not an
+        oscillation); ``change_alpha``: level of the CUSUM
+        test that places the onset (default 0.001); ``common``: see
+        :class:`~._common.GanDetector`."""
+        super().__init__(**common)
+        if not 0.0 < float(alpha) < 0.5:
+            raise ValueError(f"alpha must be in (0, 0.5); got {alpha!r}")
+        if not 0.0 <= float(max_keep) < 1.0:
+            raise ValueError(f"max_keep must be in [0, 1); got {max_keep!r}")
+        self.alpha = alpha
+        self.acf_return = acf_return
+        self.min_periods = min_periods
+        self.max_keep = max_keep
+        self.change_alpha = change_alpha
+
+    def features(self, rs: RunStats) -> dict[str, float]:
+        """Of the most periodic series: ``periodic`` (0/1, :func:`is_periodic` with this
+        detector's parameters: red-noise or ACF test, at least ``min_periods`` periods, and
+        more periodic than any damped spiral); and, only when that test passes (0
+        otherwise, so that neither a damped spiral nor noise nor size alone makes a cycle):
+        ``spectral_log10p`` (-log10 of the red-noise p, clipped at 10), ``acf_return``,
+        ``power_share``, ``antiphase`` (minus the D/G cross-correlation, 0 to 1),
+        ``growth_if_periodic`` (:func:`amplitude_growth`) and ``spread_if_periodic``
+        (:func:`relative_spread`); ``diverged_run`` (0/1): the run went NaN or blew up, so
+        only the part before that was tested, and a spiral out of the equilibrium looks
+        periodic there."""
+        s = best_series(rs, self.periodic)
+        div = 1.0 if (rs.nonfinite_step is not None or rs.blowup_step is not None) else 0.0
+        if s is None:
+            return {"periodic": 0.0, "spectral_log10p": 0.0, "acf_return": 0.0,
+                    "power_share": 0.0, "antiphase": 0.0, "growth_if_periodic": 0.0,
+                    "spread_if_periodic": 0.0, "diverged_run": div}
+        p = s.periodicity
+        k = 1.0 if self.periodic(p) else 0.0
+        return {"diverged_run": div, "periodic": k,
+                "spectral_log10p": k * float(min(-math.log10(max(p.p_spectral, 1e-300)), 10.0)),
+                "acf_return": k * float(max(p.acf_return, 0.0)),
+                "power_share": k * float(p.power_share),
+                "antiphase": k * float(max(-rs.antiphase, 0.0)),
+                "growth_if_periodic": k * amplitude_growth(s),
+                "spread_if_periodic": k * relative_spread(s)}
+
+    def periodic(self, p: st.Periodicity) -> bool:
+        return is_periodic(p, self.alpha, self.acf_return, min_periods=self.min_periods,
+                           max_keep=self.max_keep)
+
     def judge(self, rs: RunStats) -> list[Finding]:
-        f = features(rs)
-        conf, z = confidence(self.name, "default", f)
-        s = best_series(rs)
+        f = self.features(rs)
+        conf, z = self.confidence("default", f)
+        s = best_series(rs, self.periodic)
         ev = evidence_common(rs)
         ev.update(f)
         ev["score"] = z
@@ -176,9 +225,9 @@ class OscillationDetector(GanDetector):
                 q = rs.series[r].periodicity
                 ev[f"{r}_p_spectral"] = q.p_spectral
                 ev[f"{r}_acf_return"] = q.acf_return
-        onset = _onset(s, p.period) if conf >= 0.5 else s.tail_start_step
+        onset = _onset(s, p.period, self.change_alpha) if conf >= 0.5 else s.tail_start_step
         if conf >= 0.5:
-            if rs.antiphase < -0.3:
+            if rs.antiphase < ANTIPHASE_WORDS:
                 who = "The D and G losses cycle in anti-phase"
             else:
                 who = f"The {ROLE_WORDS.get(s.role, s.role)} cycles"

@@ -9,9 +9,11 @@ running median, so single spikes count neither as peak nor as end), together wit
 clearly D separates real from fake (D(x) - D(G(z)), or how far the D loss fell below the
 family's equilibrium). The onset is the first step two orders below the peak.
 
-From the losses alone: D winning and, with the saturating (minimax) loss
-``log(1 - D(G(z)))``, a G loss pinned near 0 -- the saturation of Goodfellow et al. (2014),
-section 3. The non-saturating loss ``-log D(G(z))`` keeps its gradient when D wins (the
+From the losses alone, with the saturating (minimax) loss ``log(1 - D(G(z)))``: the G loss
+gives D(G(z)) = 1 - exp(G loss), and the generator's gradient shrinks by 0.5 / D(G(z)) from
+the equilibrium (:func:`gradient_shrink`; the saturation of Goodfellow et al. (2014),
+section 3): high confidence only when that reaches two orders of magnitude (D(G(z)) at or
+below 0.005), the truth's threshold; D(G(z)) = 0.06 is an 8x shrink, not a failure. The non-saturating loss ``-log D(G(z))`` keeps its gradient when D wins (the
 gradient grows), so that case points to mode collapse instead, and the confidence here is
 lower. The onset is then the D loss's first change in mean (binary segmentation), where D
 took over.
@@ -25,35 +27,56 @@ adversarial networks. ICLR (disjoint supports: a perfect D, vanishing G gradient
 
 from __future__ import annotations
 
+import math
 from typing import ClassVar
 
+import numpy as np
 
-from ._calibration import confidence
+from ..conventions import LN2
+
+
 from ._common import GanDetector, tail_span
-from ._features import RunStats, d_win, evidence_common, first_change_step, fmt
+from .runstats import reference_words, RunStats, d_win, evidence_common, first_change_step, fmt
 from .base import Finding
 
-__all__ = ["VanishingGradientsDetector", "features", "model_for"]
+__all__ = ["VanishingGradientsDetector", "model_for", "gradient_shrink"]
+
+
+def gradient_shrink(rs: RunStats) -> tuple[float, float, str] | None:
+    """(D(G(z)), orders of magnitude of the shrink, source) for the saturating loss.
+
+    With the minimax G loss ``log(1 - D(G(z)))`` the gradient reaching D's logit on fakes
+    is ``-D(G(z))``: 1/2 at the equilibrium, so a generator whose fakes get D(G(z)) = d
+    receives ``0.5 / d`` times less signal (Goodfellow et al. 2014, section 3). D(G(z)) is
+    the logged probability when there is one, else read from the G loss itself,
+    ``D(G(z)) = 1 - exp(G loss)`` (tail mean of the per-point values) -- an absolute level,
+    used only when the family is the saturating loss (stated, or inferred from a G loss that
+    stays negative while the D loss does not). None for other families.
+    """
+    if rs.family != "bce_minimax":
+        return None
+    if rs.p_fake is not None and rs.p_source == "d_x/d_gz":
+        pass
+    elif not rs.family_stated and not (rs.g_start is not None
+                                       and abs(rs.g_start + LN2) <= 0.25 * LN2):
+        # the G loss's level is read as D(G(z)) only when it is the unscaled saturating loss:
+        # stated by the user, or starting at -ln 2 (D = 1/2 at initialisation)
+        return None
+    if rs.p_fake is not None and rs.p_source == "d_x/d_gz":
+        d, src = rs.p_fake, "D(G(z)) logged"
+    else:
+        g = rs.series.get("g_loss")
+        if g is None or not len(g.tail):
+            return None
+        d = float(np.mean(1.0 - np.exp(np.minimum(g.tail, 0.0))))
+        src = "D(G(z)) = 1 - exp(G loss)"
+    d = min(max(d, 1e-12), 1.0)
+    return d, math.log10(0.5 / d), src
 
 
 def model_for(rs: RunStats) -> str:
     """``grad_norm`` when the generator's gradient norm is logged, else ``losses_only``."""
     return "grad_norm" if rs.grad_orders is not None else "losses_only"
-
-
-def features(rs: RunStats) -> dict[str, float]:
-    """``grad_orders`` (0-8), ``d_win`` (0-1), ``grad_x_dwin`` (their product: a gradient that
-    vanishes *because D wins*; a gradient that vanishes at the equilibrium, as in a converged
-    Dirac-GAN, does not count), ``minimax`` (0/1), ``g_saturated`` (0-1: the minimax G loss's
-    closeness to 0, i.e. D(G(z)) -> 0)."""
-    minimax = 1.0 if rs.family == "bce_minimax" else 0.0
-    sat = 0.0
-    if minimax and rs.g_rel is not None:
-        sat = float(min(max(1.0 - rs.g_rel, 0.0), 1.0))
-    orders = float(min(max(rs.grad_orders or 0.0, 0.0), 8.0))
-    dw = d_win(rs)
-    return {"grad_orders": orders, "d_win": dw, "grad_x_dwin": orders * dw,
-            "minimax": minimax, "g_saturated": sat}
 
 
 class VanishingGradientsDetector(GanDetector):
@@ -63,10 +86,31 @@ class VanishingGradientsDetector(GanDetector):
     name: ClassVar[str] = "vanishing_gradients"
     labels: ClassVar[tuple[str, ...]] = ("vanishing_gradients",)
 
+    def __init__(self, *, change_alpha: float = 0.001, **common) -> None:
+        """``change_alpha``: level of the CUSUM test that places the onset without a gradient
+        norm (default 0.001); ``common``: see :class:`~._common.GanDetector`."""
+        super().__init__(**common)
+        self.change_alpha = change_alpha
+
+    def features(self, rs: RunStats) -> dict[str, float]:
+        """``grad_orders`` (0-8: orders of magnitude the logged G gradient norm fell),
+        ``d_win`` (0-1), ``grad_x_dwin`` (their product: a gradient that vanishes *because D
+        wins*; one that vanishes at the equilibrium, as in a converged Dirac-GAN, does not
+        count), ``minimax`` (0/1: the saturating loss), ``shrink_orders`` (0-4: orders of
+        magnitude by which the saturating loss shrank the generator's gradient, from
+        :func:`gradient_shrink`; 0 for other losses)."""
+        minimax = 1.0 if rs.family == "bce_minimax" else 0.0
+        orders = float(min(max(rs.grad_orders or 0.0, 0.0), 8.0))
+        dw = d_win(rs)
+        shrink = gradient_shrink(rs)
+        return {"grad_orders": orders, "d_win": dw, "grad_x_dwin": orders * dw,
+                "minimax": minimax,
+                "shrink_orders": 0.0 if shrink is None else float(min(max(shrink[1], 0.0), 4.0))}
+
     def judge(self, rs: RunStats) -> list[Finding]:
         model = model_for(rs)
-        f = features(rs)
-        conf, z = confidence(self.name, model, f)
+        f = self.features(rs)
+        conf, z = self.confidence(model, f)
         ev = evidence_common(rs)
         ev.update(f)
         ev.update({"model": model, "score": z, "g_grad_norm_peak": rs.grad_peak,
@@ -79,12 +123,16 @@ class VanishingGradientsDetector(GanDetector):
                     f"magnitude (from {fmt(rs.grad_peak)} to {fmt(rs.grad_end)})")
         else:
             d = rs.series.get("d_loss") or rs.series.get("g_loss")
-            onset = first_change_step(d) if conf >= 0.5 else None
-            what = f"the D loss sits at {fmt(rs.d_rel, 2)} x its equilibrium"
-            if f["minimax"]:
-                what += (f" and the saturating G loss log(1 - D(G(z))) at "
-                         f"{fmt(rs.g_rel, 2)} x its equilibrium")
-            what += " (no gradient norm logged: weaker evidence)"
+            onset = first_change_step(d, self.change_alpha) if conf >= 0.5 else None
+            shrink = gradient_shrink(rs)
+            if shrink is not None:
+                what = (f"with the saturating loss, D(G(z)) = {fmt(shrink[0], 2)} ({shrink[2]}) "
+                        f"shrinks the generator's gradient {fmt(10 ** shrink[1], 2)}x from "
+                        "equilibrium (two orders of magnitude is the failure)")
+            else:
+                what = (f"the D loss sits at {fmt(rs.d_rel, 2)} x {reference_words(rs)} and "
+                        "the loss is not the saturating one")
+            what += " (no gradient norm logged)"
         probs = ""
         if rs.p_real is not None:
             probs = f" while D(x) = {fmt(rs.p_real, 2)} and D(G(z)) = {fmt(rs.p_fake, 2)}"

@@ -1,4 +1,4 @@
-"""The LevelDB-log framing of W&B's ``.wandb`` transaction log (FORMATS.md section 2.2).
+"""The LevelDB-log framing of W&B's ``.wandb`` transaction log (``docs/wandb.md``).
 
 ::
 
@@ -26,8 +26,10 @@ import zlib
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
+from .base import Damage
+
 __all__ = ["HEADER", "BLOCK_SIZE", "RECORD_HEADER_SIZE", "FULL", "FIRST", "MIDDLE", "LAST",
-           "LogCorruption", "Scan", "scan", "LogWriter", "encode_log"]
+           "LogCorruption", "Scan", "scan", "next_record", "LogWriter", "encode_log"]
 
 HEADER = b":W&B" + struct.pack("<HB", 0xBEE1, 0)
 BLOCK_SIZE = 32768
@@ -49,6 +51,49 @@ class LogCorruption(ValueError):
         super().__init__(f"{reason} (byte offset {offset})")
 
 
+def _record_at(mv: memoryview, buf: bytes, q: int, n: int) -> bool:
+    """Whether a physical record of a known type whose checksum matches starts at ``q``."""
+    left = BLOCK_SIZE - q % BLOCK_SIZE
+    if left < RECORD_HEADER_SIZE or q + RECORD_HEADER_SIZE > n:
+        return False
+    checksum, length, rtype = _REC.unpack_from(buf, q)
+    end = q + RECORD_HEADER_SIZE + length
+    if not FULL <= rtype <= LAST or length > left - RECORD_HEADER_SIZE or end > n:
+        return False
+    return zlib.crc32(mv[q + RECORD_HEADER_SIZE:end], _TYPE_CRC[rtype]) == checksum
+
+
+def next_record(buf: bytes, start: int) -> int | None:
+    """The first offset at or after ``start`` where a whole physical record checks out (a
+    known type, a length that stays in its block and in the file, a matching CRC-32), or
+    None. Candidates are filtered with numpy (type byte, length) before their CRC is
+    computed, so resynchronising over a damaged stretch costs little."""
+    import numpy as np
+
+    n = len(buf)
+    mv = memoryview(buf)
+    try:
+        u8 = np.frombuffer(buf, dtype=np.uint8)
+        last = n - RECORD_HEADER_SIZE
+        q0 = start
+        while q0 <= last:
+            m = min(BLOCK_SIZE, last - q0 + 1)
+            q = q0 + np.arange(m, dtype=np.int64)
+            types = u8[q + 6]
+            lengths = u8[q + 4].astype(np.int64) | (u8[q + 5].astype(np.int64) << 8)
+            left = BLOCK_SIZE - q % BLOCK_SIZE
+            ok = ((types >= FULL) & (types <= LAST) & (left >= RECORD_HEADER_SIZE)
+                  & (lengths <= left - RECORD_HEADER_SIZE)
+                  & (q + RECORD_HEADER_SIZE + lengths <= n))
+            for i in np.flatnonzero(ok).tolist():
+                if _record_at(mv, buf, q0 + i, n):
+                    return q0 + i
+            q0 += m
+        return None
+    finally:
+        mv.release()
+
+
 @dataclass
 class Scan:
     """What :func:`scan` found.
@@ -60,21 +105,27 @@ class Scan:
     """
 
     records: list[tuple[bytes, int, int]] = field(default_factory=list)
+    #: byte offset in the file of each logical record's first physical record
+    offsets: list[int] = field(default_factory=list)
     truncated: str | None = None
     truncated_at: int = -1
+    damage: list[Damage] = field(default_factory=list)
 
 
 def _all_zero(buf: bytes, start: int) -> bool:
     return buf.count(0, start) == len(buf) - start
 
 
-def scan(buf: bytes) -> Scan:
+def scan(buf: bytes, *, resync: bool = False) -> Scan:
     """Split a whole ``.wandb`` file into logical records.
 
     A file that ends mid-record (a killed or still-running job) is not an error: every
     complete record is returned and :attr:`Scan.truncated` says where it stops. So is a tail
-    of zero bytes (space the writer had not filled). Raises :class:`LogCorruption` for a bad
-    header, checksum, record type, padding or record order.
+    of zero bytes (space the writer had not filled). A bad header raises
+    :class:`LogCorruption`. A bad checksum, record type, padding or record order raises it
+    too, unless ``resync``: the damaged stretch is then skipped up to the next physical
+    record that checks out (:func:`next_record`; a multi-part record cut by the damage is
+    lost with it), listed in :attr:`Scan.damage`, and every intact record is kept.
     """
     n = len(buf)
     out = Scan()
@@ -99,61 +150,94 @@ def scan(buf: bytes) -> Scan:
     parts: list[memoryview] | None = None  # pieces of a FIRST..LAST record
     first_at = -1
     pos = len(HEADER)
+
+    def zero_tail(at: int) -> None:
+        out.truncated = f"the file ends with {n - at} zero byte(s) after its last record"
+        out.truncated_at = at
+
     try:
         while pos < n:
-            left = BLOCK_SIZE - pos % BLOCK_SIZE
-            if left < RECORD_HEADER_SIZE:  # block trailer
-                if buf.count(0, pos, pos + left) != min(left, n - pos):
-                    raise LogCorruption(pos, "non-zero bytes in a block trailer")
-                pos += left
-                continue
-            if pos + RECORD_HEADER_SIZE > n:
-                if _all_zero(buf, pos):
-                    out.truncated = f"the file ends with {n - pos} zero byte(s) after its last record"
+            try:
+                left = BLOCK_SIZE - pos % BLOCK_SIZE
+                if left < RECORD_HEADER_SIZE:  # block trailer
+                    if buf.count(0, pos, pos + left) != min(left, n - pos):
+                        if not resync:
+                            raise LogCorruption(pos, "non-zero bytes in a block trailer")
+                        # padding holds no record: skip it, a record split around it lives on
+                        out.damage.append(Damage(pos, min(left, n - pos), 0,
+                                                 "non-zero bytes in a block trailer"))
+                    pos += left
+                    continue
+                if pos + RECORD_HEADER_SIZE > n:
+                    if _all_zero(buf, pos):
+                        zero_tail(pos)
+                    else:
+                        out.truncated = "the file ends inside a record header"
+                        out.truncated_at = pos
+                    break
+                checksum, length, rtype = unpack(buf, pos)
+                start = pos + RECORD_HEADER_SIZE
+                end = start + length
+                if length > left - RECORD_HEADER_SIZE:
+                    if _all_zero(buf, pos):
+                        zero_tail(pos)
+                        break
+                    raise LogCorruption(pos, f"record length {length} runs past the end of its "
+                                             f"{BLOCK_SIZE}-byte block")
+                if end > n:
+                    out.truncated = "the file ends inside a record"
+                    out.truncated_at = pos
+                    break
+                if crc32(mv[start:end], type_crc[rtype]) != checksum:
+                    if _all_zero(buf, pos):
+                        zero_tail(pos)
+                        break
+                    if resync and end == n:  # nothing after it: a write cut short
+                        out.truncated = "the file's last record fails its checksum"
+                        out.truncated_at = first_at if parts is not None else pos
+                        parts = None
+                        break
+                    raise LogCorruption(pos, "bad record checksum")
+                if rtype == FULL or rtype == FIRST:
+                    if parts is not None:
+                        what = _TYPE_NAMES[rtype]
+                        if not resync:
+                            raise LogCorruption(pos, f"{what} record inside an unfinished "
+                                                     "multi-part record")
+                        # the unfinished record is lost; this one is intact
+                        out.damage.append(Damage(first_at, pos - first_at, 1,
+                                                 f"multi-part record cut off by a {what} record"))
+                        parts = None
+                    if rtype == FULL:
+                        records.append((buf, start, end))
+                        out.offsets.append(pos)
+                    else:
+                        parts = [mv[start:end]]
+                        first_at = pos
+                elif rtype == MIDDLE or rtype == LAST:
+                    if parts is None:
+                        raise LogCorruption(pos, f"{_TYPE_NAMES[rtype]} record without a FIRST "
+                                                 "record")
+                    parts.append(mv[start:end])
+                    if rtype == LAST:
+                        joined = b"".join(parts)
+                        records.append((joined, 0, len(joined)))
+                        out.offsets.append(first_at)
+                        parts = None
                 else:
-                    out.truncated = "the file ends inside a record header"
-                out.truncated_at = pos
-                break
-            checksum, length, rtype = unpack(buf, pos)
-            start = pos + RECORD_HEADER_SIZE
-            end = start + length
-            if length > left - RECORD_HEADER_SIZE:
-                if _all_zero(buf, pos):
-                    out.truncated = f"the file ends with {n - pos} zero byte(s) after its last record"
-                    out.truncated_at = pos
+                    raise LogCorruption(pos, f"unknown record type {rtype}")
+                pos = end
+            except LogCorruption as exc:
+                if not resync:
+                    raise
+                at = first_at if parts is not None else exc.offset
+                parts = None
+                nxt = next_record(buf, exc.offset + 1)
+                out.damage.append(Damage(at, (n if nxt is None else nxt) - at, 1, exc.reason,
+                                         exact=False))
+                if nxt is None:
                     break
-                raise LogCorruption(pos, f"record length {length} runs past the end of its "
-                                         f"{BLOCK_SIZE}-byte block")
-            if end > n:
-                out.truncated = "the file ends inside a record"
-                out.truncated_at = pos
-                break
-            if crc32(mv[start:end], type_crc[rtype]) != checksum:
-                if _all_zero(buf, pos):
-                    out.truncated = f"the file ends with {n - pos} zero byte(s) after its last record"
-                    out.truncated_at = pos
-                    break
-                raise LogCorruption(pos, "bad record checksum")
-            if rtype == FULL:
-                if parts is not None:
-                    raise LogCorruption(pos, "FULL record inside an unfinished multi-part record")
-                records.append((buf, start, end))
-            elif rtype == FIRST:
-                if parts is not None:
-                    raise LogCorruption(pos, "FIRST record inside an unfinished multi-part record")
-                parts = [mv[start:end]]
-                first_at = pos
-            elif rtype == MIDDLE or rtype == LAST:
-                if parts is None:
-                    raise LogCorruption(pos, f"{_TYPE_NAMES[rtype]} record without a FIRST record")
-                parts.append(mv[start:end])
-                if rtype == LAST:
-                    joined = b"".join(parts)
-                    records.append((joined, 0, len(joined)))
-                    parts = None
-            else:
-                raise LogCorruption(pos, f"unknown record type {rtype}")
-            pos = end
+                pos = nxt
         if parts is not None and out.truncated is None:
             out.truncated = "the file ends inside a record split across blocks"
             out.truncated_at = first_at
@@ -162,7 +246,21 @@ def scan(buf: bytes) -> Scan:
     finally:
         del parts
         mv.release()
+    out.damage = _merge(out.damage)
     return out
+
+
+def _merge(spans: list[Damage]) -> list[Damage]:
+    """Adjacent damaged spans as one, in file order."""
+    merged: list[Damage] = []
+    for d in sorted(spans, key=lambda d: d.offset):
+        if merged and merged[-1].offset + merged[-1].size >= d.offset:
+            prev = merged.pop()
+            stop = max(prev.offset + prev.size, d.offset + d.size)
+            d = Damage(prev.offset, stop - prev.offset, prev.records + d.records, prev.reason,
+                       prev.exact and d.exact)
+        merged.append(d)
+    return merged
 
 
 class LogWriter:

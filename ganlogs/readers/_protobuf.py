@@ -2,9 +2,9 @@
 the three encoders that the test writers and benchmarks build messages with.
 
 ganlogs decodes the few messages it needs by field number instead of depending on the
-``protobuf`` package and generated classes (see docs: FORMATS.md field tables). Every
-function takes ``bytes``/``memoryview`` plus offsets and raises :class:`WireError` (a
-``ValueError``) on malformed input; readers map it to :class:`~ganlogs.errors.CorruptLogError`.
+``protobuf`` package and generated classes (field tables: ``docs/formats.md`` and
+``docs/wandb.md``). Every function takes ``bytes``/``memoryview`` plus offsets and raises
+:class:`WireError` (a ``ValueError``) on malformed input; readers map it to :class:`~ganlogs.errors.CorruptLogError`.
 """
 
 from __future__ import annotations

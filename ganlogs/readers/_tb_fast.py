@@ -49,6 +49,8 @@ import numpy as np
 
 from . import _tfrecord
 from ._protobuf import I32, I64, LEN, VARINT, WireError, iter_fields, read_varint
+from ._tb_decode import NOT_AN_EVENT, RAW_DTYPES, EventError, FileData, Rows, decode_event
+from .base import Damage
 from ._tfrecord import FOOTER_SIZE, HEADER_SIZE, RecordError
 
 __all__ = ["read_path", "read_buffer"]
@@ -90,7 +92,7 @@ def _mask(c: np.ndarray) -> np.ndarray:
 
 # ------------------------------------------------------------------------------ entry points
 
-def read_path(path: Path, info: Any) -> None:
+def read_path(path: Path, info: FileData) -> None:
     """Read the event file at ``path`` into ``info`` (memory-mapped, not copied)."""
     with open(path, "rb") as fh:
         if os.fstat(fh.fileno()).st_size == 0:
@@ -109,13 +111,89 @@ def read_path(path: Path, info: Any) -> None:
             pass
 
 
-def read_buffer(buf: Any, info: Any) -> None:
-    """Frame, check and decode every record of ``buf`` (bytes or mmap) into ``info``."""
-    u8 = np.frombuffer(buf, dtype=np.uint8)
-    try:
-        _Reader(buf, u8, info).run()
-    finally:
-        del u8
+def read_buffer(buf: Any, info: FileData) -> None:
+    """Frame, check and decode every record of ``buf`` (bytes or mmap) into ``info``.
+
+    Damage is handled as the reference decoder handles it (:mod:`._tfrecord`): the bulk
+    reader stops at the first record that fails a check; the records before it are read
+    again as a range of their own, the damaged span is skipped with the same
+    :func:`._tfrecord.skip_damage`, and reading goes on after it. An undamaged file is read
+    in one pass."""
+    mv = memoryview(buf)
+    parts: list[FileData] = []
+    _read_range(mv, 0, info, parts)
+    _join_parts(info, parts)
+
+
+def _read_range(mv: memoryview, a: int, info: FileData, parts: list[FileData],
+                end: int | None = None) -> None:
+    """Read ``mv[a:end]`` (``end``: the buffer's end) into ``parts``, each a FileData that
+    carries on ``info``'s decoding state; damage goes to ``info.damage``."""
+    n = len(mv) if end is None else end
+    while a < n:
+        seg = mv[a:n]
+        part = info.carry_state()
+        try:
+            u8 = np.frombuffer(seg, dtype=np.uint8)
+            try:
+                _Reader(seg, u8, part).run()
+            finally:
+                del u8
+        except RecordError as exc:  # only where the range runs to the end (see below)
+            h = a + exc.offset
+            _read_range(mv, a, info, parts, h)  # before it: no bad CRC (the first wins)
+            nxt, span, zeros = _tfrecord.skip_damage(mv, h, exc.what)
+            if span is None:
+                info.truncated_at, info.zero_tail = h, zeros
+                return
+            info.damage.append(span)
+            if nxt is None:
+                return
+            a = nxt
+            continue
+        except EventError as exc:
+            h = a + exc.offset
+            _read_range(mv, a, info, parts, h)
+            size = struct.unpack_from("<Q", mv, h)[0] + HEADER_SIZE + FOOTER_SIZE  # CRC held
+            info.damage.append(Damage(h, size, 1, NOT_AN_EVENT))
+            a = h + size
+            continue
+        _take_state(info, part)
+        parts.append(part)
+        if part.truncated_at is not None:
+            info.truncated_at = a + part.truncated_at
+        return
+
+
+def _take_state(info: FileData, part: FileData) -> None:
+    """``info`` takes over what decoding ``part`` changed (it started from ``info``'s)."""
+    info.writer = part.writer
+    info.file_version = part.file_version
+    info.hparams = part.hparams
+    info.session_starts += part.session_starts
+    info.purge_steps += part.purge_steps
+    info.records += part.records
+
+
+def _join_parts(info: FileData, parts: list[FileData]) -> None:
+    """The rows of ``parts`` (in file order) as ``info``'s columns, tags numbered in order of
+    first appearance, as the reference decoder numbers them."""
+    info.damage = _tfrecord.merge_damage(info.damage)
+    if len(parts) == 1:
+        p = parts[0]
+        info.tags, info.codes, info.steps, info.values, info.walls = \
+            p.tags, p.codes, p.steps, p.values, p.walls
+        return
+    index: dict[str, int] = {}
+    codes = []
+    for p in parts:
+        remap = np.array([index.setdefault(t, len(index)) for t in p.tags], dtype=np.int32)
+        codes.append(remap[p.codes] if len(p.codes) else p.codes.astype(np.int32))
+    info.tags = list(index)
+    info.codes = np.concatenate(codes) if codes else np.zeros(0, np.int32)
+    for name in ("steps", "values", "walls"):
+        setattr(info, name, np.concatenate([getattr(p, name) for p in parts]) if parts
+                else getattr(info, name))
 
 
 # ------------------------------------------------------------------------------ framing
@@ -288,9 +366,6 @@ class _Layout:
         return cols
 
 
-_RAW_DTYPES = {1: "<f4", 2: "<f8", 3: "<i4", 9: "<i8", 19: "<f2"}
-
-
 def _layout(rec: bytes) -> _Layout | None:
     """The layout of ``rec`` when it is an Event (wall_time, step, summary and nothing else)
     whose Summary.Values are all fixed-width scalars the generic decoder would read the same
@@ -413,7 +488,7 @@ def _tensor_layout(rec: bytes, tensor: tuple[int, int]) -> tuple[int, str] | Non
         return None
     kind, pos, width = spot
     if kind == "content":
-        np_dtype = _RAW_DTYPES.get(dtype)
+        np_dtype = RAW_DTYPES.get(dtype)
     elif kind == "float_val":
         np_dtype = "<f4" if dtype == 1 else None
     else:
@@ -500,13 +575,11 @@ class _Plan:
 
 
 class _Reader:
-    def __init__(self, buf: Any, u8: np.ndarray, info: Any) -> None:
-        from .tensorboard import _Rows
-
+    def __init__(self, buf: Any, u8: np.ndarray, info: FileData) -> None:
         self.buf = buf
         self.u8 = u8
         self.info = info
-        self.rows = _Rows()
+        self.rows = Rows()
         self.plans: dict[int, list[_Plan]] = {}
         self._shifted: dict[str, np.ndarray] = {}
         self.error: Exception | None = None  # first Event that did not decode (deferred)
@@ -773,8 +846,6 @@ class _Reader:
         are the block indices of the records left to the generic decoder, whose headers are
         at ``heads`` and data lengths ``lens``; ``fast_bad`` is the first block index whose
         data CRC failed in bulk (``n_records`` if none); ``head_of(i)`` is record i's header."""
-        from .tensorboard import _EventError, _Rows, _decode_event
-
         bad = min(fast_bad, n_records)
         bad_what = "data CRC"
         buf = self.buf
@@ -801,15 +872,15 @@ class _Reader:
         counts = np.zeros(n_records, dtype=np.int64)
         extra: dict[int, Any] = {}
         for r, head, data in zip(slow, heads, records):
-            tmp = _Rows()
+            tmp = Rows()
             tmp.tag_index = self.rows.tag_index
             tmp.tags = self.rows.tags
             try:
-                _decode_event(memoryview(data), 0, len(data), tmp, self.info)
+                decode_event(memoryview(data), 0, len(data), tmp, self.info)
             except (WireError, struct.error, UnicodeError) as exc:
-                self.error = _EventError(
+                self.error = EventError(
                     f"record {first + r} at byte offset {head} has valid CRCs but is not a "
-                    f"TensorBoard Event ({exc})")
+                    f"TensorBoard Event ({exc})", offset=int(head))
                 return
             if tmp.codes:
                 counts[r] = len(tmp.codes)

@@ -1,6 +1,7 @@
 """TFRecord framing (the container of TensorBoard event files), a reader and a tiny writer.
 
-A TFRecord file is a sequence of records with no header and no index (FORMATS.md 1.1)::
+A TFRecord file is a sequence of records with no header and no index (``docs/formats.md``,
+"TensorBoard event files")::
 
     uint64 length                       little endian
     uint32 masked_crc32c(length bytes)
@@ -20,8 +21,18 @@ Policy for damaged files (TensorBoard's Rust data server does the same, ``tf_rec
   or one that crashed). Every complete record before it is returned and ``truncated_at`` says
   where the partial record starts. A valid-CRC length that claims more bytes than remain is
   the same case: it is exactly what a cut inside the data looks like.
-* a bad length CRC or a bad data CRC anywhere: :class:`RecordError` (the caller maps it to
+* a bad length CRC or a bad data CRC with more data after it is **damage**. With
+  ``resync=True`` (what the reader uses) the records before it are kept and reading goes on
+  at the next valid record (:func:`skip_damage`): right after the bad record when its length
+  CRC holds (only the data was hit), else at the first later offset where a whole record
+  checks out: a length whose CRC matches, that fits in the file, and data whose CRC matches
+  (two independent 32-bit checks, so a false start has odds of about 2**-64). The skipped
+  spans come back as :class:`~ganlogs.readers.base.Damage`. Without ``resync``,
+  :class:`RecordError` is raised (the caller maps it to
   :class:`~ganlogs.errors.CorruptLogError`). Garbage bytes fail the length CRC.
+* bytes that are all zero from a record boundary to the end of the file (space a crashed
+  writer had reserved but not filled) are **truncation**, as in the ``.wandb`` reader:
+  ``truncated_at`` says where they start and ``zero_tail`` how many there are.
 
 The writer half (:func:`write_records`, :func:`frame_record`, :func:`encode_scalar_event`,
 ...) exists for the tests, which build hostile files from it; ganlogs never writes logs.
@@ -38,9 +49,10 @@ import google_crc32c
 import numpy as np
 
 from ._protobuf import encode_key as _key, encode_len as _len_field, encode_varint as _varint
+from .base import Damage
 
 __all__ = [
-    "RecordError", "RecordScan", "masked_crc32c", "scan_records", "frame_record",
+    "RecordError", "RecordScan", "masked_crc32c", "scan_records", "skip_damage", "frame_record",
     "write_records", "encode_event", "encode_scalar_event", "encode_file_version_event",
     "encode_session_log_event", "HEADER_SIZE", "FOOTER_SIZE",
 ]
@@ -90,15 +102,68 @@ class RecordScan:
     starts: np.ndarray
     lengths: np.ndarray
     truncated_at: int | None
+    damage: tuple[Damage, ...] = ()
+    zero_tail: int = 0  #: bytes of the all-zero tail at ``truncated_at`` (0: none)
 
     def __len__(self) -> int:
         return len(self.starts)
 
 
-def scan_records(buf: bytes | memoryview, *, verify: bool = True) -> RecordScan:
+#: candidate record starts examined per numpy pass while resynchronising
+_RESYNC_WINDOW = 1 << 20
+
+
+def _whole_record_at(mv, p: int, n: int) -> bool:
+    """Whether a record whose length CRC and data CRC both match starts at byte ``p``."""
+    length, length_crc = _QI.unpack_from(mv, p)
+    if length > n - p - HEADER_SIZE - FOOTER_SIZE:
+        return False
+    if _mask(_crc(bytes(mv[p:p + 8]))) != length_crc:
+        return False
+    end = p + HEADER_SIZE + length
+    return _mask(_crc(bytes(mv[p + HEADER_SIZE:end]))) == _I.unpack_from(mv, end)[0]
+
+
+def skip_damage(buf, at: int, what: str) -> tuple[int | None, Damage | None, int]:
+    """Where to go on after the record at ``at`` failed its ``what`` check (see the module
+    docstring). Returns ``(next record offset or None, the damaged span or None, zero_tail)``.
+    The span is None when this is truncation, not damage: the bytes from ``at`` are all zero
+    (``zero_tail`` counts them), or the bad record is the file's last (no data after it).
+    ``(None, span, 0)``: no valid record follows; the span runs to the end of the file."""
+    mv = buf if isinstance(buf, bytes) else memoryview(buf)
+    n = len(mv)
+    if bytes(mv[at:]).count(0) == n - at:
+        return None, None, n - at
+    if n - at >= HEADER_SIZE:
+        length, length_crc = _QI.unpack_from(mv, at)
+        after = at + HEADER_SIZE + length + FOOTER_SIZE
+        if _mask(_crc(bytes(mv[at:at + 8]))) == length_crc and after <= n:
+            if after == n:
+                return None, None, 0  # the last record, cut or unflushed: truncation
+            if n - after >= HEADER_SIZE + FOOTER_SIZE and _whole_record_at(mv, after, n):
+                return after, Damage(at, after - at, 1, what), 0
+    # the length itself is not to be trusted: look for the next whole record
+    u8 = np.frombuffer(mv, dtype=np.uint8)
+    last = n - HEADER_SIZE - FOOTER_SIZE  # the last offset where a record could start
+    p0 = at + 1
+    while p0 <= last:
+        m = min(_RESYNC_WINDOW, last - p0 + 1)
+        lengths = np.ndarray((m,), dtype="<u8", buffer=u8, offset=p0, strides=(1,))
+        room = (n - HEADER_SIZE - FOOTER_SIZE) - (p0 + np.arange(m, dtype=np.uint64))
+        for i in np.flatnonzero(lengths <= room).tolist():
+            if _whole_record_at(mv, p0 + i, n):
+                nxt = p0 + i
+                return nxt, Damage(at, nxt - at, 1, what, exact=False), 0
+        p0 += m
+    return None, Damage(at, n - at, 1, what, exact=False), 0
+
+
+def scan_records(buf: bytes | memoryview, *, verify: bool = True,
+                 resync: bool = False) -> RecordScan:
     """Walk the length chain of ``buf`` and check every CRC (see the module docstring).
 
-    Raises :class:`RecordError` on a bad CRC; never allocates a record's claimed length.
+    Raises :class:`RecordError` on a bad CRC, unless ``resync``: the damaged spans are then
+    skipped and listed in :attr:`RecordScan.damage`. Never allocates a record's claimed length.
     """
     # google_crc32c accepts only bytes (not memoryview): slice a bytes object (or copy the
     # record out of a memoryview/mmap) before hashing.
@@ -109,6 +174,8 @@ def scan_records(buf: bytes | memoryview, *, verify: bool = True) -> RecordScan:
     pos = 0
     idx = 0
     truncated_at: int | None = None
+    damage: list[Damage] = []
+    zero_tail = 0
     unpack = _QI.unpack_from
     crc = _crc
     mask = _mask
@@ -117,20 +184,48 @@ def scan_records(buf: bytes | memoryview, *, verify: bool = True) -> RecordScan:
             truncated_at = pos
             break
         length, length_crc = unpack(mv, pos)
+        bad = None
         if verify and mask(crc(bytes(mv[pos:pos + 8]))) != length_crc:
-            raise RecordError(idx, pos, "length CRC")
+            bad = "length CRC"
+            if not resync:
+                raise RecordError(idx, pos, bad)
         end = pos + HEADER_SIZE + length
-        if length > n - pos - HEADER_SIZE - FOOTER_SIZE:
+        if bad is None and length > n - pos - HEADER_SIZE - FOOTER_SIZE:
             truncated_at = pos
             break
-        if verify and mask(crc(bytes(mv[pos + HEADER_SIZE:end]))) != _I.unpack_from(mv, end)[0]:
-            raise RecordError(idx, pos, "data CRC")
+        if bad is None and verify and \
+                mask(crc(bytes(mv[pos + HEADER_SIZE:end]))) != _I.unpack_from(mv, end)[0]:
+            bad = "data CRC"
+            if not resync:
+                raise RecordError(idx, pos, bad)
+        if bad is not None:
+            nxt, span, zeros = skip_damage(mv, pos, bad)
+            if span is None:
+                truncated_at, zero_tail = pos, zeros
+                break
+            damage.append(span)
+            if nxt is None:
+                break
+            pos = nxt
+            continue
         starts.append(pos + HEADER_SIZE)
         lengths.append(length)
         pos = end + FOOTER_SIZE
         idx += 1
     return RecordScan(np.asarray(starts, dtype=np.int64), np.asarray(lengths, dtype=np.int64),
-                      truncated_at)
+                      truncated_at, tuple(merge_damage(damage)), zero_tail)
+
+
+def merge_damage(spans: list[Damage]) -> list[Damage]:
+    """Adjacent damaged spans (one ending where the next begins) as one, in file order."""
+    out: list[Damage] = []
+    for d in sorted(spans, key=lambda d: d.offset):
+        if out and out[-1].offset + out[-1].size == d.offset:
+            prev = out.pop()
+            d = Damage(prev.offset, prev.size + d.size, prev.records + d.records, prev.reason,
+                       prev.exact and d.exact)
+        out.append(d)
+    return out
 
 
 # ---------------------------------------------------------------------------- writer (tests)
@@ -197,7 +292,7 @@ def _tensor(value: float, dtype: str, storage: str, shape: Sequence[int]) -> byt
 def encode_scalar_event(tag: str, value: float, step: int = 0, wall_time: float = 0.0, *,
                         encoding: str = "simple_value", dtype: str = "float32",
                         shape: Sequence[int] = (), plugin: str | None = "scalars") -> bytes:
-    """Serialize an Event holding one scalar, as the writers in FORMATS.md 1.3 do.
+    """Serialize an Event holding one scalar, as the writers listed in ``docs/formats.md`` do.
 
     ``encoding``: ``simple_value`` (torch default, TF1, tensorboardX, CatBoost),
     ``tensor_content`` (TF2/Keras: raw little-endian bytes), ``val`` (torch ``new_style``:

@@ -1,8 +1,9 @@
 """CSV metric logs -> :class:`~ganlogs.run.Run`.
 
-One reader for six layouts (format ids in brackets); FORMATS.md sections 2.4, 3.1 and 3.2 hold
-the facts about each writer. Nothing is guessed silently: every run's ``meta.notes`` says
-which delimiter, header, variant, step column and value columns were used.
+One reader for six layouts (format ids in brackets); ``docs/formats.md`` ("CSV") and
+``docs/wandb.md`` hold the facts about each writer. Nothing is guessed silently: every
+run's ``meta.notes`` says which delimiter, header, variant, step column and value columns
+were used.
 
 Layouts, in the order they are recognised from the header
     * TensorBoard UI "Download CSV" [``csv_tensorboard_ui``]: header exactly
@@ -55,16 +56,21 @@ Damage
     numeric columns: not a metrics log")``; a header with no rows gives an empty Run and a
     warning.
 
+Steps
+    A step column with a few cells that are not whole numbers (``50.5``; at most
+    :data:`FRACTIONAL_STEP_SHARE` of its cells) stays the step column: those rows are skipped
+    and counted in a warning, as rows with a non-numeric step are. A column mostly of
+    fractions (an ``epoch`` logged as ``0.25, 0.5, ...``) is not a step column.
+
 Speed
-    The whole file is parsed once by ``pandas.read_csv`` (C engine); wide-to-long reshaping is
-    vectorised (row-major, so points come out in file order: row by row, columns left to
-    right).
+    :mod:`ganlogs.readers._csv_parse` parses the file with ``pyarrow.csv`` (every core) in
+    blocks of 64 MiB, so peak memory is the numeric columns plus one block; the reshaping to the
+    long frame is vectorised (row-major, so points come out in file order: row by row, columns
+    left to right), and a table with no blank cell takes a path with no masks at all.
 """
 
 from __future__ import annotations
 
-import csv as _csv
-import io
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -72,60 +78,32 @@ from typing import ClassVar
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from ..errors import CorruptLogError, ReadError
 from ..run import Run
-from ._textio import check_text, complete_lines, looks_like_text, read_bytes, warn_truncated
+from ._csv_parse import _NUMBER, _INT64_LIMIT, MISSING, STEP_COLUMNS, Column, Table, read_table
+from ._textio import looks_like_text
 from .base import Reader, read_head
 
 __all__ = ["CsvReader"]
 
-#: step column names, most preferred first (matched case-insensitively)
-STEP_COLUMNS = ("step", "global_step", "_step", "iteration", "iter", "iters", "it", "epoch")
 #: wall-time column names (matched case-insensitively)
 WALL_TIME_COLUMNS = ("wall_time", "walltime", "wall time", "timestamp", "_timestamp")
 #: tag column names of the long layout
 TAG_COLUMNS = ("tag", "metric", "name", "key", "series")
-#: cells that mean "no value here" (Keras writes NA); ``nan`` is a value, not missing
-MISSING = ("", "NA", "N/A", "n/a", "#N/A")
+#: the share of a step column's cells that may be no whole number (a stray ``50.5``) with the
+#: column still read as the step (those rows skipped, with a warning); above it the column is
+#: a fractional epoch or a metric, not the step
+FRACTIONAL_STEP_SHARE = 0.1
 
 _SNIFF_BYTES = 16384
-_SNIFF_LINES = 64
-_NUMBER = re.compile(r"\s*[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?\s*"
-                     r"|\s*[-+]?(?:nan|inf|infinity)\s*", re.IGNORECASE)
-_DECIMAL_COMMA = re.compile(r"\s*[-+]?\d+,\d+(?:[eE][-+]?\d+)?\s*")
-_NAN_LITERAL = r"\s*[-+]?nan\s*"
 _TB_UI_HEADER = ["Wall time", "Step", "Value"]
 _TB_UI_NAME = re.compile(r"run-(?P<run>.*?)-tag-(?P<tag>.+)")
 _TB_UI_LIMIT = 1000
 _WANDB_LIMIT = 1500
 _BUCKET = ("__MIN", "__MAX")
-_INT64_LIMIT = 2.0 ** 63
-
-
-@dataclass(frozen=True)
-class _Dialect:
-    delimiter: str
-    header: bool
-    decimal: str
-    names: list[str]
-
-
-@dataclass
-class _Column:
-    """One column converted to numbers: ``values`` (float64), ``present`` (a point is there),
-    ``bad`` (non-numeric cells that were skipped), and an example of a bad cell."""
-
-    values: np.ndarray
-    present: np.ndarray
-    bad: int
-    example: str | None
-    ints: np.ndarray | None = None  # the exact integers when the column parsed as int64
-
-    @property
-    def is_text(self) -> bool:
-        """Mostly text: not a series at all (a phase name, a date)."""
-        return self.bad > 0 and self.bad > int(self.present.sum())
 
 
 class CsvReader(Reader):
@@ -134,6 +112,7 @@ class CsvReader(Reader):
     formats: ClassVar[tuple[str, ...]] = ("csv_wide", "csv_long", "csv_lightning", "csv_keras",
                                           "csv_tensorboard_ui", "csv_wandb_export")
     kind: ClassVar[str] = "file"
+    side_files: ClassVar[tuple[str, ...]] = ("hparams.yaml",)  # Lightning, beside metrics.csv
 
     def guess_can_open(self, path: Path) -> bool:
         """``.csv``/``.tsv`` files whose first bytes are text are claimed by name, so that a
@@ -157,43 +136,28 @@ class CsvReader(Reader):
     def read(self, path: Path, *, run_id: str) -> list[Run]:
         """Read ``path``; one Run, or one per run for a W&B export holding several runs."""
         path = Path(path)
-        data = read_bytes(path)
-        data, notes = check_text(path, data, what="CSV file")
-        if not data.strip():
-            raise ReadError(path, "empty file: no header and no rows")
-        body, tail = complete_lines(data)
-        warnings: list[str] = []
-        truncated = warn_truncated(path, tail)
-        if truncated:
-            warnings.append(truncated)
-        if not body.strip():
-            raise ReadError(path, "the file ends inside its first line: no complete line "
-                                  "(truncated while being written?)")
-        dialect = _sniff(body, path)
-        notes.append(
-            f"CSV dialect: delimiter {dialect.delimiter!r}, "
-            + ("header row" if dialect.header else
-               "no header row (the first row is all numbers): columns named col0, col1, ...")
-            + (", decimal comma" if dialect.decimal == "," else ""))
-        frame, skipped_lines = _parse(body, dialect, path)
-        if skipped_lines:
-            warnings.append(f"{skipped_lines} row(s) with more fields than the header "
+        table = read_table(path)
+        notes, warnings = table.notes, table.warnings
+        if table.long_rows:
+            warnings.append(f"{table.long_rows} row(s) with more fields than the header "
                             "were skipped")
-        names = dialect.names
+        if table.short_rows:
+            warnings.append(f"{table.short_rows} row(s) with fewer fields than the header "
+                            "were skipped (which cells are missing cannot be told)")
+        names = table.dialect.names
         if names == _TB_UI_HEADER:
-            return [_read_tb_ui(frame, path, run_id, notes, warnings)]
+            return [_read_tb_ui(table, path, run_id, notes, warnings)]
         if _is_wandb_export(names, path):
-            return _read_wandb(frame, path, run_id, notes, warnings)
+            return _read_wandb(table, path, run_id, notes, warnings)
         lower = [n.lower() for n in names]
         tag_col = next((names[lower.index(t)] for t in TAG_COLUMNS if t in lower), None)
         value_col = next((names[lower.index(t)] for t in ("value", "val") if t in lower), None)
         step_candidates = [names[lower.index(t)] for t in STEP_COLUMNS if t in lower]
-        if tag_col and value_col and step_candidates and not _numeric_column(
-                frame[tag_col]).present.any():
-            return [_read_long(frame, path, run_id, tag_col, step_candidates[0], value_col,
+        if tag_col and value_col and step_candidates and table.columns[tag_col].text is not None:
+            return [_read_long(table, path, run_id, tag_col, step_candidates[0], value_col,
                                notes, warnings)]
-        variant = _table_variant(names, frame, path)
-        return [_read_table(frame, path, run_id, variant, notes, warnings)]
+        variant = _table_variant(names, table, path)
+        return [_read_table(table, path, run_id, variant, notes, warnings)]
 
 
 # --------------------------------------------------------------------------- sniffing
@@ -222,147 +186,50 @@ def _looks_like_step_table(head: bytes) -> bool:
     return False
 
 
-def _sniff(body: bytes, path: Path) -> _Dialect:
-    """Delimiter, header and decimal mark from the first lines (at most 16 KB)."""
-    # The first 16 KB cut at a line end, but at least the first three lines (a W&B export
-    # of hundreds of runs has a header longer than 16 KB).
-    end = _SNIFF_BYTES
-    third = -1
-    for _ in range(3):
-        third = body.find(b"\n", third + 1)
-        if third < 0:
-            break
-    if third >= end:
-        end = third + 1
-    sample = body[:end]
-    if len(body) > end:
-        sample = sample[:sample.rfind(b"\n") + 1] or sample
-    text = sample.decode("utf-8", errors="replace")
-    lines = [ln for ln in re.split(r"\r\n|\n|\r", text) if ln.strip()][:_SNIFF_LINES]
-    order = ["\t", ",", ";", "|"] if path.suffix.lower() == ".tsv" else [",", ";", "\t", "|"]
-    best: tuple[str, list[list[str]]] | None = None
-    fallback: tuple[int, str, list[list[str]]] | None = None
-    for delim in order:
-        try:
-            rows = list(_csv.reader(lines, delimiter=delim, quotechar='"'))
-        except _csv.Error:
-            continue
-        widths = {len(r) for r in rows}
-        if len(widths) == 1 and len(rows[0]) > 1:
-            best = (delim, rows)
-            break
-        if fallback is None or len(rows[0]) > fallback[0]:
-            fallback = (len(rows[0]), delim, rows)
-    if best is None:
-        assert fallback is not None  # order is never empty
-        _, delim, rows = fallback
-        if fallback[0] <= 1:
-            delim = "\t" if path.suffix.lower() == ".tsv" else ","
-    else:
-        delim, rows = best
-    first = [c.strip() for c in rows[0]]
-    header = not all(_NUMBER.fullmatch(c) for c in first if c) or not any(first)
-    decimal = "."
-    data_cells = [c for r in rows[1 if header else 0:] for c in r]
-    if delim == ";" and any(_DECIMAL_COMMA.fullmatch(c) for c in data_cells) and not any(
-            re.fullmatch(r"\s*[-+]?\d+\.\d+\s*", c) for c in data_cells):
-        decimal = ","
-    if header:
-        names = _unique([c.strip().strip('"').strip() for c in rows[0]])
-    else:
-        names = [f"col{i}" for i in range(len(rows[0]))]
-    return _Dialect(delim, header, decimal, names)
 
-
-def _unique(names: list[str]) -> list[str]:
-    seen: dict[str, int] = {}
-    out = []
-    for n in names:
-        if n in seen:
-            seen[n] += 1
-            out.append(f"{n}.{seen[n]}")
-        else:
-            seen[n] = 0
-            out.append(n)
-    return out
-
-
-def _parse(body: bytes, dialect: _Dialect, path: Path) -> tuple[pd.DataFrame, int]:
-    """The whole file through pandas' C parser; returns the frame and the number of rows
-    skipped for having more fields than the header."""
-    try:
-        frame = pd.read_csv(
-            io.BytesIO(body), sep=dialect.delimiter, header=0 if dialect.header else None,
-            names=dialect.names, index_col=False, keep_default_na=False, na_values=list(MISSING),
-            skipinitialspace=True, decimal=dialect.decimal, quotechar='"', engine="c",
-            encoding="utf-8", on_bad_lines="skip", low_memory=False, skip_blank_lines=True)
-    except (pd.errors.ParserError, ValueError, _csv.Error) as exc:
-        raise CorruptLogError(path, f"CSV parse error: {' '.join(str(exc).split())}") from None
-    except pd.errors.EmptyDataError:
-        raise ReadError(path, "empty file: no header and no rows") from None
-    # Rows pandas skipped = complete lines - header - blank lines - rows read (not counted
-    # when quotes are present: a quoted field may span lines).
-    rows = body.count(b"\n") - (1 if dialect.header else 0)
-    if rows == len(frame) or b'"' in body:
-        return frame, 0
-    blank = len(re.findall(rb"(?m)^[ \t]*\r?\n", body))
-    return frame, max(0, rows - blank - len(frame))
-
-
-# --------------------------------------------------------------------------- cells
-def _numeric_column(col: pd.Series) -> _Column:
-    """Convert one parsed column to float64 with its masks (see :class:`_Column`)."""
-    if pd.api.types.is_bool_dtype(col):
-        v = col.to_numpy(dtype=np.float64)
-        return _Column(v, np.ones(len(v), dtype=bool), 0, None)
-    if pd.api.types.is_numeric_dtype(col):
-        v = col.to_numpy(dtype=np.float64, na_value=np.nan)
-        # The parser turns only the MISSING markers into NaN ("nan" keeps a column textual).
-        ints = col.to_numpy(dtype=np.int64) if col.dtype == np.int64 else None
-        return _Column(v, ~np.isnan(v), 0, None, ints)
-    missing = col.isna().to_numpy()
-    v = pd.to_numeric(col, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
-    unparsed = ~missing & np.isnan(v)
-    if unparsed.any():
-        text = col[unparsed].astype(str)
-        nan_literal = text.str.fullmatch(_NAN_LITERAL, case=False).fillna(False).to_numpy(bool)
-        bad_idx = np.flatnonzero(unparsed)[~nan_literal]
-        present = ~missing
-        present[bad_idx] = False
-        example = str(col.iloc[bad_idx[0]]) if len(bad_idx) else None
-        return _Column(v, present, len(bad_idx), example)
-    return _Column(v, ~missing, 0, None)
-
-
+# --------------------------------------------------------------------------- steps
 @dataclass
 class _Steps:
     """A step column as int64: ``ok`` marks rows with a usable step; ``invalid`` counts
-    present cells that are no int64 step (nan, inf, beyond +-2**63: kept out of the run)."""
+    present cells that are no int64 step (nan, inf, beyond +-2**63), ``fractional`` those
+    that are no whole number (``example`` is one); both kinds of rows are kept out."""
 
     steps: np.ndarray
     ok: np.ndarray
-    invalid: int
+    invalid: int = 0
+    fractional: int = 0
+    example: float | None = None
 
     @classmethod
     def row_index(cls, n: int) -> "_Steps":
-        return cls(np.arange(n, dtype=np.int64), np.ones(n, dtype=bool), 0)
+        return cls(np.arange(n, dtype=np.int64), np.ones(n, dtype=bool))
 
 
-def _steps(col: _Column) -> _Steps | None:
-    """The column as steps, or None when a present finite value is not an integer."""
-    if col.ints is not None:
-        return _Steps(col.ints, col.present.copy(), 0)
+def _steps(col: Column) -> _Steps | None:
+    """The column as steps, or None when more than :data:`FRACTIONAL_STEP_SHARE` of its
+    numbers are not whole numbers (then it is no step column)."""
+    ints, integral = col.ints, col.integral
     v = col.values
-    finite = col.present & np.isfinite(v)
-    if not np.all(v[finite] == np.round(v[finite])):
+    if ints is None or integral is None:
+        from ._csv_parse import _whole
+        ints, integral = _whole(v, col.present)
+    present = col.present
+    if integral.all():  # every row has a whole-number step: the common case
+        return _Steps(ints, integral.copy())
+    with np.errstate(invalid="ignore"):
+        fractional = present & ~integral & np.isfinite(v) & (np.abs(v) < _INT64_LIMIT)
+    n_frac = int(fractional.sum())
+    if n_frac > FRACTIONAL_STEP_SHARE * int(present.sum()):
         return None
-    ok = finite & (v >= -_INT64_LIMIT) & (v < _INT64_LIMIT)
-    steps = np.zeros(len(v), dtype=np.int64)
-    steps[ok] = v[ok].astype(np.int64)
-    return _Steps(steps, ok, int((col.present & ~ok).sum()))
+    invalid = int((present & ~integral).sum()) - n_frac
+    example = float(v[np.argmax(fractional)]) if n_frac else None
+    return _Steps(ints, integral.copy(), invalid, n_frac, example)
 
 
 def _warn_invalid_steps(steps: _Steps, column: str, warnings: list[str]) -> None:
+    if steps.fractional:
+        warnings.append(f"{steps.fractional} row(s) whose step in column {column!r} is not a "
+                        f"whole number (e.g. {steps.example!r}) were skipped")
     if steps.invalid:
         warnings.append(f"{steps.invalid} row(s) whose step in column {column!r} is not an "
                         "int64 integer (nan, inf, beyond +-2**63) were skipped")
@@ -374,10 +241,15 @@ def _wall_time_column(names: list[str]) -> str | None:
 
 
 # --------------------------------------------------------------------------- layouts
-def _table_variant(names: list[str], frame: pd.DataFrame, path: Path) -> str:
+def _has_blank(table: Table) -> bool:
+    """A blank (or NaN) cell anywhere: Lightning's sparse rows."""
+    return any(c.missing or np.isnan(c.values[c.present]).any() for c in table.columns.values())
+
+
+def _table_variant(names: list[str], table: Table, path: Path) -> str:
     """``csv_lightning``, ``csv_keras`` or ``csv_wide`` from the header (and blanks)."""
     if len(names) >= 2 and "step" in names and names == sorted(names):
-        if path.name == "metrics.csv" or bool(frame.isna().to_numpy().any()):
+        if path.name == "metrics.csv" or _has_blank(table):
             return "csv_lightning"
     if len(names) >= 2 and names[0] == "epoch" and "step" not in names \
             and names[1:] == sorted(names[1:]):
@@ -396,12 +268,12 @@ _VARIANT_NOTES = {
 }
 
 
-def _read_table(frame: pd.DataFrame, path: Path, run_id: str, variant: str,
+def _read_table(table: Table, path: Path, run_id: str, variant: str,
                 notes: list[str], warnings: list[str]) -> Run:
     """Wide, Lightning and Keras tables: one column per series, one step column."""
-    names = list(frame.columns)
+    names = list(table.dialect.names)
     notes.append(_VARIANT_NOTES[variant])
-    columns = {n: _numeric_column(frame[n]) for n in names}
+    columns = table.columns
     skip: set[str] = set()
     # A nameless first column is a DataFrame index written by to_csv, not a series.
     if names and (names[0] == "" or names[0].startswith("Unnamed: ")) and len(names) > 1:
@@ -415,21 +287,28 @@ def _read_table(frame: pd.DataFrame, path: Path, run_id: str, variant: str,
         notes.append(f"wall_time from column {wall_name!r} (seconds, as written)")
     step_name: str | None = None
     steps: _Steps | None = None
+    fractional: list[str] = []
     lower = [n.lower() for n in names]
     wanted = ["step"] if variant == "csv_lightning" else \
         ["epoch"] if variant == "csv_keras" else list(STEP_COLUMNS)
     for cand in wanted:
         if cand in lower and names[lower.index(cand)] not in skip:
             name = names[lower.index(cand)]
+            if columns[name].is_text or not columns[name].present.any():
+                continue
             s = _steps(columns[name])
-            if s is not None and s.ok.any() and not columns[name].is_text:
+            if s is None:
+                fractional.append(name)
+            elif s.ok.any():
                 step_name, steps = name, s
                 break
-    n = len(frame)
+    n = table.n_rows
     if step_name is None or steps is None:
         steps = _Steps.row_index(n)
         notes.append("step: the 0-based row index (no integer column named "
-                     + "/".join(STEP_COLUMNS) + ")")
+                     + "/".join(STEP_COLUMNS) + ")"
+                     + "".join(f"; column {f!r} holds fractions, kept as a tag"
+                               for f in fractional))
     else:
         skip.add(step_name)
         notes.append(f"step: column {step_name!r}")
@@ -438,7 +317,6 @@ def _read_table(frame: pd.DataFrame, path: Path, run_id: str, variant: str,
             warnings.append(f"{blank} row(s) without a value in the step column "
                             f"{step_name!r} were skipped")
         _warn_invalid_steps(steps, step_name, warnings)
-    row_ok = steps.ok
     series = [nm for nm in names if nm not in skip]
     text_cols = [nm for nm in series if columns[nm].is_text]
     if text_cols:
@@ -449,36 +327,70 @@ def _read_table(frame: pd.DataFrame, path: Path, run_id: str, variant: str,
     if n and (not series or (not has_points and has_text)):
         raise ReadError(path, "no numeric columns: not a metrics log")
     _warn_bad_cells(columns, series, warnings)
-    if series:
-        vals = np.column_stack([columns[nm].values for nm in series])
-        present = np.column_stack([columns[nm].present for nm in series]) & row_ok[:, None]
-    else:
-        vals = np.zeros((n, 0))
-        present = np.zeros((n, 0), dtype=bool)
-    out = _long_frame(vals, present, series, steps.steps, wall)
+    present = [columns[nm].present for nm in series]
+    values = [columns[nm].values for nm in series]
+    columns.clear()  # _long_frame lets go of each column once it is copied (peak memory)
+    out = _long_frame(values, present, steps.ok, series, steps.steps, wall)
+    del steps, wall
     if n == 0:
         warnings.append("the file has a header but no rows yet")
     elif out.empty:
         warnings.append("every cell is blank: no points")
+    unit = "line" if step_name is None else "epoch" if step_name.lower() == "epoch" else "step"
     return Run.from_frame(out, run_id=run_id, path=path, format=variant,
                           hparams=_lightning_hparams(path) if variant == "csv_lightning" else {},
-                          notes=notes, warnings=warnings)
+                          notes=notes, warnings=warnings, step_unit=unit)
 
 
-def _long_frame(vals: np.ndarray, present: np.ndarray, tags: list[str], steps: np.ndarray,
-                wall: np.ndarray | None) -> pd.DataFrame:
-    """Row-major reshaping of a wide block into (tag, step, value, wall_time)."""
-    r, c = np.nonzero(present)
+def _codes_dtype(k: int) -> type:
+    return np.int8 if k < 2 ** 7 else np.int16 if k < 2 ** 15 else np.int32
+
+
+def _long_frame(values: list[np.ndarray | None], present: list[np.ndarray],
+                row_ok: np.ndarray,
+                tags: list[str], steps: np.ndarray, wall: np.ndarray | None) -> pd.DataFrame:
+    """Row-major reshaping of wide columns into (tag, step, value, wall_time): row by row,
+    columns left to right. ``present[j]`` marks the points of column ``j``; rows where
+    ``row_ok`` is False have none. A table with every cell present takes a path with no
+    masks (repeat and tile); the others gather the points at the mask's flat positions.
+    ``values`` is emptied (each entry set to None once copied), so that a caller that holds
+    no other reference frees the wide columns as the long ones are built."""
+    k, n = len(values), len(steps)
+    dtype = _codes_dtype(k)
+    # categories sorted as Run.from_frame keeps them, so it need not remap the codes
+    order = sorted(range(k), key=lambda j: tags[j])
+    rank = np.empty(k, dtype=dtype)
+    rank[order] = np.arange(k, dtype=dtype)
+    wide = np.empty((n, k))
+    for j in range(k):
+        wide[:, j] = values[j]
+        values[j] = None  # the caller's list: the column can go now
+    if row_ok.all() and all(p.all() for p in present):
+        value = wide.reshape(-1)
+        step = np.repeat(steps, k)
+        codes = np.tile(rank, n)
+        wall_time = np.repeat(wall, k) if wall is not None else np.full(n * k, np.nan)
+    else:
+        mask = np.empty((n, k), dtype=bool)
+        for j, p in enumerate(present):
+            np.logical_and(p, row_ok, out=mask[:, j])
+        flat = np.flatnonzero(mask)
+        del mask
+        value = wide.reshape(-1)[flat]
+        del wide
+        rows = flat // k if k > 1 else flat
+        codes = rank[flat - rows * k] if k > 1 else np.zeros(len(flat), dtype=dtype)
+        del flat
+        step = steps[rows]
+        wall_time = wall[rows] if wall is not None else np.full(len(rows), np.nan)
     return pd.DataFrame({
-        "tag": pd.Categorical.from_codes(c, categories=pd.Index(tags, dtype=object))
+        "tag": pd.Categorical.from_codes(
+            codes, categories=pd.Index([tags[j] for j in order], dtype=object))
         if tags else pd.Categorical([]),
-        "step": steps[r],
-        "value": vals[r, c],
-        "wall_time": wall[r] if wall is not None else np.full(len(r), np.nan),
-    })
+        "step": step, "value": value, "wall_time": wall_time}, copy=False)
 
 
-def _warn_bad_cells(columns: dict[str, _Column], names: list[str], warnings: list[str]) -> None:
+def _warn_bad_cells(columns: dict[str, Column], names: list[str], warnings: list[str]) -> None:
     bad = [(nm, columns[nm]) for nm in names if columns[nm].bad]
     if bad:
         total = sum(c.bad for _, c in bad)
@@ -487,18 +399,30 @@ def _warn_bad_cells(columns: dict[str, _Column], names: list[str], warnings: lis
                         f"(e.g. {col.example!r} in column {nm!r})")
 
 
-def _read_long(frame: pd.DataFrame, path: Path, run_id: str, tag_col: str, step_col: str,
+def _tag_categorical(text: pa.ChunkedArray, keep: np.ndarray) -> pd.Categorical:
+    """The tag strings of the kept rows as a categorical (pyarrow dictionary-encodes)."""
+    kept = pc.filter(text, pa.array(keep)).combine_chunks()
+    enc = kept.dictionary_encode()
+    codes = enc.indices.to_numpy(zero_copy_only=False)
+    cats = enc.dictionary.to_pylist()
+    return pd.Categorical.from_codes(codes.astype(_codes_dtype(len(cats)), copy=False),
+                                     categories=pd.Index(cats, dtype=object))
+
+
+def _read_long(table: Table, path: Path, run_id: str, tag_col: str, step_col: str,
                value_col: str, notes: list[str], warnings: list[str]) -> Run:
     """``tag,step,value`` rows, one point each."""
     notes.append(f"variant: long table (tag column {tag_col!r}, step column {step_col!r}, "
                  f"value column {value_col!r})")
-    value = _numeric_column(frame[value_col])
-    step = _numeric_column(frame[step_col])
+    columns = table.columns
+    value = columns[value_col]
+    step = columns[step_col]
     steps = _steps(step)
     if steps is None:
         raise ReadError(path, f"step column {step_col!r} holds values that are not integers")
-    tags = frame[tag_col]
-    has_tag = tags.notna().to_numpy()
+    text = columns[tag_col].text
+    has_tag = text.is_valid().to_numpy(zero_copy_only=False) if text.null_count else \
+        np.ones(len(text), dtype=bool)
     blank = int((~(step.present & has_tag)).sum())
     if blank:
         warnings.append(f"{blank} row(s) without a step or a tag were skipped")
@@ -508,28 +432,28 @@ def _read_long(frame: pd.DataFrame, path: Path, run_id: str, tag_col: str, step_
         raise ReadError(path, "no numeric columns: not a metrics log")
     _warn_bad_cells({value_col: value}, [value_col], warnings)
     keep = ok & value.present
-    extra = [c for c in frame.columns if c not in (tag_col, step_col, value_col)]
+    extra = [c for c in table.dialect.names if c not in (tag_col, step_col, value_col)]
     wall_name = _wall_time_column(extra)
     wall = None
     if wall_name is not None:
-        wall = _numeric_column(frame[wall_name]).values[keep]
+        wall = columns[wall_name].values[keep]
         notes.append(f"wall_time from column {wall_name!r} (seconds, as written)")
         extra.remove(wall_name)
     if extra:
         notes.append("column(s) not read: " + ", ".join(map(repr, extra)))
     out = pd.DataFrame({
-        "tag": tags[keep].astype(str).to_numpy(dtype=object),
+        "tag": _tag_categorical(text, keep),
         "step": steps.steps[keep],
         "value": value.values[keep],
         "wall_time": wall if wall is not None else np.full(int(keep.sum()), np.nan),
-    })
-    if len(frame) == 0:
+    }, copy=False)
+    if table.n_rows == 0:
         warnings.append("the file has a header but no rows yet")
     return Run.from_frame(out, run_id=run_id, path=path, format="csv_long", notes=notes,
                           warnings=warnings)
 
 
-def _read_tb_ui(frame: pd.DataFrame, path: Path, run_id: str, notes: list[str],
+def _read_tb_ui(table: Table, path: Path, run_id: str, notes: list[str],
                 warnings: list[str]) -> Run:
     """TensorBoard's "Download CSV": ``Wall time,Step,Value``, the tag in the file name."""
     m = _TB_UI_NAME.fullmatch(path.stem)
@@ -542,11 +466,12 @@ def _read_tb_ui(frame: pd.DataFrame, path: Path, run_id: str, notes: list[str],
         tag = path.stem
         notes.append(f"variant: TensorBoard UI CSV export; tag {tag!r} is the file stem (the "
                      "name is not run-<run>-tag-<tag>.csv)")
-    value = _numeric_column(frame["Value"])
-    steps = _steps(_numeric_column(frame["Step"]))
+    columns = table.columns
+    value = columns["Value"]
+    steps = _steps(columns["Step"])
     if steps is None:
         raise CorruptLogError(path, "column 'Step' holds values that are not integers")
-    wall = _numeric_column(frame["Wall time"]).values
+    wall = columns["Wall time"].values
     _warn_bad_cells({"Value": value}, ["Value"], warnings)
     _warn_invalid_steps(steps, "Step", warnings)
     keep = value.present & steps.ok
@@ -559,8 +484,10 @@ def _read_tb_ui(frame: pd.DataFrame, path: Path, run_id: str, notes: list[str],
         notes.append(f"{n} points: under TensorBoard's {_TB_UI_LIMIT}-point export limit, so "
                      "none was sampled away")
     notes.append("step: column 'Step'; wall_time: column 'Wall time' (Unix seconds)")
-    out = pd.DataFrame({"tag": [tag] * n, "step": steps.steps[keep],
-                        "value": value.values[keep], "wall_time": wall[keep]})
+    out = pd.DataFrame({"tag": pd.Categorical.from_codes(np.zeros(n, dtype=np.int8),
+                                                         categories=pd.Index([tag], dtype=object)),
+                        "step": steps.steps[keep], "value": value.values[keep],
+                        "wall_time": wall[keep]}, copy=False)
     return Run.from_frame(out, run_id=run_id, path=path, format="csv_tensorboard_ui",
                           notes=notes, warnings=warnings)
 
@@ -573,10 +500,12 @@ def _is_wandb_export(names: list[str], path: Path) -> bool:
         n.endswith(("__MIN", "__MAX")) for n in rest)
 
 
-def _read_wandb(frame: pd.DataFrame, path: Path, run_id: str, notes: list[str],
+def _read_wandb(table: Table, path: Path, run_id: str, notes: list[str],
                 warnings: list[str]) -> list[Run]:
     """W&B chart export: one Run per ``<run> - <metric>`` prefix."""
-    names = list(frame.columns)
+    names = list(table.dialect.names)
+    columns = table.columns
+    n_rows = table.n_rows
     x_name = names[0]
     runs: dict[str, list[tuple[str, str]]] = {}  # run name -> [(metric, column)]
     for col in names[1:]:
@@ -584,7 +513,7 @@ def _read_wandb(frame: pd.DataFrame, path: Path, run_id: str, notes: list[str],
             continue
         run_name, metric = col.split(" - ", 1)
         runs.setdefault(run_name, []).append((metric, col))
-    x_col = _numeric_column(frame[x_name])
+    x_col = columns[x_name]
     x_is_step = x_name.lower() in ("step", "_step")
     out: list[Run] = []
     for run_name, metrics in runs.items():
@@ -599,42 +528,47 @@ def _read_wandb(frame: pd.DataFrame, path: Path, run_id: str, notes: list[str],
                       "the raw history")
         step_cols = [c for m, c in metrics if m == "_step"]
         series = [(m, c) for m, c in metrics if m != "_step" and not m.endswith(_BUCKET)]
-        cols = {c: _numeric_column(frame[c]) for _, c in series}
+        cols = {c: columns[c] for _, c in series}
         tags = [m for m, _ in series]
-        step = _steps(_numeric_column(frame[step_cols[0]])) if step_cols else None
+        step = _steps(columns[step_cols[0]]) if step_cols else None
+        x_tag = False
         if step is not None:
             _warn_invalid_steps(step, step_cols[0], r_warn)
             r_notes.append(f"step: column {step_cols[0]!r}")
             if not x_is_step:
-                cols[x_name] = x_col
-                tags.insert(0, x_name)
-                series.insert(0, (x_name, x_name))
+                x_tag = True
                 r_notes.append(f"the x-axis {x_name!r} is kept as a tag")
         elif (step := _steps(x_col)) is not None:
             _warn_invalid_steps(step, x_name, r_warn)
             r_notes.append(f"step: the x-axis column {x_name!r}")
         else:
-            step = _Steps.row_index(len(frame))
-            cols[x_name] = x_col
-            tags.insert(0, x_name)
-            series.insert(0, (x_name, x_name))
+            step = _Steps.row_index(n_rows)
+            x_tag = True
             r_notes.append(f"step: the 0-based row index (the x-axis {x_name!r} is not an "
                            "integer and there is no _step column); the x-axis is kept as a tag")
+        if x_tag:
+            cols[x_name] = x_col
+            series.insert(0, (x_name, x_name))
         _warn_bad_cells(cols, [c for _, c in series], r_warn)
-        if series:
-            vals = np.column_stack([cols[c].values for _, c in series])
-            present = np.column_stack([cols[c].present for _, c in series])
-        else:
-            vals, present = np.zeros((len(frame), 0)), np.zeros((len(frame), 0), dtype=bool)
-        # x values only count on rows where the run itself has a value
-        own = present[:, 1:] if tags and tags[0] == x_name else present
-        if tags and tags[0] == x_name:
-            present[:, 0] &= own.any(axis=1)
-        no_step = present.any(axis=1) & ~step.ok
+        if x_tag:
+            series.pop(0)
+        values = [cols[c].values for _, c in series]
+        present = [cols[c].present for _, c in series]
+        if x_tag:
+            # x values only count on rows where the run itself has a value
+            own = np.zeros(n_rows, dtype=bool)
+            for p in present:
+                own |= p
+            values.insert(0, x_col.values)
+            present.insert(0, x_col.present & own)
+            tags.insert(0, x_name)
+        any_point = np.zeros(n_rows, dtype=bool)
+        for p in present:
+            any_point |= p
+        no_step = any_point & ~step.ok
         if no_step.any():
             r_warn.append(f"{int(no_step.sum())} row(s) without a usable step were skipped")
-        present &= step.ok[:, None]
-        body = _long_frame(vals, present, tags, step.steps, None)
+        body = _long_frame(values, present, step.ok, tags, step.steps, None)
         rid = run_id if len(runs) == 1 else f"{run_id}#{run_name}"
         if len(runs) == 1:
             r_notes.append(f"W&B run name: {run_name!r}")

@@ -1,6 +1,6 @@
 """MLflow file-store runs (``mlruns/<experiment id>/<run id>/``) -> :class:`~ganlogs.run.Run`.
 
-Layout (mlflow ``store/tracking/file_store.py``; FORMATS.md section 3.3)::
+Layout (mlflow ``store/tracking/file_store.py``; ``docs/formats.md``, "MLflow file store")::
 
     <run id>/meta.yaml               run_name, status, lifecycle_stage, start/end time...
     <run id>/metrics/<metric name>   one line per logged value

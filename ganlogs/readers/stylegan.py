@@ -156,5 +156,5 @@ class StyleganStatsReader(Reader):
         frame = pd.DataFrame({"tag": tags, "step": np.asarray(steps, dtype=np.int64),
                               "value": np.asarray(values, dtype=np.float64),
                               "wall_time": np.asarray(walls, dtype=np.float64)})
-        return [Run.from_frame(frame, run_id=run_id, path=path, format="stylegan_stats",
+        return [Run.from_frame(frame, run_id=run_id, path=path, format="stylegan_stats", step_unit="kimg",
                                notes=notes, warnings=warnings)]

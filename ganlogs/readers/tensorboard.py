@@ -1,6 +1,7 @@
 """TensorBoard event files (``*tfevents*``) -> :class:`~ganlogs.run.Run`.
 
-Byte-level facts come from FORMATS.md section 1; the framing lives in :mod:`._tfrecord`.
+Byte-level facts: ``docs/formats.md``, "TensorBoard event files"; the framing lives in
+:mod:`._tfrecord`, the Event decoding in :mod:`._tb_decode`.
 
 What is a run
     A directory that directly holds a file whose basename contains ``tfevents``
@@ -69,44 +70,30 @@ Speed
 
 from __future__ import annotations
 
-import math
 import os
 import struct
 import warnings as _warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
 
-from ..errors import CorruptLogError, ReadError, TruncatedLogWarning
+from ..errors import (DAMAGE_PREFIX, CorruptLogError, DamagedLogWarning, ReadError,
+                      TruncatedLogWarning)
 from ..run import Run
 from . import _tfrecord
-from ._protobuf import I32, I64, LEN, VARINT, WireError, iter_fields, read_varint, signed64
-from .base import Reader
+from ._protobuf import WireError
+from ._tb_decode import NOT_AN_EVENT, FileData, Rows, decode_event
+from .base import Damage, Reader, describe_damage
 
-__all__ = ["TensorBoardReader", "is_event_file"]
+__all__ = ["TensorBoardReader", "is_event_file", "event_files", "EventChunk", "decode_event_chunk"]
 
 #: sub-directories that make their parent one run although it holds no event file:
 #: (the one that must be there, the ones that may be there)
 _SPLIT_LAYOUTS = (("train", frozenset({"train", "validation"})),  # Keras TensorBoard callback
                   ("learn", frozenset({"learn", "test"})))  # CatBoost
-
-_D = struct.Struct("<d")
-_F = struct.Struct("<f")
-
-# TensorProto dtypes ganlogs reads as scalars -> (numpy dtype of tensor_content, *_val field)
-DT_FLOAT, DT_DOUBLE, DT_INT32, DT_INT64, DT_BFLOAT16, DT_HALF = 1, 2, 3, 9, 14, 19
-_NUMERIC = {
-    DT_FLOAT: ("<f4", 5),
-    DT_DOUBLE: ("<f8", 6),
-    DT_INT32: ("<i4", 7),
-    DT_INT64: ("<i8", 10),
-    DT_HALF: ("<f2", 13),
-    DT_BFLOAT16: (None, 13),
-}
-SESSION_START = 1
 
 #: a wall_time below this (about 1973) is not Unix time: seconds since start (StyleGAN2-ADA)
 _RELATIVE_WALL_TIME = 1e8
@@ -117,256 +104,12 @@ def is_event_file(name: str) -> bool:
     return "tfevents" in os.path.basename(name)
 
 
-class _EventError(ValueError):
-    """A record whose CRCs are fine but whose bytes are not a valid Event."""
-
-
-# ============================================================================ per-file result
-
-@dataclass
-class _FileData:
-    """What one event file holds: scalar rows plus what the reader noticed."""
-
-    rel: str  # path relative to the run directory, posix
-    prefix: str  # "<subdir>/" or ""
-    tags: list[str] = field(default_factory=list)  # tag names, codes index into this
-    codes: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
-    steps: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
-    values: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float64))
-    walls: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float64))
-    records: int = 0
-    writer: str | None = None
-    file_version: str | None = None
-    session_starts: list[int] = field(default_factory=list)
-    purge_steps: list[int] = field(default_factory=list)
-    hparams: dict[str, Any] = field(default_factory=dict)
-    truncated_at: int | None = None
-
-
-class _Rows:
-    """Growable columns for the generic decoder."""
-
-    __slots__ = ("tag_index", "tags", "codes", "steps", "values", "walls")
-
-    def __init__(self) -> None:
-        self.tag_index: dict[str, int] = {}
-        self.tags: list[str] = []
-        self.codes: list[int] = []
-        self.steps: list[int] = []
-        self.values: list[float] = []
-        self.walls: list[float] = []
-
-    def code(self, tag: str) -> int:
-        c = self.tag_index.get(tag)
-        if c is None:
-            c = self.tag_index[tag] = len(self.tags)
-            self.tags.append(tag)
-        return c
-
-    def add(self, tag: str, step: int, value: float, wall: float) -> None:
-        self.codes.append(self.code(tag))
-        self.steps.append(step)
-        self.values.append(value)
-        self.walls.append(wall)
-
-
-# ============================================================================ generic decoder
-
-def _decode_event(buf: memoryview, s: int, e: int, rows: _Rows, info: _FileData) -> None:
-    """Decode one Event in ``buf[s:e]`` and append its scalars to ``rows``.
-
-    The reference decoder: every field is looked at; the fast path must agree with it.
-    """
-    wall = math.nan
-    step = 0
-    summary: tuple[int, int] | None = None
-    file_version: str | None = None
-    session_status: int | None = None
-    for f, wt, a, b in iter_fields(buf, s, e):
-        if f == 1 and wt == I64:
-            wall = _D.unpack_from(buf, a)[0]
-        elif f == 2 and wt == VARINT:
-            step = signed64(a)
-        elif f == 3 and wt == LEN:
-            file_version = bytes(buf[a:b]).decode("utf-8", "replace")
-        elif f == 5 and wt == LEN:
-            summary = (a, b)
-        elif f == 7 and wt == LEN:
-            session_status = 0
-            for f2, wt2, a2, _ in iter_fields(buf, a, b):
-                if f2 == 1 and wt2 == VARINT:
-                    session_status = a2
-        elif f == 10 and wt == LEN:
-            for f2, wt2, a2, b2 in iter_fields(buf, a, b):
-                if f2 == 1 and wt2 == LEN:
-                    info.writer = bytes(buf[a2:b2]).decode("utf-8", "replace")
-    if file_version is not None:
-        if info.file_version is None:
-            info.file_version = file_version
-        elif step > 0:
-            info.purge_steps.append(step)  # torch/tensorboardX purge_step writes a second one
-    if session_status == SESSION_START:
-        info.session_starts.append(step)
-    if summary is not None:
-        for f, wt, a, b in iter_fields(buf, summary[0], summary[1]):
-            if f == 1 and wt == LEN:
-                _decode_value(buf, a, b, step, wall, rows, info)
-
-
-def _decode_value(buf: memoryview, s: int, e: int, step: int, wall: float, rows: _Rows,
-                  info: _FileData) -> None:
-    tag = ""
-    simple: float | None = None
-    tensor: tuple[int, int] | None = None
-    plugin = ""
-    content: tuple[int, int] | None = None
-    other_value = False
-    for f, wt, a, b in iter_fields(buf, s, e):
-        if f == 1 and wt == LEN:
-            tag = bytes(buf[a:b]).decode("utf-8", "replace")
-        elif f == 2 and wt == I32:
-            simple = _F.unpack_from(buf, a)[0]
-        elif f == 8 and wt == LEN:
-            tensor = (a, b)
-        elif f == 9 and wt == LEN:
-            for f2, wt2, a2, b2 in iter_fields(buf, a, b):
-                if f2 == 1 and wt2 == LEN:  # plugin_data
-                    for f3, wt3, a3, b3 in iter_fields(buf, a2, b2):
-                        if f3 == 1 and wt3 == LEN:
-                            plugin = bytes(buf[a3:b3]).decode("utf-8", "replace")
-                        elif f3 == 2 and wt3 == LEN:
-                            content = (a3, b3)
-        elif f in (3, 4, 5, 6):
-            other_value = True  # histogram, image, audio: not a scalar
-    if plugin == "hparams":
-        if content is not None:
-            _hparams(buf, content[0], content[1], info.hparams)
-        return
-    if other_value:
-        return
-    if simple is not None:
-        rows.add(info.prefix + tag, step, float(simple), wall)
-    elif tensor is not None and plugin in ("", "scalars"):
-        value = _tensor_scalar(buf, tensor[0], tensor[1])
-        if value is not None:
-            rows.add(info.prefix + tag, step, value, wall)
-
-
-def _varints(buf: memoryview, s: int, e: int) -> list[int]:
-    out = []
-    while s < e:
-        v, s = read_varint(buf, s, e)
-        out.append(v)
-    return out
-
-
-def _tensor_scalar(buf: memoryview, s: int, e: int) -> float | None:
-    """The value of a one-element numeric TensorProto in ``buf[s:e]``, else None."""
-    dtype = 0
-    elements = 1
-    content: tuple[int, int] | None = None
-    vals: dict[int, list[float]] = {}
-    for f, wt, a, b in iter_fields(buf, s, e):
-        if f == 1 and wt == VARINT:
-            dtype = a
-        elif f == 2 and wt == LEN:  # TensorShapeProto
-            for f2, wt2, a2, b2 in iter_fields(buf, a, b):
-                if f2 == 2 and wt2 == LEN:  # Dim
-                    size = 0
-                    for f3, wt3, a3, _ in iter_fields(buf, a2, b2):
-                        if f3 == 1 and wt3 == VARINT:
-                            size = signed64(a3)
-                    elements *= size
-                elif f2 == 3 and wt2 == VARINT and a2:
-                    return None  # unknown rank
-        elif f == 4 and wt == LEN:
-            content = (a, b)
-        elif f in (5, 6, 7, 10, 13):
-            lst = vals.setdefault(f, [])
-            if f == 5:
-                if wt == I32:
-                    lst.append(_F.unpack_from(buf, a)[0])
-                elif wt == LEN:
-                    lst.extend(np.frombuffer(buf[a:b], "<f4").tolist())
-            elif f == 6:
-                if wt == I64:
-                    lst.append(_D.unpack_from(buf, a)[0])
-                elif wt == LEN:
-                    lst.extend(np.frombuffer(buf[a:b], "<f8").tolist())
-            elif wt == VARINT:
-                lst.append(a)
-            elif wt == LEN:
-                lst.extend(_varints(buf, a, b))
-    spec = _NUMERIC.get(dtype)
-    if spec is None or elements != 1:
-        return None
-    np_dtype, val_field = spec
-    if content is not None:
-        raw = bytes(buf[content[0]:content[1]])
-        if dtype == DT_BFLOAT16:
-            if len(raw) != 2:
-                return None
-            bits = np.frombuffer(raw, "<u2").astype("<u4") << 16
-            return float(bits.view("<f4")[0])
-        if len(raw) != np.dtype(np_dtype).itemsize:
-            return None
-        return float(np.frombuffer(raw, np_dtype)[0])
-    lst = vals.get(val_field, [])
-    if len(lst) > 1:
-        return None
-    if not lst:
-        return 0.0  # TensorFlow's make_ndarray fills a tensor without values with zeros
-    v = lst[0]
-    if dtype == DT_INT32:
-        v &= 0xFFFFFFFF
-        return float(v - (1 << 32) if v >= 1 << 31 else v)
-    if dtype == DT_INT64:
-        return float(signed64(v))
-    if dtype == DT_HALF:
-        return float(np.array([v & 0xFFFF], "<u2").view("<f2")[0])
-    if dtype == DT_BFLOAT16:
-        return float(np.array([(v & 0xFFFF) << 16], "<u4").view("<f4")[0])
-    return float(v)
-
-
-def _hparams(buf: memoryview, s: int, e: int, out: dict[str, Any]) -> None:
-    """HParamsPluginData.session_start_info.hparams (map<string, google.protobuf.Value>)."""
-    try:
-        for f, wt, a, b in iter_fields(buf, s, e):
-            if f != 3 or wt != LEN:  # session_start_info
-                continue
-            for f2, wt2, a2, b2 in iter_fields(buf, a, b):
-                if f2 != 1 or wt2 != LEN:  # map entry
-                    continue
-                key, value = None, None
-                for f3, wt3, a3, b3 in iter_fields(buf, a2, b2):
-                    if f3 == 1 and wt3 == LEN:
-                        key = bytes(buf[a3:b3]).decode("utf-8", "replace")
-                    elif f3 == 2 and wt3 == LEN:
-                        value = _pb_value(buf, a3, b3)
-                if key is not None:
-                    out[key] = value
-    except WireError:
-        return  # hparams are a nicety: a malformed blob is ignored
-
-
-def _pb_value(buf: memoryview, s: int, e: int) -> Any:
-    """A google.protobuf.Value: number, string or bool (structs and lists: None)."""
-    value: Any = None
-    for f, wt, a, b in iter_fields(buf, s, e):
-        if f == 2 and wt == I64:
-            value = _D.unpack_from(buf, a)[0]
-        elif f == 3 and wt == LEN:
-            value = bytes(buf[a:b]).decode("utf-8", "replace")
-        elif f == 4 and wt == VARINT:
-            value = bool(a)
-    return value
-
-
 # ============================================================================ one file
 
-def _read_file(path: Path, rel: str, prefix: str, *, fast: bool) -> _FileData:
-    info = _FileData(rel=rel, prefix=prefix)
+def _read_file(path: Path, rel: str, prefix: str, *, fast: bool) -> FileData:
+    """Read one event file. A file that cannot be read at all comes back with ``error`` set
+    (the run keeps its other files); damage is in ``damage``."""
+    info = FileData(rel=rel, prefix=prefix)
     try:
         if fast:
             from ._tb_fast import read_path
@@ -375,33 +118,48 @@ def _read_file(path: Path, rel: str, prefix: str, *, fast: bool) -> _FileData:
             with open(path, "rb") as fh:
                 _read_buffer_generic(fh.read(), info)
     except OSError as exc:
-        raise ReadError(path, f"cannot read event file: {exc.strerror or exc}") from None
-    except _tfrecord.RecordError as exc:
-        raise CorruptLogError(path, str(exc)) from None
-    except _EventError as exc:
-        raise CorruptLogError(path, str(exc)) from None
+        info = FileData(rel=rel, prefix=prefix)
+        info.error = f"cannot read event file: {exc.strerror or exc}"
+        return info
+    if info.damage and not info.records:
+        first = info.damage[0]
+        what = f"bad CRC ({first.reason})" if first.reason.endswith("CRC") else first.reason
+        error = (f"no intact record: {what} at byte offset {first.offset}; the file is "
+                 "corrupt (not a TFRecord file, or damaged throughout)")
+        info = FileData(rel=rel, prefix=prefix)
+        info.error = error
     return info
 
 
-def _read_buffer_generic(buf: bytes, info: _FileData) -> None:
-    """Frame, check and decode every record with the reference (per-record) decoder."""
-    scan = _tfrecord.scan_records(buf)
+def _read_buffer_generic(buf: bytes, info: FileData) -> None:
+    """Frame, check and decode every record with the reference (per-record) decoder,
+    skipping damaged spans (see :mod:`._tfrecord`) and records that are not Events."""
+    scan = _tfrecord.scan_records(buf, resync=True)
     _decode_records(buf, scan.starts.tolist(), scan.lengths.tolist(), info)
     info.truncated_at = scan.truncated_at
+    info.zero_tail = scan.zero_tail
+    info.damage = _tfrecord.merge_damage(list(scan.damage) + info.damage)
 
 
 def _decode_records(buf: memoryview, starts: list[int], lengths: list[int],
-                   info: _FileData, first_index: int = 0) -> None:
-    """Decode records with the generic decoder into ``info`` (columns replaced)."""
-    rows = _Rows()
-    for i, (s, n) in enumerate(zip(starts, lengths)):
+                    info: FileData) -> None:
+    """Decode records with the generic decoder into ``info`` (columns replaced). A record
+    that is not an Event is undone and recorded in ``info.damage``."""
+    rows = Rows()
+    bad = 0
+    for s, n in zip(starts, lengths):
+        mark = rows.mark()
+        snap = info.snapshot()
         try:
-            _decode_event(buf, s, s + n, rows, info)
-        except (WireError, struct.error, UnicodeError) as exc:
-            raise _EventError(
-                f"record {first_index + i} at byte offset {s - _tfrecord.HEADER_SIZE} has valid "
-                f"CRCs but is not a TensorBoard Event ({exc})") from None
-    info.records += len(starts)
+            decode_event(buf, s, s + n, rows, info)
+        except (WireError, struct.error, UnicodeError):
+            rows.truncate(mark)
+            info.restore(snap)
+            head = s - _tfrecord.HEADER_SIZE
+            info.damage.append(Damage(head, n + _tfrecord.HEADER_SIZE + _tfrecord.FOOTER_SIZE,
+                                      1, NOT_AN_EVENT))
+            bad += 1
+    info.records += len(starts) - bad
     info.tags = rows.tags
     info.codes = np.asarray(rows.codes, dtype=np.int32)
     info.steps = np.asarray(rows.steps, dtype=np.int64)
@@ -488,16 +246,27 @@ class TensorBoardReader(Reader):
         if not files:
             raise ReadError(path, "no TensorBoard event file ('tfevents' in the name) "
                                   "in this directory or below")
-        parts: list[_FileData] = []
+        parts: list[FileData] = []
+        failed: list[FileData] = []
         for rel, full in files:
             rel_dir = os.path.dirname(rel)
-            parts.append(_read_file(full, rel, rel_dir + "/" if rel_dir else "", fast=self.fast))
-        return [_build_run(path, run_id, parts)]
+            info = _read_file(full, rel, rel_dir + "/" if rel_dir else "", fast=self.fast)
+            (failed if info.error else parts).append(info)
+        if not parts:
+            # no file could be read: the run is unreadable (named by its first file)
+            first = failed[0]
+            full = Path(path, first.rel)
+            cls = ReadError if first.error.startswith("cannot read") else CorruptLogError
+            more = f" (and {len(failed) - 1} more event file(s) unreadable)" if len(failed) > 1 \
+                else ""
+            raise cls(full, first.error + more)
+        return [_build_run(path, run_id, parts, failed)]
 
 
 # ============================================================================ assembling
 
-def _build_run(path: Path, run_id: str, parts: list[_FileData]) -> Run:
+def _build_run(path: Path, run_id: str, parts: list[FileData],
+               failed: list[FileData] = ()) -> Run:
     notes: list[str] = []
     warns: list[str] = []
 
@@ -578,12 +347,24 @@ def _build_run(path: Path, run_id: str, parts: list[_FileData]) -> Run:
     # truncation
     for p in parts:
         if p.truncated_at is not None:
-            msg = (f"{p.rel}: the file ends in the middle of a record at byte offset "
-                   f"{p.truncated_at}; kept the {p.records} complete record(s) before it "
-                   "(a job still writing, or one that crashed)")
+            if p.zero_tail:
+                msg = (f"{p.rel}: the file ends with {p.zero_tail} zero byte(s) from byte "
+                       f"offset {p.truncated_at} (space a crashed writer had not filled); kept "
+                       f"the {p.records} complete record(s) before them")
+            else:
+                msg = (f"{p.rel}: the file ends in the middle of a record at byte offset "
+                       f"{p.truncated_at}; kept the {p.records} complete record(s) before it "
+                       "(a job still writing, or one that crashed)")
             warns.append(msg)
             _warnings.warn(TruncatedLogWarning(f"{Path(path, p.rel)}: " + msg.split(": ", 1)[1]),
                            stacklevel=4)
+    # damage: records skipped inside a file, or a whole file that could not be read
+    for p in parts:
+        if p.damage:
+            _damaged(warns, path, p.rel, describe_damage(p.damage, p.records))
+    for p in failed:
+        _damaged(warns, path, p.rel, f"not read ({p.error}); the run's other event files "
+                                     "were read")
 
     # restarts
     for p in parts:
@@ -608,14 +389,20 @@ def _build_run(path: Path, run_id: str, parts: list[_FileData]) -> Run:
                           writer=writer, hparams=hparams, notes=notes, warnings=warns)
 
 
+def _damaged(warns: list[str], path: Path, rel: str, text: str) -> None:
+    """Record and warn one damaged file (see :func:`ganlogs.errors.is_damage_warning`)."""
+    warns.append(f"{DAMAGE_PREFIX}{rel}: {text}")
+    _warnings.warn(DamagedLogWarning(f"{path}: {warns[-1]}"), stacklevel=5)
+
+
 def _steps_text(steps: list[int]) -> str:
     shown = ", ".join(str(s) for s in steps[:5])
     return shown + (f" and {len(steps) - 5} more" if len(steps) > 5 else "")
 
 
-def _overlap_warnings(parts: list[_FileData]) -> list[str]:
+def _overlap_warnings(parts: list[FileData]) -> list[str]:
     """Several files in one directory whose step ranges overlap for a shared tag."""
-    by_dir: dict[str, list[_FileData]] = {}
+    by_dir: dict[str, list[FileData]] = {}
     for p in parts:
         by_dir.setdefault(p.prefix, []).append(p)
     out = []
@@ -641,3 +428,48 @@ def _overlap_warnings(parts: list[_FileData]) -> list[str]:
                        f"and the steps of {', '.join(files)} overlap earlier files' "
                        "(older points at the same or later steps are superseded)")
     return out
+
+
+# ============================================================================ followers
+
+@dataclass(frozen=True)
+class EventChunk:
+    """The scalars of the complete records in a byte range of one event file.
+
+    ``tags`` are the tag names (``prefix`` included) that ``codes`` index; ``steps``,
+    ``values`` and ``walls`` are the rows, in record order (int64, float64, float64 seconds).
+    ``consumed`` is the number of bytes up to the end of the last complete record: the next
+    range starts there. A partial record at the end is left for the next call.
+    """
+
+    tags: list[str]
+    codes: np.ndarray
+    steps: np.ndarray
+    values: np.ndarray
+    walls: np.ndarray
+    records: int
+    consumed: int
+
+
+def decode_event_chunk(buf: bytes, *, path: Path, prefix: str = "") -> EventChunk:
+    """Frame, check and decode the records of ``buf``, bytes of the event file ``path`` that
+    start on a record boundary (the start of the file, or a previous chunk's end).
+
+    The public hook of followers that read only the bytes appended since their last look
+    (``ganlogs watch``). Same decoder and checks as :class:`TensorBoardReader`; a bad CRC or
+    an undecodable record raises :class:`~ganlogs.errors.CorruptLogError` naming ``path``
+    (offsets in the message are relative to ``buf``).
+    """
+    info = FileData(rel=str(path), prefix=prefix)
+    if buf:
+        try:
+            from ._tb_fast import read_buffer
+            read_buffer(buf, info)
+        except _tfrecord.RecordError as exc:
+            raise CorruptLogError(path, str(exc)) from None
+        except EventError as exc:
+            raise CorruptLogError(path, str(exc)) from None
+    consumed = len(buf) if info.truncated_at is None else info.truncated_at
+    return EventChunk(tags=list(info.tags), codes=np.asarray(info.codes, dtype=np.int32),
+                      steps=info.steps, values=info.values, walls=info.walls,
+                      records=info.records, consumed=consumed)

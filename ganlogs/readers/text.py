@@ -1,19 +1,25 @@
 """Plain-text GAN training logs (what training scripts print) -> :class:`~ganlogs.run.Run`.
 
-Three formats, exactly as the scripts print them (FORMATS.md section 3.4):
+Three formats, exactly as the scripts print them (``docs/formats.md``, "Text logs"):
 
-``text_cyclegan``: junyanz/pytorch-CycleGAN-and-pix2pix ``loss_log.txt``
+``text_cyclegan``: junyanz/pytorch-CycleGAN-and-pix2pix (and pix2pixHD) ``loss_log.txt``
     A header ``================ Training Loss (<date>) ================`` per launch, then
     ``(epoch: E, iters: I, time: T, data: D) NAME: v NAME: v ...`` (with a trailing space).
-    ``iters`` is a within-epoch sample counter that drifts from epoch to epoch and no global
-    step is printed, so **step = the 0-based index of the loss line in the file** (launch
-    headers and other lines are not counted). Tags are the printed loss names (``D_A``,
-    ``G_A``, ``cycle_A``...); ``epoch``, ``iters``, ``time`` and ``data`` are bookkeeping, not
-    series. Restarts: each header after the first is a relaunch (``--continue_train``), and
-    the new launch usually repeats the epoch the old one died in. Because the step is the line
-    index, the repeated epoch does not make steps go back, so nothing is superseded; the
-    warnings say which epochs were logged twice so that the overlap is not mistaken for
-    training progress.
+    ``iters`` is the within-epoch sample counter (``epoch_iter``, which drifts because the
+    script prints when the *total* count is a multiple of ``print_freq``), so **step = the
+    global training iteration ((E - first epoch) * N + I) / batch_size**, where N, the
+    samples per epoch, is read from the log itself: the last ``iters`` of an epoch plus the
+    print interval minus the first ``iters`` of the next epoch (the most common value over
+    all epoch boundaries). ``batch_size`` comes from ``train_opt.txt`` beside the log (1, the
+    code base's default, when absent). Tags are the printed loss names (``D_A``, ``G_A``,
+    ``cycle_A``...); ``epoch``, ``iters``, ``time`` and ``data`` are bookkeeping, not series.
+    Restarts: a header after which the step goes back (``--continue_train``, or a run started
+    again from epoch 1) is a relaunch; :meth:`Run.from_frame` supersedes the earlier points
+    by the TensorBoard policy and the run gets one warning for the whole file. Modified
+    visualizers print ``Validation Loss`` sections (same line format) between ``Training
+    Loss`` sections: their lines become ``val/<name>`` tags, never mixed into the training
+    series; other sections (``Model Saved``, ``Test Result`` with ``ssim: nan``) are not
+    losses and are skipped.
 ``text_pytorch_gan``: eriklindernoren/PyTorch-GAN
     ``[Epoch e/E] [Batch b/B] [D loss: x] [G loss: y]``, with extras inside a bracket
     (``[G loss: y, adv: a, cycle: c, identity: i]``, ``[D loss: x, acc: 50%]``) or after
@@ -26,17 +32,24 @@ Three formats, exactly as the scripts print them (FORMATS.md section 3.4):
     ``[e/E][b/B] Loss_D: x Loss_G: y D(x): a D(G(z)): b / c`` (space or tab separated).
     **step = e * B + b**. ``D(G(z)): b / c`` gives ``D(G(z))_1`` (before the generator step)
     and ``D(G(z))_2`` (after it); ``ganlogs.roles`` maps ``D(G(z))_1`` to ``d_gz``.
+``text_keras_gan``: eriklindernoren/Keras-GAN stdout
+    ``i [D loss: x, acc.: a%] [G loss: y]`` (after Keras' model summaries). **step = i**, the
+    script's loop counter (named ``epoch`` there, but one batch each: an iteration). Tags:
+    ``D loss``, ``acc.``, ``G loss`` and any other ``name: number`` in the brackets.
+``text_dcgan_tf``: carpedm20/DCGAN-tensorflow stdout (``nohup.out``)
+    ``Epoch: [ e/E] [ i/B] time: t, d_loss: x, g_loss: y`` among TensorFlow's warnings.
+    **step = e * B + i**; ``time`` is bookkeeping. Tags: ``d_loss``, ``g_loss``.
 
 Hyperparameters: the ``Namespace(...)`` line the PyTorch-GAN and DCGAN scripts print (argparse's
 repr; literals only, nothing is evaluated), or pytorch-CycleGAN's ``train_opt.txt``/``opt.txt``
 beside ``loss_log.txt``, fill ``meta.hparams``.
 
-A logger's prefix before a PyTorch-GAN or DCGAN record (``2024-01-01 12:00:00 INFO ``,
+A logger's prefix before a PyTorch-GAN, DCGAN or DCGAN-tensorflow record (``2024-01-01 12:00:00 INFO ``,
 ``[rank0]: ``: anything ending in a space, ``:`` or ``|``) is allowed and ignored.
 
-A file is claimed when its name ends in ``.txt`` or ``.log`` (or has no suffix) and its first
-64 KB hold a line of one of these formats; other text files (``requirements.txt``) are left
-alone. The format with the most matching lines in the first 64 KB wins (the whole file is
+A file is claimed when its name ends in ``.txt``, ``.log`` or ``.out`` (``nohup.out``) or has
+no suffix, and its first 64 KB hold a line of one of these formats; other text files
+(``requirements.txt``) are left alone. The format with the most matching lines in the first 64 KB wins (the whole file is
 searched only when nothing matches there); lines of other shapes (arguments, seeds, progress
 bars) are skipped and counted in the notes.
 
@@ -63,16 +76,25 @@ import pandas as pd
 
 from ..errors import CorruptLogError, ReadError, TruncatedLogWarning
 from ..run import Run
+from ._text_fast import read_fast
 from ._textio import read_bytes
 from .base import Reader, read_head
 
 __all__ = ["TextLogReader"]
 
 _HEAD_BYTES = 65536
+#: name endings a text log may have (".out": nohup.out and Slurm's slurm-<id>.out)
+_SUFFIXES = ("", ".txt", ".log", ".out")
 _NUM = r"[-+]?(?:\d+(?:\.\d*)?(?:[eE][-+]?\d+)?|\.\d+(?:[eE][-+]?\d+)?|nan|inf(?:inity)?)"
 _NUM_RE = re.compile(_NUM, re.IGNORECASE)
 
-_CYCLEGAN_HEADER = re.compile(r"=+ Training Loss \((?P<date>.*)\) =+\s*")
+# "=== Training Loss (<date>) ===" per launch; modified visualizers add other sections
+# ("Validation Loss", "Model Saved", "Test Result") in the same shape.
+_CYCLEGAN_HEADER = re.compile(r"=+ (?P<title>[^()=]*?) \((?P<date>.*)\) =+\s*")
+_TRAINING_TITLE = "Training Loss"
+_VALIDATION_TITLES = ("Validation Loss", "Val Loss", "Valid Loss")
+#: prefix of the tags of lines in a validation section
+VALIDATION_PREFIX = "val/"
 _CYCLEGAN = re.compile(
     rf"\(epoch: (?P<epoch>\d+), iters: (?P<iters>\d+), time: {_NUM}(?:, data: {_NUM})?\)"
     rf"(?P<rest>(?:\s+[^\s:]+: {_NUM})+)\s*", re.IGNORECASE)
@@ -89,12 +111,20 @@ _DCGAN = re.compile(_PREFIX + r"\[(?P<e>\d+)/(?P<E>\d+)\]\[(?P<b>\d+)/(?P<B>\d+)
                     rf"(?P<rest>(?:\s+[^\s:]+:\s*{_NUM}(?:\s*/\s*{_NUM})?)+)\s*", re.IGNORECASE)
 _DCGAN_PAIR = re.compile(rf"([^\s:]+):\s*({_NUM})(?:\s*/\s*({_NUM}))?", re.IGNORECASE)
 
+# eriklindernoren/Keras-GAN: "%d [D loss: %f, acc.: %.2f%%] [G loss: %f]" (no prefix)
+_KERAS = re.compile(r"\s*(?P<i>\d+)(?P<groups>(?:\s*\[[^\[\]]*\])+)\s*")
+# carpedm20/DCGAN-tensorflow: "Epoch: [%2d/%2d] [%4d/%4d] time: %4.4f, d_loss: %.8f, g_loss: %.8f"
+_DCGAN_TF = re.compile(_PREFIX + r"Epoch:\s*\[\s*(?P<e>\d+)/\s*(?P<E>\d+)\]\s*"
+                       r"\[\s*(?P<b>\d+)/\s*(?P<B>\d+)\]\s*(?P<rest>.*?)\s*")
+_DCGAN_TF_BOOKKEEPING = frozenset({"time"})
+
 _SEPARATORS = re.compile(r"\r\n|\r|\n")
 
 
 @dataclass
 class _Record:
-    """One parsed line: its step (None for CycleGAN: the line index is used) and its points."""
+    """One parsed line: its step (None for CycleGAN until the samples per epoch are known:
+    ``batch`` then holds ``iters``) and its points."""
 
     step: int | None
     points: list[tuple[str, float]]
@@ -108,19 +138,53 @@ def _parse_cyclegan(line: str) -> _Record | None:
     if not m:
         return None
     pts = [(k, float(v)) for k, v in _PAIR.findall(m.group("rest"))]
-    return _Record(None, pts, int(m.group("epoch")))
+    return _Record(None, pts, int(m.group("epoch")), int(m.group("iters")))
+
+
+def _bracket_items(groups: str) -> list[tuple[str, float]]:
+    """``name: number`` items of ``[...] [...]`` groups (comma separated inside a group)."""
+    pts: list[tuple[str, float]] = []
+    for group in _GROUP.findall(groups):
+        for item in group.split(","):
+            im = _ITEM.fullmatch(item)
+            if im:
+                pts.append((im.group("name").strip(), float(im.group("v"))))
+    return pts
+
+
+def _parse_keras(line: str) -> _Record | None:
+    m = _KERAS.fullmatch(line)
+    if not m:
+        return None
+    pts = _bracket_items(m.group("groups"))
+    if not pts:
+        return None
+    return _Record(int(m.group("i")), _dedupe(pts), int(m.group("i")))
+
+
+def _parse_dcgan_tf(line: str) -> _Record | None:
+    m = _DCGAN_TF.fullmatch(line)
+    if not m:
+        return None
+    pts: list[tuple[str, float]] = []
+    for item in m.group("rest").split(","):
+        im = _ITEM.fullmatch(item)
+        if not im:
+            return None
+        name = im.group("name").strip()
+        if name not in _DCGAN_TF_BOOKKEEPING:
+            pts.append((name, float(im.group("v"))))
+    if not pts:
+        return None
+    e, b, n_batches = int(m.group("e")), int(m.group("b")), int(m.group("B"))
+    return _Record(e * n_batches + b, _dedupe(pts), e, b, n_batches)
 
 
 def _parse_ptgan(line: str) -> _Record | None:
     m = _PTGAN.fullmatch(line)
     if not m:
         return None
-    pts: list[tuple[str, float]] = []
-    for group in _GROUP.findall(m.group("groups")):
-        for item in group.split(","):
-            im = _ITEM.fullmatch(item)
-            if im:
-                pts.append((im.group("name").strip(), float(im.group("v"))))
+    pts = _bracket_items(m.group("groups"))
     rest = m.group("rest")
     if rest.lstrip().startswith("--"):
         for item in rest.lstrip()[2:].split(","):
@@ -218,8 +282,7 @@ class _ShapeParser:
                for i in (tpl.epoch, tpl.batch, tpl.n_batches)):
             return self.fmt.parse(seg)
         e, b, nb = ints
-        step = None if b is None or nb is None or e is None else e * nb + b
-        return _Record(step, pts, e, b, nb)
+        return _Record(self.fmt.step(e, b, nb), pts, e, b, nb)
 
 
 def _learn(fmt: "_Format", parts: list[str], rec: _Record) -> _Template | None:
@@ -253,23 +316,44 @@ def _learn(fmt: "_Format", parts: list[str], rec: _Record) -> _Template | None:
     return tpl
 
 
+def _epoch_times_batches(e: int | None, b: int | None, nb: int | None) -> int | None:
+    return None if e is None or b is None or nb is None else e * nb + b
+
+
+def _counter(e: int | None, b: int | None, nb: int | None) -> int | None:
+    return e
+
+
+def _later(e: int | None, b: int | None, nb: int | None) -> None:
+    return None  # CycleGAN: computed once the whole log is read (samples per epoch)
+
+
 @dataclass(frozen=True)
 class _Format:
     id: str
     parse: Callable[[str], _Record | None]
     step_note: str
+    #: the step from the (epoch, batch, n_batches) a line holds (the shape cache uses it)
+    step: Callable[[int | None, int | None, int | None], int | None] = _epoch_times_batches
 
 
 _FORMATS = (
     _Format("text_cyclegan", _parse_cyclegan,
-            "step: the 0-based index of the loss line in the file (loss_log.txt prints no "
-            "global step; 'iters' is a within-epoch counter); epoch/iters/time/data not kept"),
+            "step: the global training iteration, ((epoch - first epoch) * samples per epoch + "
+            "iters) / batch_size ('iters' is the within-epoch sample counter); "
+            "epoch/iters/time/data not kept", _later),
     _Format("text_pytorch_gan", _parse_ptgan,
             "step: epoch * n_batches + batch, from '[Epoch e/E] [Batch b/B]' (PyTorch-GAN's "
             "batches_done)"),
     _Format("text_dcgan", _parse_dcgan,
             "step: epoch * n_batches + i, from '[e/E][i/B]'; 'D(G(z)): a / b' gives "
             "D(G(z))_1 (before the G step) and D(G(z))_2 (after it)"),
+    _Format("text_keras_gan", _parse_keras,
+            "step: the loop counter Keras-GAN prints first on each line (called 'epoch' in "
+            "its scripts, one batch each: a training iteration)", _counter),
+    _Format("text_dcgan_tf", _parse_dcgan_tf,
+            "step: epoch * n_batches + i, from 'Epoch: [e/E] [i/B]' (DCGAN-tensorflow's "
+            "batch index within the epoch); 'time' not kept"),
 )
 
 
@@ -278,12 +362,14 @@ class TextLogReader(Reader):
 
     formats: ClassVar[tuple[str, ...]] = tuple(f.id for f in _FORMATS)
     kind: ClassVar[str] = "file"
+    side_files: ClassVar[tuple[str, ...]] = ("train_opt.txt", "opt.txt")  # CycleGAN options
 
     def guess_can_open(self, path: Path) -> bool:
-        """``.txt``/``.log``/no suffix, and a line of a known format in the first 64 KB."""
+        """``.txt``/``.log``/``.out``/no suffix, and a line of a known format in the first
+        64 KB."""
         try:
             path = Path(path)
-            if path.suffix.lower() not in ("", ".txt", ".log") or not path.is_file():
+            if path.suffix.lower() not in _SUFFIXES or not path.is_file():
                 return False
             head = read_head(path, _HEAD_BYTES)
             if not head or b"\x00" in head:
@@ -297,10 +383,17 @@ class TextLogReader(Reader):
     def read(self, path: Path, *, run_id: str) -> list[Run]:
         """Read ``path`` into one Run; ReadError when no line of a known format is found."""
         path = Path(path)
-        data = read_bytes(path)
+        return self.read_data(read_bytes(path), path, run_id=run_id)
+
+    def read_data(self, data: bytes, path: Path, *, run_id: str) -> list[Run]:
+        """:meth:`read` on bytes already read from ``path`` (``path`` names the file in
+        messages and locates files beside it), for followers such as ``ganlogs watch``."""
         nul = data.find(b"\x00")
         if nul >= 0:
             raise CorruptLogError(path, f"binary data (NUL byte at offset {nul}): not a text log")
+        fast = read_fast(data, path, run_id)  # a large, regular log: vectorised (_text_fast)
+        if fast is not None:
+            return [fast]
         notes: list[str] = []
         warnings: list[str] = []
         try:
@@ -318,7 +411,10 @@ class TextLogReader(Reader):
             raise ReadError(path, "no line of a known text log format (CycleGAN loss_log.txt, "
                                   "PyTorch-GAN, pytorch/examples DCGAN) was found")
         records: list[_Record] = []
-        headers: list[int] = []  # record count at each CycleGAN launch header
+        sections: list[bool] = []  # per record: True when it sits in a validation section
+        headers: list[int] = []  # record count at each CycleGAN "Training Loss" header
+        in_validation = False
+        other_sections: dict[str, int] = {}
         hparams: dict[str, object] = {}
         hp_source: str | None = None
         before = between = 0
@@ -330,8 +426,14 @@ class TextLogReader(Reader):
                 out_of_range += 1
             elif rec is not None:
                 records.append(rec)
-            elif fmt.id == "text_cyclegan" and _CYCLEGAN_HEADER.fullmatch(seg):
-                headers.append(len(records))
+                sections.append(in_validation)
+            elif fmt.id == "text_cyclegan" and (hm := _CYCLEGAN_HEADER.fullmatch(seg)):
+                title = hm.group("title").strip()
+                in_validation = title in _VALIDATION_TITLES
+                if title == _TRAINING_TITLE:
+                    headers.append(len(records))
+                elif not in_validation:
+                    other_sections[title] = other_sections.get(title, 0) + 1
             elif seg.strip():
                 if records:
                     between += 1
@@ -349,6 +451,7 @@ class TextLogReader(Reader):
             if rec is not None and _whole_record(tail, rec, records):
                 if _step_in_range(rec):
                     records.append(rec)
+                    sections.append(in_validation)
                 else:
                     out_of_range += 1
             else:
@@ -373,11 +476,23 @@ class TextLogReader(Reader):
         if out_of_range:
             warnings.append(f"{out_of_range} record(s) whose step is beyond the int64 range "
                             "(a damaged line) were skipped")
+        restart_context = None
         if fmt.id == "text_cyclegan":
-            warnings += _cyclegan_restarts(headers, records)
-        frame = _frame(records)
+            batch_size = _batch_size(hparams)
+            notes += _cyclegan_steps(records, sections, batch_size)
+            restart_context = _cyclegan_restarts(headers, records, sections)
+            n_val = sum(sections)
+            if n_val:
+                notes.append(f"{n_val} line(s) in 'Validation Loss' sections read as "
+                             f"'{VALIDATION_PREFIX}<name>' tags, apart from the training "
+                             "series")
+            if other_sections:
+                notes.append("section(s) that hold no losses skipped: " + ", ".join(
+                    f"'{t}' x{n}" for t, n in other_sections.items()))
+        frame = _frame(records, sections)
         return [Run.from_frame(frame, run_id=run_id, path=path, format=fmt.id, hparams=hparams,
-                               notes=notes, warnings=warnings)]
+                               notes=notes, warnings=warnings, step_unit="iteration",
+                               restart_context=restart_context)]
 
 
 def _namespace(line: str) -> dict[str, object]:
@@ -475,32 +590,99 @@ def _whole_record(tail: str, rec: _Record, records: list[_Record]) -> bool:
     return not re.search(rf"{_NUM}%?\s*$", tail, re.IGNORECASE)
 
 
-def _cyclegan_restarts(headers: list[int], records: list[_Record]) -> list[str]:
-    """Say which epochs a relaunch logged again (the step is the line index, so the restart
-    policy does not see them)."""
-    out = []
-    launches = [h for h in headers if 0 < h < len(records)]
-    for h in launches:
-        prev_last = records[h - 1].epoch
-        new_first = records[h].epoch
-        if prev_last is not None and new_first is not None and new_first <= prev_last:
-            out.append(
-                f"training was relaunched at record {h} (a new 'Training Loss' header): "
-                f"epoch(s) {new_first}..{prev_last} were logged again; since the step is the "
-                f"line index, the earlier points of those epochs are kept in the curve")
-        else:
-            out.append(f"training was relaunched at record {h} (a new 'Training Loss' header)")
-    return out
+def _batch_size(hparams: dict[str, object]) -> int:
+    """``batch_size`` (pix2pixHD: ``batchSize``) from the options file, else 1 (the default
+    of both code bases)."""
+    for key in ("batch_size", "batchSize"):
+        try:
+            value = int(str(hparams.get(key, "")).strip())
+        except ValueError:
+            continue
+        if value > 0:
+            return value
+    return 1
 
 
-def _frame(records: list[_Record]) -> pd.DataFrame:
+def _cyclegan_steps(records: list[_Record], validation: list[bool],
+                    batch_size: int) -> list[str]:
+    """Give every CycleGAN/pix2pix record its global iteration (module docstring); return
+    the notes saying how the samples per epoch were found."""
+    # (epoch, iters) of the training lines, in file order
+    train = [(int(r.epoch or 0), int(r.batch or 0)) for r, v in zip(records, validation) if not v]
+    pairs = list(zip(train, train[1:]))
+    # the print interval: the most common positive gap between iters within an epoch
+    gaps: dict[int, int] = {}
+    for (e0, i0), (e1, i1) in pairs:
+        if e0 == e1 and i1 > i0:
+            gaps[i1 - i0] = gaps.get(i1 - i0, 0) + 1
+    interval = max(gaps, key=lambda k: (gaps[k], -k)) if gaps else None
+    # samples per epoch at each epoch boundary: last iters + interval - first iters of the next
+    estimates: dict[int, int] = {}
+    for (e0, i0), (e1, i1) in pairs if interval is not None else ():
+        n = i0 + interval - i1  # type: ignore[operator]
+        if e1 == e0 + 1 and n > 0:
+            estimates[n] = estimates.get(n, 0) + 1
+    largest = max((int(r.batch or 0) for r in records), default=0)
+    if estimates:
+        per_epoch = max(estimates, key=lambda k: (estimates[k], k))
+        agree = estimates[per_epoch]
+        per_epoch = max(per_epoch, largest)  # never let an epoch overlap the next one
+        notes = [f"samples per epoch: {per_epoch}, read from the epoch boundaries (print "
+                 f"interval {interval} samples; {agree} of {sum(estimates.values())} "
+                 "boundaries agree)"]
+    else:
+        per_epoch = largest + (interval or 1)
+        notes = [f"samples per epoch not readable from the log (no epoch boundary with a "
+                 f"known print interval): taken as {per_epoch}, the largest 'iters' plus one "
+                 "print interval"]
+    if batch_size != 1:
+        notes.append(f"batch_size {batch_size} (from the options file): step = samples / "
+                     f"{batch_size}")
+    # epochs count from 1 (the code base's --epoch_count default); a log from 0 keeps 0
+    first_epoch = min(min((int(r.epoch or 0) for r in records), default=1), 1)
+    for r in records:
+        r.step = ((int(r.epoch or 0) - first_epoch) * per_epoch + int(r.batch or 0)) // batch_size
+    return notes
+
+
+def _cyclegan_restarts(headers: list[int], records: list[_Record],
+                       validation: list[bool]) -> str | None:
+    """One sentence for the whole file about its relaunches, or None: every 'Training Loss'
+    header after which the training step goes back (or repeats) is a relaunch."""
+    relaunches: list[_Record] = []
+    from_scratch = 0
+    starts = set(headers)
+    last: int | None = None
+    pending = False
+    for i, (rec, val) in enumerate(zip(records, validation)):
+        pending = pending or i in starts
+        if val or rec.step is None:
+            continue
+        if pending and last is not None and rec.step <= last:
+            relaunches.append(rec)
+            if rec.epoch is not None and rec.epoch <= 1:
+                from_scratch += 1
+        pending = False
+        last = rec.step if last is None else max(last, rec.step)
+    if not relaunches:
+        return None
+    epochs = ", ".join(str(r.epoch) for r in relaunches[:6]) + (
+        " ..." if len(relaunches) > 6 else "")
+    return (f"training was relaunched {len(relaunches)} time(s) in this file (a new 'Training "
+            f"Loss' header, then epoch {epochs} again"
+            + (f"; {from_scratch} from epoch 1, kept apart as separate attempts"
+               if from_scratch else "") + ")")
+
+
+def _frame(records: list[_Record], validation: list[bool] | None = None) -> pd.DataFrame:
     tags: list[str] = []
     steps: list[int] = []
     values: list[float] = []
     for i, rec in enumerate(records):
         step = i if rec.step is None else rec.step
+        prefix = VALIDATION_PREFIX if validation is not None and validation[i] else ""
         for name, v in rec.points:
-            tags.append(name)
+            tags.append(prefix + name)
             steps.append(step)
             values.append(v)
     return pd.DataFrame({"tag": tags, "step": np.asarray(steps, dtype=np.int64),

@@ -1,8 +1,8 @@
 """W&B history exports: what ``wandb.Api().run(path).history()`` or ``scan_history()`` gave a
 user, saved as CSV, JSON lines or Parquet.
 
-These are the DataFrames (or lists of row dicts) of W&B's public API (FORMATS.md 2.4):
-one row per logged step, one column per logged key plus ``_step``, ``_runtime`` and
+These are the DataFrames (or lists of row dicts) of W&B's public API (``docs/wandb.md``,
+"History exports"): one row per logged step, one column per logged key plus ``_step``, ``_runtime`` and
 ``_timestamp``; a key missing from a row is NaN/null/an empty cell. Typical ways to save them::
 
     df = wandb.Api().run("entity/project/run_id").history()      # sampled: 500 rows
@@ -54,6 +54,7 @@ import pandas as pd
 from ..errors import CorruptLogError, ReadError
 from ..run import Run
 from ._textio import check_text, complete_lines, looks_like_text, read_bytes, warn_truncated
+from ._wandb_decode import is_bookkeeping
 from .base import Reader, read_head
 
 __all__ = ["WandbHistoryReader", "HISTORY_SAMPLES"]
@@ -62,15 +63,11 @@ __all__ = ["WandbHistoryReader", "HISTORY_SAMPLES"]
 HISTORY_SAMPLES = 500
 
 _HEAD_BYTES = 65536
-_STEP, _TIMESTAMP, _RUNTIME = "_step", "_timestamp", "_runtime"
+_STEP, _TIMESTAMP = "_step", "_timestamp"
 _STEP_KEY = re.compile(rb'"_step"\s*:')
 _PARQUET_MAGIC = b"PAR1"
 #: cells that mean "not logged in this row" (pandas writes NaN as an empty cell)
 _MISSING = ["", "nan", "NaN", "NA", "N/A", "null", "None"]
-
-
-def _is_bookkeeping(name: str) -> bool:
-    return name in (_STEP, _TIMESTAMP, _RUNTIME) or name.startswith("_wandb")
 
 
 # --------------------------------------------------------------------------- sniffing
@@ -396,7 +393,7 @@ def _to_run(cols: _Columns, path: Path, run_id: str, kind: str, notes: list[str]
     wall = cols.values.get(_TIMESTAMP)
     if wall is None:
         wall = np.full(n, np.nan)
-    tags = [c for c in cols.names if not _is_bookkeeping(c)]
+    tags = [c for c in cols.names if not is_bookkeeping(c)]
     notes.append(f"W&B history export ({kind}): step = _step, wall_time = _timestamp; one "
                  "point per numeric cell; empty/null/NaN cells are not points (a logged NaN "
                  "cannot be told from a missing key); _runtime is not a tag")

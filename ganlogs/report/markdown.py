@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..analysis import Analysis, RunResult
-from ._common import (display_findings, format_value, labels_text,
+from ._common import (run_name, display_findings, format_value, labels_text,
                       loss_family_text, onset_text, reason_text, span_of)
 
 __all__ = ["MarkdownReport", "render_markdown", "md"]
@@ -42,8 +42,8 @@ class MarkdownReport:
     images: dict[str, str] = field(default_factory=dict)
 
 
-def _run_heading(i: int, r: RunResult) -> str:
-    return f"### {i + 1}. {md(r.run_id)}"
+def _run_heading(i: int, r: RunResult, root: str = "") -> str:
+    return f"### {i + 1}. {md(run_name(r, root))}"
 
 
 def _finding_lines(f, labelled: bool, detectors: tuple[str, ...], last: int | None,
@@ -103,11 +103,11 @@ def render_markdown(analysis: Analysis, *, image_prefix: str | None = None,
     out += ["", "| run | format | points | labels | onset step | reason |",
             "|---|---|---:|---|---:|---|"]
     for r in analysis.runs:
-        out.append(f"| {md(r.run_id)} | {md(r.format or '?')} | "
+        out.append(f"| {md(run_name(r, analysis.root))} | {md(r.format or '?')} | "
                    f"{r.points if r.ok else '-'} | {labels_text(r)} | {onset_text(r)} | "
                    f"{md(reason_text(r))} |")
     for i, r in enumerate(analysis.runs):
-        out += ["", _run_heading(i, r), ""]
+        out += ["", _run_heading(i, r, analysis.root), ""]
         meta = [f"format {r.format or '?'}", f"path {r.path}"]
         if r.ok:
             meta.insert(1, f"{r.points} points")
@@ -118,8 +118,11 @@ def render_markdown(analysis: Analysis, *, image_prefix: str | None = None,
             continue
         out.append(f"**Labels:** {labels_text(r)}  ")
         out.append(f"**Loss family:** {md(loss_family_text(r))}")
-        for w in r.warnings:
-            out += ["", f"> ⚠ {md(w)}"]
+        if r.warnings:  # one folded block, however many warnings
+            out += ["", f"<details><summary>⚠ {len(r.warnings)} warning"
+                        f"{'s' if len(r.warnings) > 1 else ''}</summary>", ""]
+            out += [f"- {md(w)}" for w in r.warnings]
+            out += ["", "</details>"]
         if image_prefix is not None:
             drawn = run_plots(r)
             if drawn:

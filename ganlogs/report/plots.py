@@ -10,8 +10,9 @@ threshold are listed in the report, not shaded). Values beyond the plotted range
 drawn at the edge and counted in the legend; NaN and Inf points are marked by ticks along
 the top.
 
-Every string in an SVG goes through :func:`html.escape` (log tags, run names, labels), so a
-plot can be inlined into HTML or written to its own ``.svg`` file.
+Every string in an SVG goes through :func:`e` (log tags, run names, labels): HTML-escaped,
+with characters XML cannot hold (control characters from a log) shown as ``\\xNN``, so a
+plot can be inlined into HTML or written to its own well-formed ``.svg`` file.
 
 Downsampling and smoothing are for drawing only; nothing here feeds a finding.
 """
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import html
 import math
+import re
 from dataclasses import dataclass
 from typing import Iterable, Mapping, Sequence
 
@@ -41,7 +43,17 @@ _FONT = "font-family=\"system-ui,-apple-system,'Segoe UI',Roboto,sans-serif\""
 
 _HALO = 'stroke="#ffffff" stroke-width="3" stroke-opacity="0.85" paint-order="stroke"'
 
-e = html.escape
+#: characters XML 1.0 does not allow, even as character references (C0 controls but tab,
+#: newline and carriage return; surrogates; U+FFFE, U+FFFF)
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def e(text: object) -> str:
+    """Text for an SVG: HTML-escaped, and each character that XML cannot hold (an escape
+    sequence in a log's tag) shown as ``\\xNN`` so the document stays well-formed."""
+    return html.escape(_NOT_XML.sub(lambda m: m.group().encode("unicode_escape",
+                                                                "backslashreplace").decode(),
+                                    str(text)))
 
 
 @dataclass(frozen=True)
@@ -149,17 +161,25 @@ def _bucket_mean(x: np.ndarray, y: np.ndarray, x0: float, x1: float,
 
 
 def _nice_ticks(lo: float, hi: float, n: int = 5) -> list[float]:
+    """About ``n`` round tick values in ``[lo, hi]``. Where the range is below what float64
+    resolves at its magnitude (steps near ±2**63 that differ by a few hundred), one tick."""
+    lo, hi = float(lo), float(hi)
     if not (math.isfinite(lo) and math.isfinite(hi)) or hi <= lo:
         return [lo]
     raw = (hi - lo) / n
+    if not (math.isfinite(raw) and raw > 0):
+        return [lo]
     mag = 10 ** math.floor(math.log10(raw))
     step = next(m * mag for m in (1, 2, 2.5, 5, 10) if m * mag >= raw)
     first = math.ceil(lo / step) * step
+    if first + step == first:  # the step is below float resolution here
+        return [lo]
     ticks = []
-    t = first
-    while t <= hi + step * 1e-9:
+    for k in range(4 * n + 2):  # bounded: rounding can never make this loop endless
+        t = first + k * step
+        if t > hi + step * 1e-9:
+            break
         ticks.append(0.0 if abs(t) < step * 1e-9 else t)
-        t += step
     return ticks
 
 
@@ -245,9 +265,9 @@ def line_chart(
     x0 = float(min(x.min() for x in xs)) if xs else 0.0
     x1 = float(max(x.max() for x in xs)) if xs else 1.0
     for s in spans:
-        x0, x1 = min(x0, s.start), max(x1, s.end)
+        x0, x1 = min(x0, float(s.start)), max(x1, float(s.end))
     if x1 <= x0:
-        x1 = x0 + 1.0
+        x1 = x0 + max(1.0, abs(x0) * 1e-9)  # a range float64 can tell from x0
     y0, y1, off = _y_range(traces, hlines, log_y, y_range)
     f = _Frame(x0, x1, y0, y1, left, top, pw, ph, log_y)
     out: list[str] = [
@@ -423,9 +443,18 @@ def run_plots(r: RunResult, *, width: int = 1000) -> list[tuple[str, str]]:
         out.append(("losses", line_chart(losses, title=f"Losses ({fam})", width=width,
                                          hlines=hl, spans=spans)))
     if probs:
+        # a [0, 1] axis and the D = 1/2 line only for probabilities of a family that has them
+        # (hinge and WGAN critics output raw scores)
+        from ._common import stated_conventions
+
+        family = stated_conventions(r)[0]
+        finite = [t.y[np.isfinite(t.y)] for t in probs]
+        is_prob = family in ("bce_nonsaturating", "bce_minimax", "lsgan") and all(
+            len(v) == 0 or (v.min() >= 0 and v.max() <= 1) for v in finite)
         out.append(("probabilities", line_chart(
             probs, title="Discriminator outputs D(x), D(G(z))", width=width, height=190,
-            y_range=(-0.03, 1.03), hlines=[HLine(0.5, "D = 1/2")], spans=spans)))
+            y_range=(-0.03, 1.03) if is_prob else None,
+            hlines=[HLine(0.5, "D = 1/2")] if is_prob else [], spans=spans)))
     if grads:
         out.append(("grad_norms", line_chart(grads, title="Gradient norms", width=width,
                                              height=190, log_y=True, spans=spans)))

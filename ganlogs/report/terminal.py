@@ -8,6 +8,7 @@ plain text, so colours never shift the columns.
 from __future__ import annotations
 
 import sys
+import textwrap
 import time
 from typing import TextIO
 
@@ -15,13 +16,19 @@ import click
 
 from ..analysis import Analysis
 from ..checks import CheckResult
-from ._common import ROLE_SHORT, labels_text, onset_text, reason_text
+from ._common import labels_text, onset_text, reason_text, roles_text, run_name
 
 __all__ = ["render_text", "render_check", "Progress", "LABEL_COLORS", "safe"]
 
 #: terminal colour per label
 LABEL_COLORS = {"converged": "green", "oscillating": "yellow", "mode_collapse": "magenta",
                 "vanishing_gradients": "cyan", "diverged": "red", "insufficient_data": "bright_black"}
+
+
+#: a reason column at least this wide takes its folded lines under itself
+_READABLE = 50
+#: else folded lines start this far in, across the whole width
+_FOLD_INDENT = 4
 
 
 def safe(text: str) -> str:
@@ -62,15 +69,17 @@ def _middle(text: str, width: int) -> str:
 def render_text(analysis: Analysis, *, color: bool = False, width: int | None = None) -> str:
     """One line per run (run, format, points, roles, labels, onset, reason), then a summary.
 
-    ``width`` (terminal columns) fits the table to a terminal: the reason is cut, and when
-    that leaves it under 36 columns the roles column is left out and long run ids are
-    shortened in the middle. None (piped output) leaves everything whole.
+    ``width`` (terminal columns) fits the table to a terminal: a long reason is folded onto
+    extra lines under the reason column (never cut), and when that column would be under 36
+    columns the roles column is left out (then long run ids are shortened in the middle if
+    the reason would start past the last 20 columns). None
+    (piped output) leaves everything whole, one line per run.
     """
     header = ("run", "format", "points", "roles", "labels", "onset", "reason")
     rows = []
     for r in analysis.runs:
-        roles = ",".join(ROLE_SHORT.get(k, k) for k in (r.roles.tags if r.roles else {}))
-        rows.append((safe(r.run_id), safe(r.format or "?"), str(r.points) if r.ok else "-",
+        roles = roles_text(r)
+        rows.append((safe(run_name(r, analysis.root)), safe(r.format or "?"), str(r.points) if r.ok else "-",
                      roles or "-", labels_text(r), onset_text(r), safe(reason_text(r))))
     widths = [max(len(h), *(len(row[i]) for row in rows)) if rows else len(h)
               for i, h in enumerate(header)]
@@ -82,29 +91,40 @@ def render_text(analysis: Analysis, *, color: bool = False, width: int | None = 
         rows = [row[:3] + row[4:] for row in rows]
         lead -= widths[3] + 2
         widths = widths[:3] + widths[4:]
-    if width is not None and width - lead < 36 and widths[0] > 32:
-        # ... then long run ids are shortened in the middle to leave the reason room
-        run_w = max(32, widths[0] - (36 - (width - lead)))
+    if width is not None and width - lead < 20 and widths[0] > 32:
+        # ... then, if the first line of a reason would still have no room, long run ids
+        # are shortened in the middle
+        run_w = max(32, widths[0] - (20 - (width - lead)))
         rows = [(_middle(row[0], run_w),) + row[1:] for row in rows]
         lead -= widths[0] - run_w
         widths[0] = run_w
 
     def line(row: tuple[str, ...], ok: bool = True, is_header: bool = False) -> str:
         cells = [c.ljust(w) for c, w in zip(row[:-1], widths)]
-        reason = row[-1]
-        if width is not None and len(reason) > max(width - lead, 20):
-            reason = reason[: max(width - lead, 20) - 1] + "…"
+        room = max(width - lead, 20) if width is not None else None
+        # continuation lines sit under the reason column when it is wide enough to read,
+        # else they use the whole width, indented
+        indent = lead if room is None or room >= _READABLE else _FOLD_INDENT
+        if room is None or len(row[-1]) <= room:
+            parts = [row[-1]]
+        else:
+            parts = textwrap.wrap(row[-1], room, break_long_words=True, break_on_hyphens=False)
+            if indent != lead and len(parts) > 1:
+                rest = " ".join(parts[1:])
+                parts = parts[:1] + textwrap.wrap(rest, max(width - indent, 20),
+                                                  break_long_words=True, break_on_hyphens=False)
         if color:
             if is_header:
                 cells = [click.style(c, bold=True) for c in cells]
-                reason = click.style(reason, bold=True)
+                parts = [click.style(p, bold=True) for p in parts]
             else:
                 i = header.index("labels")
                 cells[i] = _paint_labels(cells[i], color)
                 if not ok:
                     cells[0] = click.style(cells[0], fg="red")
-                    reason = click.style(reason, fg="red")
-        return "  ".join(cells + [reason]).rstrip()
+                    parts = [click.style(p, fg="red") for p in parts]
+        first = "  ".join(cells + [parts[0] if parts else ""]).rstrip()
+        return "\n".join([first] + [" " * indent + p for p in parts[1:]])
 
     lines = [line(header, is_header=True)]
     lines += [line(row, r.ok) for row, r in zip(rows, analysis.runs)]
@@ -125,17 +145,26 @@ def render_check(result: CheckResult, *, color: bool = False) -> str:
     """The verdict of ``ganlogs check``: failing runs with their findings, unreadable runs,
     then one line saying pass / fail / error and the policy applied."""
     out: list[str] = []
+    root = result.analysis.root if result.analysis is not None else None
+
+    def name(run_id: str) -> str:
+        if root is not None and (run_id == "." or run_id.startswith(".#")):
+            from pathlib import Path
+
+            return safe((Path(root).resolve().name or str(root)) + run_id[1:])
+        return safe(run_id)
+
     for run in result.failing:
-        out.append(_paint("FAIL", color, fg="red", bold=True) + f"  {safe(run.run_id)}")
+        out.append(_paint("FAIL", color, fg="red", bold=True) + f"  {name(run.run_id)}")
         for f in run.findings:
             where = f" from step {f.onset_step}" if f.onset_step is not None else ""
             label = _paint(f.label, color, fg=LABEL_COLORS.get(f.label), bold=True)
             out.append(f"      {label} {f.confidence:.2f}{where}: {safe(' '.join(f.summary.split()))}")
     for run in result.unreadable:
         out.append(_paint("ERROR", color, fg="red", bold=True)
-                   + f" {safe(run.run_id)}: {safe(run.error)}")
+                   + f" {name(run.run_id)}: {safe(run.error)}")
     if result.too_short:
-        shown = ", ".join(safe(x) for x in result.too_short[:5])
+        shown = ", ".join(name(x) for x in result.too_short[:5])
         more = f" and {len(result.too_short) - 5} more" if len(result.too_short) > 5 else ""
         out.append(f"note: {len(result.too_short)} run(s) too short to judge, not failed "
                    f"({shown}{more}); add insufficient_data to --fail-on to fail them")

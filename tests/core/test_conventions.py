@@ -60,3 +60,39 @@ def test_family_from_values_and_names():
     assert infer_loss_family(s(1.0 + noise), s(1.0 + noise), tags=["critic_loss"]).method == \
         "tag_names"
     assert infer_loss_family(None, None, stated="lsgan").family == "lsgan"
+
+
+def test_resolver_gives_family_reduction_and_equilibrium():
+    from ganlogs.conventions import resolve_conventions
+
+    rng = np.random.default_rng(4)
+    noise = 0.02 * rng.standard_normal(200)
+    lf = resolve_conventions({"d_loss": s(2 * LN2 + noise), "g_loss": s(LN2 + noise)})
+    assert (lf.family, lf.d_loss_reduction, lf.assumed) == ("bce_nonsaturating", "summed", False)
+    assert lf.equilibrium_d_loss == pytest.approx(2 * LN2)
+    assert lf.equilibrium_g_loss == pytest.approx(LN2)
+    stated = resolve_conventions({"d_loss": s(noise)}, loss_family="wgan_gp")
+    assert stated.method == "user" and stated.equilibrium_d_loss is None
+    # unknown family: no equilibrium is assumed (a wrong one turns a loss x10 into a
+    # collapse); the detectors read levels relative to the run's own start
+    odd = resolve_conventions({"d_loss": s(5.0 + noise), "g_loss": s(3.0 + noise)})
+    assert odd.family is None and not odd.assumed and odd.reference_family is None
+    assert odd.equilibrium_d_loss is None
+    assert any("own scale" in r for r in odd.reasons)
+    assert resolve_conventions({}).equilibrium_d_loss is None
+
+
+def test_family_is_unknown_when_the_values_leave_doubt():
+    """Issue 10 item 3: losses x10, or a G loss + 5, match no family's start: unknown beats
+    a wrong guess."""
+    rng = np.random.default_rng(5)
+    noise = 0.02 * rng.standard_normal(200)
+    assert infer_loss_family(s(13.86 + noise), s(6.93 + noise)).family is None
+    assert infer_loss_family(s(1.386 + noise), s(5.69 + noise)).family is None
+
+
+def test_resolver_survives_finite_values_at_the_float64_limit():
+    from ganlogs.conventions import resolve_conventions
+
+    lf = resolve_conventions({"d_loss": s([1e308, -1e308] * 50), "g_loss": s([1e308] * 100)})
+    assert lf.family in (None, "wgan_gp")

@@ -3,7 +3,10 @@
 Uses two toy readers registered for the test, so discovery is tested apart from formats.
 """
 
+import json
 import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import pandas as pd
@@ -92,16 +95,50 @@ def test_symlink_loop_is_reported_not_followed(tmp_path):
     assert len(found.problems) == 1 and "loop" in str(found.problems[0])
 
 
-def test_unreadable_directory_is_reported(tmp_path):
-    if os.geteuid() == 0:
-        pytest.skip("root can read every directory")
-    tree(tmp_path, ["locked/x.toy", "ok.toy"])
-    (tmp_path / "locked").chmod(0)
+def _as_nobody(fn):
+    """``fn()`` as a user that cannot read a 0o000 directory: as root, in a forked child
+    that drops to uid/gid 65534 first (never skipped); otherwise here."""
+    if os.geteuid() != 0:
+        return fn()
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        code = 1
+        try:
+            os.close(r)
+            os.setgroups([])
+            os.setgid(65534)
+            os.setuid(65534)
+            with os.fdopen(w, "w") as fh:
+                fh.write(json.dumps(fn()))
+            code = 0
+        finally:
+            os._exit(code)
+    os.close(w)
+    with os.fdopen(r) as fh:
+        data = fh.read()
+    _, status = os.waitpid(pid, 0)
+    assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
+    return json.loads(data)
+
+
+def test_unreadable_directory_is_reported():
+    root = Path(tempfile.mkdtemp(prefix="ganlogs-disc-", dir="/tmp"))  # not under a 0700 dir
     try:
-        found = discover(tmp_path)
+        root.chmod(0o755)
+        tree(root, ["locked/x.toy", "ok.toy"])
+        (root / "locked").chmod(0)
+
+        def look():
+            found = discover(root)
+            return [ids(found), [str(p) for p in found.problems], os.geteuid()]
+
+        got_ids, problems, uid = _as_nobody(look)
     finally:
-        (tmp_path / "locked").chmod(0o755)
-    assert ids(found) == ["ok.toy"] and "cannot" in str(found.problems[0])
+        (root / "locked").chmod(0o755)
+        shutil.rmtree(root)
+    assert uid != 0
+    assert got_ids == ["ok.toy"] and "cannot" in problems[0]
 
 
 def test_directory_that_cannot_be_listed_is_reported(tmp_path, monkeypatch):

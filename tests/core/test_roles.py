@@ -71,7 +71,9 @@ def test_bare_real_fake_as_loss_parts_when_values_look_like_losses():
     values = {"D_real": 0.3 + 0.05 * rng.standard_normal(50),
               "D_fake": 0.3 + 0.05 * rng.standard_normal(50)}
     roles = infer_roles(["G_GAN", "D_real", "D_fake"], values=values)
-    assert roles.tags == {"d_loss_real": "D_real", "d_loss_fake": "D_fake", "g_loss": "G_GAN"}
+    # no total D loss logged: d_loss is derived as the sum of the two terms
+    assert roles.tags == {"d_loss_real": "D_real", "d_loss_fake": "D_fake", "g_loss": "G_GAN",
+                          "d_loss": "D_real+D_fake"}
     assert roles.real_fake_kind == "loss"
 
 
@@ -110,3 +112,91 @@ def test_analysis_reads_spaced_real_fake_tags_as_probabilities():
     run = Run.from_frame(frame, run_id="r", path="r.csv", format="csv_long")
     result = analyze_run(run, detectors=[])
     assert result.roles.tags["d_x"] == "D real" and result.roles.tags["d_gz"] == "D fake"
+
+
+# ----------------------------------------------------------------------------- pairs
+CYCLEGAN = ["D_A", "G_A", "cycle_A", "idt_A", "D_B", "G_B", "cycle_B", "idt_B"]
+PIX2PIX_TWO = ["G_GAN", "G_L1", "D_real", "D_fake", "G_2_GAN", "G_2_L1", "D_2_real", "D_2_fake"]
+
+
+def test_cyclegan_has_two_pairs_each_with_its_own_tags():
+    roles = infer_roles(CYCLEGAN, format="text_cyclegan")
+    assert {n: dict(p.tags) for n, p in roles.pairs.items()} == {
+        "A": {"d_loss": "D_A", "g_loss": "G_A"}, "B": {"d_loss": "D_B", "g_loss": "G_B"}}
+    assert [p.name for p in roles.pairs.values()] == ["G_A/D_A", "G_B/D_B"]
+    assert roles.pairs["A"].terms == {"cycle_A": "reconstruction", "idt_A": "identity"}
+    assert roles.has_losses and roles.tags == {}
+    assert roles.code_base.name == "pytorch_cyclegan"
+    assert (roles.code_base.loss_family, roles.code_base.d_loss_reduction) == ("lsgan", "mean")
+    # no tag is in two pairs
+    used = [t for p in roles.pairs.values() for t in p.tags.values()]
+    assert len(used) == len(set(used))
+
+
+def test_two_generator_pix2pix_pairs_and_loss_terms_never_probabilities():
+    # values in [0, 1] with real above fake would look like probabilities without the format
+    vals = {"D_real": np.full(20, 0.9), "D_fake": np.full(20, 0.1),
+            "D_2_real": np.full(20, 0.9), "D_2_fake": np.full(20, 0.1)}
+    roles = infer_roles(PIX2PIX_TWO, format="text_cyclegan", values=vals)
+    assert set(roles.pairs) == {"1", "2"}
+    assert dict(roles.pairs["2"].tags) == {"d_loss_real": "D_2_real", "d_loss_fake": "D_2_fake",
+                                           "g_loss": "G_2_GAN", "d_loss": "D_2_real+D_2_fake"}
+    assert roles.pairs["2"].sums == {"D_2_real+D_2_fake": ("D_2_real", "D_2_fake")}
+    assert all(p.real_fake_kind == "loss" for p in roles.pairs.values())
+    assert roles.pairs["2"].terms == {"G_2_L1": "reconstruction"}
+    assert roles.code_base.name == "pix2pix"
+    # the same tags read with no format: the values decide (probabilities here)
+    plain = infer_roles(["G_GAN", "D_real", "D_fake"], values=vals)
+    assert plain.real_fake_kind == "probability"
+
+
+def test_pix2pixhd_multi_scale_discriminators_are_summed_into_one_d():
+    tags = ["G_GAN", "G_GAN_Feat", "G_VGG", "D_real_0", "D_real_1", "D_fake_0", "D_fake_1"]
+    roles = infer_roles(tags, format="text_cyclegan")
+    assert not roles.pairs
+    assert roles.tags["d_loss_real"] == "D_real_0+D_real_1"
+    assert roles.sums == {"D_real_0+D_real_1": ("D_real_0", "D_real_1"),
+                          "D_fake_0+D_fake_1": ("D_fake_0", "D_fake_1"),
+                          "D_real_0+D_real_1+D_fake_0+D_fake_1": ("D_real_0+D_real_1",
+                                                                  "D_fake_0+D_fake_1")}
+    assert roles.code_base.scales == 2
+    assert roles.terms == {"G_GAN_Feat": "feature_matching", "G_VGG": "perceptual"}
+    assert roles.code_base.name == "pix2pixhd" and roles.code_base.loss_family == "lsgan"
+
+
+def test_pairs_that_cannot_be_told_apart_are_said_in_the_notes():
+    roles = infer_roles(["D_A", "G_A", "D_B"])
+    assert not roles.pairs and roles.tags == {"d_loss": "D_A", "g_loss": "G_A"}
+    assert any("cannot be told apart" in n and "D_B" in n for n in roles.notes)
+
+
+def test_gan_mode_from_the_options_file_wins():
+    roles = infer_roles(CYCLEGAN, format="text_cyclegan", hparams={"gan_mode": "vanilla"})
+    assert roles.code_base.loss_family == "bce_nonsaturating"
+
+
+def test_stylegan_roles():
+    tags = ["Loss/D/loss", "Loss/G/loss", "Loss/signs/real", "Loss/signs/fake",
+            "Loss/scores/real", "Progress/augment", "Loss/r1_penalty", "Loss/pl_penalty",
+            "Loss/D/reg", "Loss/G/reg", "fid50k_full", "kid50k_full",
+            "pr50k3_full_precision", "pr50k3_full_recall", "Timing/total_sec"]
+    roles = infer_roles(tags, format="stylegan_run")
+    assert roles.tags == {
+        "d_loss": "Loss/D/loss", "g_loss": "Loss/G/loss", "fid": "fid50k_full",
+        "kid": "kid50k_full", "precision": "pr50k3_full_precision",
+        "recall": "pr50k3_full_recall", "d_sign_real": "Loss/signs/real",
+        "d_sign_fake": "Loss/signs/fake", "d_score_real": "Loss/scores/real",
+        "augment_p": "Progress/augment", "r1_penalty": "Loss/r1_penalty",
+        "pl_penalty": "Loss/pl_penalty", "d_reg": "Loss/D/reg", "g_reg": "Loss/G/reg"}
+    assert roles.code_base.d_loss_reduction == "summed"
+
+
+def test_held_out_d_roles_and_validation_tags_join_their_pair():
+    roles = infer_roles(["d_loss", "g_loss", "val_d_loss", "D(x)", "D(x)_val", "val_g_loss"])
+    assert roles.tags["d_loss_val"] == "val_d_loss" and roles.tags["d_x_val"] == "D(x)_val"
+    assert "val_g_loss" not in roles.tags.values()
+    cyc = infer_roles(CYCLEGAN + ["val/D_A", "val/G_A", "val/D_B", "val/G_B"],
+                      format="text_cyclegan")
+    assert cyc.pairs["A"].tags["d_loss_val"] == "val/D_A"
+    assert cyc.pairs["B"].tags["d_loss_val"] == "val/D_B"
+    assert cyc.pairs["A"].tags["d_loss"] == "D_A"

@@ -85,3 +85,28 @@ def test_empty_run():
     run = Run.from_frame(pd.DataFrame({"tag": [], "step": [], "value": []}),
                          run_id="r", path="p", format="x")
     assert len(run) == 0 and run.tags == [] and run.series_summary() == {}
+
+
+def test_composite_series_sums_its_parts_at_common_steps():
+    import pandas as pd
+    from ganlogs.run import Run
+
+    frame = pd.DataFrame({"tag": ["D_real_0"] * 3 + ["D_real_1"] * 2,
+                          "step": [0, 10, 20, 10, 20], "value": [1.0, 2.0, 3.0, 0.5, 0.25]})
+    run = Run.from_frame(frame, run_id="r", path="r.txt", format="text_cyclegan",
+                         step_unit="iteration").with_sums({"D": ("D_real_0", "D_real_1")})
+    assert run.series("D").to_dict() == {10: 2.5, 20: 3.25}
+    assert run.tags == ["D_real_0", "D_real_1"] and len(run.scalars) == 5
+    assert run.meta.step_unit == "iteration"
+
+
+def test_restart_context_makes_one_warning():
+    import pandas as pd
+    from ganlogs.run import Run
+
+    frame = pd.DataFrame({"tag": ["a"] * 4 + ["b"] * 4, "step": [1, 2, 1, 2] * 2,
+                          "value": range(8)})
+    run = Run.from_frame(frame, run_id="r", path="r.txt", format="x",
+                         restart_context="relaunched twice")
+    assert len(run.meta.warnings) == 1
+    assert run.meta.warnings[0].startswith("relaunched twice; steps go back in 'a', 'b'")

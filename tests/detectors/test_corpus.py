@@ -17,11 +17,16 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 CORPUS = ROOT / "fixtures" / "labelled"
 
-#: measured on fixtures/labelled (all 36 runs, tuning families included) with the committed
-#: calibration: macro F1 0.907, false alarms on converged 0/9, ECE 0.048 -- minus a margin
-MACRO_F1_FLOOR = 0.85
+#: measured on fixtures/labelled (all 36 runs, tuning families included; in-sample) with the
+#: committed calibration: macro F1 0.755, false alarms on converged 0/9, ECE 0.085 -- minus a
+#: margin. (0.907 / 0.048 before issue 10: `converged` now needs positive evidence, and 7 of
+#: this corpus's 9 converged runs rest at the equilibrium from the start, where the losses
+#: cannot tell a good generator from a poor one; no loss family is assumed any more, and
+#: several runs here log epoch means whose first point is already past initialisation, so
+#: their levels have no reference; the corpus's truths predate the damped-spiral rule.)
+MACRO_F1_FLOOR = 0.72
 FALSE_ALARM_CEILING = 0.12
-ECE_CEILING = 0.08
+ECE_CEILING = 0.10
 
 
 def _bench():

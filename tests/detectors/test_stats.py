@@ -7,7 +7,7 @@ import warnings
 import numpy as np
 import pytest
 
-from ganlogs.detectors import _stats as st
+from ganlogs.detectors import stats as st
 
 
 def test_adf_matches_statsmodels():

@@ -465,3 +465,69 @@ def test_large_int64_steps_are_exact(tmp_path):
     big = 2 ** 62 + 1  # not representable as a float64
     p = write(tmp_path, "wide.csv", f"step,d_loss\n{big},1.0\n{big + 2},0.5\n")
     assert read1(p).scalars["step"].tolist() == [big, big + 2]
+
+
+# ----------------------------------------------------------------------------- steps (issue 12.3)
+def test_one_fractional_step_cell_drops_its_row_and_keeps_the_steps(tmp_path):
+    rows = [f"{s},{1.0 + s / 1e4}\n" for s in range(0, 2500, 10)]
+    rows[5] = "50.5,9.0\n"
+    p = write(tmp_path, "log.csv", "step,g_loss\n" + "".join(rows))
+    run = read1(p)
+    steps = run.scalars["step"].tolist()
+    assert steps[:5] == [0, 10, 20, 30, 40] and steps[5] == 60 and steps[-1] == 2490
+    assert len(steps) == 249 and "step: column 'step'" in run.meta.notes
+    assert any("1 row(s) whose step in column 'step' is not a whole number (e.g. 50.5)" in w
+               for w in run.meta.warnings)
+    p = write(tmp_path, "long.csv", "tag,step,value\nd,0,1.0\nd,0.5,1.1\nd,1,1.2\n"
+                                    + "".join(f"d,{s},1.0\n" for s in range(2, 30)))
+    run = read1(p)
+    assert run.scalars["step"].tolist()[:3] == [0, 1, 2]
+    assert any("not a whole number" in w for w in run.meta.warnings)
+
+
+def test_mostly_fractional_epoch_is_a_tag_and_the_note_says_why(tmp_path):
+    p = write(tmp_path, "log.csv", "epoch,d_loss\n0.25,1.0\n0.5,0.9\n0.75,0.8\n1,0.7\n")
+    run = read1(p)
+    assert run.scalars["step"].tolist()[::2] == [0, 1, 2, 3]
+    assert any("'epoch' holds fractions" in n for n in run.meta.notes)
+
+
+def test_rows_with_too_few_fields_are_skipped_and_counted(tmp_path):
+    p = write(tmp_path, "log.csv", "step,d_loss,g_loss\n0,1.0,2.0\n1,0.9\n   \n2,0.8,1.5\n")
+    run = read1(p)
+    assert run.scalars["step"].tolist() == [0, 0, 2, 2]
+    assert any("1 row(s) with fewer fields" in w for w in run.meta.warnings)
+
+
+# ----------------------------------------------------------------------------- blocks
+BLOCK_CASES = {
+    "wide.csv": "step,d_loss,g_loss\n" + "".join(
+        f"{s},{'oops' if s == 37 else s / 7},{'' if s % 5 else s * 1.5}\n" for s in range(60))
+    + f"{2 ** 62 + 1},0.5,0.25\n61.5,0.1,0.1\n",
+    "metrics.csv": "d_loss,epoch,g_loss,step\n" + "".join(
+        f"{s / 3 if s % 2 else ''},{s // 10},{'' if s % 2 else s},{s}\n" for s in range(80)),
+    "long.csv": "tag,step,value\n" + "".join(
+        f"{'d_loss' if s % 2 else ' g_loss'},{s},{'nan' if s == 9 else s / 3}\n"
+        for s in range(70)),
+    "wandb_export_x.csv": '"Step","a - d_loss","a - d_loss__MIN","b - d_loss"\n' + "".join(
+        f'"{s}","{s / 4}","0","{s / 5 if s % 3 else ""}"\n' for s in range(50)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BLOCK_CASES))
+@pytest.mark.parametrize("block_bytes", [16, 100, 333])
+def test_reading_in_small_blocks_gives_the_same_runs(tmp_path, monkeypatch, name, block_bytes):
+    """Large files are parsed block by block, each block's types inferred on its own: the
+    result must not depend on where the blocks fall."""
+    from ganlogs.readers import _csv_parse
+
+    p = write(tmp_path, name, BLOCK_CASES[name])
+    whole, _ = read_quietly(READER, p)
+    monkeypatch.setattr(_csv_parse, "BLOCK_BYTES", block_bytes)
+    monkeypatch.setattr(_csv_parse, "WHOLE_FILE_BYTES", 0)
+    blocked, _ = read_quietly(READER, p)
+    assert [r.meta.run_id for r in blocked] == [r.meta.run_id for r in whole]
+    for a, b in zip(whole, blocked):
+        pd.testing.assert_frame_equal(a.scalars, b.scalars)
+        assert a.meta.warnings == b.meta.warnings
+        assert a.meta.notes == b.meta.notes

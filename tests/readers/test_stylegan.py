@@ -144,3 +144,82 @@ def test_absurdly_nested_line_is_a_corrupt_line(tmp_path):
     run = READER.read(p, run_id=".")[0]
     assert run.scalars["step"].tolist() == [0, 0, 4, 4]
     assert any("1 corrupt line(s)" in w for w in run.meta.warnings)
+
+
+# ----------------------------------------------------------------------------- run directory
+def _console_tick(tick_no: int, kimg: float, augment: float) -> str:
+    """One tick line exactly as training_loop.py prints it (fields joined by spaces)."""
+    fields = [f"tick {tick_no:<5d}", f"kimg {kimg:<8.1f}", "time 1h 02m 03s",
+              f"sec/tick {151.7:<7.1f}", f"sec/kimg {37.91:<7.2f}",
+              f"maintenance {0.2:<6.1f}", f"cpumem {3.15:<6.2f}", f"gpumem {6.34:<6.2f}",
+              f"augment {augment:.3f}"]
+    return " ".join(fields) + "\n"
+
+
+def _metric_line(kimg: int, fid: float) -> str:
+    return json.dumps({"results": {"fid50k_full": fid}, "metric": "fid50k_full",
+                       "total_time": 541.9, "total_time_str": "9m 02s", "num_gpus": 1,
+                       "snapshot_pkl": f"network-snapshot-{kimg:06d}.pkl",
+                       "timestamp": 1714470115.7}) + "\n"
+
+
+def _stylegan_dir(tmp_path, *, events: bool = True):
+    import shutil
+
+    d = tmp_path / "00003-sprites-auto1"
+    d.mkdir()
+    shutil.copy(PATH, d / "stats.jsonl")
+    kimgs = sorted(set(points(READER.read(PATH, run_id=".")[0])["step"]))
+    (d / "metric-fid50k_full.jsonl").write_text(
+        _metric_line(0, 300.0) + _metric_line(kimgs[-1], 42.5))
+    (d / "log.txt").write_text(
+        "Loading training set...\n\nConstructing networks...\n"
+        + "".join(_console_tick(i, k, 0.01 * i) for i, k in enumerate(kimgs))
+        + "Evaluating metrics...\n" + _metric_line(kimgs[-1], 42.5).replace("\n", "")
+        + "\n\nExiting...\n")
+    if events:
+        tb, _ = fixture_path("tb_stylegan2ada")
+        for f in tb.iterdir():
+            shutil.copy(f, d / f.name)
+    return d
+
+
+def test_run_directory_is_one_run_with_every_file_joined(tmp_path):
+    from ganlogs.readers import discover, load
+    from ganlogs.readers.stylegan_run import StyleganRunReader
+
+    d = _stylegan_dir(tmp_path)
+    found = discover(tmp_path)
+    assert [(s.run_id, type(s.reader)) for s in found.sources] == [
+        ("00003-sprites-auto1", StyleganRunReader)]
+    (run,) = load(found.sources[0])
+    assert run.meta.format == "stylegan_run" and run.meta.step_unit == "kimg"
+    summary = run.series_summary()
+    alone = READER.read(d / "stats.jsonl", run_id=".")[0].series_summary()
+    # every stats.jsonl scalar once, from stats.jsonl; the event file's copies not kept
+    for tag, s in alone.items():
+        assert summary[tag]["points"] == s["points"], tag
+    assert summary["fid50k_full"]["points"] == 2
+    assert "Metrics/fid50k_full" not in summary
+    assert set(run.scalars["source"].astype(str)) == {"stats.jsonl", "metric-fid50k_full.jsonl"}
+    # joined by kimg: the snapshot's kimg is the step of the stats.jsonl tick
+    assert run.series("fid50k_full").to_dict() == {0: 300.0,
+                                                   alone["Loss/G/loss"]["last_step"]: 42.5}
+    notes = " | ".join(run.meta.notes)
+    assert "stats.jsonl, metric-fid50k_full.jsonl, events.out.tfevents" in notes
+    assert "log.txt" in notes and "stats.jsonl's values kept" in notes
+
+
+def test_console_log_alone_is_read_with_no_losses(tmp_path):
+    from ganlogs.readers import reader_for
+    from ganlogs.readers.stylegan_run import StyleganConsoleReader
+
+    d = _stylegan_dir(tmp_path, events=False)
+    console = d / "log.txt"
+    assert isinstance(reader_for(console), StyleganConsoleReader)
+    run = StyleganConsoleReader().read(console, run_id=".")[0]
+    assert run.meta.format == "stylegan_log"
+    assert "Progress/augment" in run.tags and "fid50k_full" in run.tags
+    assert not any(t.startswith("Loss/") for t in run.tags)
+    assert run.series("Timing/total_sec").iloc[0] == 3723.0
+    assert any("no GAN losses found" in n for n in run.meta.notes)

@@ -14,10 +14,12 @@ import pandas as pd
 import pytest
 
 import ganlogs
-from ganlogs.errors import CorruptLogError, ReadError, TruncatedLogWarning
+from ganlogs.errors import (CorruptLogError, DamagedLogWarning, ReadError, TruncatedLogWarning,
+                            is_damage_warning)
 from ganlogs.readers import DIR_READERS, discover
 from ganlogs.readers import _tfrecord as tfr
-from ganlogs.readers.tensorboard import TensorBoardReader, _FileData, _read_buffer_generic
+from ganlogs.readers._tb_decode import FileData
+from ganlogs.readers.tensorboard import TensorBoardReader, _read_buffer_generic
 
 ROOT = Path(__file__).resolve().parents[2]
 FIX = ROOT / "fixtures"
@@ -43,7 +45,7 @@ def frames_equal(a: pd.DataFrame, b: pd.DataFrame) -> None:
 
 # ----------------------------------------------------------------------------- framing vectors
 
-# FORMATS.md 1.1 (from tensorboard/data/server/tf_record.rs)
+# docs/formats.md, TensorBoard framing (vectors from tensorboard/data/server/tf_record.rs)
 VEC1_PAYLOAD = bytes.fromhex("09000080389 9d6d741 1a0d".replace(" ", "")) + b"brain.Event:2"
 VEC2_PAYLOAD = (
     b"\x09" + struct.pack("<d", 1599759606.8597269)
@@ -286,7 +288,9 @@ def test_several_values_in_one_event(tmp_path):
 # ----------------------------------------------------------------------------- sniffing
 
 def test_registered_first():
-    assert isinstance(DIR_READERS[0], TensorBoardReader)
+    # only the StyleGAN run reader (a directory with stats.jsonl) goes before TensorBoard
+    first = next(r for r in DIR_READERS if type(r).__name__ != "StyleganRunReader")
+    assert isinstance(first, TensorBoardReader)
 
 
 def test_guess_can_open(tmp_path):
@@ -336,8 +340,8 @@ SMALL = [
 ]
 
 
-def _decode(data: bytes, fast: bool) -> _FileData:
-    info = _FileData(rel="f", prefix="")
+def _decode(data: bytes, fast: bool) -> FileData:
+    info = FileData(rel="f", prefix="")
     if fast:
         from ganlogs.readers._tb_fast import read_buffer
         read_buffer(data, info)
@@ -381,25 +385,60 @@ def _events(n=5):
 
 
 @pytest.mark.parametrize("reader", READERS)
-def test_bad_data_crc(tmp_path, reader):
+def test_bad_data_crc_mid_file_skips_that_record_and_warns(tmp_path, reader):
     raw = bytearray(b"".join(tfr.frame_record(p) for p in _events()))
     first = 16 + len(_events()[0])
-    raw[first + 12 + 3] ^= 0x01  # a data byte of record 1
+    raw[first + 12 + 3] ^= 0x01  # a data byte of record 1 (step 0)
     (tmp_path / "events.out.tfevents.1.h").write_bytes(bytes(raw))
-    with pytest.raises(CorruptLogError) as exc:
-        read_run(tmp_path, reader)
-    msg = str(exc.value)
-    assert "events.out.tfevents.1.h" in msg and "\n" not in msg
-    assert f"bad CRC in record 1 at byte offset {first}" in msg and "data CRC" in msg
+    with pytest.warns(DamagedLogWarning, match=r"events\.out\.tfevents\.1\.h"):
+        run = read_run(tmp_path, reader)
+    assert run.scalars["step"].tolist() == [1, 2, 3, 4]  # every intact record kept
+    (msg,) = [w for w in run.meta.warnings if is_damage_warning(w)]
+    assert msg.startswith("damaged: events.out.tfevents.1.h: ") and "\n" not in msg
+    assert f"byte offset {first}" in msg and "1 record(s) skipped (data CRC)" in msg
 
 
 @pytest.mark.parametrize("reader", READERS)
-def test_bad_length_crc(tmp_path, reader):
+def test_bad_data_crc_in_the_last_record_is_truncation(tmp_path, reader):
     raw = bytearray(b"".join(tfr.frame_record(p) for p in _events()))
-    raw[8] ^= 0xFF  # the length CRC of record 0
+    raw[-6] ^= 0x01  # a data byte of the last record: nothing after it
     (tmp_path / "events.out.tfevents.1.h").write_bytes(bytes(raw))
-    with pytest.raises(CorruptLogError, match=r"bad CRC in record 0 at byte offset 0 \(length CRC"):
-        read_run(tmp_path, reader)
+    with pytest.warns(TruncatedLogWarning):
+        run = read_run(tmp_path, reader)
+    assert run.scalars["step"].tolist() == [0, 1, 2, 3]
+    assert not any(is_damage_warning(w) for w in run.meta.warnings)
+
+
+@pytest.mark.parametrize("reader", READERS)
+def test_bad_length_crc_of_the_first_record_resyncs(tmp_path, reader):
+    raw = bytearray(b"".join(tfr.frame_record(p) for p in _events()))
+    raw[8] ^= 0xFF  # the length CRC of record 0 (file_version)
+    (tmp_path / "events.out.tfevents.1.h").write_bytes(bytes(raw))
+    with pytest.warns(DamagedLogWarning, match="length CRC"):
+        run = read_run(tmp_path, reader)
+    assert run.scalars["step"].tolist() == [0, 1, 2, 3, 4]
+    assert any("byte offset 0" in w and "at least 1 record" in w for w in run.meta.warnings)
+
+
+@pytest.mark.parametrize("reader", READERS)
+def test_zeros_at_the_end_keep_every_record(tmp_path, reader):
+    """Issue 12: 4 KB of zeros at the end lost all 200 points."""
+    good = b"".join(tfr.frame_record(p) for p in _events(200))
+    (tmp_path / "events.out.tfevents.1.h").write_bytes(good + bytes(4096))
+    with pytest.warns(TruncatedLogWarning, match="4096 zero byte"):
+        run = read_run(tmp_path, reader)
+    assert len(run) == 200
+
+
+@pytest.mark.parametrize("reader", READERS)
+def test_one_bad_file_does_not_take_the_good_one_with_it(tmp_path, reader):
+    tfr.write_records(tmp_path / "events.out.tfevents.1.h", _events(200))
+    (tmp_path / "events.out.tfevents.2.h").write_bytes(b"not a TFRecord file at all" * 10)
+    with pytest.warns(DamagedLogWarning, match=r"tfevents\.2\.h"):
+        run = read_run(tmp_path, reader)
+    assert len(run) == 200
+    (msg,) = [w for w in run.meta.warnings if is_damage_warning(w)]
+    assert "events.out.tfevents.2.h: not read" in msg
 
 
 @pytest.mark.parametrize("reader", READERS)
@@ -415,7 +454,7 @@ def test_huge_length_with_valid_crc_is_truncation(tmp_path, reader):
 
 @pytest.mark.parametrize("reader", READERS)
 def test_huge_length_with_bad_crc_is_corrupt(tmp_path, reader):
-    bogus = struct.pack("<Q", 1 << 60) + b"\x00\x00\x00\x00" + b"\x00" * 20
+    bogus = struct.pack("<Q", 1 << 60) + b"\x00\x00\x01\x00" + b"\x07" * 20
     (tmp_path / "events.out.tfevents.1.h").write_bytes(bogus)
     with pytest.raises(CorruptLogError, match="length CRC"):
         read_run(tmp_path, reader)
@@ -435,7 +474,11 @@ def test_garbage(tmp_path, reader):
 @pytest.mark.parametrize("reader", READERS)
 def test_valid_crc_but_not_an_event(tmp_path, reader):
     tfr.write_records(tmp_path / "events.out.tfevents.1.h", [_events()[1], b"\x0a\xff\xff"])
-    with pytest.raises(CorruptLogError, match=r"record 1 .* not a TensorBoard Event"):
+    with pytest.warns(DamagedLogWarning, match="not a TensorBoard Event"):
+        run = read_run(tmp_path, reader)
+    assert len(run) == 1
+    tfr.write_records(tmp_path / "events.out.tfevents.1.h", [b"\x0a\xff\xff"])
+    with pytest.raises(CorruptLogError, match="no intact record"):
         read_run(tmp_path, reader)
 
 

@@ -65,12 +65,96 @@ def test_pytorch_gan_roles():
     assert roles.get("d_loss") == "D loss" and roles.get("g_loss") == "G loss"
 
 
-def test_cyclegan_restart_is_warned_and_step_is_line_index():
+def test_cyclegan_step_is_the_global_iteration_and_the_restart_supersedes():
     run = read1(FIXTURES / "text/cyclegan_loss_log/checkpoints/horse2zebra_cyclegan/"
                            "loss_log.txt")
-    assert any("relaunched at record 9" in w and "epoch(s) 4..4" in w
-               for w in run.meta.warnings)
-    assert sorted(set(run.scalars["step"])) == list(range(21))
+    # 250 samples per epoch read from the epoch boundaries (200 + 100 - 50)
+    assert any("samples per epoch: 250" in n for n in run.meta.notes)
+    assert run.meta.step_unit == "iteration"
+    d_a = points(run).query("tag == 'D_A'")
+    assert d_a["step"].tolist()[:3] == [100, 200, 300]
+    # the relaunch at epoch 4 (step 850) supersedes epoch 4's earlier point at 900
+    sup = run.scalars[run.scalars["superseded"] & (run.scalars["tag"] == "D_A")]
+    assert sup["step"].tolist() == [900]
+    restarts = [w for w in run.meta.warnings if "relaunched" in w]
+    assert len(restarts) == 1 and "epoch 4" in restarts[0] and "superseded" in restarts[0]
+    assert not any(w.startswith("steps go back") for w in run.meta.warnings)
+
+
+def _cyclegan_line(epoch: int, iters: int, values: dict[str, float]) -> str:
+    """One line exactly as pytorch-CycleGAN-and-pix2pix util/visualizer.py prints it."""
+    message = "(epoch: %d, iters: %d, time: %.3f, data: %.3f) " % (epoch, iters, 0.2, 0.004)
+    for k, v in values.items():
+        message += "%s: %.3f " % (k, v)
+    return message + "\n"
+
+
+def _header(title: str = "Training Loss") -> str:
+    return "================ %s (Fri Nov 20 14:03:11 2026) ================\n" % title
+
+
+def test_cyclegan_restart_from_epoch_1_keeps_the_attempts_apart_with_one_warning(tmp_path):
+    vals = {"D_A": 0.25, "G_A": 0.3}
+    text = ""
+    for _attempt in range(3):  # three launches from scratch, each with two epochs
+        text += _header() + _header()  # a doubled header, as real logs have
+        for epoch in (1, 2):
+            for it in (100, 200, 300):
+                text += _cyclegan_line(epoch, it, vals)
+    run = read1(write(tmp_path, "loss_log.txt", text))
+    restarts = [w for w in run.meta.warnings if "relaunch" in w or "steps go back" in w]
+    assert len(restarts) == 1 and "2 time(s)" in restarts[0] and "2 from epoch 1" in restarts[0]
+    # only the last attempt is in the detector's view; the others are superseded rows
+    assert run.series("D_A").index.tolist() == [100, 200, 300, 400, 500, 600]
+    assert int(run.scalars["superseded"].sum()) == 2 * 2 * 6
+
+
+def test_cyclegan_validation_sections_and_test_results(tmp_path):
+    tr, va = {"D_A": 0.25, "G_A": 0.3}, {"D_A": 0.5, "G_A": 0.6}
+    text = _header()
+    for epoch in (1, 2):
+        if epoch == 2:
+            text += _header()
+        for it in (100, 200, 300):
+            text += _cyclegan_line(epoch, it - 10 * (epoch - 1), tr)
+        text += _header("Validation Loss")
+        text += _cyclegan_line(epoch, 94, va) + _cyclegan_line(epoch, 194, va)
+        text += _header("Model Saved") + "max psnr: 17.9\n"
+    text += _header("Test Result") + "ssim: nan\npsnr_ls: inf(nan)\n"
+    run = read1(write(tmp_path, "loss_log.txt", text))
+    summary = run.series_summary()
+    assert summary["D_A"]["points"] == 6 and summary["val/D_A"]["points"] == 4
+    assert set(run.series("D_A").to_numpy()) == {0.25}
+    assert set(run.series("val/D_A").to_numpy()) == {0.5}
+    assert not any(t.startswith(("ssim", "psnr")) for t in run.tags)
+    assert not run.scalars["superseded"].any()
+    assert not any("relaunch" in w for w in run.meta.warnings)
+    assert any("'Test Result' x1" in n for n in run.meta.notes)
+
+
+def test_keras_gan_and_dcgan_tensorflow_lines(tmp_path):
+    keras = read1(write(tmp_path, "output.txt",
+                        "Total params: 856,193\n"
+                        "0 [D loss: 0.953149, acc.: 39.06%] [G loss: 0.906794]\n"
+                        "1 [D loss: 0.326676, acc.: 92.19%] [G loss: 1.600514]\n"))
+    assert keras.meta.format == "text_keras_gan"
+    assert keras.tags == ["D loss", "acc.", "G loss"]
+    assert points(keras)["step"].tolist() == [0, 0, 0, 1, 1, 1]
+    tf = read1(write(tmp_path, "nohup.out",
+                     "W tensorflow warning\n"
+                     "[       1 Epoch:[ 0/25] [   0/20018] time: 9.3284, d_loss: 7.66344833, "
+                     "g_loss: 0.00077718\n"
+                     "module 'scipy.misc' has no attribute 'imsave'\n"
+                     "Epoch: [ 1/25] [   2/20018] time: 14.3577, d_loss: 7.5, g_loss: 0.0015\n"))
+    assert tf.meta.format == "text_dcgan_tf"
+    assert tf.tags == ["d_loss", "g_loss"]
+    assert points(tf)["step"].tolist() == [0, 0, 20020, 20020]
+
+
+def test_out_suffix_is_claimed(tmp_path):
+    p = write(tmp_path, "nohup.out", "15\n[Epoch 0/401] [Batch 0/1] [D loss: 8.05] [G loss: 0.2]\n")
+    assert READER.guess_can_open(p)
+    assert read1(p).meta.format == "text_pytorch_gan"
 
 
 def test_cyclegan_stdout_is_split_on_carriage_returns():
@@ -131,7 +215,7 @@ def test_cyclegan_without_data_field_and_nan(tmp_path):
               "(epoch: 1, iters: 100, time: 0.204) D_A: 0.291 G_A: nan \n"
               "(epoch: 1, iters: 200, time: 0.204, data: 0.1) D_A: 0.3 G_A: 0.6 \n")
     got = points(read1(p))
-    assert got["step"].tolist() == [0, 0, 1, 1]
+    assert got["step"].tolist() == [100, 100, 200, 200]  # iters within epoch 1
     assert math.isnan(got["value"].iloc[1])
 
 

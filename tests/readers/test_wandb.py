@@ -1,7 +1,7 @@
 """W&B ``.wandb`` transaction logs: the real-writer fixtures read back exactly, and the traps.
 
 Synthetic files are built with the framing writer in ``ganlogs.readers._leveldb_log`` and the
-tiny protobuf encoder below (field numbers from ``wandb_internal.proto``, FORMATS.md 2.2), so
+tiny protobuf encoder below (field numbers from ``wandb_internal.proto``, docs/wandb.md), so
 the tests never need the ``wandb`` or ``protobuf`` packages.
 """
 
@@ -20,7 +20,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ganlogs.errors import CorruptLogError, ReadError, TruncatedLogWarning
+from ganlogs.errors import (CorruptLogError, DamagedLogWarning, ReadError, TruncatedLogWarning,
+                            is_damage_warning)
 from ganlogs.readers import discover
 from ganlogs.readers._protobuf import encode_key as _key, encode_len as _len, encode_varint as _varint
 from ganlogs.readers._leveldb_log import (BLOCK_SIZE, FIRST, FULL, HEADER, LAST, MIDDLE,
@@ -105,7 +106,8 @@ def _outcome(data: bytes, fast: bool):
     names, codes, steps, values, walls = res.columns
     return ([names[c] for c in codes], steps.tolist(), values.tobytes(), walls.tobytes(),
             {k: dict(v) for k, v in res.hist.skipped.items()}, dict(res.hist.step_from),
-            res.hparams, res.run, res.exit_code, res.producer, res.cli_version, res.truncated)
+            res.hparams, res.run, res.exit_code, res.producer, res.cli_version, res.truncated,
+            res.damage)
 
 
 def assert_paths_agree(data: bytes) -> None:
@@ -433,18 +435,52 @@ def test_empty_and_header_only_files(tmp_path):
 
 
 # --------------------------------------------------------------------------- corruption
-def test_bad_checksum_names_file_and_offset(tmp_path):
+def test_bad_checksum_mid_file_keeps_every_other_record(tmp_path):
     recs = [go_row(s, {"d": f"{s}"}) for s in range(20)]
     path = write_run(tmp_path / "run", recs)
     data = bytearray(path.read_bytes())
     offset, _, end = _physical(bytes(data))[7]
     data[end - 2] ^= 0x40
     path.write_bytes(bytes(data))
-    with pytest.raises(CorruptLogError) as info:
-        read_one(path.parent)
-    msg = str(info.value)
-    assert "\n" not in msg and str(path) in msg
+    with pytest.warns(DamagedLogWarning, match=str(path.parent)):
+        run = read_one(path.parent)  # fast and reference decoders agree, damage included
+    assert run.scalars["step"].tolist() == [s for s in range(20) if s != 7]
+    (msg,) = [w for w in run.meta.warnings if is_damage_warning(w)]
+    assert "\n" not in msg and msg.startswith("damaged: run-abc123.wandb: ")
     assert "bad record checksum" in msg and f"byte offset {offset}" in msg
+    assert "19 intact record(s) kept" in msg
+
+
+def test_zeros_at_the_end_keep_every_record(tmp_path):
+    """Issue 12: 4 KB of zeros at the end of a .wandb file."""
+    path = write_run(tmp_path / "run", [go_row(s, {"d": f"{s}"}) for s in range(200)])
+    path.write_bytes(path.read_bytes() + bytes(4096))
+    with pytest.warns(TruncatedLogWarning, match="zero byte"):
+        run = read_one(path.parent)
+    assert len(run) == 200
+
+
+def test_damage_across_a_block_boundary_resyncs(tmp_path):
+    """A multi-part record hit in its middle part is lost; the records after it are kept."""
+    big = "x" * 50_000  # spans two blocks: FIRST + MIDDLE/LAST
+    recs = ([go_row(s, {"d": f"{s}"}) for s in range(50)]
+            + [history([item("note", f'"{big}"')], step=50)]
+            + [go_row(s, {"d": f"{s}"}) for s in range(51, 100)])
+    path = write_run(tmp_path / "run", recs)
+    data = bytearray(path.read_bytes())
+    data[BLOCK_SIZE + 100] ^= 0x01  # inside the part in the second block
+    path.write_bytes(bytes(data))
+    with pytest.warns(DamagedLogWarning):
+        run = read_one(path.parent)
+    assert run.scalars["step"].tolist() == [s for s in range(100) if s != 50]
+
+
+def test_one_bad_file_does_not_take_the_good_one_with_it(tmp_path):
+    write_run(tmp_path / "run", [go_row(s, {"d": f"{s}"}) for s in range(30)], "run-a.wandb")
+    (tmp_path / "run" / "run-b.wandb").write_bytes(HEADER[:4] + b"garbage" * 20)
+    with pytest.warns(DamagedLogWarning, match="run-b.wandb"):
+        (run,) = READER.read(tmp_path / "run", run_id="r")
+    assert len(run) == 30
 
 
 def test_garbage_file_with_wandb_name(tmp_path):
@@ -464,9 +500,10 @@ def test_length_past_block_is_corruption_not_allocation():
     data = bytearray(encode_log([go_row(0, {"d": "1"}), go_row(1, {"d": "2"})]))
     offset = _physical(bytes(data))[1][0]
     struct.pack_into("<H", data, offset + 4, 65535)
-    with pytest.raises(CorruptLogError, match=f"runs past the end of its {BLOCK_SIZE}-byte block"
-                                              f" at byte offset {offset}"):
-        _decode_file(bytes(data), Path("x.wandb"))
+    res = _decode_file(bytes(data), Path("x.wandb"))
+    assert res.records == 1 and res.damage[0].offset == offset
+    assert f"runs past the end of its {BLOCK_SIZE}-byte block" in res.damage[0].reason
+    assert_paths_agree(bytes(data))
 
 
 @pytest.mark.parametrize("mutate, message", [
@@ -482,14 +519,19 @@ def test_bad_record_types(mutate, message):
     rtype = data[offset + 6]
     struct.pack_into("<I", data, offset, zlib.crc32(bytes(data[offset + 7:end]),
                                                     zlib.crc32(bytes([rtype]))))
-    with pytest.raises(CorruptLogError, match=message):
-        _decode_file(bytes(data), Path("x.wandb"))
+    res = _decode_file(bytes(data), Path("x.wandb"))
+    assert res.records == 1 and message in res.damage[0].reason
+    assert res.damage[0].offset == offset
 
 
-def test_undecodable_payload_with_good_checksum():
-    data = encode_log([go_row(0, {"d": "1"}), b"\x12\xff\xff\x03"])
-    with pytest.raises(CorruptLogError, match="undecodable record"):
-        _decode_file(data, Path("x.wandb"))
+def test_undecodable_payload_with_good_checksum_is_skipped_as_damage():
+    data = encode_log([go_row(0, {"d": "1"}), b"\x12\xff\xff\x03", go_row(1, {"d": "2"})])
+    res = _decode_file(data, Path("x.wandb"))
+    assert res.columns[2].tolist() == [0, 1] and res.records == 2
+    assert res.damage[0].reason == "valid checksum but not a wandb_internal.Record"
+    assert_paths_agree(data)
+    with pytest.raises(CorruptLogError, match="no intact record"):
+        _decode_file(encode_log([b"\x12\xff\xff\x03"]), Path("x.wandb"))
 
 
 def test_fuzzed_bytes_raise_only_read_errors():

@@ -17,8 +17,9 @@ from ganlogs.report.json import dumps
 from ganlogs.report.markdown import md, render_markdown
 from ganlogs.report.terminal import Progress, render_text, safe
 
-from _build import HOSTILE, sample_analysis
+from _build import HOSTILE, finding, sample_analysis
 from report_support import run_cli, FIXTURES, broken_tfevents, healthy_losses
+from browser_support import page_data, series_values, strings_in
 
 HOSTILE_FILE = "<b onclick=\"x\">&'q'.csv"
 ESCAPED = htmlmod.escape(HOSTILE, quote=True)
@@ -51,9 +52,13 @@ def _assert_no_raw_markup(text: str) -> None:
 def test_html_escapes_every_log_string():
     out = render_html(sample_analysis(300))
     _assert_no_raw_markup(out)
-    assert out.count(ESCAPED) >= 8  # table, heading, legend, roles, evidence, hparams...
-    # the only <script> is the report's own
-    assert out.count("<script") == 1
+    assert ESCAPED not in out  # log strings are JSON data, never HTML
+    overview, runs = page_data(out)
+    # ... and come back exactly: run name, roles, series, evidence, hyperparameters...
+    found = strings_in(overview) + strings_in(runs)
+    assert sum(HOSTILE in s for s in found) >= 8
+    # the only scripts: the JSON data, uPlot and the report's own
+    assert out.count("<script") == 2 + 1 + len(runs)
 
 
 def test_markdown_escapes_every_log_string():
@@ -97,7 +102,8 @@ def test_cli_formats_escape_a_hostile_log(hostile, fmt):
         _assert_no_raw_markup(text)
         assert "diverged" in text
         if fmt == "html":
-            assert htmlmod.escape(HOSTILE_FILE) in text and ESCAPED in text
+            found = strings_in(list(page_data(text)))
+            assert HOSTILE_FILE in found and HOSTILE in found
         else:
             assert md(HOSTILE_FILE) in text and md(HOSTILE) in text
 
@@ -107,10 +113,11 @@ def test_cli_report_html_escapes_a_hostile_log(hostile, tmp_path):
     assert out.exit_code == 0, out.output
     page = (tmp_path / "r.html").read_text()
     _assert_no_raw_markup(page)
-    assert ESCAPED in page and "<svg" in page
-    # in the SVG legend too
-    svg = re.search(r"<svg[^>]*class=\"plot\".*?</svg>", page, re.S).group(0)
-    assert ESCAPED in svg
+    overview, runs = page_data(page)
+    assert overview["runs"][0]["name"] == HOSTILE_FILE
+    # the hostile tag is drawn (a chart legend), as data
+    tags = [s["tag"] for p in runs[0]["panels"] for s in p["series"]]
+    assert HOSTILE in tags
 
 
 def test_cli_report_markdown_escapes_a_hostile_log(hostile, tmp_path):
@@ -167,14 +174,19 @@ def test_report_html_on_fixtures_is_self_contained(fixture_sweep, tmp_path):
     assert not re.search(r"<(link|img|iframe|object|embed)\b", page)
     assert not re.search(r"\bsrc\s*=", page)
     assert "@import" not in page and "url(" not in page
-    assert not re.search(r"https?://(?!www\.w3\.org/2000/svg)", page)
+    # the one URL: uPlot's banner comment
+    assert re.findall(r"https?://[^\s\"')]+", page) == ["https://github.com/leeoniya/uPlot"]
     assert "Content-Security-Policy" in page and "default-src 'none'" in page
-    assert page.count("<svg") >= 5  # label bars + one loss plot per run
-    assert len(page) < 2_000_000
+    assert len(page) < 4 * 100_000 + 60_000  # under 100 KB per run, plus uPlot
+    overview, runs = page_data(page)
+    assert len(runs) == 4 and all(r["panels"] for r in runs)
     # equilibrium lines for a BCE run whose losses are logged (torch_default)
-    assert "G equilibrium 0.693" in page
-    # the NaN/Inf run has its non-finite points marked
-    assert "NaN/Inf" in page
+    assert any(h["text"].startswith("G equilibrium 0.693") for r in runs for p in r["panels"]
+               for h in p["hlines"])
+    # the NaN/Inf run has its non-finite points counted and the first one drawn
+    nan = [s for r in runs for p in r["panels"] for s in p["series"] if s["nonfinite"]]
+    assert nan and all(np.isnan(series_values(s)[1]).any() or np.isinf(series_values(s)[1]).any()
+                       for s in nan)
 
 
 def test_report_markdown_writes_svgs_beside_it(fixture_sweep, tmp_path):
@@ -202,7 +214,12 @@ def test_report_large_series_is_downsampled(tmp_path, wide_csv, fake_detectors):
     out = _run(["report", str(tmp_path / "big"), "-o", str(tmp_path / "r.html")])
     assert out.exit_code == 0, out.output
     page = (tmp_path / "r.html").read_text()
-    assert len(page) < 400_000
+    assert len(page) < 200_000
+    _, runs = page_data(page)
+    d = next(s for p in runs[0]["panels"] for s in p["series"] if s["role"] == "d_loss")
+    x, y = series_values(d)
+    assert d["points"] == n and len(y) <= 2100
+    assert y.max() == 50.0 and x[np.argmax(y)] == 123_457  # the spike survived
 
 
 # ----------------------------------------------------------------------------- exit codes
@@ -252,11 +269,27 @@ def test_colours_only_when_asked():
 def test_reason_column_fits_the_terminal_width():
     wide = render_text(sample_analysis(300), width=200)
     assert wide.splitlines()[0].split()[3] == "roles"  # room enough: every column
-    out = render_text(sample_analysis(300), width=110)
+    a = sample_analysis(300)
+    long_reason = "word " * 60 + "end."
+    a.runs[0].findings[0] = finding("converged", 0.83, 4000, summary=long_reason)
+    out = render_text(a, width=110)
     assert all(len(line) <= 110 for line in out.splitlines()[:-1])
-    assert "…" in out
+    assert "…" not in out  # folded, never cut
     assert out.splitlines()[0].split() == ["run", "format", "points", "labels", "onset",
                                            "reason"]  # roles left out first
+    # the whole reason is there, on the run's line and the indented lines under it
+    lines = out.splitlines()
+    i = next(k for k, line in enumerate(lines) if line.startswith("sweep/healthy"))
+    folded = [lines[i]]
+    for line in lines[i + 1:]:
+        if not line.startswith("    "):
+            break
+        folded.append(line)
+    assert len(folded) > 2
+    text = " ".join(line.strip() for line in folded)
+    assert text.endswith(" ".join(long_reason.split()))
+    # 120 columns: a long run id is kept whole
+    assert "sweep/healthy" in render_text(a, width=120)
 
 
 class _Stream:

@@ -53,7 +53,7 @@ SORT_PROBE = """<script>
   var th = document.querySelectorAll("#runs thead th")[2];
   th.click(); th.click();
   var order = Array.prototype.map.call(document.querySelectorAll("#runs tbody tr"),
-    function (r) { return r.cells[2].getAttribute("data-sort"); });
+    function (r) { return r.cells[2].textContent; });
   document.documentElement.setAttribute("data-sorted", order.join(","));
   document.documentElement.setAttribute("data-aria", th.getAttribute("aria-sort"));
 })();
@@ -103,7 +103,7 @@ def test_report_renders_without_errors_and_sorts(tmp_path):
     assert _console_errors(stderr) == []
     assert attrs.get("data-ready") == "1"          # the report's script ran to the end
     assert "data-alerted" not in attrs              # nothing from a log executed
-    points = [int(p) for p in attrs["data-sorted"].split(",")]
+    points = [int(p) if p != "-" else -1 for p in attrs["data-sorted"].split(",")]
     assert points == sorted(points, reverse=True) and attrs["data-aria"] == "descending"
 
 

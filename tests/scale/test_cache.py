@@ -105,6 +105,25 @@ def test_a_changed_size_a_new_file_or_another_ganlogs_version_is_a_miss(tmp_path
     assert not cache.read(source, load).hit
 
 
+def test_an_edited_side_file_is_a_miss(tmp_path):
+    """Issue 12 item 7: hparams.yaml beside a Lightning metrics.csv is part of the run."""
+    run = tmp_path / "version_0"
+    shutil.copytree(FIXTURES / "csv" / "lightning" / "gan" / "version_0", run)
+    (source,) = discover(run / "metrics.csv").sources
+    cache = RunCache(tmp_path / "c")
+    assert cache.read(source, load).runs[0].meta.hparams["lr_d"] == 0.002
+    assert cache.read(source, load).hit
+    hp = run / "hparams.yaml"
+    st = hp.stat()
+    hp.write_text(hp.read_text().replace("lr_d: 0.002", "lr_d: 0.0005"))
+    os.utime(hp, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000_000))
+    got = cache.read(source, load)
+    assert not got.hit and got.runs[0].meta.hparams["lr_d"] == 0.0005
+    hp.unlink()  # a side file that goes away is a change too
+    got = cache.read(source, load)
+    assert not got.hit and "lr_d" not in got.runs[0].meta.hparams
+
+
 def test_a_damaged_entry_is_a_miss_and_is_replaced(tmp_path):
     run = tb_sweep(tmp_path / "s", 1)[0]
     (source,) = discover(run).sources

@@ -83,7 +83,7 @@ def test_event_protobuf_length_claiming_gigabytes(tb_run, claim):
     payload = b"\x09" + b"\0" * 8 + b"\x2a" + _varint(claim) + b"\x0a\x03abc"
     event.write_bytes(data + frame_record(payload))
     peak, outcome = peak_of(run)
-    assert isinstance(outcome, ReadError), outcome
+    assert outcome == "ok", outcome  # the record is skipped as damage; the others are kept
     assert peak < baseline + SLACK
 
 

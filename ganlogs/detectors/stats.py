@@ -41,7 +41,7 @@ import pandas as pd
 
 __all__ = ["MAX_POINTS", "MIN_POINTS", "Prepared", "prepare", "bin_means", "Trend", "hac_trend",
            "Stationarity", "stationarity", "adf", "Periodicity", "periodicity", "cusum_change",
-           "binary_segmentation", "anti_phase", "logistic", "cached", "round_floats"]
+           "binary_segmentation", "anti_phase", "keep_per_period", "logistic", "cached", "round_floats"]
 
 #: series longer than this are averaged into this many bins before the tests
 MAX_POINTS = 1024
@@ -323,6 +323,12 @@ class Periodicity:
     snr: float
     phi: float
     cycles: float
+    #: periods of the detected cycle in the tested window (ACF period when the ACF test
+    #: passes, else the spectral peak's)
+    n_periods: float = 0.0
+    #: share of its amplitude the cycle keeps from one period to the next
+    #: (:func:`keep_per_period`; a damped spiral keeps ``r ** period``)
+    keep_per_period: float = 0.0
 
     def evidence(self, prefix: str) -> dict[str, Any]:
         return {f"{prefix}_{k}": v for k, v in asdict(self).items()}
@@ -348,7 +354,7 @@ def periodicity(y: np.ndarray, *, min_cycles: float = 3.0) -> Periodicity:
     coef, *_ = np.linalg.lstsq(A, y, rcond=None)
     r = y - A @ coef
     var = float(r @ r) / n
-    nan = Periodicity(np.nan, 0.0, 0.0, 1.0, 0.0, np.nan, 0.0, 0.0, 0.0, 0.0)
+    nan = Periodicity(np.nan, 0.0, 0.0, 1.0, 0.0, np.nan, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
     if n < 16 or not var > 1e-24 * max(1.0, float(np.mean(y)) ** 2):
         return nan  # constant up to rounding: nothing to test
     F = np.fft.rfft(r)
@@ -384,9 +390,62 @@ def periodicity(y: np.ndarray, *, min_cycles: float = 3.0) -> Periodicity:
             j = trough + int(np.argmax(ac[trough:]))
             acf_ret, acf_per = float(ac[j]), float(j)
     resid_sd = math.sqrt(max(var - amp * amp / 2.0, 1e-300))
-    return Periodicity(period=float(1.0 / f[i]), power_share=share, ratio=rmax, p_spectral=p,
+    period = float(1.0 / f[i])
+    n_periods = float(f[i] * n)
+    if p >= 0.01 and np.isfinite(acf_per) and acf_per > 0:
+        n_periods = n / acf_per  # a slow cycle found by the ACF: count its periods
+    cyc = period if not (p >= 0.01 and np.isfinite(acf_per) and acf_per > 0) else acf_per
+    keep = keep_per_period(r, cyc)
+    return Periodicity(period=period, power_share=share, ratio=rmax, p_spectral=p,
                        acf_return=acf_ret, acf_period=acf_per, amplitude=amp,
-                       snr=amp / resid_sd, phi=phi, cycles=float(f[i] * n))
+                       snr=amp / resid_sd, phi=phi, cycles=float(f[i] * n),
+                       n_periods=n_periods, keep_per_period=keep)
+
+
+#: the damped-spiral null holds every spiral keeping at most this share of its amplitude
+#: per period (a spiral that loses half its amplitude each turn is settling)
+SPIRAL_MAX_KEEP = 0.5
+
+
+def keep_per_period(r: np.ndarray, period: float) -> float:
+    """How much of its amplitude a cycle of ``period`` points keeps over one period.
+
+    The autocorrelation one period apart (at the lag P of the largest autocorrelation
+    within 15% of ``period``, averaged over lags within P/6 and divided by what that
+    averaging does to a pure cycle) over the share of the variance that moves smoothly
+    (the lag-1 autocorrelation divided by cos(2 pi / P), its value for a pure cycle).
+    (For a fast cycle the lag-2 autocorrelation is used when cos(4 pi / P) is the larger in
+    size.) White (minibatch) noise lowers both alike, so the ratio is about 1 for a persistent
+    cycle in any such noise and about ``r ** P`` for a noise-driven damped spiral (a stable
+    AR(2) with roots of modulus ``r``: the motion of a GAN converging near its
+    equilibrium). 0 when it cannot be measured (a period under 2.2 points or over T/2, or no
+    smooth motion). Clipped to [0, 1.5].
+    """
+    r = np.asarray(r, dtype=np.float64)
+    T = len(r)
+    if not np.isfinite(period) or period < 2.2 or period > 0.5 * T:
+        return 0.0
+    r = r - r.mean()
+    c0 = float(r @ r) / T
+    if not c0 > 0:
+        return 0.0
+
+    def acf(k: int) -> float:
+        return float(r[: T - k] @ r[k:]) / (T - k) / c0
+
+    lo, hi = max(2, int(math.floor(period * 0.85))), min(T // 2, int(math.ceil(period * 1.15)))
+    hi = max(hi, lo)
+    P = max(range(lo, hi + 1), key=acf)
+    h = P // 6
+    lags = [k for k in range(P - h, P + h + 1) if 0 < k < T - 1]
+    at_p = float(np.mean([acf(k) for k in lags]))
+    shrink = float(np.mean([math.cos(2 * math.pi * (k - P) / P) for k in lags]))
+    # the lag (1 or 2) where a cycle of period P is most correlated, positively or not
+    L = max((1, 2), key=lambda k: abs(math.cos(2 * math.pi * k / P)))
+    smooth = acf(L) / math.cos(2 * math.pi * L / P)
+    if smooth <= 0.05 or shrink <= 0:
+        return 0.0
+    return float(min(max(at_p / shrink / smooth, 0.0), 1.5))
 
 
 def anti_phase(a: np.ndarray, b: np.ndarray, max_lag: int) -> tuple[float, int]:

@@ -1,0 +1,150 @@
+"""The live judge's rules (too early, schedule, hysteresis) and ganlogs.Monitor."""
+
+from __future__ import annotations
+
+import math
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import ganlogs
+from ganlogs.errors import UsageError
+from ganlogs.live import LiveJudge, LivePolicy, Monitor
+from ganlogs.live.rows import RowStore
+
+
+def _calm(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    return (1.386 + 0.02 * rng.standard_normal(n), 0.693 + 0.02 * rng.standard_normal(n))
+
+
+def _cycling(n: int) -> tuple[np.ndarray, np.ndarray]:
+    t = np.arange(n)
+    rng = np.random.default_rng(1)
+    return (1.3 + 0.4 * np.sin(2 * np.pi * t / 25) + 0.02 * rng.standard_normal(n),
+            0.8 - 0.4 * np.sin(2 * np.pi * t / 25) + 0.02 * rng.standard_normal(n))
+
+
+def test_monitor_import_does_not_import_torch():
+    code = ("import sys, ganlogs; m = ganlogs.Monitor(); [m.log(s, d_loss=1.0, g_loss=1.0) "
+            "for s in range(60)]; print('torch' in sys.modules, 'lightning' in sys.modules, "
+            "'keras' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout
+    assert out.split() == ["False", "False", "False"]
+
+
+def test_monitor_is_too_early_then_judges():
+    m = Monitor(policy=LivePolicy(cost_factor=0.0))
+    d, g = _calm(300)
+    statuses = []
+    for step in range(300):
+        m.log(step, d_loss=d[step], g_loss=g[step])
+        statuses.append(m.status)
+    assert statuses[0] == "waiting"
+    assert "too_early" in statuses[:49]
+    assert statuses[-1] == "judged"
+    assert not m.should_stop
+    assert not any(f.label in ("diverged", "mode_collapse", "vanishing_gradients")
+                   for f in m.findings)
+
+
+def test_monitor_stops_at_the_first_nan():
+    m = Monitor(fail_on=["diverged"], policy=LivePolicy(cost_factor=0.0))
+    d, g = _calm(400)
+    stopped = None
+    for step in range(400):
+        dv = math.nan if step >= 250 else d[step]
+        m.log(step, d_loss=dv, g_loss=g[step])
+        if m.should_stop:
+            stopped = step
+            break
+    assert stopped == 250
+    (f,) = m.failing
+    assert f.label == "diverged" and f.onset_step == 250
+    assert [(e.kind, e.label) for e in m.events][-1] == ("appeared", "diverged")
+
+
+def test_monitor_nan_in_a_short_run_is_judged_at_once():
+    m = Monitor(fail_on=["diverged"])
+    for step in range(10):
+        m.log(step, d_loss=1.0 if step < 8 else math.inf, g_loss=1.0)
+    assert m.should_stop
+
+
+def test_monitor_validates_arguments():
+    with pytest.raises(UsageError):
+        Monitor(fail_on=["exploded"])
+    m = Monitor()
+    with pytest.raises(UsageError):
+        m.log(1.5, d_loss=1.0)
+    with pytest.raises(UsageError):
+        LivePolicy(confirm=0)
+
+
+def test_a_label_needs_two_judgements_unless_a_nan_shows_it():
+    d, g = _cycling(600)
+    policy = LivePolicy(cost_factor=0.0, confirm=2)
+    judge = LiveJudge("r", policy=policy)
+    store = RowStore()
+    seen = []
+    for step in range(600):
+        store.append(["d_loss", "g_loss"], np.array([0, 1]), np.array([step, step]),
+                     np.array([d[step], g[step]]))
+        if judge.due(store.points, len(store.tags), alarm=store.take_alarm()):
+            v = judge.judge(store.run(run_id="r", path="r", format="test"))
+            res = judge.last_result_
+            seen.append((list(res.labels), v.labels, [e.kind for e in v.events]))
+    first_found = next(i for i, (labels, _, _) in enumerate(seen) if "oscillating" in labels)
+    first_raised = next(i for i, (_, raised, _) in enumerate(seen) if "oscillating" in raised)
+    assert first_raised == first_found + 1  # found once is not enough
+    # with confirm=1 the same series raises it at the first judgement that finds it
+    judge1 = LiveJudge("r", policy=LivePolicy(cost_factor=0.0, confirm=1))
+    store1 = RowStore()
+    raised_at = None
+    for step in range(600):
+        store1.append(["d_loss", "g_loss"], np.array([0, 1]), np.array([step, step]),
+                      np.array([d[step], g[step]]))
+        if judge1.due(store1.points, len(store1.tags)):
+            v = judge1.judge(store1.run(run_id="r", path="r", format="test"))
+            if "oscillating" in v.labels and raised_at is None:
+                raised_at = judge1.judgements_
+    assert raised_at is not None
+
+
+def test_a_label_found_once_is_not_raised_and_a_raised_label_clears_after_two_misses():
+    from ganlogs.analysis import RunResult
+    from ganlogs.detectors import Finding
+
+    judge = LiveJudge("r", policy=LivePolicy(confirm=2, cost_factor=0.0))
+
+    def result(labels):
+        fs = [Finding(label=l, confidence=0.9, onset_step=10, evidence={}, summary=l,
+                      detector="x", detector_version="1") for l in labels]
+        return RunResult(run_id="r", path="r", format="t", status="ok", findings=fs,
+                         labels=list(labels))
+
+    kinds = []
+    for labels in (["oscillating"], [], ["oscillating"], ["oscillating"], [], ["oscillating"],
+                   [], []):
+        v = judge._update(result(labels), 100, 100)
+        kinds.append([(e.kind, e.label) for e in v.events])
+    assert kinds == [[], [], [], [("appeared", "oscillating")], [], [], [],
+                     [("cleared", "oscillating")]]
+
+
+def test_schedule_grows_with_the_run_and_respects_the_cost_factor():
+    judge = LiveJudge("r", policy=LivePolicy(min_new_points=10, growth=0.05, cost_factor=0.0))
+    assert not judge.due(10, 2)  # 5 points per series
+    assert judge.due(20, 2)
+    judge.judged_points_ = 100_000
+    assert not judge.due(100_000 + 4_000, 2)  # < 5% new
+    assert judge.due(100_000 + 5_000, 2)
+    assert judge.due(100_001, 2, alarm=True)
+    slow = LiveJudge("r", policy=LivePolicy(cost_factor=20.0))
+    slow._last_duration, slow._last_end = 1.0, 100.0
+    assert not slow.due(1000, 1, now=110.0)
+    assert slow.due(1000, 1, now=121.0)
+    assert slow.due(1000, 1, alarm=True, now=101.0)
