@@ -417,8 +417,8 @@ def fit_logistic(X: np.ndarray, y: np.ndarray, l2: float = 1.0,
 #: a model is refitted only with at least this many positive and negative runs
 MIN_CLASS = 3
 #: --fit-weights refits a model's score weights only with this many of each class (else
-#: only its two Platt parameters)
-MIN_CLASS_WEIGHTS = 30
+#: only its two Platt parameters; 15: the L2 penalty keeps five weights stable on 15 positives)
+MIN_CLASS_WEIGHTS = 15
 
 
 def fit(items: list[Item], l2: float, base: Calibration, weights: bool = False) -> Calibration:

@@ -92,11 +92,12 @@ class Steps:
 
 
 WRITER = r'''
-import sys, time, pickle
+import sys, time
 sys.path.insert(0, sys.argv[1])
 sys.path.insert(0, sys.argv[1] + "/bench")
 from watch_cost import Steps
-path, rate, first_step, image_every, image_kb = sys.argv[2], float(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]), int(sys.argv[6])
+path, rate = sys.argv[2], float(sys.argv[3])
+first_step, image_every, image_kb = int(sys.argv[4]), int(sys.argv[5]), int(sys.argv[6])
 steps = Steps(image_every, image_kb, seed=1)
 steps.step = first_step
 tick = 0.1

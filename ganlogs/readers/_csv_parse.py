@@ -262,6 +262,11 @@ class _LineBlocks:
                 pending = buf[cut:end]
                 yield base, buf, cut
                 base += cut
+            cut = pending.rfind(b"\n") + 1
+            if cut:  # complete lines held back: a quote that is never closed
+                raise CorruptLogError(self.path, "CSV parse error: a quoted field opened after "
+                                                 f"offset {base} is never closed (a '\"' "
+                                                 "without its pair)")
             self.tail, self.tail_offset = pending, base
 
 
