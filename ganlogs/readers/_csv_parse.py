@@ -427,9 +427,10 @@ class _BlockParser:
                                   count_rows=False).column(0)  # type: ignore[union-attr]
             self.columns[name].add(_convert(col, self.dialect.decimal, steps), expect)
         del table, col
-        if len(data) > ARROW_BLOCK_BYTES:
+        if self.file_bytes > WHOLE_FILE_BYTES:
             # pyarrow's allocator keeps freed pages per thread for reuse; over the blocks of
-            # a large file that shows as resident memory unless handed back
+            # a large file that shows as resident memory unless handed back (a file read in
+            # one block leaves them for the next file's parse instead)
             pa.default_memory_pool().release_unused()
 
     def _parse(self, data: bytes, offset: int, *, text_column: str | None = None,
