@@ -115,8 +115,10 @@ def main() -> None:
     for name, policy in (("default policy", LivePolicy()),
                          ("cost_factor=0", LivePolicy(cost_factor=0.0))):
         per, n, secs = log_only(args.calls, policy)
+        ratio = f", {100.0 * per / base:.2f}% of the toy step" if torch_ok else ""
         print(f"Monitor.log alone, {args.calls:,} calls x 4 values, {name}: "
-              f"{1e6 * per:.1f} us per call amortised ({n} judgements, {secs:.2f} s judging)")
+              f"{1e6 * per:.1f} CPU us per call amortised{ratio} ({n} judgements, "
+              f"{secs:.2f} s judging)")
 
 
 if __name__ == "__main__":
