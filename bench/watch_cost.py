@@ -173,6 +173,7 @@ def main() -> None:
               f"({(size1 - size0) / 1e6 / (wall1 - wall0):.2f} MB/s), watcher CPU "
               f"{cpu1 - cpu0:.2f} s = {share:.1f}% of one core (target < {TARGET:g}%): "
               f"{'met' if share < TARGET else 'NOT met'}")
+        print(f"machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}")
         if args.size_mb < 1024 or args.seconds < 60:
             print(f"(scaled: {args.size_mb:g} MB file, {args.seconds:g} s window instead of "
                   "1 GB and 60 s)")

@@ -142,7 +142,8 @@ def main() -> None:
             lat.append(s if code == 1 else float("inf"))
         med = statistics.median(lat)
         print(f"median latency over {args.trials} trials: {med:.2f} s (target < {TARGET_S:g} s): "
-              f"{'met' if med < TARGET_S else 'NOT met'}")
+              f"{'met' if med < TARGET_S else 'NOT met'}; machine: {os.cpu_count()} CPUs, "
+              f"load average {os.getloadavg()[0]:.1f}")
         code, out = healthy(tmp, args.rate, args.interval)
         print(f"healthy run watched with --fail-on diverged --until-idle 3: exit {code} "
               f"({'never failed' if code == 0 else 'FAILED'})")

@@ -66,7 +66,7 @@ class LivePolicy:
         ... and the judgements that confirm it must span at least this much growth of the
         run (0.5: a label first found at point 200 is raised at point 300 at the earliest),
         so that an early phase of training that only looks like a failure (undertrained is
-        not collapsed) has time to pass. ``diverged`` on a NaN/Inf is exempt.
+        not collapsed) has time to pass. ``diverged`` is exempt (a blow-up does not pass).
     clear_margin
         A raised label is absent only when its confidence falls below the label threshold
         minus this margin (a band, so that a confidence wandering around the threshold does
@@ -279,8 +279,11 @@ class LiveJudge:
                 state.present += 1
                 state.absent = 0
                 if state.raised is None:
+                    # a blow-up does not pass like an undertrained phase: diverged needs no
+                    # extra growth, only its confirmation (or none, on a NaN)
+                    growth = 0.0 if label == "diverged" else self.policy.min_evidence
                     confirmed = (state.present >= self.policy.confirm
-                                 and points >= (1.0 + self.policy.min_evidence) * state.since)
+                                 and points >= (1.0 + growth) * state.since)
                     if confirmed or _sticky(f):
                         events.append(self._event("appeared", label, f, None, points, last_step))
                         state.raised = f
