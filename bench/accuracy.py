@@ -72,7 +72,7 @@ sys.path.insert(0, str(ROOT))
 
 from ganlogs.analysis import Settings, analyze_run, build_context  # noqa: E402
 from ganlogs.conventions import equilibrium  # noqa: E402
-from ganlogs.detectors import (LABELS, Calibration, ConvergenceDetector,  # noqa: E402
+from ganlogs.detectors import (CORE_LABELS as LABELS, Calibration, ConvergenceDetector,  # noqa: E402
                                default_calibration, default_detectors)
 from ganlogs.detectors.calibration import Model  # noqa: E402
 from ganlogs.detectors.convergence import failure_confidences  # noqa: E402
@@ -477,7 +477,8 @@ def fit(items: list[Item], l2: float, base: Calibration, weights: bool = False) 
     do("vanishing_gradients", "losses_only",
        [(it.feats["vanishing_gradients"], float("vanishing_gradients" in it.truth)) for it in vg])
     # convergence reads the failure confidences: compute them with the new calibration
-    dets = [d for d in default_detectors(calibration=new) if d.name != "convergence"]
+    dets = [d for d in default_detectors(calibration=new)
+            if d.name != "convergence" and hasattr(d, "judge")]
     conv = ConvergenceDetector(calibration=new)
     rows = []
     for it in items:

@@ -1,8 +1,8 @@
 """The long fuzz, on demand: every reader, many mutated fixtures; optionally every fixture
 cut at every byte offset.
 
-CI runs the same tests bounded (``tests/scale/test_fuzz.py``: 100 inputs per reader,
-derandomized; ``tests/scale/test_cuts.py``: 40 sampled offsets per file). This script runs
+CI runs the same tests bounded (``tests/scale/test_fuzz.py``: 100 inputs per reader, plus
+50 mid-file corruptions per framed format checked for resynchronisation, derandomized; ``tests/scale/test_cuts.py``: 40 sampled offsets per file). This script runs
 them with larger budgets and a fresh random seed each time (``--seed`` to repeat one), and
 prints how many inputs were tried. Failing inputs are saved under ``--failures``.
 

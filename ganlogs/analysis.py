@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
 
 from ._version import __version__
-from .conventions import D_LOSS_REDUCTIONS, LOSS_FAMILIES
+from .conventions import D_LOSS_REDUCTIONS, LOSS_FAMILIES, resolve_conventions
 from .detectors import Detector, RunContext, default_detectors, sufficiency
 from .detectors.stats import MIN_POINTS
 from .findings import FAILURE_LABELS, LABELS, Finding, LossFamily
@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from .cache import RunCache
 
 __all__ = ["Settings", "RunResult", "Analysis", "analyze", "analyze_run", "build_context",
-           "run_findings", "labels_of", "DEFAULT_MIN_CONFIDENCE"]
+           "pair_contexts", "run_findings", "labels_of", "DEFAULT_MIN_CONFIDENCE"]
 
 #: a finding enters a run's ``labels`` when its confidence is at least this
 DEFAULT_MIN_CONFIDENCE = 0.5
@@ -84,6 +84,9 @@ class RunResult:
     labels: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    #: the threshold ``labels`` were taken at (a label found on one pair of several holds
+    #: for the run; the other pairs' findings below it are not among the top findings)
+    min_confidence: float = DEFAULT_MIN_CONFIDENCE
 
     @property
     def ok(self) -> bool:
@@ -101,8 +104,10 @@ class RunResult:
                                                    for f in self.findings)
 
     def top_findings(self) -> list[Finding]:
-        """Findings that made it into ``labels``, most confident first."""
-        return sorted((f for f in self.findings if f.label in self.labels),
+        """Findings that made it into ``labels``, most confident first (for a run with several
+        adversarial pairs, only the pairs whose finding reaches the threshold)."""
+        return sorted((f for f in self.findings if f.label in self.labels
+                       and (f.pair is None or f.confidence >= self.min_confidence)),
                       key=lambda f: -f.confidence)
 
 
@@ -130,18 +135,80 @@ class Analysis:
 def build_context(run: Run, settings: Settings | None = None) -> RunContext:
     """What the detectors read for ``run``: its roles (inferred, or as ``settings.roles``
     states) and its loss conventions (family, D-loss reduction, equilibrium: one resolver,
-    :func:`ganlogs.conventions.resolve_conventions`); a D loss is derived from its real and
-    fake parts when only those are logged (:meth:`RunContext.build`). What was inferred is in
-    ``notes``."""
+    :func:`ganlogs.conventions.resolve_conventions`). What was inferred is in ``notes``.
+
+    The format the run was read with is evidence (:func:`ganlogs.roles.code_base_for`): its
+    code base's loss family and D-loss reduction are used unless the user stated them. A run
+    with several adversarial pairs (``roles.pairs``) gets the first pair's conventions here;
+    :func:`pair_contexts` gives each pair its own context. Composite series (multi-scale
+    discriminators summed into one D, a D loss from its real and fake terms when only those
+    are logged) are readable from the context's run."""
     settings = settings or Settings()
     notes: list[str] = list(run.meta.notes)
     summary = run.series_summary()
     points = {t: s["points"] for t, s in summary.items()}
     roles = infer_roles(run.tags, overrides=settings.roles, points=points,
-                        values=lambda tag: run.series(tag).to_numpy())
+                        values=lambda tag: run.series(tag).to_numpy(),
+                        format=run.meta.format, hparams=run.meta.hparams)
     notes.extend(roles.notes)
-    return RunContext.build(run, roles, loss_family=settings.loss_family,
-                            d_loss_reduction=settings.d_loss_reduction, notes=notes)
+    sums = {**roles.sums, **{k: v for p in roles.pairs.values() for k, v in p.sums.items()}}
+    if sums:
+        run = run.with_sums(sums)
+    first = roles.pair_items()[0][1]
+    family = _conventions(run, first, settings)
+    return RunContext(run=run, roles=roles, loss_family=family, notes=tuple(notes))
+
+
+def _conventions(run: Run, roles: RoleMap, settings: Settings) -> LossFamily:
+    """The loss conventions of one pair: what the user stated, else what the code base
+    computes, else what the values say."""
+    views = {role: run.series(tag) for role in ("d_loss", "g_loss", "d_loss_real", "d_loss_fake")
+             for tag in [roles.get(role)] if tag is not None}
+    cb = roles.code_base
+    d_tag = roles.get("d_loss")
+    derived = d_tag is not None and roles.sums.get(d_tag) == (roles.get("d_loss_real"),
+                                                              roles.get("d_loss_fake"))
+    family = settings.loss_family or (cb.loss_family if cb is not None else None)
+    reduction = settings.d_loss_reduction or ("summed" if derived else None) or (
+        cb.d_loss_reduction if cb is not None and "d_loss" in views else None)
+    pair_tags = [t for t in run.tags if t in set(roles.tags.values())] if roles.name else run.tags
+    lf = resolve_conventions(views, tags=pair_tags, loss_family=family,
+                             d_loss_reduction=reduction)
+    changes: dict[str, Any] = {}
+    reasons = list(lf.reasons)
+    if derived and settings.d_loss_reduction is None:
+        changes["reduction_method"] = "derived"
+        reasons[1] = f"D loss summed: d_loss is {d_tag}, the sum of the logged real and fake terms"
+    if cb is None:
+        return replace(lf, reasons=tuple(reasons), **changes) if changes else lf
+    if settings.loss_family is None and cb.loss_family is not None:
+        changes["method"] = "code_base"
+        reasons[0] = f"loss family {cb.loss_family}, as the code base computes it ({cb.name})"
+    if settings.d_loss_reduction is None and reduction is not None and not derived:
+        changes["reduction_method"] = "code_base"
+        reasons[1] = f"D loss {reduction}, as the code base computes it ({cb.name})"
+    if cb.scales > 1:
+        for key in ("equilibrium_d_loss", "equilibrium_g_loss"):
+            value = getattr(lf, key)
+            if value is not None:
+                changes[key] = value * cb.scales
+        reasons.append(f"equilibrium values x {cb.scales}: each adversarial term sums "
+                       f"{cb.scales} discriminator scales ({cb.name})")
+    return replace(lf, reasons=tuple(reasons), **changes) if changes else lf
+
+
+def pair_contexts(ctx: RunContext, settings: Settings | None = None
+                  ) -> list[tuple[str | None, RunContext]]:
+    """``[(pair name, context)]``: one context per adversarial pair, each with that pair's
+    roles (plus the roles the run shares) and its own loss conventions; ``[(None, ctx)]``
+    for a run with one pair. No pair's series is ever read in another's context."""
+    if not ctx.roles.pairs:
+        return [(None, ctx)]
+    settings = settings or Settings()
+    return [(name, RunContext(run=ctx.run, roles=proles,
+                              loss_family=_conventions(ctx.run, proles, settings),
+                              notes=ctx.notes))
+            for name, proles in ctx.roles.pair_items()]
 
 
 #: the detector name on the ``insufficient_data`` finding analysis gives a run
@@ -235,8 +302,25 @@ def analyze_run(
         result.warnings.append("no discriminator and generator loss recognised among the tags "
                                f"({', '.join(run.tags[:8])}{' ...' if len(run.tags) > 8 else ''}); "
                                "name them with --role d_loss=TAG --role g_loss=TAG")
-    found = run_findings(ctx, default_detectors() if detectors is None else detectors)
+    detectors = default_detectors() if detectors is None else detectors
+    pairs = pair_contexts(ctx, settings)
+    if len(pairs) == 1:
+        found = run_findings(ctx, detectors)
+    else:
+        found, short = [], []
+        for name, pctx in pairs:
+            result.notes.append(f"pair {name} ({pctx.roles.name}): "
+                                f"{'; '.join(pctx.loss_family.reasons)}")
+            for f in run_findings(pctx, detectors):
+                f = replace(f, pair=name, summary=f"{pctx.roles.name}: {f.summary}")
+                (short if f.label == "insufficient_data" else found).append(f)
+        # analysis owns insufficient_data: one per run, and only when no pair can be judged
+        if short and len(short) == len(pairs):
+            found.append(replace(short[0], pair=None))
+        for f in short if len(short) < len(pairs) else ():
+            result.notes.append(f"pair {f.pair} too short to judge: {f.summary}")
     result.labels, result.findings = labels_of(found, settings.min_confidence)
+    result.min_confidence = settings.min_confidence
     return result
 
 

@@ -11,14 +11,19 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any, Mapping
 
-__all__ = ["LABELS", "FAILURE_LABELS", "FINDING_LABELS", "Finding", "LossFamily"]
+__all__ = ["CORE_LABELS", "LABELS", "FAILURE_LABELS", "FINDING_LABELS", "Finding", "LossFamily"]
 
 #: labels a run can carry (failure labels may hold together; ``converged`` excludes them)
-LABELS = ("converged", "oscillating", "mode_collapse", "vanishing_gradients", "diverged")
+#: the five original labels (macro F1 in bench/accuracy.py is taken over these)
+CORE_LABELS = ("converged", "oscillating", "mode_collapse", "vanishing_gradients", "diverged")
+#: labels a run can carry: the five, then ``d_overfitting`` (the discriminator memorises its
+#: training set; it may hold with any other label, ``converged`` included: an overfitting
+#: that ADA corrected leaves a run that can still settle)
+LABELS = CORE_LABELS + ("d_overfitting",)
 #: every label a finding can have; ``insufficient_data`` never enters a run's ``labels``
 FINDING_LABELS = LABELS + ("insufficient_data",)
 #: the labels ``converged`` excludes (they may hold together)
-FAILURE_LABELS = LABELS[1:]
+FAILURE_LABELS = CORE_LABELS[1:]
 
 
 @dataclass(frozen=True)
@@ -82,6 +87,10 @@ class Finding:
         The detector's configuration when it ran.
     span
         ``(first_step, last_step)`` over which the finding holds, or None.
+    pair
+        The adversarial pair the finding is about (``A``, ``B``, ``2``...) when the run holds
+        several (CycleGAN, a two-generator pix2pix); None for a run with one pair. The label
+        is the run's whatever the pair.
     """
 
     label: str
@@ -93,6 +102,7 @@ class Finding:
     detector_version: str
     parameters: Mapping[str, Any] = field(default_factory=dict)
     span: tuple[int, int] | None = None
+    pair: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)

@@ -110,8 +110,8 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "kid": ("kid", "kid50k_full", "kid50k", "kid_score"),
     "precision": ("precision", "pr50k3_full_precision", "pr50k3_precision", "improved_precision"),
     "recall": ("recall", "pr50k3_full_recall", "pr50k3_recall", "improved_recall"),
-    "d_sign_real": ("loss_signs_real", "signs_real", "sign_real", "r_t", "ada_rt"),
-    "d_sign_fake": ("loss_signs_fake", "signs_fake", "sign_fake"),
+    "d_sign_real": ("loss_signs_real", "signs_real", "sign_real", "d_sign_real", "r_t", "ada_rt"),
+    "d_sign_fake": ("loss_signs_fake", "signs_fake", "sign_fake", "d_sign_fake"),
     "d_score_real": ("loss_scores_real", "scores_real", "logits_real", "d_logits_real"),
     "d_score_fake": ("loss_scores_fake", "scores_fake", "logits_fake", "d_logits_fake"),
     "augment_p": ("progress_augment", "augment", "augment_p", "ada_p", "aug_p"),
@@ -144,13 +144,16 @@ class CodeBase:
     ``name`` is a stable id (``pytorch_cyclegan``, ``pix2pix``, ``pix2pixhd``, ``stylegan2_ada``,
     ``dcgan_tensorflow``, ``pytorch_dcgan``, ``keras_gan``); ``loss_family`` and
     ``d_loss_reduction`` are what its code computes (``None`` where the format does not tell);
-    ``reason`` is one sentence for the run's notes.
+    ``reason`` is one sentence for the run's notes. ``scales``: how many discriminator
+    scales each adversarial loss term sums (pix2pixHD's ``num_D``: its equilibrium values
+    are that many times the one-scale values); 1 elsewhere.
     """
 
     name: str
     loss_family: str | None
     d_loss_reduction: str | None
     reason: str
+    scales: int = 1
 
 
 @dataclass(frozen=True)
@@ -342,11 +345,12 @@ def infer_roles(
         for name, members in groups.items():
             pnotes: list[str] = []
             result, kind = _infer_one(members, points, get, pnotes, real_fake)
+            _derive_d_loss(result, sums, pnotes)
             pair_terms = {t: k for t, k in terms.items() if _term_pair(t) == name}
             pairs[name] = RoleMap(
                 tags={r: result[r] for r in ROLES if r in result}, notes=tuple(pnotes),
                 real_fake_kind=kind, name=_pair_display(result), terms=pair_terms,
-                sums={c: sums[c] for c in result.values() if c in sums})
+                sums=_used_sums(result.values(), sums))
             notes += [f"pair {name}: {n}" for n in pnotes]
         shared_names = {t: m for t, m in match_names.items() if t not in in_pair}
         shared, _ = _infer_one(shared_names, points, get, [], real_fake)
@@ -377,8 +381,9 @@ def infer_roles(
                 del result[other]
         result[role] = tag
         notes.append(f"{role}={tag!r} set by the user")
+    _derive_d_loss(result, sums, notes)
     ordered = {role: result[role] for role in ROLES if role in result}
-    used_sums = {c: sums[c] for c in ordered.values() if c in sums}
+    used_sums = _used_sums(ordered.values(), sums)
     return RoleMap(tags=ordered, notes=tuple(notes), real_fake_kind=kind, terms=terms,
                    sums=used_sums, code_base=code_base)
 
@@ -412,6 +417,33 @@ def _infer_one(match_names: Mapping[str, str], points: Mapping[str, int],
     bare = {t: match_names[t] for t in match_names}
     kind = _resolve_real_fake(result, values, notes, bare)
     return result, kind
+
+
+def _used_sums(tags: Iterable[str], sums: Mapping[str, tuple[str, ...]]
+               ) -> dict[str, tuple[str, ...]]:
+    """The composites among ``tags``, with the composites they are made of."""
+    out: dict[str, tuple[str, ...]] = {}
+    todo = [t for t in tags if t in sums]
+    while todo:
+        c = todo.pop()
+        if c not in out:
+            out[c] = sums[c]
+            todo += [p for p in sums[c] if p in sums]
+    return out
+
+
+def _derive_d_loss(result: dict[str, str], sums: dict[str, tuple[str, ...]],
+                   notes: list[str]) -> None:
+    """A pair that logs its D loss only as real and fake terms (pix2pix's D_real, D_fake)
+    gets ``d_loss`` = their sum, a composite (:attr:`RoleMap.sums`), so that D's level can be
+    judged; the sum is a summed D loss whatever the code base's own reduction."""
+    if "d_loss" in result or not {"d_loss_real", "d_loss_fake"} <= set(result):
+        return
+    real, fake = result["d_loss_real"], result["d_loss_fake"]
+    composite = f"{real}+{fake}"
+    sums[composite] = (real, fake)
+    result["d_loss"] = composite
+    notes.append(f"d_loss = {real} + {fake} (summed; the log has no total D loss)")
 
 
 # ----------------------------------------------------------------------------- pairs
@@ -562,10 +594,21 @@ def code_base_for(format: str | None, tags: Iterable[str],
         if any(_term_kind(t) in ("feature_matching", "perceptual") for t in tags):
             lsgan = hp.get("no_lsgan", "False") not in ("True", "true", "1")
             fam = "lsgan" if lsgan else "bce_nonsaturating"
-            n_d = hp.get("num_D", "2 (the default)")
+            per_scale = _multi_scale(tags)[0]
+            if per_scale:
+                scales = max(len(parts) for parts in per_scale.values())
+                how = f"{scales} per-scale losses logged, summed here as the code sums them"
+            else:
+                try:
+                    scales = max(int(hp.get("num_D", "2")), 1)
+                except ValueError:
+                    scales = 2
+                how = (f"num_D = {scales}" + ("" if "num_D" in hp else ", the default")
+                       + ", summed by the code")
             return CodeBase("pix2pixhd", fam, None,
-                            f"read as pix2pixHD: loss terms; D_real/D_fake are summed over the "
-                            f"{n_d} discriminator scales ({fam})")
+                            f"read as pix2pixHD: loss terms; G_GAN, D_real and D_fake are sums "
+                            f"over the discriminator scales ({how}; {fam}, equilibrium values "
+                            f"x {scales})", scales)
         fam = mode or "bce_nonsaturating"
         return CodeBase("pix2pix", fam, "mean",
                         f"read as pytorch-CycleGAN-and-pix2pix pix2pix: G_GAN, D_real, D_fake "

@@ -9,7 +9,7 @@ order, records in file order), with these columns:
 column     dtype     meaning
 ========== ========= ==============================================================
 tag        category  the series name as the log spells it (sub-directory prefixed)
-step       int64     the writer's step (global step, iteration, kimg, epoch: see notes)
+step       int64     the step, in the unit of ``meta.step_unit`` (iteration, kimg, epoch, line)
 value      float64   the value; NaN and +-Inf are kept as they were logged
 wall_time  float64   seconds; Unix time or seconds since start, as the writer wrote it
 source     category  the file the row came from, relative to the run path
@@ -209,10 +209,15 @@ class Run:
         if not len(idx):
             from .roles import ROLES, infer_roles  # a role id ("d_loss") names its tag
 
-            if tag in ROLES:
-                rm = infer_roles(self.tags, values=lambda t: self.series(t).to_numpy())
-                if rm.get(tag) is not None:  # a composite (summed terms) is computed
-                    return self.with_sums(rm.sums).series(rm.get(tag))
+            roles = infer_roles(self.tags, values=lambda t: self.series(t).to_numpy(),
+                                format=self.meta.format,
+                                hparams=self.meta.hparams) if tag in ROLES else None
+            role_tag = roles.get(tag) if roles is not None else None
+            if role_tag is not None:
+                # a composite (D_real + D_fake): computed from its parts when read; a role of
+                # one pair among several is not the run's (ask for the pair's tag)
+                self._sums.update({k: v for k, v in roles.sums.items() if k not in self._sums})
+                return self.series(role_tag)
             raise KeyError(f"run {self.meta.run_id!r} has no tag {tag!r}; it has {self.tags}")
         steps = self.scalars["step"].to_numpy()[idx]
         values = self.scalars["value"].to_numpy()[idx]
@@ -232,8 +237,9 @@ class Run:
         """A copy sharing ``scalars`` whose :meth:`series` also knows composite series:
         name -> the logged tags it sums (e.g. per-scale discriminator losses summed into one
         D). Nothing is added to ``scalars``: a composite is computed when read."""
+        known = set(self.tags) | set(self._sums) | set(sums)
         for name, parts in sums.items():
-            missing = [p for p in parts if p not in self.tags]
+            missing = [p for p in parts if p not in known]
             if missing or not parts:
                 raise KeyError(f"run {self.meta.run_id!r}: composite {name!r} sums tags it "
                                f"lacks: {missing or 'none given'}")

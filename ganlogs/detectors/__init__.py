@@ -18,23 +18,24 @@ detector there makes the contract test (``tests/detectors/test_conformance.py``)
 
 from __future__ import annotations
 
-from ..findings import FAILURE_LABELS, FINDING_LABELS, LABELS, Finding, LossFamily
+from ..findings import CORE_LABELS, FAILURE_LABELS, FINDING_LABELS, LABELS, Finding, LossFamily
 from ._common import GanDetector
 from .base import Detector, RunContext, series_run
 from .calibration import Calibration, default_calibration
 from .convergence import ConvergenceDetector
+from .d_overfitting import DOverfittingDetector
 from .divergence import DivergenceDetector
 from .mode_collapse import ModeCollapseDetector
 from .oscillation import OscillationDetector
 from .runstats import RunStats, StatsSettings, Sufficiency, run_stats, sufficiency
 from .vanishing_gradients import VanishingGradientsDetector
 
-__all__ = ["LABELS", "FAILURE_LABELS", "FINDING_LABELS", "Detector", "GanDetector", "Finding",
+__all__ = ["CORE_LABELS", "LABELS", "FAILURE_LABELS", "FINDING_LABELS", "Detector", "GanDetector", "Finding",
            "LossFamily", "RunContext", "series_run", "Calibration", "default_calibration",
            "RunStats", "StatsSettings", "Sufficiency", "run_stats", "sufficiency",
            "DEFAULT_DETECTORS", "default_detectors", "ConvergenceDetector",
            "OscillationDetector", "ModeCollapseDetector", "VanishingGradientsDetector",
-           "DivergenceDetector"]
+           "DivergenceDetector", "DOverfittingDetector"]
 
 
 def default_detectors(**params) -> list[Detector]:
@@ -45,7 +46,10 @@ def default_detectors(**params) -> list[Detector]:
     """
     return [DivergenceDetector(**params), VanishingGradientsDetector(**params),
             ModeCollapseDetector(**params), OscillationDetector(**params),
-            ConvergenceDetector(**params)]
+            ConvergenceDetector(**params),
+            # reads its own signals (r_t, held-out D): the GAN detectors' shared parameters
+            # do not apply to it
+            DOverfittingDetector()]
 
 
 DEFAULT_DETECTORS: tuple[str, ...] = tuple(d.name for d in default_detectors())

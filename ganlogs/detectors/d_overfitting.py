@@ -6,20 +6,21 @@ what real images look like, and sample quality degrades (Karras et al. 2020). Lo
 training samples alone cannot show this; three things logged by GAN code bases can, read
 in this order:
 
-1. **r_t = E[sign(D(x_real))]** (role ``d_sign_real``; StyleGAN2-ADA / StyleGAN3's
+1. **D(x) on held-out reals** (role ``d_x_val``) against D(x) on training reals (``d_x``):
+   overfitting where the smoothed gap, in probability, stays above ``gap_threshold``
+   (0.15) for ``min_span`` points.
+2. **A validation D loss** (``d_loss_val``) against the training D loss (``d_loss``):
+   overfitting where the held-out loss stays at least ``val_ratio`` (1.5) times the
+   training loss and above it by ``val_margin`` (a quarter) of the training loss's early
+   level for ``min_span`` points: D does well on what it trained on and not on the rest.
+3. **r_t = E[sign(D(x_real))]** (role ``d_sign_real``; StyleGAN2-ADA / StyleGAN3's
    ``Loss/signs/real``): the fraction of training reals that D calls real, mapped to
    [-1, 1]. An undecided D gives 0; a D that has memorised its training set gives 1. ADA
    steers its augmentation probability p to hold r_t at a target (0.6). The run is
    overfitting where r_t, smoothed over ``smooth`` points (a running median), stays above
    ``rt_threshold`` (0.8: far enough above ADA's target that its controller is clearly not
-   holding it) for at least ``min_points`` (5) points.
-2. **D(x) on held-out reals** (role ``d_x_val``) against D(x) on training reals (``d_x``):
-   overfitting where the smoothed gap, in probability, stays above ``gap_threshold``
-   (0.15) for ``min_points`` points.
-3. **A validation D loss** (``d_loss_val``) against the training D loss (``d_loss``):
-   overfitting where the held-out loss stays at least ``val_ratio`` (1.5) times the
-   training loss and above it by ``val_margin`` (a quarter) of the training loss's early
-   level for ``min_points`` points: D does well on what it trained on and not on the rest.
+   holding it) for at least ``min_span`` (5) points. Without ADA in the log the finding is
+   kept below the label threshold (``no_ada_confidence``).
 
 The onset is the first point of the first such stretch; the span runs to its last point.
 When r_t comes back to within 0.1 of ADA's target afterwards, the evidence and the summary
@@ -72,11 +73,28 @@ class DOverfittingDetector(Detector):
     smooth
         Points in the running median the signals are read through (default 3: one noisy
         tick never makes a stretch).
-    min_points
+    min_span
         Consecutive smoothed points over the line that make a finding (default 5: a run
         started with ADA's p = 0 overshoots for a few ticks while the controller catches up,
         e.g. 2-3 ticks at 0.82-0.93 in a healthy 751-tick run; a D that has memorised its
         data stays over the line far longer).
+    no_ada_confidence
+        The most confidence the r_t rule gives when no adaptive augmentation is logged
+        (``augment_p`` absent or always 0; default 0.4, below the label threshold) unless r_t
+        is saturated (below). r_t's line is relative to ADA's controller: with ADA, r_t held
+        far above its target means augmentation cannot keep D from memorising. Without it,
+        r_t above 0.8 only says that D calls its training reals real, which a D that simply
+        wins does as well as one that memorises: on the reference trainer's small-data runs
+        (no ADA) r_t stayed above 0.8 on every run, memorising or not
+        (``bench/d_overfitting.py``).
+    saturated, saturated_fraction
+        Without ADA, D is read as memorising when r_t is saturated, at least ``saturated``
+        (0.99: every training real of the batch called real) on at least
+        ``saturated_fraction`` (0.75) of the second half of the run: a D that has learnt its
+        training images is certain of every one of them, while a D that only beats the
+        generator still meets training reals near its boundary. These two values were
+        chosen on the 24 small-data runs of the reference trainer's v2 sweep, both splits
+        seen (``docs/results/d_overfitting.txt``).
     min_fraction
         For the held-out signals (2 and 3), the stretch must also cover this fraction of
         their points (default 0.1): with nothing steering D back (no ADA), a memorising D
@@ -89,7 +107,8 @@ class DOverfittingDetector(Detector):
 
     def __init__(self, *, rt_threshold: float = 0.8, rt_target: float = ADA_TARGET,
                  gap_threshold: float = 0.15, val_ratio: float = 1.5, val_margin: float = 0.25,
-                 smooth: int = 3, min_points: int = 5,
+                 smooth: int = 3, min_span: int = 5, no_ada_confidence: float = 0.4,
+                 saturated: float = 0.99, saturated_fraction: float = 0.75,
                  min_fraction: float = 0.1) -> None:
         if not -1.0 < float(rt_target) < float(rt_threshold) < 1.0:
             raise ValueError("rt_target and rt_threshold must satisfy -1 < rt_target < "
@@ -99,7 +118,7 @@ class DOverfittingDetector(Detector):
         if not float(val_ratio) > 1.0 or not float(val_margin) >= 0.0:
             raise ValueError(f"val_ratio must be > 1 and val_margin >= 0; got {val_ratio!r}, "
                              f"{val_margin!r}")
-        for arg, value in (("smooth", smooth), ("min_points", min_points)):
+        for arg, value in (("smooth", smooth), ("min_span", min_span)):
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"{arg} must be a positive integer; got {value!r}")
         self.rt_threshold = rt_threshold
@@ -108,26 +127,26 @@ class DOverfittingDetector(Detector):
         self.val_ratio = val_ratio
         self.val_margin = val_margin
         self.smooth = smooth
+        if not 0.0 <= float(no_ada_confidence) <= 1.0:
+            raise ValueError(f"no_ada_confidence must be in [0, 1]; got {no_ada_confidence!r}")
+        if not 0.0 < float(saturated) <= 1.0 or not 0.0 < float(saturated_fraction) <= 1.0:
+            raise ValueError("saturated and saturated_fraction must be in (0, 1]; got "
+                             f"{saturated!r} and {saturated_fraction!r}")
         if not 0.0 <= float(min_fraction) < 1.0:
             raise ValueError(f"min_fraction must be in [0, 1); got {min_fraction!r}")
-        self.min_points = min_points
+        self.min_span = min_span
         self.min_fraction = min_fraction
-
-    def get_params(self) -> dict[str, Any]:
-        return {"rt_threshold": self.rt_threshold, "rt_target": self.rt_target,
-                "gap_threshold": self.gap_threshold, "val_ratio": self.val_ratio,
-                "val_margin": self.val_margin, "smooth": self.smooth,
-                "min_points": self.min_points, "min_fraction": self.min_fraction}
+        self.no_ada_confidence = no_ada_confidence
+        self.saturated = saturated
+        self.saturated_fraction = saturated_fraction
 
     # ------------------------------------------------------------------ API
     def detect(self, ctx: RunContext) -> list[Finding]:
-        """A finding when a stretch of overfitting shows in r_t, the held-out D(x) gap or
-        the validation D loss (in that order); none when no such signal is logged or it
-        never crosses its line."""
+        """A finding when a stretch of overfitting shows in the held-out D(x) gap, the
+        validation D loss or r_t (in that order: what D does on samples it never trained on
+        is the direct evidence); none when no such signal is logged or it never crosses its
+        line."""
         unit = getattr(ctx.run.meta, "step_unit", "step")
-        rt = _finite(ctx.series("d_sign_real"))
-        if rt is not None:
-            return self._from_rt(rt, _finite(ctx.series("augment_p")), unit)
         dx, dxv = _finite(ctx.series("d_x")), _finite(ctx.series("d_x_val"))
         if dx is not None and dxv is not None:
             gap = _aligned(dx, dxv, lambda a, b: a - b)
@@ -146,16 +165,19 @@ class DOverfittingDetector(Detector):
                                      "validation_d_loss_ratio",
                                      "the D loss on held-out samples is a multiple of the "
                                      "training D loss:")
+        rt = _finite(ctx.series("d_sign_real"))
+        if rt is not None:
+            return self._from_rt(rt, _finite(ctx.series("augment_p")), unit)
         return []
 
     # ------------------------------------------------------------------ rules
     def _stretch(self, signal: pd.Series, line: float, fraction: float = 0.0
                  ) -> tuple[pd.Series, int, int] | None:
-        """The smoothed signal and the first stretch over ``line`` of at least ``min_points``
+        """The smoothed signal and the first stretch over ``line`` of at least ``min_span``
         points and ``fraction`` of all points (first and last position), or None."""
         smoothed = signal.rolling(self.smooth, center=True, min_periods=1).median()
         over = (smoothed > line).to_numpy()
-        need = max(self.min_points, int(np.ceil(fraction * len(over))))
+        need = max(self.min_span, int(np.ceil(fraction * len(over))))
         start = None
         for i, flag in enumerate(np.r_[over, False]):
             if flag and start is None:
@@ -168,7 +190,7 @@ class DOverfittingDetector(Detector):
 
     def _confidence(self, level: float, line: float, ceiling: float, length: int) -> float:
         excess = min(max((level - line) / max(ceiling - line, 1e-12), 0.0), 1.0)
-        conf = 0.55 + 0.3 * min(2.0 * excess, 1.0) + 0.1 * min(length / (4.0 * self.min_points), 1.0)
+        conf = 0.55 + 0.3 * min(2.0 * excess, 1.0) + 0.1 * min(length / (4.0 * self.min_span), 1.0)
         return round(min(conf, 0.95), 4)
 
     def _from_rt(self, rt: pd.Series, p: pd.Series | None, unit: str) -> list[Finding]:
@@ -180,8 +202,8 @@ class DOverfittingDetector(Detector):
         onset, end = int(steps[a]), int(steps[b])
         level = float(np.median(rt.to_numpy()[a:b + 1]))
         after = smoothed.to_numpy()[b + 1:]
-        corrected = bool(len(after) >= self.min_points
-                         and abs(float(np.median(after[-max(self.min_points, len(after) // 4):]))
+        corrected = bool(len(after) >= self.min_span
+                         and abs(float(np.median(after[-max(self.min_span, len(after) // 4):]))
                                  - self.rt_target) <= 0.1)
         evidence: dict[str, Any] = {
             "signal": "d_sign_real", "rt_median_in_span": round(level, 4),
@@ -209,14 +231,38 @@ class DOverfittingDetector(Detector):
                              f"{p_end:.2f} (ADA corrected it)")
         elif p is not None and len(p):
             evidence["augment_p_last"] = round(float(p.iloc[-1]), 4)
-        text += (". More augmentation (ADA, DiffAugment), more training data or a smaller "
-                 "discriminator help; check that ADA's target and speed suit the dataset size.")
-        return [self._finding(self._confidence(level, self.rt_threshold, 1.0, b - a + 1),
-                              onset, end, evidence, text)]
+        ada = p is not None and len(p) > 0 and float(p.max()) > 0.0
+        tail = rt.to_numpy()[len(rt) // 2:]
+        saturated = float(np.mean(tail >= self.saturated)) if len(tail) else 0.0
+        evidence.update({"ada": ada, "rt_saturated_fraction_second_half": round(saturated, 4)})
+        confidence = self._confidence(level, self.rt_threshold, 1.0, b - a + 1)
+        if not ada and saturated >= self.saturated_fraction:
+            # onset: where the smoothed r_t first reaches saturation; it holds to the end
+            onset = int(steps[int(np.argmax(smoothed.to_numpy() >= self.saturated))])
+            end = int(steps[-1])
+            confidence = round(min(0.5 + 0.4 * (saturated - self.saturated_fraction)
+                                   / max(1.0 - self.saturated_fraction, 1e-9), 0.9), 4)
+            text = (f"The discriminator memorises its training set: r_t = E[sign(D(x_real))] is "
+                    f"saturated (every training real called real, r_t >= {self.saturated:g}) "
+                    f"on {saturated:.0%} of the second half of the run, with no adaptive "
+                    "augmentation logged. Adaptive augmentation (ADA, DiffAugment), more "
+                    "training data or a smaller discriminator help.")
+        elif not ada:
+            confidence = min(confidence, float(self.no_ada_confidence))
+            text = (f"r_t = E[sign(D(x_real))] stays at {level:.2f} (above "
+                    f"{self.rt_threshold:g}) from {unit} {onset} to {end}, but no adaptive "
+                    "augmentation is logged, so this does not tell a discriminator that "
+                    "memorises its training set from one that simply wins; log D(x) on "
+                    "held-out reals to tell them apart.")
+        else:
+            text += (". More augmentation (ADA, DiffAugment), more training data or a smaller "
+                     "discriminator help; check that ADA's target and speed suit the dataset "
+                     "size.")
+        return [self._finding(confidence, onset, end, evidence, text)]
 
     def _from_excess(self, signal: pd.Series | None, line: float, ceiling: float, unit: str,
                      name: str, words: str) -> list[Finding]:
-        if signal is None or len(signal) < self.min_points:
+        if signal is None or len(signal) < self.min_span:
             return []
         found = self._stretch(signal, line, self.min_fraction)
         if found is None:
@@ -238,7 +284,7 @@ class DOverfittingDetector(Detector):
         return Finding(label="d_overfitting", confidence=confidence, onset_step=onset,
                        evidence=evidence, summary=summary, detector=self.name,
                        detector_version=f"{self.version}+{__version__}",
-                       parameters=self.get_params(), span=(onset, end))
+                       parameters=self.finding_parameters(), span=(onset, end))
 
 
 def _finite(series: pd.Series | None) -> pd.Series | None:

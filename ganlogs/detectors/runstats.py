@@ -512,8 +512,8 @@ def sufficiency(ctx: RunContext, *, min_points: int = st.MIN_POINTS,
     rs = run_stats(ctx, settings)
     why = None
     if not rs.has_losses:
-        why = ("no discriminator or generator loss recognised (name them with "
-               "--role d_loss=TAG --role g_loss=TAG)")
+        why = ("no GAN losses found: no discriminator or generator loss recognised (name "
+               "them with --role d_loss=TAG --role g_loss=TAG)")
     elif rs.n_points < min_points:
         cut = (" before the first NaN/Inf" if rs.nonfinite_step is not None
                else " before the blow-up" if rs.blowup_step is not None else "")

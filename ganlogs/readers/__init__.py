@@ -173,7 +173,7 @@ def discover(root: str | os.PathLike[str], *, exclude: Sequence[str] = ()) -> Di
                         (links if entry.is_symlink() else subdirs).append(path)
                 elif entry.is_file(follow_symlinks=True):
                     files.append(path)
-                elif entry.is_symlink():
+                elif entry.is_symlink() and not os.path.exists(path):
                     target = os.readlink(path)
                     if not is_known_non_log(entry.name):
                         found.problems.append(ReadError(path, "dangling symbolic link (its "

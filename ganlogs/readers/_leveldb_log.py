@@ -105,6 +105,8 @@ class Scan:
     """
 
     records: list[tuple[bytes, int, int]] = field(default_factory=list)
+    #: byte offset in the file of each logical record's first physical record
+    offsets: list[int] = field(default_factory=list)
     truncated: str | None = None
     truncated_at: int = -1
     damage: list[Damage] = field(default_factory=list)
@@ -159,7 +161,11 @@ def scan(buf: bytes, *, resync: bool = False) -> Scan:
                 left = BLOCK_SIZE - pos % BLOCK_SIZE
                 if left < RECORD_HEADER_SIZE:  # block trailer
                     if buf.count(0, pos, pos + left) != min(left, n - pos):
-                        raise LogCorruption(pos, "non-zero bytes in a block trailer")
+                        if not resync:
+                            raise LogCorruption(pos, "non-zero bytes in a block trailer")
+                        # padding holds no record: skip it, a record split around it lives on
+                        out.damage.append(Damage(pos, min(left, n - pos), 0,
+                                                 "non-zero bytes in a block trailer"))
                     pos += left
                     continue
                 if pos + RECORD_HEADER_SIZE > n:
@@ -186,6 +192,11 @@ def scan(buf: bytes, *, resync: bool = False) -> Scan:
                     if _all_zero(buf, pos):
                         zero_tail(pos)
                         break
+                    if resync and end == n:  # nothing after it: a write cut short
+                        out.truncated = "the file's last record fails its checksum"
+                        out.truncated_at = first_at if parts is not None else pos
+                        parts = None
+                        break
                     raise LogCorruption(pos, "bad record checksum")
                 if rtype == FULL or rtype == FIRST:
                     if parts is not None:
@@ -199,6 +210,7 @@ def scan(buf: bytes, *, resync: bool = False) -> Scan:
                         parts = None
                     if rtype == FULL:
                         records.append((buf, start, end))
+                        out.offsets.append(pos)
                     else:
                         parts = [mv[start:end]]
                         first_at = pos
@@ -210,6 +222,7 @@ def scan(buf: bytes, *, resync: bool = False) -> Scan:
                     if rtype == LAST:
                         joined = b"".join(parts)
                         records.append((joined, 0, len(joined)))
+                        out.offsets.append(first_at)
                         parts = None
                 else:
                     raise LogCorruption(pos, f"unknown record type {rtype}")

@@ -10,20 +10,17 @@ fields with numpy:
 * items are checked all at once against the layout both writers produce (key fields, then
   one ``value_json`` that ends the item, one-byte tags and lengths); only items that do not
   fit are walked field by field;
-* item keys get ids by packing their key bytes into uint64 words (unaligned loads at every
-  byte offset), hashing the words and checking every item's words against its id's first
-  item (exact: a collision sends the file to the reference decoder); each distinct key is
-  decoded once in Python;
-* numeric ``value_json`` texts are cut out of the buffer with one boolean mask, separated by
-  newlines, and parsed by ``pandas.read_csv``'s C float parser (correctly rounded: the same
-  float64 as ``float()``; it reads ``NaN``, ``Infinity`` and ``-Infinity``); only the
-  characters of numbers are let through;
+* item keys get ids from pyarrow's hash dictionary encoding of their byte ranges where they
+  lie in the buffer (exact, no copy); each distinct key is decoded once in Python;
+* numeric ``value_json`` texts are converted by pyarrow where they lie in the buffer
+  (:mod:`._spans`: no copy; correctly rounded, the same float64 as ``float()``; a text
+  pyarrow rejects sends the file to the reference decoder);
 * the few items that are not "key, then a number" (media, text, nested dicts stored as JSON,
   typed-only values) and the rare non-history records (run, config, exit, header) go through
   the reference code.
 
-Anything unexpected (a malformed message, keys after values, a key longer than
-``_MAX_KEY_BYTES``, a number text ``read_csv`` rejects) makes :func:`decode_records` return
+Anything unexpected (a malformed message, keys after values, a number text pyarrow
+rejects) makes :func:`decode_records` return
 False having changed nothing: the caller then runs the reference decoder, which also produces
 the right error message. The tests run both decoders on every file they build and require
 the same rows, notes and metadata.
@@ -31,22 +28,22 @@ the same rows, notes and metadata.
 
 from __future__ import annotations
 
-import io
 from typing import Any, Callable
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from ._spans import numbers, spans
 
 from ._wandb_decode import DROP, STEP, TIMESTAMP, VALUE, FileResult, History
 
 __all__ = ["decode_records"]
 
-_MAX_KEY_BYTES = 256
 _MAX_NESTED = 8  # key fields per item the predicted layout follows
 _VALUE_START = np.zeros(256, dtype=bool)  # first bytes of a JSON number, NaN or +-Infinity
 _VALUE_START[[ord(c) for c in "-0123456789NI"]] = True
-_NUMBER_BYTES = np.zeros(256, dtype=bool)  # digits, sign, point, exponent, NaN, Infinity, \n
-_NUMBER_BYTES[[ord(c) for c in "0123456789+-.eENaInfinity\n"]] = True
 
 
 class _Fallback(Exception):
@@ -159,63 +156,46 @@ def _walk(arr: np.ndarray, starts: np.ndarray, ends: np.ndarray, *, ordered: boo
 def _key_ids(arr: np.ndarray, starts: np.ndarray, lengths: np.ndarray
              ) -> tuple[np.ndarray, np.ndarray]:
     """Ids of equal byte strings ``arr[starts[i]:starts[i]+lengths[i]]``: (ids, the first
-    item of each id). The bytes are packed into uint64 words (zero beyond each length), the
-    words hashed, and every item's words compared with its id's first item: exact."""
+    item of each id). pyarrow's hash dictionary encodes the ranges where they lie in the
+    buffer (:mod:`._spans`; exact: it compares the bytes); ids are numbered in order of first
+    appearance in the buffer."""
     n = starts.size
-    width = int(lengths.max()) if n else 0
-    if width > _MAX_KEY_BYTES:
-        raise _Fallback("key longer than the fast path handles")
-    n_words = max(1, -(-width // 8))
-    if n * n_words * 8 > max(64 << 20, 4 * arr.size):  # many items with long keys: hostile
-        raise _Fallback("the key words would take too much memory")
-    # unaligned little-endian uint64 words at every byte offset of a zero-padded copy
-    padded = np.concatenate([arr, np.zeros(8 * n_words + 8, dtype=np.uint8)])
-    at_offset = np.ndarray(shape=(arr.size + 8 * n_words,), dtype="<u8", buffer=padded,
-                           strides=(1,))
-    keep = np.array([(1 << (8 * k)) - 1 if k < 8 else (1 << 64) - 1 for k in range(9)],
-                    dtype=np.uint64)  # low k bytes of a word
-    words = np.empty((n, n_words), dtype=np.uint64)
-    for w in range(n_words):
-        words[:, w] = at_offset[starts + 8 * w] & keep[np.clip(lengths - 8 * w, 0, 8)]
-    hashes = lengths.astype(np.uint64)
-    for w in range(n_words):
-        hashes = hashes * np.uint64(0x100000001B3) ^ words[:, w]
-    _, first, ids = np.unique(hashes, return_index=True, return_inverse=True)
-    ids = ids.reshape(-1)
-    if ((words != words[first][ids]).any() or (lengths != lengths[first][ids]).any()):
-        raise _Fallback("hash collision")
-    return ids.astype(np.int64), first
+    if not n:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    order = None
+    if (starts[1:] < starts[:-1]).any():  # multi-part records sit after the file's bytes
+        order = np.argsort(starts, kind="stable")
+        starts, lengths = starts[order], lengths[order]
+    keys = spans(arr, starts, starts + lengths).cast(pa.large_binary())
+    codes = pc.dictionary_encode(keys).indices  # null at the gaps between keys
+    ids = pc.fill_null(codes, 0).to_numpy()[1::2].astype(np.int64)
+    # ids count up in order of first appearance: an item is its id's first where its id
+    # exceeds every id before it
+    new = np.empty(n, dtype=bool)
+    new[0] = True
+    new[1:] = ids[1:] > np.maximum.accumulate(ids)[:-1]
+    first = np.flatnonzero(new)
+    if order is None:
+        return ids, first
+    unsorted = np.empty_like(ids)
+    unsorted[order] = ids
+    return unsorted, order[first]
 
 
 def _parse_numbers(arr: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
-    """float64 of the number texts ``arr[starts[i]:ends[i]]`` (sorted, non-overlapping, each
-    preceded by at least one byte that is not part of another text)."""
-    n = starts.size
-    if not n:
+    """float64 of the number texts ``arr[starts[i]:ends[i]]`` (sorted, non-overlapping),
+    converted by pyarrow where they lie in the buffer (:mod:`._spans`)."""
+    if not starts.size:
         return np.zeros(0)
-    # the bytes to keep: each text and the byte before it (which becomes its separator),
-    # as runs of False/True for np.repeat (no pass over the whole buffer in Python terms)
-    before = starts - 1
-    gaps = before - np.concatenate(([0], ends[:-1]))
-    if (gaps < 0).any():
+    if (starts[1:] < ends[:-1]).any():
         raise _Fallback("number texts overlap")
-    runs = np.empty(2 * n + 1, dtype=np.int64)
-    runs[0:-1:2] = gaps
-    runs[1:-1:2] = ends - before
-    runs[-1] = arr.size - ends[-1]
-    pattern = np.zeros(2 * n + 1, dtype=bool)
-    pattern[1::2] = True
-    blob = arr[np.repeat(pattern, runs)]
-    blob[np.cumsum(runs[1:-1:2]) - runs[1:-1:2]] = ord("\n")
-    if not _NUMBER_BYTES[blob].all():
-        raise _Fallback("a character that is not part of a number")
-    frame = pd.read_csv(io.BytesIO(blob[1:].tobytes()), header=None, names=["v"],
-                        dtype=np.float64, engine="c", skip_blank_lines=False,
-                        keep_default_na=False, na_values=["NaN"], quoting=3)
-    values = frame["v"].to_numpy()
-    if values.size != n:
-        raise _Fallback("number texts did not split as expected")
-    return values
+    # pyarrow reads every text float() reads the same way, except with spaces or '_' around
+    # digits, which it rejects (then the reference decoder reads the file); the NaN and
+    # Infinity spellings it would also take are kept out by the caller
+    try:
+        return numbers(arr, starts, ends, pa.float64())
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        raise _Fallback("a number text pyarrow does not read") from None
 
 
 def _predicted_items(arr: np.ndarray, starts: np.ndarray, ends: np.ndarray

@@ -336,9 +336,10 @@ def _read_table(table: Table, path: Path, run_id: str, variant: str,
         warnings.append("the file has a header but no rows yet")
     elif out.empty:
         warnings.append("every cell is blank: no points")
+    unit = "line" if step_name is None else "epoch" if step_name.lower() == "epoch" else "step"
     return Run.from_frame(out, run_id=run_id, path=path, format=variant,
                           hparams=_lightning_hparams(path) if variant == "csv_lightning" else {},
-                          notes=notes, warnings=warnings)
+                          notes=notes, warnings=warnings, step_unit=unit)
 
 
 def _codes_dtype(k: int) -> type:

@@ -76,6 +76,7 @@ import pandas as pd
 
 from ..errors import CorruptLogError, ReadError, TruncatedLogWarning
 from ..run import Run
+from ._text_fast import read_fast
 from ._textio import read_bytes
 from .base import Reader, read_head
 
@@ -390,6 +391,9 @@ class TextLogReader(Reader):
         nul = data.find(b"\x00")
         if nul >= 0:
             raise CorruptLogError(path, f"binary data (NUL byte at offset {nul}): not a text log")
+        fast = read_fast(data, path, run_id)  # a large, regular log: vectorised (_text_fast)
+        if fast is not None:
+            return [fast]
         notes: list[str] = []
         warnings: list[str] = []
         try:
@@ -603,41 +607,41 @@ def _cyclegan_steps(records: list[_Record], validation: list[bool],
                     batch_size: int) -> list[str]:
     """Give every CycleGAN/pix2pix record its global iteration (module docstring); return
     the notes saying how the samples per epoch were found."""
-    train = [r for r, v in zip(records, validation) if not v]
+    # (epoch, iters) of the training lines, in file order
+    train = [(int(r.epoch or 0), int(r.batch or 0)) for r, v in zip(records, validation) if not v]
+    pairs = list(zip(train, train[1:]))
     # the print interval: the most common positive gap between iters within an epoch
     gaps: dict[int, int] = {}
-    for a, b in zip(train, train[1:]):
-        if a.epoch == b.epoch and b.batch > a.batch:  # type: ignore[operator]
-            gaps[b.batch - a.batch] = gaps.get(b.batch - a.batch, 0) + 1  # type: ignore
+    for (e0, i0), (e1, i1) in pairs:
+        if e0 == e1 and i1 > i0:
+            gaps[i1 - i0] = gaps.get(i1 - i0, 0) + 1
     interval = max(gaps, key=lambda k: (gaps[k], -k)) if gaps else None
+    # samples per epoch at each epoch boundary: last iters + interval - first iters of the next
     estimates: dict[int, int] = {}
-    if interval is not None:
-        for a, b in zip(train, train[1:]):
-            if b.epoch == a.epoch + 1:  # type: ignore[operator]
-                n = a.batch + interval - b.batch  # type: ignore[operator]
-                if n > 0:
-                    estimates[n] = estimates.get(n, 0) + 1
-    largest = max((r.batch for r in records), default=0)  # type: ignore[type-var]
-    notes = []
+    for (e0, i0), (e1, i1) in pairs if interval is not None else ():
+        n = i0 + interval - i1  # type: ignore[operator]
+        if e1 == e0 + 1 and n > 0:
+            estimates[n] = estimates.get(n, 0) + 1
+    largest = max((int(r.batch or 0) for r in records), default=0)
     if estimates:
         per_epoch = max(estimates, key=lambda k: (estimates[k], k))
-        if per_epoch < largest:
-            per_epoch = largest  # never let an epoch overlap the next one
-        notes.append(f"samples per epoch: {per_epoch}, read from the epoch boundaries "
-                     f"(print interval {interval} samples; {estimates[per_epoch] if per_epoch in estimates else 0} "
-                     f"of {sum(estimates.values())} boundaries agree)")
+        agree = estimates[per_epoch]
+        per_epoch = max(per_epoch, largest)  # never let an epoch overlap the next one
+        notes = [f"samples per epoch: {per_epoch}, read from the epoch boundaries (print "
+                 f"interval {interval} samples; {agree} of {sum(estimates.values())} "
+                 "boundaries agree)"]
     else:
         per_epoch = largest + (interval or 1)
-        notes.append(f"samples per epoch not readable from the log (no epoch boundary with "
-                     f"a known print interval): taken as {per_epoch}, the largest 'iters' "
-                     "plus one print interval")
+        notes = [f"samples per epoch not readable from the log (no epoch boundary with a "
+                 f"known print interval): taken as {per_epoch}, the largest 'iters' plus one "
+                 "print interval"]
     if batch_size != 1:
         notes.append(f"batch_size {batch_size} (from the options file): step = samples / "
                      f"{batch_size}")
-    first_epoch = min((r.epoch for r in records), default=1)  # type: ignore[type-var]
-    first_epoch = min(first_epoch, 1)
+    # epochs count from 1 (the code base's --epoch_count default); a log from 0 keeps 0
+    first_epoch = min(min((int(r.epoch or 0) for r in records), default=1), 1)
     for r in records:
-        r.step = ((r.epoch - first_epoch) * per_epoch + r.batch) // batch_size  # type: ignore
+        r.step = ((int(r.epoch or 0) - first_epoch) * per_epoch + int(r.batch or 0)) // batch_size
     return notes
 
 

@@ -62,11 +62,11 @@ import pandas as pd
 from ..errors import (DAMAGE_PREFIX, CorruptLogError, DamagedLogWarning, ReadError,
                       TruncatedLogWarning)
 from ..run import Run
-from ._leveldb_log import HEADER, LogCorruption, scan
+from ._leveldb_log import HEADER, RECORD_HEADER_SIZE, LogCorruption, scan
 from ._protobuf import WireError
 from ._wandb_decode import (BOOKKEEPING_KEYS, FileResult, decode_record, item_tag, key_kind,
                             other_field, slow_item)
-from .base import Reader, describe_damage, read_head
+from .base import Damage, Reader, describe_damage, read_head
 
 __all__ = ["WandbRunReader", "BOOKKEEPING_KEYS"]
 
@@ -117,20 +117,32 @@ def _decode_file(data: bytes, path: Path, *, fast: bool | None = None) -> FileRe
             try:
                 other_field(buf, field, a, b, res)
             except (WireError, IndexError, UnicodeError) as exc:
-                raise CorruptLogError(path, f"undecodable record (not a "
-                                            f"wandb_internal.Record: {exc})") from None
+                # the reference decoder skips such a record as damage: let it decode the file
+                raise ValueError(f"undecodable record: {exc}") from None
 
-        if decode_records(data, found.records, res, other, item_tag, key_kind, slow_item):
+        try:
+            done = decode_records(data, found.records, res, other, item_tag, key_kind, slow_item)
+        except ValueError:  # an undecodable record: the reference decoder skips it
+            done = False
+        if done:
             res.fast = True
             return res
     hist = res.hist
-    for buf, a, b in found.records:
+    undecodable = []
+    for (buf, a, b), offset in zip(found.records, found.offsets):
         try:
             decode_record(buf, a, b, res, hist)
-        except (WireError, IndexError, UnicodeError) as exc:
-            # the checksum matched, so the writer wrote these bytes: a message we cannot parse
-            raise CorruptLogError(path, f"undecodable record (not a wandb_internal.Record: "
-                                        f"{exc})") from None
+        except (WireError, IndexError, UnicodeError):
+            # the checksum matched, so the writer wrote these bytes: a message we cannot
+            # parse, skipped as damage (its rows are added only once it has decoded)
+            undecodable.append(Damage(offset, b - a + RECORD_HEADER_SIZE, 1,
+                                      "valid checksum but not a wandb_internal.Record"))
+    if undecodable:
+        res.damage = sorted(res.damage + undecodable, key=lambda d: d.offset)
+        res.records -= len(undecodable)
+        if not res.records:
+            raise CorruptLogError(path, f"no intact record: {undecodable[0].reason} at byte "
+                                        f"offset {undecodable[0].offset}")
     res.columns = hist.columns()
     return res
 

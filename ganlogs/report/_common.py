@@ -6,13 +6,30 @@ from __future__ import annotations
 from ..analysis import RunResult
 from ..findings import Finding
 
-__all__ = ["ROLE_SHORT", "display_findings", "labels_text", "onset_text", "reason_text", "insufficient",
-           "span_of", "format_value", "loss_family_text", "run_name",
-           "stated_conventions"]
+__all__ = ["ROLE_SHORT", "roles_text", "display_findings", "labels_text", "onset_text",
+           "reason_text", "insufficient", "span_of", "format_value", "loss_family_text",
+           "run_name", "stated_conventions"]
 
 ROLE_SHORT = {"d_loss": "D", "d_loss_real": "Dr", "d_loss_fake": "Df", "g_loss": "G",
               "d_x": "D(x)", "d_gz": "D(G(z))", "g_grad_norm": "|gG|", "d_grad_norm": "|gD|",
-              "lr_d": "lrD", "lr_g": "lrG", "fid": "FID", "is": "IS"}
+              "lr_d": "lrD", "lr_g": "lrG", "fid": "FID", "is": "IS", "kid": "KID",
+              "d_sign_real": "r_t", "augment_p": "p", "d_loss_val": "Dval", "d_x_val": "D(xval)"}
+
+
+def roles_text(r: RunResult) -> str:
+    """``D,G,FID``; ``A:D,G B:D,G`` for a run with several adversarial pairs. Only the roles
+    of :data:`ROLE_SHORT` (the JSON document lists every role)."""
+    if r.roles is None:
+        return ""
+
+    def short(tags) -> str:
+        return ",".join(ROLE_SHORT[k] for k in tags if k in ROLE_SHORT)
+
+    if r.roles.pairs:
+        text = " ".join(f"{n}:{short(p.tags)}" for n, p in r.roles.pairs.items())
+        shared = short(r.roles.tags)
+        return text + (f" {shared}" if shared else "")
+    return short(r.roles.tags)
 
 
 def insufficient(r: RunResult) -> Finding | None:
@@ -45,13 +62,19 @@ def labels_text(r: RunResult) -> str:
         return "-"
     tops = r.top_findings()
     if tops:
-        return ", ".join(f"{f.label} {f.confidence:.2f}" for f in tops)
+        return ", ".join(f"{f.label}{f'[{f.pair}]' if f.pair else ''} {f.confidence:.2f}"
+                         for f in tops)
     return "insufficient_data" if insufficient(r) else "-"
 
 
 def onset_text(r: RunResult) -> str:
+    """The earliest onset among the labels, with its unit when the step is not a training
+    iteration or the writer's step (``24 kimg``, ``12 line``, ``3 epoch``)."""
     steps = [f.onset_step for f in r.top_findings() if f.onset_step is not None]
-    return str(min(steps)) if steps else "-"
+    if not steps:
+        return "-"
+    unit = getattr(r.run.meta, "step_unit", "step") if r.run is not None else "step"
+    return f"{min(steps)} {unit}" if unit in ("kimg", "line", "epoch") else str(min(steps))
 
 
 def reason_text(r: RunResult) -> str:

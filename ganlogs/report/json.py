@@ -4,8 +4,12 @@
 per run: ``run`` (path relative to the root given), ``format``, ``status`` (``ok`` or
 ``error``), ``error`` (one line or null), ``roles`` (role -> tag), ``series`` (tag ->
 ``{"points", "first_step", "last_step"}``, points counting superseded rows too), ``labels``,
-``findings``, ``loss_family``, ``warnings``, ``notes``, ``writer``, ``hparams``.
-Fields are only ever added, never renamed.
+``findings`` (each with ``pair``: null, or the adversarial pair it is about), ``loss_family``,
+``warnings``, ``notes``, ``writer``, ``hparams``, ``step_unit`` (``iteration``, ``kimg``,
+``epoch``, ``line`` or ``step``), ``pairs`` (pair name -> ``{"name", "roles", "terms"}`` for a
+run with several adversarial pairs, else empty; ``roles`` then holds the shared roles only),
+``terms`` (tag -> kind of the non-adversarial loss terms). Fields are only ever added, never
+renamed.
 """
 
 from __future__ import annotations
@@ -54,6 +58,10 @@ def run_to_dict(r: RunResult) -> dict[str, Any]:
         "warnings": list(r.warnings),
         "notes": list(r.notes),
         "hparams": dict(meta.hparams) if meta else {},
+        "step_unit": getattr(meta, "step_unit", "step") if meta else None,
+        "pairs": ({n: {"name": p.name, "roles": dict(p.tags), "terms": dict(p.terms)}
+                   for n, p in r.roles.pairs.items()} if r.roles is not None else {}),
+        "terms": dict(r.roles.terms) if r.roles is not None else {},
     }
 
 

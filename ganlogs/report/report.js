@@ -320,6 +320,7 @@
   // ---------------------------------------------------------------- one run
   var detail = document.getElementById("detail");
   var smoothing = 0.6;
+  var ignoreOutliers = false;
 
   /** TensorBoard's smoothing: an exponential moving average debiased at the start
       (divided by 1 - w^n); non-finite values are passed through and not accumulated. */
@@ -424,14 +425,36 @@
         }]
       }
     };
-    // keep the equilibrium lines in view when they are near the data
-    if (p.hlines.length && !log) {
-      opts.scales.y = {range: function (u, lo, hi) {
-        var a = lo, z = hi;
-        p.hlines.forEach(function (h) { var span = (hi - lo) || Math.abs(hi) || 1; if (h.y >= lo - span && h.y <= hi + span) { a = Math.min(a, h.y); z = Math.max(z, h.y); } });
+    // the y range: what is shown (or its 1st-99th percentile when outliers are ignored),
+    // widened to the equilibrium lines near it (within two data spans)
+    opts.scales.y.range = function (u, lo, hi) {
+      var a = lo, z = hi;
+      if (ignoreOutliers && u.data && u.data.length > 1) {
+        var xs = u.data[0], x0 = u.scales.x.min, x1 = u.scales.x.max, vals = [];
+        for (var si = 1; si < u.data.length; si += 2) {
+          var ys = u.data[si];
+          for (var i = 0; i < ys.length; i++) {
+            var v = ys[i];
+            if (v !== null && v !== undefined && (x0 === undefined || x0 === null || (xs[i] >= x0 && xs[i] <= x1))) vals.push(v);
+          }
+        }
+        if (vals.length > 20) {  // the bulk: 3 IQR beyond the quartiles (in log10 on a log axis)
+          var tf = log ? function (v) { return Math.log10(v); } : function (v) { return v; };
+          vals = vals.filter(function (v) { return !log || v > 0; }).map(tf).sort(function (p, q) { return p - q; });
+          var q1 = vals[Math.floor(0.25 * (vals.length - 1))], q3 = vals[Math.ceil(0.75 * (vals.length - 1))];
+          var iqr = q3 - q1 || Math.abs(q3) * 0.1 || 1;
+          a = Math.max(vals[0], q1 - 3 * iqr); z = Math.min(vals[vals.length - 1], q3 + 3 * iqr);
+          if (log) { a = Math.pow(10, a); z = Math.pow(10, z); }
+        }
+      }
+      if (!log) {
+        // (within two data spans, as in the SVG plots; a line farther off is named above)
+        var span = (z - a) || Math.abs(z) || 1, a0 = a, z0 = z;
+        p.hlines.forEach(function (h) { if (h.y >= a0 - 2 * span && h.y <= z0 + 2 * span) { a = Math.min(a, h.y); z = Math.max(z, h.y); } });
         return uPlot.rangeNum(a, z, 0.1, true);
-      }};
-    }
+      }
+      return uPlot.rangeLog(a, z, 10, true);
+    };
     var u = new uPlot(opts, pd.data, box);
     u.over.addEventListener("wheel", function (e) {
       e.preventDefault();
@@ -566,6 +589,15 @@
             u.setData(panelData(p, u._log).data, false);
           });
         });
+        var io = el("input", {type: "checkbox", id: "ignore-outliers"});
+        io.checked = ignoreOutliers;
+        io.addEventListener("change", function () {
+          ignoreOutliers = io.checked;
+          Object.keys(api.charts).forEach(function (k) { var u = api.charts[k]; u.setScale("x", {min: u.scales.x.min, max: u.scales.x.max}); });
+        });
+        var iol = el("label", {title: "the y-axis holds the bulk of the points shown: 3 interquartile ranges beyond the quartiles"});
+        iol.appendChild(io); iol.appendChild(document.createTextNode(" ignore outliers in y scaling"));
+        tb.appendChild(iol);
         var reset = el("button", {type: "button"}, "reset zoom");
         reset.addEventListener("click", function () { Object.keys(api.charts).forEach(function (k) { var u = api.charts[k]; u.setData(u.data, true); }); });
         tb.appendChild(reset);

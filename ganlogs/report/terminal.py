@@ -16,7 +16,7 @@ import click
 
 from ..analysis import Analysis
 from ..checks import CheckResult
-from ._common import ROLE_SHORT, labels_text, onset_text, reason_text, run_name
+from ._common import labels_text, onset_text, reason_text, roles_text, run_name
 
 __all__ = ["render_text", "render_check", "Progress", "LABEL_COLORS", "safe"]
 
@@ -78,7 +78,7 @@ def render_text(analysis: Analysis, *, color: bool = False, width: int | None = 
     header = ("run", "format", "points", "roles", "labels", "onset", "reason")
     rows = []
     for r in analysis.runs:
-        roles = ",".join(ROLE_SHORT.get(k, k) for k in (r.roles.tags if r.roles else {}))
+        roles = roles_text(r)
         rows.append((safe(run_name(r, analysis.root)), safe(r.format or "?"), str(r.points) if r.ok else "-",
                      roles or "-", labels_text(r), onset_text(r), safe(reason_text(r))))
     widths = [max(len(h), *(len(row[i]) for row in rows)) if rows else len(h)

@@ -71,7 +71,9 @@ def test_bare_real_fake_as_loss_parts_when_values_look_like_losses():
     values = {"D_real": 0.3 + 0.05 * rng.standard_normal(50),
               "D_fake": 0.3 + 0.05 * rng.standard_normal(50)}
     roles = infer_roles(["G_GAN", "D_real", "D_fake"], values=values)
-    assert roles.tags == {"d_loss_real": "D_real", "d_loss_fake": "D_fake", "g_loss": "G_GAN"}
+    # no total D loss logged: d_loss is derived as the sum of the two terms
+    assert roles.tags == {"d_loss_real": "D_real", "d_loss_fake": "D_fake", "g_loss": "G_GAN",
+                          "d_loss": "D_real+D_fake"}
     assert roles.real_fake_kind == "loss"
 
 
@@ -138,7 +140,8 @@ def test_two_generator_pix2pix_pairs_and_loss_terms_never_probabilities():
     roles = infer_roles(PIX2PIX_TWO, format="text_cyclegan", values=vals)
     assert set(roles.pairs) == {"1", "2"}
     assert dict(roles.pairs["2"].tags) == {"d_loss_real": "D_2_real", "d_loss_fake": "D_2_fake",
-                                           "g_loss": "G_2_GAN"}
+                                           "g_loss": "G_2_GAN", "d_loss": "D_2_real+D_2_fake"}
+    assert roles.pairs["2"].sums == {"D_2_real+D_2_fake": ("D_2_real", "D_2_fake")}
     assert all(p.real_fake_kind == "loss" for p in roles.pairs.values())
     assert roles.pairs["2"].terms == {"G_2_L1": "reconstruction"}
     assert roles.code_base.name == "pix2pix"
@@ -153,7 +156,10 @@ def test_pix2pixhd_multi_scale_discriminators_are_summed_into_one_d():
     assert not roles.pairs
     assert roles.tags["d_loss_real"] == "D_real_0+D_real_1"
     assert roles.sums == {"D_real_0+D_real_1": ("D_real_0", "D_real_1"),
-                          "D_fake_0+D_fake_1": ("D_fake_0", "D_fake_1")}
+                          "D_fake_0+D_fake_1": ("D_fake_0", "D_fake_1"),
+                          "D_real_0+D_real_1+D_fake_0+D_fake_1": ("D_real_0+D_real_1",
+                                                                  "D_fake_0+D_fake_1")}
+    assert roles.code_base.scales == 2
     assert roles.terms == {"G_GAN_Feat": "feature_matching", "G_VGG": "perceptual"}
     assert roles.code_base.name == "pix2pixhd" and roles.code_base.loss_family == "lsgan"
 

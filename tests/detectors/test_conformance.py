@@ -139,9 +139,10 @@ def test_parameters_are_keyword_only_constructor_arguments(cls):
     # scikit-learn's clone contract: the constructor stores what it is given, unchanged
     clone = cls(**params)
     assert clone.get_params() == params
-    assert "calibration" in params and "min_points" in params
     fp = det.finding_parameters()
-    assert fp["calibration"] == default_calibration().source_id
+    if issubclass(cls, GanDetector):  # the loss detectors share these (d_overfitting has none)
+        assert "calibration" in params and "min_points" in params
+        assert fp["calibration"] == default_calibration().source_id
     json.dumps(fp, allow_nan=False)
 
 
@@ -294,6 +295,7 @@ def test_analyze_json_end_to_end(tmp_path):
     doc = json.loads(res.output)
     run = doc["runs"][0]
     assert "oscillating" in run["labels"] and "converged" not in run["labels"]
-    assert {f["detector"] for f in run["findings"]} == set(DEFAULT_DETECTORS)
+    # d_overfitting reads r_t or held-out D outputs, which this run does not log
+    assert {f["detector"] for f in run["findings"]} == set(DEFAULT_DETECTORS) - {"d_overfitting"}
     osc = [f for f in run["findings"] if f["label"] == "oscillating"][0]
     assert osc["evidence"]["period_steps"] == pytest.approx(400, rel=0.15)

@@ -524,10 +524,14 @@ def test_bad_record_types(mutate, message):
     assert res.damage[0].offset == offset
 
 
-def test_undecodable_payload_with_good_checksum():
-    data = encode_log([go_row(0, {"d": "1"}), b"\x12\xff\xff\x03"])
-    with pytest.raises(CorruptLogError, match="undecodable record"):
-        _decode_file(data, Path("x.wandb"))
+def test_undecodable_payload_with_good_checksum_is_skipped_as_damage():
+    data = encode_log([go_row(0, {"d": "1"}), b"\x12\xff\xff\x03", go_row(1, {"d": "2"})])
+    res = _decode_file(data, Path("x.wandb"))
+    assert res.columns[2].tolist() == [0, 1] and res.records == 2
+    assert res.damage[0].reason == "valid checksum but not a wandb_internal.Record"
+    assert_paths_agree(data)
+    with pytest.raises(CorruptLogError, match="no intact record"):
+        _decode_file(encode_log([b"\x12\xff\xff\x03"]), Path("x.wandb"))
 
 
 def test_fuzzed_bytes_raise_only_read_errors():

@@ -64,18 +64,15 @@ def test_series_accepts_a_role_id(tmp_path):
         run.series("nope")
 
 
-def test_a_run_given_as_the_path_itself_is_named_after_it(tmp_path):
+def test_a_run_given_as_the_path_itself_is_named_after_it(tmp_path, wide_csv, fake_detectors):
     import json
 
-    from report_support import run_cli
-    from browser_support import write_pix2pix_log
+    from report_support import healthy_losses, run_cli
 
-    log = write_pix2pix_log(tmp_path / "facades")
+    log = wide_csv(tmp_path / "exp3" / "metrics.csv", healthy_losses())
     text = run_cli(["analyze", str(log)]).output
-    assert text.splitlines()[1].startswith("loss_log.txt ")
+    assert text.splitlines()[1].startswith("metrics.csv ")
     doc = json.loads(run_cli(["analyze", str(log), "--format", "json"]).output)
     assert doc["runs"][0]["run"] == "."  # JSON keeps the id
-    # fail on any finding, so that the test does not hang on what the verdict is
-    out = run_cli(["check", str(log), "--min-confidence", "0", "--fail-on",
-                   "converged,oscillating,mode_collapse,vanishing_gradients,diverged"])
-    assert "FAIL  loss_log.txt" in out.output
+    out = run_cli(["check", str(log), "--fail-on", "converged"])  # the fake detector: converged
+    assert "FAIL  metrics.csv" in out.output

@@ -95,9 +95,11 @@ def settled_files(monkeypatch):
 
 def pytest_terminal_summary(terminalreporter):
     tried = {k[:-6]: v for k, v in FUZZ_STATS.items()
-             if k.endswith(":tried") and k != "cuts:tried"}
+             if k.endswith(":tried") and k != "cuts:tried" and not k.startswith("resync")}
     cuts = FUZZ_STATS.get("cuts:tried", 0)
-    if not tried and not cuts:
+    resync = {k[len("resync-"):-6]: v for k, v in FUZZ_STATS.items()
+              if k.startswith("resync-") and k.endswith(":tried")}
+    if not tried and not cuts and not resync:
         return
     terminalreporter.write_sep("-", "ganlogs fuzz")
     if tried:
@@ -110,3 +112,9 @@ def pytest_terminal_summary(terminalreporter):
         terminalreporter.write_line(
             f"ganlogs cuts: {cuts} cut files read ({FUZZ_STATS['cuts:prefix']} gave a prefix, "
             f"{FUZZ_STATS['cuts:error']} a ReadError)")
+    if resync:
+        parts = ", ".join(f"{fmt} {n} ({FUZZ_STATS[f'resync-{fmt}:damaged']} damaged and read "
+                          f"past, {FUZZ_STATS[f'resync-{fmt}:truncated']} truncation)"
+                          for fmt, n in sorted(resync.items()))
+        terminalreporter.write_line(f"ganlogs resync: {sum(resync.values())} files corrupted "
+                                    f"mid-file; {parts}")

@@ -260,3 +260,56 @@ def test_scheduler_without_a_port_is_a_usage_error_at_once(address):
 def test_fixtures_still_exit_0():
     out = _run(["analyze", str(FIXTURES)])
     assert out.exit_code == 0, out.output[-2000:]
+
+
+# ------------------------------------------------------------------- damaged runs
+def _damaged_tb_run(directory: Path) -> None:
+    """A TensorBoard run of 200 points whose record 100 has a flipped byte."""
+    from ganlogs.readers import _tfrecord as tfr
+
+    payloads = [tfr.encode_file_version_event(1.7e9)] + [
+        tfr.encode_scalar_event(tag, 1.0 + 0.1 * np.sin(i / 5), step=i, wall_time=1.7e9 + i)
+        for i in range(100) for tag in ("Loss/D", "Loss/G")]
+    raw = bytearray(b"".join(tfr.frame_record(p) for p in payloads))
+    head = sum(len(p) + 16 for p in payloads[:101])
+    raw[head + 20] ^= 0x08
+    directory.mkdir(parents=True)
+    (directory / "events.out.tfevents.1.host").write_bytes(bytes(raw))
+
+
+def test_a_damaged_run_is_a_warning_in_analyze_and_incomplete_in_check(tmp_path):
+    _damaged_tb_run(tmp_path / "tb")
+    out = _run(["analyze", str(tmp_path)])
+    assert out.exit_code == 0, out.output
+    err = out.stderr if hasattr(out, "stderr") else out.output
+    assert "warning: tb: damaged: events.out.tfevents.1.host" in err
+    res = ganlogs.analyze(tmp_path)
+    assert res.runs[0].points == 199
+    out = _run(["check", str(tmp_path)])
+    assert out.exit_code == 2 and "damaged" in out.output and "--allow-damage" in out.output
+    assert _run(["check", str(tmp_path), "--allow-damage"]).exit_code == 0
+    doc = json.loads(_run(["check", str(tmp_path), "--format", "json"]).stdout)
+    assert doc["status"] == "error" and doc["damaged"][0]["run"] == "tb"
+    (tmp_path / "ganlogs.toml").write_text("allow_damage = true\n")
+    assert ganlogs.check(tmp_path, config=tmp_path / "ganlogs.toml").status == "pass"
+
+
+def test_pyarrow_lower_bound_is_past_the_parquet_cve():
+    """CVE-2023-47248 (code execution reading a crafted Parquet file) affects pyarrow up to
+    14.0.0, and ganlogs reads Parquet files it finds in log folders."""
+    import re
+
+    try:
+        import tomllib
+    except ImportError:  # Python 3.10
+        import tomli as tomllib
+
+    doc = tomllib.loads((FIXTURES.parent / "pyproject.toml").read_text())
+    specs = [d for d in doc["project"]["dependencies"] if d.startswith("pyarrow")]
+    for extra in doc["project"]["optional-dependencies"].values():
+        specs += [d for d in extra if d.startswith("pyarrow")]
+    assert specs
+    for spec in specs:
+        m = re.fullmatch(r"pyarrow>=([\d.]+)", spec.replace(" ", ""))
+        assert m, spec
+        assert tuple(int(x) for x in m.group(1).split(".")) >= (14, 0, 1), spec

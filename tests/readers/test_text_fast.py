@@ -1,0 +1,98 @@
+"""The vectorised text-log path (readers/_text_fast.py) gives exactly what the per-line path
+gives: same points in the same order, same notes, warnings and hparams, on every text fixture
+and on generated logs of every format with the lines that make it hard (other shapes, odd
+numbers, arguments, blank lines, CRLF)."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from ganlogs.readers import _text_fast
+from ganlogs.readers.text import TextLogReader
+
+from _expected import fixture_ids, fixture_path, read_quietly
+
+READER = TextLogReader()
+
+
+def read_both(path, monkeypatch):
+    """(per-line runs, fast runs, whether the fast path read the file)."""
+    monkeypatch.setattr(_text_fast, "MIN_BYTES", 10 ** 12)
+    slow, slow_caught = read_quietly(READER, path)
+    monkeypatch.setattr(_text_fast, "MIN_BYTES", 0)
+    monkeypatch.setattr(_text_fast, "MAX_SLOW_SHARE", 1.0)  # take it whenever it can
+    used = []
+    real = _text_fast.read_fast
+
+    def spy(*args, **kwargs):
+        out = real(*args, **kwargs)
+        used.append(out is not None)
+        return out
+
+    monkeypatch.setattr("ganlogs.readers.text.read_fast", spy)
+    fast, fast_caught = read_quietly(READER, path)
+    assert slow_caught == fast_caught
+    return slow, fast, bool(used and used[0])
+
+
+def assert_same(slow, fast):
+    assert len(slow) == len(fast) == 1
+    pd.testing.assert_frame_equal(slow[0].scalars, fast[0].scalars)
+    assert slow[0].meta == fast[0].meta
+
+
+@pytest.mark.parametrize("fixture_id", fixture_ids("text_"))
+def test_every_text_fixture_reads_the_same(fixture_id, monkeypatch):
+    path, _ = fixture_path(fixture_id)
+    slow, fast, used = read_both(path, monkeypatch)
+    assert_same(slow, fast)
+    # CycleGAN's steps need the whole log; PyTorch-GAN's cyclegan.py writes a '\r' stream
+    if fixture_id not in ("text_cyclegan_loss_log", "text_pytorch_gan_cyclegan"):
+        assert used, "the fast path should apply to this fixture"
+
+
+def _ptgan(n: int) -> list[str]:
+    vals = ["0.5", "nan", "1e-05", "-inf", "Infinity", ".25", "3.", "+0.75", "1E+3"]
+    return [f"[Epoch {i // 50}/200] [Batch {i % 50}/50] [D loss: {vals[i % 9]}] "
+            f"[G loss: {i / 7:f}]" for i in range(n)]
+
+
+CASES = {
+    "ptgan.log": ["Namespace(n_epochs=200, lr=0.0002, b1=0.5)", "some warning", ""]
+    + _ptgan(400)[:200] + ["", "[Epoch 4/200] [Batch 0/50] [D loss: 0.1, acc: 50%] "
+                           "[G loss: 0.2] -- M: 1.5", "ETA 00:01"] + _ptgan(400)[200:],
+    "dcgan.log": [f"[{i // 30}/25][{i % 30}/30] Loss_D: {1 + i / 9:.4f} Loss_G: {i / 3:.4f} "
+                  f"D(x): 0.5 D(G(z)): 0.{i % 9 + 1} / 0.{(i + 3) % 9 + 1}" for i in range(300)],
+    "output.txt": [f"{i} [D loss: {i / 11:f}, acc.: {i % 100}.00%] [G loss: {i / 13:f}]"
+                   for i in range(300)],
+    "nohup.out": ["W tensorflow warning"] + [
+        f"Epoch: [{i // 40:2d}/25] [{i % 40:4d}/  40] time: {i * 0.5:4.4f}, "
+        f"d_loss: {1 / (i + 1):.8f}, g_loss: {i / 3:.8f}" for i in range(300)],
+    "big_epoch.log": _ptgan(100) + ["[Epoch 12345678901/200] [Batch 3/50] [D loss: 0.5] "
+                                    "[G loss: 0.5]"] + _ptgan(100),
+    "loss_log.txt": ["================ Training Loss (Sat Dec  5 10:00:00 2026) ================"]
+    + [f"(epoch: {1 + i // 10}, iters: {(i % 10) * 100 + 100}, time: 0.1, data: 0.01) "
+       f"D_A: {i / 9:.3f} G_A: {i / 7:.3f} " for i in range(200)],
+}
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+@pytest.mark.parametrize("newline", ["\n", "\r\n"])
+def test_generated_logs_read_the_same(tmp_path, monkeypatch, name, newline):
+    p = tmp_path / name
+    p.write_bytes(newline.join(CASES[name]).encode() + newline.encode())
+    slow, fast, used = read_both(p, monkeypatch)
+    assert_same(slow, fast)
+    assert used == (name != "loss_log.txt")  # CycleGAN stays on the per-line path
+
+
+def test_truncated_or_carriage_return_logs_stay_on_the_per_line_path(tmp_path, monkeypatch):
+    p = tmp_path / "cut.log"
+    p.write_bytes("\n".join(_ptgan(50)).encode())  # no final newline
+    assert not read_both(p, monkeypatch)[2]
+    p = tmp_path / "cr.log"
+    p.write_bytes("\r".join(_ptgan(50)).encode() + b"\n")
+    slow, fast, used = read_both(p, monkeypatch)
+    assert not used
+    assert_same(slow, fast)
