@@ -63,8 +63,9 @@ Steps
     fractions (an ``epoch`` logged as ``0.25, 0.5, ...``) is not a step column.
 
 Speed
-    :mod:`ganlogs.readers._csv_parse` parses the file with ``pyarrow.csv`` (every core) in
-    blocks of 64 MiB, so peak memory is the numeric columns plus one block; the reshaping to the
+    :mod:`ganlogs.readers._csv_parse` parses the file with ``pyarrow.csv`` (every core): in
+    one block up to 32 MiB, else in blocks of 16 MiB, so peak memory is the numeric columns
+    plus one block (1.2x the DataFrame for a 1 GB file); the reshaping to the
     long frame is vectorised (row-major, so points come out in file order: row by row, columns
     left to right), and a table with no blank cell takes a path with no masks at all.
 """
