@@ -288,6 +288,9 @@ def _check_block(path: Path, data: bytes | bytearray, start: int, end: int,
     if nul >= 0:
         raise CorruptLogError(path, f"binary data (NUL byte at offset {offset + nul}): not a "
                                     "text CSV file")
+    if start == 0 and end == len(data) and isinstance(data, bytes):
+        if data.isascii():  # the whole buffer (the common case): checked in place
+            return
     view = memoryview(data)[start:end]
     if (len(view) and np.frombuffer(view, dtype=np.uint8).max() < 0x80) or not len(view):
         return  # ASCII
@@ -501,7 +504,10 @@ def _convert(col: pa.ChunkedArray, decimal: str, steps: bool) -> Column:
                       ints=ints if steps else None, integral=present.copy() if steps else None)
     if pa.types.is_floating(t) or pa.types.is_boolean(t):
         present = _valid(col)
-        values = pc.cast(col, pa.float64()).to_numpy()  # nulls -> NaN
+        if pa.types.is_float64(t):
+            values = col.to_numpy()  # nulls -> NaN
+        else:
+            values = pc.cast(col, pa.float64()).to_numpy()
         out = Column(values, present, missing=n - int(present.sum()))
         if steps:
             out.ints, out.integral = _whole(values, present)

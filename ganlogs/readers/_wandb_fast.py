@@ -28,7 +28,7 @@ the same rows, notes and metadata.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Callable
 
 import numpy as np
 import pandas as pd

@@ -51,10 +51,11 @@ Dialect
 Damage
     UTF-8 (with or without a byte-order mark) only: UTF-16/32, invalid UTF-8 and binary data
     raise one-line errors naming the file. A last line without its final newline is dropped
-    with a :class:`~ganlogs.errors.TruncatedLogWarning`. Rows with more fields than the header
-    are skipped and counted. A file with rows but no numeric column raises ``ReadError("no
-    numeric columns: not a metrics log")``; a header with no rows gives an empty Run and a
-    warning.
+    with a :class:`~ganlogs.errors.TruncatedLogWarning`. Rows with more fields than the header,
+    and rows with fewer (which cells are missing cannot be told), are skipped and counted; a
+    quote that is never closed is a ``CorruptLogError``. A file with rows but no numeric
+    column raises ``ReadError("no numeric columns: not a metrics log")``; a header with no
+    rows gives an empty Run and a warning.
 
 Steps
     A step column with a few cells that are not whole numbers (``50.5``; at most
@@ -63,8 +64,9 @@ Steps
     fractions (an ``epoch`` logged as ``0.25, 0.5, ...``) is not a step column.
 
 Speed
-    :mod:`ganlogs.readers._csv_parse` parses the file with ``pyarrow.csv`` (every core) in
-    blocks of 64 MiB, so peak memory is the numeric columns plus one block; the reshaping to the
+    :mod:`ganlogs.readers._csv_parse` parses the file with ``pyarrow.csv`` (every core): in
+    one block up to 32 MiB, else in blocks of 16 MiB, so peak memory is the numeric columns
+    plus one block (1.2x the DataFrame for a 1 GB file); the reshaping to the
     long frame is vectorised (row-major, so points come out in file order: row by row, columns
     left to right), and a table with no blank cell takes a path with no masks at all.
 """
