@@ -105,18 +105,32 @@ def main_motion(series: np.ndarray) -> np.ndarray | None:
     A = np.stack([np.ones(T), (t - t.mean()) / T], 1)
     coef, *_ = np.linalg.lstsq(A, x, rcond=None)
     xd = x - A @ coef
-    if not np.any(xd):
+    scale = float(np.max(np.abs(xd)))
+    if not scale > 0 or not np.isfinite(scale):
         return None
+    xd = xd / scale  # LAPACK's own scaling can fail on tiny values when denormals are flushed
     if xd.shape[1] > 1:
-        if xd.shape[1] > T:
-            u, s, _ = np.linalg.svd(xd, full_matrices=False)
-            p = u[:, 0] * s[0]
-        else:
-            _, _, vt = np.linalg.svd(xd, full_matrices=False)
-            p = xd @ vt[0]
+        try:
+            if xd.shape[1] > T:
+                u, s, _ = np.linalg.svd(xd, full_matrices=False)
+                p = u[:, 0] * s[0]
+            else:
+                _, _, vt = np.linalg.svd(xd, full_matrices=False)
+                p = xd @ vt[0]
+        except np.linalg.LinAlgError:
+            # the same direction from the smaller Gram matrix
+            try:
+                if xd.shape[1] > T:
+                    w, v = np.linalg.eigh(xd @ xd.T)
+                    p = v[:, -1] * np.sqrt(max(w[-1], 0.0))
+                else:
+                    w, v = np.linalg.eigh(xd.T @ xd)
+                    p = xd @ v[:, -1]
+            except np.linalg.LinAlgError:
+                return None
     else:
         p = xd[:, 0]
-    return p - p.mean()
+    return (p - p.mean()) * scale
 
 
 def _bonferroni(rmax: float, n: int) -> float:

@@ -12,8 +12,10 @@ from reference_trainer import LABELS, LOSS_FAMILIES, ROLES  # noqa: E402
 from reference_trainer.scenarios import build_specs  # noqa: E402
 
 CORPUS = Path(__file__).resolve().parents[2] / "fixtures" / "labelled"
-REQUIRED = ("run_id", "labels", "intended_label", "scenario", "family", "config", "measures", "onset_step", "log",
-            "device", "seed", "torch_version")
+REQUIRED = ("run_id", "labels", "outcome", "intended_label", "scenario", "family", "config", "measures", "onset_step",
+            "log", "device", "seed", "torch_version", "split", "split_reason", "truth_sources", "labels_independent",
+            "labels_partly_in_logs")
+FIVE = LABELS[:5]
 
 pytestmark = pytest.mark.skipif(not (CORPUS / "manifest.json").exists(), reason="small corpus not generated")
 
@@ -30,23 +32,34 @@ def test_every_run_has_a_complete_ground_truth():
         for k in REQUIRED:
             assert k in gt, (p.name, k)
         assert gt["run_id"] == p.name
-        assert gt["labels"] and set(gt["labels"]) <= set(LABELS)
+        assert set(gt["labels"]) <= set(LABELS)
+        # every run is kept: no label means the truth is not_converged, never a dropped run
+        assert (gt["outcome"] == "not_converged") == (not gt["labels"])
+        if not gt["labels"]:
+            assert gt["not_converged_reason"] in ("still improving", "blurry", "poor at a stalemate", "getting worse")
         assert gt["log"]["loss_family"] in LOSS_FAMILIES
         assert gt["log"]["d_loss_reduction"] in ("summed", "mean")
         assert set(gt["log"]["tags"]) <= set(ROLES)
-        assert {"d_loss", "g_loss"} <= set(gt["log"]["tags"])
+        tags = set(gt["log"]["tags"])
+        assert "g_loss" in tags and ("d_loss" in tags or {"d_loss_real", "d_loss_fake"} <= tags)
         if "converged" in gt["labels"]:
             assert gt["labels"] == ["converged"]
+        assert set(gt["truth_sources"]) == set(gt["labels"])
+        assert sorted(gt["labels_independent"] + gt["labels_partly_in_logs"]) == sorted(gt["labels"])
+        assert gt["split"] in ("tuning", "held_out")
 
 
 def test_manifest_counts_match_the_run_directories():
     m = json.loads((CORPUS / "manifest.json").read_text())
-    counts = {k: 0 for k in LABELS}
+    counts = {k: 0 for k in (*LABELS, "not_converged")}
     for p in _runs():
-        for lab in json.loads((p / "ground_truth.json").read_text())["labels"]:
+        gt = json.loads((p / "ground_truth.json").read_text())
+        for lab in gt["labels"] or ["not_converged"]:
             counts[lab] += 1
     assert m["counts_per_label"] == counts
-    assert all(v >= 4 for v in counts.values()), counts
+    assert all(counts[k] >= 3 for k in FIVE), counts
+    assert counts["not_converged"] >= 1, "runs that fit no rule are kept"
+    assert not (CORPUS / "_unlabelled").exists()
     for k in ("command", "device", "torch_version", "elapsed_s", "intended_rate_per_family", "counts_per_family"):
         assert k in m
 
@@ -90,8 +103,11 @@ def test_logged_scalars_carry_no_ground_truth():
             assert "label" not in tag and "coverage" not in tag
 
 
-# cheap runs, one per kind of truth: analytic blow-up, analytic cycle, measured 2-D collapse
-REGEN = ("dirac_wgan_sim_looseclip_000", "dirac_wgan_clip_alt_000", "ring8_smallG_strongD_000")
+# cheap runs, one per kind of truth: analytic blow-up, analytic cycle, measured 2-D collapse,
+# and a run that fits no rule (not_converged: still gaining modes). The grid pair is its whole
+# batch, so it is retrained exactly as it was.
+REGEN = ("dirac_wgan_sim_looseclip_000", "dirac_wgan_clip_alt_000", "ring8_smallG_strongD_000",
+         "grid25_smallG_strongD_000", "grid25_smallG_strongD_001")
 
 
 def test_regenerating_runs_reproduces_their_committed_labels(tmp_path):
@@ -102,13 +118,14 @@ def test_regenerating_runs_reproduces_their_committed_labels(tmp_path):
     run_sweep(tmp_path, size="small", device="cpu", only=ids, log=lambda *_: None)
     for i in ids:
         old = json.loads((CORPUS / i / "ground_truth.json").read_text())
-        new_dir = tmp_path / i
-        new = json.loads((new_dir / "ground_truth.json").read_text()) if new_dir.exists() else \
-            json.loads((tmp_path / "_unlabelled" / f"{i}.json").read_text())
+        new = json.loads((tmp_path / i / "ground_truth.json").read_text())
         assert new["labels"] == old["labels"], i
+        assert new["outcome"] == old["outcome"], i
         assert new["config"] == old["config"]
+        # a run trained in a smaller batch drifts by floating-point rounding: allow one mode
+        tol = max(0.1, 1.0 / old["measures"]["n_modes"] + 1e-6)
         for k in ("coverage_end", "hq_fraction_end"):
-            assert np.isclose(new["measures"][k], old["measures"][k], atol=0.1), (i, k)
+            assert np.isclose(new["measures"][k], old["measures"][k], atol=tol), (i, k)
 
 
 def test_specs_are_deterministic():
