@@ -5,13 +5,14 @@ Usage::
     python bench/watch_replay.py                          # fixtures/labelled
     python bench/watch_replay.py --corpus /work/corpus/v2 # any directory of labelled runs
     python bench/watch_replay.py --confirm 1              # without hysteresis, to compare
+    python bench/watch_replay.py --corpus DIR --held-out-only  # replay held-out runs only
 
 Each run (a directory with ``ground_truth.json`` as ``python -m reference_trainer sweep``
 writes it) is read whole, then fed to a :class:`ganlogs.live.LiveJudge` step by step in step
 order (every tag's point at a step arrives together), re-judged whenever the live policy
 says so (``cost_factor=0``: the schedule depends on points only, not on this machine's
-speed). Printed, per split (held-out runs: the ``split`` of ``ground_truth.json`` when the corpus
-writes one, else the families ``bench/accuracy.py`` does not tune on; and all runs):
+speed). Printed for the held-out runs (``reference_trainer.split``: the split of issue 10) and for
+all runs:
 
 * detection delay per true failure label: steps from the truth's onset to the first time
   the label is raised, as % of the run's length (last step); median and 90th percentile
@@ -42,18 +43,9 @@ sys.path.insert(0, str(ROOT))
 import ganlogs  # noqa: E402
 from ganlogs.live import LiveJudge, LivePolicy  # noqa: E402
 from ganlogs.live.rows import RowStore  # noqa: E402
+from reference_trainer.split import split_of  # noqa: E402
 
 FAILURES = ("oscillating", "mode_collapse", "vanishing_gradients", "diverged", "d_overfitting")
-
-
-def tuning_families() -> tuple[str, ...] | None:
-    """The calibration's tuning families, from bench/accuracy.py (None if it cannot load)."""
-    sys.path.insert(0, str(ROOT / "bench"))
-    try:
-        import accuracy  # type: ignore
-        return tuple(accuracy.TUNING_FAMILIES)
-    except Exception:  # noqa: BLE001
-        return None
 
 
 @dataclass
@@ -104,7 +96,8 @@ def replay(run_dir: Path, policy: LivePolicy) -> Replay | None:
     steps = view["step"].to_numpy()[order]
     values = view["value"].to_numpy()[order]
     bounds = np.flatnonzero(np.r_[True, steps[1:] != steps[:-1], True])
-    rep = Replay(run_dir.name, gt.get("family", "?"), gt.get("split"), list(gt["labels"]),
+    rep = Replay(run_dir.name, gt.get("family", "?"), gt.get("split") or split_of(gt)[0],
+                 list(gt["labels"]),
                  truth_onsets(gt),
                  int(steps[-1]) if len(steps) else 0)
     judge = LiveJudge(run_dir.name, policy=policy)
@@ -188,8 +181,8 @@ def main() -> None:
                         growth=args.growth, cost_factor=0.0)
     dirs = sorted(p.parent for p in args.corpus.glob("*/ground_truth.json"))
     if args.held_out_only:
-        dirs = [d for d in dirs
-                if json.loads((d / "ground_truth.json").read_text()).get("split") == "held_out"]
+        dirs = [d for d in dirs if split_of(json.loads((d / "ground_truth.json").read_text()))[0]
+                == "held_out"]
     dirs = dirs[:args.limit]
     print(f"corpus {args.corpus}: {len(dirs)} labelled runs replayed; policy {policy}")
     reps = []
@@ -201,16 +194,8 @@ def main() -> None:
                 print(f"  {rep.run_id:34s} truth {'/'.join(rep.truth):28s} onsets {rep.onsets} "
                       f"first raised {rep.first_raised} last step {rep.last_step} "
                       f"flips {rep.flips} final {rep.final} offline {rep.offline}")
-    if all(r.split for r in reps):  # the corpus says which runs are held out
-        report("held-out runs (split in ground_truth.json)",
-               [r for r in reps if r.split == "held_out"])
-    else:
-        tuning = tuning_families()
-        if tuning is None:
-            print("(bench/accuracy.py could not be loaded: no held-out split)")
-        else:
-            report("held-out families (bench/accuracy.py)",
-                   [r for r in reps if r.family not in tuning])
+    report("held-out runs (reference_trainer.split, or the split in ground_truth.json)",
+           [r for r in reps if r.split == "held_out"])
     report("all runs", reps)
 
 

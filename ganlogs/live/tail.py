@@ -10,7 +10,8 @@ TensorBoard (:class:`EventDirFollower`)
 Text logs (:class:`TextFollower`)
     Only appended bytes are read from disk; the text read so far is kept in memory and
     re-parsed on growth (a text log's step can be the index of its loss line, and its
-    format is recognised from the whole text), at most as often as the judge allows.
+    format is recognised from the whole text), no more often than ``reparse_factor`` times
+    the last parse's duration.
 Every other format (:class:`ReloadFollower`: CSV, ``.wandb``, StyleGAN2-ADA
 ``stats.jsonl``, MLflow, W&B exports)
     The run is read again whole when the size or modification time of one of its files
@@ -181,31 +182,41 @@ class TextFollower(Follower):
 
     mode = "appended bytes, re-parsed in memory"
 
-    def __init__(self, source: RunSource) -> None:
+    def __init__(self, source: RunSource, *, reparse_factor: float = 20.0) -> None:
         super().__init__(source)
+        self.reparse_factor = reparse_factor
         self._cursor = _FileCursor()
         self._data = bytearray()
+        self._parsed = 0  # bytes of _data parsed last time
+        self._last_cost = 0.0
+        self._last_end = -float("inf")
 
     def poll(self) -> Growth:
         got = self._cursor.new_bytes(self.source.path)
-        if got is None:
+        if got is not None:
+            data, rewritten = got
+            if rewritten:
+                self._data.clear()
+                self._parsed = -1
+            self._data += data
+            self._cursor.offset += len(data)
+            self.bytes_read += len(data)
+        cut = self._data.rfind(b"\n") + 1
+        if cut == self._parsed or not bytes(self._data[:cut]).strip():
             return Growth({})
-        data, rewritten = got
-        if rewritten:
-            self._data.clear()
-        self._data += data
-        self._cursor.offset += len(data)
-        self.bytes_read += len(data)
-        body = bytes(self._data[:self._data.rfind(b"\n") + 1])
-        if not body.strip():
-            return Growth({})
+        if time.perf_counter() - self._last_end < self.reparse_factor * self._last_cost:
+            return Growth({})  # parsed a moment ago: the appended lines wait a little
+        t0 = time.perf_counter()
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             try:
-                runs = self.source.reader.read_data(body, self.source.path,
+                runs = self.source.reader.read_data(bytes(self._data[:cut]), self.source.path,
                                                     run_id=self.source.run_id)
             except ReadError:
-                return Growth({})  # no line of a known format yet
+                runs = []  # no line of a known format yet
+        self._last_end = time.perf_counter()
+        self._last_cost = self._last_end - t0
+        self._parsed = cut
         return _replace_stores(self, runs)
 
 
