@@ -417,8 +417,8 @@ def fit_logistic(X: np.ndarray, y: np.ndarray, l2: float = 1.0,
 #: a model is refitted only with at least this many positive and negative runs
 MIN_CLASS = 3
 #: --fit-weights refits a model's score weights only with this many of each class (else
-#: only its two Platt parameters)
-MIN_CLASS_WEIGHTS = 30
+#: only its two Platt parameters; 15: the L2 penalty keeps five weights stable on 15 positives)
+MIN_CLASS_WEIGHTS = 15
 
 
 def fit(items: list[Item], l2: float, base: Calibration, weights: bool = False) -> Calibration:
@@ -439,22 +439,25 @@ def fit(items: list[Item], l2: float, base: Calibration, weights: bool = False) 
         X = np.array([[r[n] for n in names] for r, _ in rows], float)
         y = np.array([y for _, y in rows], float)
         if weights and min(pos, len(rows) - pos) >= MIN_CLASS_WEIGHTS:
-            # features that never vary here keep their weight (they would be fitted to 0)
-            free = [j for j in range(len(names)) if np.ptp(X[:, j]) > 0]
+            # features that never vary here keep their weight (they would be fitted to 0), and
+            # so do the model's fixed ones (rules, see Model.fixed)
+            free = [j for j in range(len(names)) if np.ptp(X[:, j]) > 0
+                    and names[j] not in m.fixed]
             fixed = [j for j in range(len(names)) if j not in free]
             off = X[:, fixed] @ np.array([m.coef[j] for j in fixed]) if fixed else 0.0
             w, b = fit_logistic(X[:, free], y, l2, offset=off)
             coef = list(m.coef)
             for j, v in zip(free, w):
                 coef[j] = round(float(v), 4)
-            new = new.replace(det, model, Model(m.features, tuple(coef), round(b, 4), (0.0, 1.0)))
+            new = new.replace(det, model, Model(m.features, tuple(coef), round(b, 4), (0.0, 1.0),
+                                                m.fixed))
             print(f"  {det}/{model}: n={len(rows)} positives={int(y.sum())} weights "
                   f"{dict(zip(names, coef))} b={b:.3f}")
             return
         z = X @ np.array(m.coef, float) + float(m.intercept)
         w, a = fit_logistic(z[:, None], y, l2)
         new = new.replace(det, model, Model(m.features, m.coef, m.intercept,
-                                            (round(a, 4), round(float(w[0]), 4))))
+                                            (round(a, 4), round(float(w[0]), 4)), m.fixed))
         print(f"  {det}/{model}: n={len(rows)} positives={int(y.sum())} platt a={a:.3f} "
               f"b={w[0]:.3f}")
 

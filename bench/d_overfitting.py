@@ -2,7 +2,7 @@
 
 Usage::
 
-    python bench/d_overfitting.py --corpus DIR [--split held_out|tuning|all]
+    python bench/d_overfitting.py --corpus DIR [DIR ...] [--split held_out|tuning|all]
 
 Truth is the run's ``ground_truth.json`` ``labels``: ``reference_trainer`` labels a run of its
 small-data target ``d_overfitting`` from D's accuracy on held-out reals it never trained on
@@ -31,10 +31,10 @@ LABEL = "d_overfitting"
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--corpus", type=Path, required=True)
+    ap.add_argument("--corpus", type=Path, nargs="+", required=True)
     ap.add_argument("--split", choices=("held_out", "tuning", "all"), default="held_out")
     args = ap.parse_args()
-    dirs = sorted(p.parent for p in args.corpus.glob("*/ground_truth.json"))
+    dirs = sorted(p.parent for c in args.corpus for p in c.glob("*/ground_truth.json"))
     tp = fp = fn = tn = no_signal = 0
     onset_errors: list[int] = []
     for run_dir in dirs:

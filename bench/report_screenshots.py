@@ -7,7 +7,7 @@
   never copied);
 * ``docs/report_sweep.png``: the overview of a generated 1,000-run sweep (``--runs``).
 
-Usage: ``python bench/report_screenshots.py [--runs 1000] [--sweep-dir DIR]``.
+Usage: ``python bench/report_screenshots.py [--runs 1000] [--sweep-dir DIR] [--skip-sweep]``.
 """
 
 from __future__ import annotations
@@ -54,20 +54,24 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=1000)
     ap.add_argument("--sweep-dir", type=Path, default=None,
                     help="an existing generated sweep (bench/report_scale.py --keep DIR/sweep)")
+    ap.add_argument("--skip-sweep", action="store_true", help="leave report_sweep.png as it is")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         log = write_pix2pix_log(tmp / "facades_pix2pix")
         p2p = _report(log, tmp / "p2p.html")
-        sweep = args.sweep_dir or write_lightning_sweep(tmp / "sweep", args.runs)
-        sw = _report(sweep, tmp / "sweep.html")
+        sw = None
+        if not args.skip_sweep:
+            sweep = args.sweep_dir or write_lightning_sweep(tmp / "sweep", args.runs)
+            sw = _report(sweep, tmp / "sweep.html")
         real = SHARED / "real-logs" / "stylegan2ada_phyto" / "stats.jsonl"
         sg = _report(real, tmp / "sg.html") if real.exists() else None
         with chromium_page(1300, 1000) as page:
             _shoot(page, p2p.as_uri() + "#run-0", DOCS / "report_pix2pix.png", run=True,
                    hover="g_loss")
-        with chromium_page(1300, 1000) as page:
-            _shoot(page, sw.as_uri(), DOCS / "report_sweep.png", run=False)
+        if sw is not None:
+            with chromium_page(1300, 1000) as page:
+                _shoot(page, sw.as_uri(), DOCS / "report_sweep.png", run=False)
         if sg is not None:
             with chromium_page(1300, 1000) as page:
                 _shoot(page, sg.as_uri() + "#run-0", DOCS / "report_stylegan2ada.png", run=True,

@@ -92,11 +92,12 @@ class Steps:
 
 
 WRITER = r'''
-import sys, time, pickle
+import sys, time
 sys.path.insert(0, sys.argv[1])
 sys.path.insert(0, sys.argv[1] + "/bench")
 from watch_cost import Steps
-path, rate, first_step, image_every, image_kb = sys.argv[2], float(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]), int(sys.argv[6])
+path, rate = sys.argv[2], float(sys.argv[3])
+first_step, image_every, image_kb = int(sys.argv[4]), int(sys.argv[5]), int(sys.argv[6])
 steps = Steps(image_every, image_kb, seed=1)
 steps.step = first_step
 tick = 0.1
@@ -172,6 +173,7 @@ def main() -> None:
               f"({(size1 - size0) / 1e6 / (wall1 - wall0):.2f} MB/s), watcher CPU "
               f"{cpu1 - cpu0:.2f} s = {share:.1f}% of one core (target < {TARGET:g}%): "
               f"{'met' if share < TARGET else 'NOT met'}")
+        print(f"machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}")
         if args.size_mb < 1024 or args.seconds < 60:
             print(f"(scaled: {args.size_mb:g} MB file, {args.seconds:g} s window instead of "
                   "1 GB and 60 s)")

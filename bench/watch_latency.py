@@ -36,7 +36,8 @@ NAN_STEP = 3000
 WRITER = r'''
 import math, sys, time
 from pathlib import Path
-out, rate, nan_step, total, stamp = Path(sys.argv[1]), float(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), Path(sys.argv[5])
+out, rate, stamp = Path(sys.argv[1]), float(sys.argv[2]), Path(sys.argv[5])
+nan_step, total = int(sys.argv[3]), int(sys.argv[4])
 try:
     from torch.utils.tensorboard import SummaryWriter
     w = SummaryWriter(str(out), flush_secs=3600)
@@ -45,7 +46,8 @@ try:
     kind = "torch SummaryWriter"
 except Exception:
     sys.path.insert(0, sys.argv[6])
-    from ganlogs.readers._tfrecord import encode_file_version_event, encode_scalar_event, frame_record
+    from ganlogs.readers._tfrecord import (encode_file_version_event, encode_scalar_event,
+                                           frame_record)
     fh = open(out / "events.out.tfevents.0.bench", "ab")
     fh.write(frame_record(encode_file_version_event(time.time())))
     add = lambda tag, v, s: fh.write(frame_record(encode_scalar_event(tag, v, s, time.time())))
@@ -140,7 +142,8 @@ def main() -> None:
             lat.append(s if code == 1 else float("inf"))
         med = statistics.median(lat)
         print(f"median latency over {args.trials} trials: {med:.2f} s (target < {TARGET_S:g} s): "
-              f"{'met' if med < TARGET_S else 'NOT met'}")
+              f"{'met' if med < TARGET_S else 'NOT met'}; machine: {os.cpu_count()} CPUs, "
+              f"load average {os.getloadavg()[0]:.1f}")
         code, out = healthy(tmp, args.rate, args.interval)
         print(f"healthy run watched with --fail-on diverged --until-idle 3: exit {code} "
               f"({'never failed' if code == 0 else 'FAILED'})")

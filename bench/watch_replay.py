@@ -162,8 +162,9 @@ def report(name: str, reps: list[Replay]) -> None:
     print(f"healthy runs (no failure in truth): {len(healthy)}; alerted at some point: "
           f"{len(alerted)} ({100.0 * len(alerted) / max(1, len(healthy)):.1f}%; whole-run "
           f"analysis: {len(offline)})"
-          + (": " + ", ".join(f"{r.run_id} ({'/'.join(sorted(set(r.first_raised) & set(FAILURES)))})"
-                              for r in alerted) if alerted else ""))
+          + (": " + ", ".join(
+              f"{r.run_id} ({'/'.join(sorted(set(r.first_raised) & set(FAILURES)))})"
+              for r in alerted) if alerted else ""))
     flips = [r.flips for r in reps]
     print(f"label flips per run: mean {np.mean(flips):.2f}, max {max(flips)}, "
           f"runs with any flip {sum(1 for f in flips if f)}")
@@ -180,11 +181,17 @@ def main() -> None:
     ap.add_argument("--growth", type=float, default=LivePolicy().growth)
     ap.add_argument("--limit", type=int, default=None, help="replay at most this many runs")
     ap.add_argument("-v", "--verbose", action="store_true", help="one line per run")
+    ap.add_argument("--held-out-only", action="store_true",
+                    help="replay only runs whose ground_truth.json says split: held_out")
     args = ap.parse_args()
     policy = LivePolicy(confirm=args.confirm, min_new_points=args.min_new_points,
                         growth=args.growth, cost_factor=0.0)
-    dirs = sorted(p.parent for p in args.corpus.glob("*/ground_truth.json"))[:args.limit]
-    print(f"corpus {args.corpus}: {len(dirs)} labelled runs; policy {policy}")
+    dirs = sorted(p.parent for p in args.corpus.glob("*/ground_truth.json"))
+    if args.held_out_only:
+        dirs = [d for d in dirs
+                if json.loads((d / "ground_truth.json").read_text()).get("split") == "held_out"]
+    dirs = dirs[:args.limit]
+    print(f"corpus {args.corpus}: {len(dirs)} labelled runs replayed; policy {policy}")
     reps = []
     for d in dirs:
         rep = replay(d, policy)

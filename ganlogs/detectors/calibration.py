@@ -20,7 +20,9 @@ File format (JSON)::
 
     {"source": {"id": "...", "corpus": "...", "commit": "...", "families": [...], ...},
      "models": {detector: {model: {"features": [...], "coef": [...], "intercept": z,
-                                   "platt": [a, b]}}}}
+                                   "platt": [a, b], "fixed": [...]}}}}
+
+``fixed`` (optional) lists features whose weight is a rule that a refit keeps.
 
 A feature a model needs that the detector did not compute, or a feature the detector
 computed that none of its models reads, raises :class:`ValueError`: a calibration and a
@@ -53,10 +55,16 @@ class Model:
     coef: tuple[float, ...]
     intercept: float
     platt: tuple[float, float] = (0.0, 1.0)
+    #: features whose weight is a rule, not a fit (a refit keeps it; e.g. a discriminator
+    #: that won outright is a failure at >= 0.5 by DECISIONS.md, whatever the corpus holds)
+    fixed: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
-        return {"features": list(self.features), "coef": list(self.coef),
-                "intercept": self.intercept, "platt": list(self.platt)}
+        d = {"features": list(self.features), "coef": list(self.coef),
+             "intercept": self.intercept, "platt": list(self.platt)}
+        if self.fixed:
+            d["fixed"] = list(self.fixed)
+        return d
 
 
 @dataclass(frozen=True)
@@ -93,7 +101,12 @@ class Calibration:
                 platt = tuple(float(x) for x in m.get("platt", (0.0, 1.0)))
                 if len(platt) != 2:
                     raise ValueError(f"{origin}: {det}/{name}: 'platt' must be [a, b]")
-                models[det][name] = Model(feats, coef, float(m["intercept"]), platt)  # type: ignore[arg-type]
+                fixed = tuple(m.get("fixed", ()))
+                if set(fixed) - set(feats):
+                    raise ValueError(f"{origin}: {det}/{name}: fixed features "
+                                     f"{sorted(set(fixed) - set(feats))} are not among its features")
+                models[det][name] = Model(feats, coef, float(m["intercept"]), platt,  # type: ignore[arg-type]
+                                          fixed)
         return cls(models=models, source=source, origin=origin)
 
     @classmethod

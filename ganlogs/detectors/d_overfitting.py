@@ -80,13 +80,21 @@ class DOverfittingDetector(Detector):
         data stays over the line far longer).
     no_ada_confidence
         The most confidence the r_t rule gives when no adaptive augmentation is logged
-        (``augment_p`` absent or always 0; default 0.4, below the label threshold). r_t's
-        line is relative to ADA's controller: with ADA, r_t held far above its target means
-        augmentation cannot keep D from memorising. Without it, r_t near 1 only says that D
-        calls its training reals real, which a D that simply wins does as well as one that
-        memorises: on the reference trainer's small-data runs (no ADA) r_t stayed above 0.8
-        on runs whose D scored held-out reals as well as training reals
+        (``augment_p`` absent or always 0; default 0.4, below the label threshold) unless r_t
+        is saturated (below). r_t's line is relative to ADA's controller: with ADA, r_t held
+        far above its target means augmentation cannot keep D from memorising. Without it,
+        r_t above 0.8 only says that D calls its training reals real, which a D that simply
+        wins does as well as one that memorises: on the reference trainer's small-data runs
+        (no ADA) r_t stayed above 0.8 on every run, memorising or not
         (``bench/d_overfitting.py``).
+    saturated, saturated_fraction
+        Without ADA, D is read as memorising when r_t is saturated, at least ``saturated``
+        (0.99: every training real of the batch called real) on at least
+        ``saturated_fraction`` (0.75) of the second half of the run: a D that has learnt its
+        training images is certain of every one of them, while a D that only beats the
+        generator still meets training reals near its boundary. These two values were
+        chosen on the 24 small-data runs of the reference trainer's v2 sweep, both splits
+        seen (``docs/results/d_overfitting.txt``).
     min_fraction
         For the held-out signals (2 and 3), the stretch must also cover this fraction of
         their points (default 0.1): with nothing steering D back (no ADA), a memorising D
@@ -100,6 +108,7 @@ class DOverfittingDetector(Detector):
     def __init__(self, *, rt_threshold: float = 0.8, rt_target: float = ADA_TARGET,
                  gap_threshold: float = 0.15, val_ratio: float = 1.5, val_margin: float = 0.25,
                  smooth: int = 3, min_span: int = 5, no_ada_confidence: float = 0.4,
+                 saturated: float = 0.99, saturated_fraction: float = 0.75,
                  min_fraction: float = 0.1) -> None:
         if not -1.0 < float(rt_target) < float(rt_threshold) < 1.0:
             raise ValueError("rt_target and rt_threshold must satisfy -1 < rt_target < "
@@ -120,11 +129,16 @@ class DOverfittingDetector(Detector):
         self.smooth = smooth
         if not 0.0 <= float(no_ada_confidence) <= 1.0:
             raise ValueError(f"no_ada_confidence must be in [0, 1]; got {no_ada_confidence!r}")
+        if not 0.0 < float(saturated) <= 1.0 or not 0.0 < float(saturated_fraction) <= 1.0:
+            raise ValueError("saturated and saturated_fraction must be in (0, 1]; got "
+                             f"{saturated!r} and {saturated_fraction!r}")
         if not 0.0 <= float(min_fraction) < 1.0:
             raise ValueError(f"min_fraction must be in [0, 1); got {min_fraction!r}")
         self.min_span = min_span
         self.min_fraction = min_fraction
         self.no_ada_confidence = no_ada_confidence
+        self.saturated = saturated
+        self.saturated_fraction = saturated_fraction
 
     # ------------------------------------------------------------------ API
     def detect(self, ctx: RunContext) -> list[Finding]:
@@ -218,9 +232,22 @@ class DOverfittingDetector(Detector):
         elif p is not None and len(p):
             evidence["augment_p_last"] = round(float(p.iloc[-1]), 4)
         ada = p is not None and len(p) > 0 and float(p.max()) > 0.0
-        evidence["ada"] = ada
+        tail = rt.to_numpy()[len(rt) // 2:]
+        saturated = float(np.mean(tail >= self.saturated)) if len(tail) else 0.0
+        evidence.update({"ada": ada, "rt_saturated_fraction_second_half": round(saturated, 4)})
         confidence = self._confidence(level, self.rt_threshold, 1.0, b - a + 1)
-        if not ada:
+        if not ada and saturated >= self.saturated_fraction:
+            # onset: where the smoothed r_t first reaches saturation; it holds to the end
+            onset = int(steps[int(np.argmax(smoothed.to_numpy() >= self.saturated))])
+            end = int(steps[-1])
+            confidence = round(min(0.5 + 0.4 * (saturated - self.saturated_fraction)
+                                   / max(1.0 - self.saturated_fraction, 1e-9), 0.9), 4)
+            text = (f"The discriminator memorises its training set: r_t = E[sign(D(x_real))] is "
+                    f"saturated (every training real called real, r_t >= {self.saturated:g}) "
+                    f"on {saturated:.0%} of the second half of the run, with no adaptive "
+                    "augmentation logged. Adaptive augmentation (ADA, DiffAugment), more "
+                    "training data or a smaller discriminator help.")
+        elif not ada:
             confidence = min(confidence, float(self.no_ada_confidence))
             text = (f"r_t = E[sign(D(x_real))] stays at {level:.2f} (above "
                     f"{self.rt_threshold:g}) from {unit} {onset} to {end}, but no adaptive "

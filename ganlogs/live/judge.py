@@ -16,8 +16,10 @@ When to re-judge
     after it (``cost_factor=50``: judging takes at most about 2% of one core, or of the
     training loop that calls :class:`~ganlogs.live.Monitor`), except for that alarm.
 Hysteresis
-    A label is raised once it has held in ``confirm`` consecutive judgements, and cleared
-    once it has been absent from ``confirm`` consecutive judgements. A ``diverged`` finding
+    A label is raised once it has held in ``confirm`` consecutive judgements spanning at
+    least ``min_evidence`` growth of the run, and cleared once its confidence has stayed
+    below the label threshold minus ``clear_margin`` in ``confirm`` consecutive
+    judgements. A ``diverged`` finding
     that rests on a NaN/Inf value, or on a loss of magnitude 10^6 or more, is raised at
     once: a non-finite loss is a fact, not a statistical guess. A raised label *changes*
     when its onset moves by more than ``onset_tolerance`` of the judged span or its
@@ -29,7 +31,7 @@ Every change is a :class:`LiveEvent` (``appeared``, ``changed``, ``cleared``).
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Sequence
 
 from ..analysis import RunResult, Settings, analyze_run
@@ -58,6 +60,17 @@ class LivePolicy:
     confirm
         Consecutive judgements a label must hold (or be absent) before it is raised
         (or cleared). 2: one extra look, the least that stops a single noisy judgement.
+        While a ``diverged`` finding waits for its confirmation, the next judgement comes
+        after a fifth of ``min_new_points`` and no growth condition.
+    min_evidence
+        ... and the judgements that confirm it must span at least this much growth of the
+        run (0.5: a label first found at point 200 is raised at point 300 at the earliest),
+        so that an early phase of training that only looks like a failure (undertrained is
+        not collapsed) has time to pass. ``diverged`` is exempt (a blow-up does not pass).
+    clear_margin
+        A raised label is absent only when its confidence falls below the label threshold
+        minus this margin (a band, so that a confidence wandering around the threshold does
+        not flip the label); ``converged`` is absent as soon as a failure label holds.
     cost_factor
         Wait at least this many times the last judgement's duration before the next one
         (50: at most ~2% of the time goes to judging; 0: no limit, as replays use so that
@@ -69,6 +82,8 @@ class LivePolicy:
     min_new_points: int = 10
     growth: float = 0.05
     confirm: int = 2
+    min_evidence: float = 0.5
+    clear_margin: float = 0.15
     cost_factor: float = 50.0
     onset_tolerance: float = 0.1
     confidence_step: float = 0.2
@@ -80,6 +95,10 @@ class LivePolicy:
             raise UsageError(f"growth must be in [0, 10]; got {self.growth!r}")
         if not isinstance(self.confirm, int) or self.confirm < 1:
             raise UsageError(f"confirm must be an integer >= 1; got {self.confirm!r}")
+        if not 0.0 <= self.min_evidence <= 10.0:
+            raise UsageError(f"min_evidence must be in [0, 10]; got {self.min_evidence!r}")
+        if not 0.0 <= self.clear_margin <= 1.0:
+            raise UsageError(f"clear_margin must be in [0, 1]; got {self.clear_margin!r}")
         if self.cost_factor < 0:
             raise UsageError(f"cost_factor must be >= 0; got {self.cost_factor!r}")
 
@@ -131,6 +150,7 @@ class LiveVerdict:
 @dataclass
 class _LabelState:
     present: int = 0  # consecutive judgements with the label
+    since: int = 0  # points judged when the present streak began
     absent: int = 0  # consecutive judgements without it
     raised: Finding | None = None  # the finding last reported
 
@@ -192,13 +212,23 @@ class LiveJudge:
         if alarm:
             return True
         per_series = new / max(1, n_series)
-        if per_series < self.policy.min_new_points or new < self.policy.growth * self.judged_points_:
+        if self._pending():  # a change waits for its confirmation: look again soon
+            if per_series < max(1, self.policy.min_new_points // 5):
+                return False
+        elif (per_series < self.policy.min_new_points
+                or new < self.policy.growth * self.judged_points_):
             return False
         if self.policy.cost_factor > 0:
             now = time.perf_counter() if now is None else now
             if now - self._last_end < self.policy.cost_factor * self._last_duration:
                 return False
         return True
+
+    def _pending(self) -> bool:
+        """A ``diverged`` finding waits for its confirmation (a blow-up is urgent; other
+        labels keep the normal schedule, so their two looks see different data)."""
+        s = self._states.get("diverged")
+        return s is not None and s.raised is None and s.present > 0
 
     # ---------------------------------------------------------------- judging
     def judge(self, run: Run) -> LiveVerdict:
@@ -228,15 +258,33 @@ class LiveJudge:
                 return LiveVerdict(self.run_id, "too_early", (), (), (), (), points, last_step,
                                    why)
         by_label = {f.label: f for f in result.top_findings()}
+        confidence: dict[str, float] = {}
+        for f in result.findings:
+            confidence[f.label] = max(confidence.get(f.label, 0.0), f.confidence)
+        failure_held = any(label != "converged" for label in by_label)
+        gone_below = self.settings.min_confidence - self.policy.clear_margin
         events: list[LiveEvent] = []
         span = self._span(result)
         for label, state in self._states.items():
             f = by_label.get(label)
+            gone = (f is None and (confidence.get(label, 0.0) < gone_below
+                                   or (label == "converged" and failure_held)))
+            if f is None and not gone:
+                # in the band between the two thresholds: neither evidence for nor against
+                state.present = 0
+                continue
             if f is not None:
+                if state.present == 0:
+                    state.since = points
                 state.present += 1
                 state.absent = 0
                 if state.raised is None:
-                    if state.present >= self.policy.confirm or _sticky(f):
+                    # a blow-up does not pass like an undertrained phase: diverged needs no
+                    # extra growth, only its confirmation (or none, on a NaN)
+                    growth = 0.0 if label == "diverged" else self.policy.min_evidence
+                    confirmed = (state.present >= self.policy.confirm
+                                 and points >= (1.0 + growth) * state.since)
+                    if confirmed or _sticky(f):
                         events.append(self._event("appeared", label, f, None, points, last_step))
                         state.raised = f
                 elif self._changed(state.raised, f, span):

@@ -19,17 +19,23 @@ __all__ = ["RowStore", "ALARM_MAGNITUDE"]
 #: a new value of at least this magnitude (or NaN/Inf) makes the judge look at once: the
 #: divergence detector's own blow-up line (10^6, near where float16 overflows)
 ALARM_MAGNITUDE = 1e6
+#: ... and so does a value this many times its series' early scale (the median magnitude of
+#: its first :data:`EARLY_POINTS` points, floored at 1): two orders of magnitude, the
+#: reference trainer's blow-up truth
+ALARM_GROWTH = 100.0
+EARLY_POINTS = 20
 
 
 class RowStore:
     """Growing columns (tag code, step, value, wall time) of one run, in arrival order.
 
-    ``points`` counts every row appended; ``alarm`` is set when an appended value is NaN, Inf
-    or of magnitude :data:`ALARM_MAGNITUDE` or more, and cleared by :meth:`take_alarm`.
+    ``points`` counts every row appended; ``alarm`` is set when an appended value is NaN, Inf,
+    of magnitude :data:`ALARM_MAGNITUDE` or more, or :data:`ALARM_GROWTH` times its series'
+    early scale, and cleared by :meth:`take_alarm`.
     """
 
     __slots__ = ("tags", "_index", "_codes", "_steps", "_values", "_walls", "points",
-                 "alarm", "last_step", "_pending")
+                 "alarm", "last_step", "_pending", "_early", "_limit")
 
     def __init__(self) -> None:
         self.tags: list[str] = []
@@ -42,6 +48,8 @@ class RowStore:
         self.alarm = False
         self.last_step: int | None = None
         self._pending: tuple[list[int], list[int], list[float]] = ([], [], [])
+        self._early: list[list[float]] = []  # per tag: first magnitudes, until the scale is set
+        self._limit: list[float] = []  # per tag: the alarm magnitude
 
     def code(self, tag: str) -> int:
         """The run-wide code of ``tag`` (added on first use)."""
@@ -49,7 +57,17 @@ class RowStore:
         if c is None:
             c = self._index[tag] = len(self.tags)
             self.tags.append(tag)
+            self._early.append([])
+            self._limit.append(ALARM_MAGNITUDE)
         return c
+
+    def _learn_scale(self, code: int, magnitudes) -> None:
+        early = self._early[code]
+        early.extend(float(m) for m in magnitudes[:EARLY_POINTS - len(early)] if m == m)
+        if len(early) >= EARLY_POINTS:
+            scale = max(1.0, float(np.median(early)))
+            self._limit[code] = min(ALARM_MAGNITUDE, ALARM_GROWTH * scale)
+            self._early[code] = None  # type: ignore[call-overload]
 
     def append(self, tags: list[str], codes: np.ndarray, steps: np.ndarray,
                values: np.ndarray, walls: np.ndarray | None = None) -> int:
@@ -67,10 +85,14 @@ class RowStore:
                            else np.asarray(walls, dtype=np.float64))
         self.points += n
         self.last_step = int(self._steps[-1][-1])
+        mags = np.abs(values)
+        codes_here = self._codes[-1]
         if not self.alarm:
-            finite = np.isfinite(values)
-            self.alarm = bool((~finite).any()
-                              or (np.abs(values[finite]) >= ALARM_MAGNITUDE).any())
+            limits = np.asarray(self._limit)[codes_here]
+            self.alarm = bool((~np.isfinite(mags)).any() or (mags >= limits).any())
+        for c in np.unique(codes_here).tolist():
+            if self._early[c] is not None:
+                self._learn_scale(c, mags[codes_here == c])
         return n
 
     def append_one(self, code: int, step: int, value: float) -> None:
@@ -82,8 +104,11 @@ class RowStore:
         values.append(value)
         self.points += 1
         self.last_step = step
-        if not -ALARM_MAGNITUDE < value < ALARM_MAGNITUDE:  # NaN compares false too
+        limit = self._limit[code]
+        if not -limit < value < limit:  # NaN compares false too
             self.alarm = True
+        if self._early[code] is not None:
+            self._learn_scale(code, (abs(value),))
 
     def append_frame(self, frame: pd.DataFrame) -> int:
         """Append a reader's rows (``tag``, ``step``, ``value``, optional ``wall_time``)."""

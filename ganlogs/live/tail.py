@@ -28,7 +28,7 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import GanlogsError, ReadError
+from ..errors import ReadError
 from ..readers import RunSource, load
 from ..run import Run
 from .rows import RowStore

@@ -262,6 +262,11 @@ class _LineBlocks:
                 pending = buf[cut:end]
                 yield base, buf, cut
                 base += cut
+            cut = pending.rfind(b"\n") + 1
+            if cut:  # complete lines held back: a quote that is never closed
+                raise CorruptLogError(self.path, "CSV parse error: a quoted field opened after "
+                                                 f"offset {base} is never closed (a '\"' "
+                                                 "without its pair)")
             self.tail, self.tail_offset = pending, base
 
 
@@ -422,9 +427,10 @@ class _BlockParser:
                                   count_rows=False).column(0)  # type: ignore[union-attr]
             self.columns[name].add(_convert(col, self.dialect.decimal, steps), expect)
         del table, col
-        if len(data) > ARROW_BLOCK_BYTES:
+        if self.file_bytes > WHOLE_FILE_BYTES:
             # pyarrow's allocator keeps freed pages per thread for reuse; over the blocks of
-            # a large file that shows as resident memory unless handed back
+            # a large file that shows as resident memory unless handed back (a file read in
+            # one block leaves them for the next file's parse instead)
             pa.default_memory_pool().release_unused()
 
     def _parse(self, data: bytes, offset: int, *, text_column: str | None = None,

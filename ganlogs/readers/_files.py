@@ -11,9 +11,10 @@ no gate. So every file under the path given is, after the readers have claimed t
 3. **ignored**, by the rule below, because it is clearly not a log;
 4. **listed** with the reason it was not read, when it *could be a log*: its name ends in one
    of :data:`LOG_SUFFIXES` or holds ``tfevents``, or (any other name) its first bytes are text
-   that mentions a loss, epoch, iteration or step with a number. A listed file counts as
-   unreadable, so ``ganlogs check`` is incomplete until it is read, fixed or excluded
-   (``--exclude GLOB``, config key ``exclude``).
+   that mentions a loss, epoch, iteration or step with a number; a file that cannot be
+   opened (its content unknown) is listed unless its name is a known non-log. A listed file
+   counts as unreadable, so ``ganlogs check`` is incomplete until it is read, fixed or
+   excluded (``--exclude GLOB``, config key ``exclude``).
 
 The rule for known non-log files (:func:`is_known_non_log`), in order:
 

@@ -49,6 +49,7 @@ import google_crc32c
 import numpy as np
 
 from ._protobuf import encode_key as _key, encode_len as _len_field, encode_varint as _varint
+from ._tb_decode import DT_BFLOAT16, DT_DOUBLE, DT_FLOAT, DT_HALF, DT_INT32, DT_INT64, NUMERIC
 from .base import Damage
 
 __all__ = [
@@ -263,8 +264,10 @@ def encode_event(*, wall_time: float | None = None, step: int | None = None,
     return out
 
 
-_DTYPES = {"float32": (1, "<f4", 5), "float64": (2, "<f8", 6), "int32": (3, "<i4", 7),
-           "int64": (9, "<i8", 10), "float16": (19, "<f2", 13), "bfloat16": (14, None, 13)}
+#: dtype name -> (TensorProto dtype, numpy dtype, *_val field), from the decoder's one table
+_DTYPES = {name: (code, *NUMERIC[code]) for name, code in (
+    ("float32", DT_FLOAT), ("float64", DT_DOUBLE), ("int32", DT_INT32), ("int64", DT_INT64),
+    ("float16", DT_HALF), ("bfloat16", DT_BFLOAT16))}
 
 
 def _tensor(value: float, dtype: str, storage: str, shape: Sequence[int]) -> bytes:

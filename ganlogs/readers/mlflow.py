@@ -28,7 +28,9 @@ Layout (mlflow ``store/tracking/file_store.py``; ``docs/formats.md``, "MLflow fi
 
 Damage: a metric file whose last line has no final newline loses that line, with a
 :class:`~ganlogs.errors.TruncatedLogWarning`; a malformed complete line raises
-:class:`~ganlogs.errors.CorruptLogError` naming the file and line.
+:class:`~ganlogs.errors.CorruptLogError` naming the file and line. One metric file that
+cannot be read does not take the others with it: the run is read without that tag and is
+reported damaged (a ``damaged: metrics/<tag>: ...`` warning).
 """
 
 from __future__ import annotations
@@ -36,13 +38,14 @@ from __future__ import annotations
 import math
 import os
 import re
+import warnings as _warnings
 from pathlib import Path
 from typing import ClassVar
 
 import numpy as np
 import pandas as pd
 
-from ..errors import CorruptLogError, ReadError
+from ..errors import DAMAGE_PREFIX, CorruptLogError, DamagedLogWarning, ReadError
 from ..run import Run
 from ._textio import complete_lines, read_bytes, warn_truncated
 from .base import Reader
@@ -81,11 +84,22 @@ class MlflowRunReader(Reader):
         warnings: list[str] = []
         meta = _read_meta(path / "meta.yaml")
         frames = []
+        failed: list[tuple[str, ReadError]] = []
         for rel in _files(metrics_dir):
-            frame, warning = _read_metric(metrics_dir / rel, rel)
+            try:
+                frame, warning = _read_metric(metrics_dir / rel, rel)
+            except ReadError as exc:
+                failed.append((rel, exc))
+                continue
             frames.append(frame)
             if warning:
                 warnings.append(f"metrics/{rel}: {warning}")
+        if failed and not frames:
+            raise failed[0][1]  # no metric file could be read: the run is unreadable
+        for rel, exc in failed:  # one bad metric file never takes the others with it
+            warnings.append(f"{DAMAGE_PREFIX}metrics/{rel}: not read ({exc.reason}); the "
+                            "run's other metric files were read")
+            _warnings.warn(DamagedLogWarning(f"{path}: {warnings[-1]}"), stacklevel=2)
         frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
             {"tag": [], "step": np.zeros(0, np.int64), "value": [], "wall_time": [],
              "source": []})

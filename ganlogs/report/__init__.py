@@ -1,8 +1,9 @@
 """Rendering of analysis results. Reporters never compute statistics.
 
 ``terminal`` (the ``analyze`` table, the ``check`` verdict, the progress bar), ``json``,
-``markdown``, ``html`` (+ ``template.html``) and ``plots`` (SVG). :func:`write_report` writes
-the ``ganlogs report`` files.
+``markdown`` with ``plots`` (SVG), ``html`` (the interactive page: ``template.html``,
+``report.js``, ``report.css`` and uPlot in ``vendor/``) with ``payload`` (the data it embeds)
+and ``downsample`` (LTTB). :func:`write_report` writes the ``ganlogs report`` files.
 """
 
 from __future__ import annotations

@@ -28,7 +28,7 @@ from typing import Iterable, Mapping, Sequence
 import numpy as np
 
 from ..analysis import RunResult
-from ..conventions import equilibrium
+from ..conventions import LOSS_FAMILIES
 
 __all__ = ["Trace", "HLine", "Span", "line_chart", "run_plots", "label_bars", "LABEL_COLORS",
            "ROLE_COLORS", "downsample_minmax", "smooth"]
@@ -411,9 +411,14 @@ def _spans(r: RunResult, last_step: float | None) -> list[Span]:
     return spans
 
 
+def _role(t: Trace) -> str:
+    return t.name.rsplit("(", 1)[-1].rstrip(")")
+
+
 def run_plots(r: RunResult, *, width: int = 1000) -> list[tuple[str, str]]:
-    """The plots for one run, as ``(kind, svg)``: ``losses`` (always, when a loss is known),
-    ``probabilities`` (D(x), D(G(z)) when logged), ``grad_norms`` (when logged, log scale)."""
+    """The plots for one run, as ``(kind, svg)``, each with its own y-axis: ``d_loss`` (D loss
+    and its real/fake parts) and ``g_loss`` when logged, ``probabilities`` (D(x), D(G(z))
+    when logged), ``grad_norms`` (when logged, log scale)."""
     if r.run is None or r.roles is None:
         return []
     losses = [t for t in (_trace(r, k) for k in ("d_loss", "g_loss", "d_loss_real",
@@ -424,30 +429,35 @@ def run_plots(r: RunResult, *, width: int = 1000) -> list[tuple[str, str]]:
     last = max(float(x.max()) for x in all_x) if all_x else None
     spans = _spans(r, last)
     out: list[tuple[str, str]] = []
-    if losses:
+    from ._common import stated_conventions
+    from .payload import _equilibria
+
+    family, red = stated_conventions(r)
+    eq_d = eq_term = eq_g = None
+    if family is not None and family in LOSS_FAMILIES:
+        eq_d, eq_term, eq_g = _equilibria(r, family, red)
+    fam = family or "loss family unknown"
+    # D and G each on its own y-axis: a D loss near 0.2 is not flattened under a G near 9
+    d_traces = [t for t in losses if _role(t) != "g_loss"]
+    g_traces = [t for t in losses if _role(t) == "g_loss"]
+    if d_traces:
         hl: list[HLine] = []
-        lf = r.loss_family
-        if lf is not None and lf.family is not None:
-            red = lf.d_loss_reduction
-            eq = equilibrium(lf.family, red or "summed")
-            roles = {t.name.rsplit("(", 1)[-1].rstrip(")") for t in losses}
-            if eq.d_loss is not None and red is not None and "d_loss" in roles:
-                hl.append(HLine(eq.d_loss, f"D equilibrium {eq.d_loss:.3f} ({lf.family}, {red})",
-                                ROLE_COLORS["d_loss"]))
-            if eq.g_loss is not None and "g_loss" in roles:
-                hl.append(HLine(eq.g_loss, f"G equilibrium {eq.g_loss:.3f}", ROLE_COLORS["g_loss"]))
-            per_term = equilibrium(lf.family, "mean").d_loss
-            if per_term is not None and roles & {"d_loss_real", "d_loss_fake"}:
-                hl.append(HLine(per_term, f"D term equilibrium {per_term:.3f}", "#6b7280"))
-        fam = lf.family if lf is not None and lf.family else "loss family unknown"
-        out.append(("losses", line_chart(losses, title=f"Losses ({fam})", width=width,
-                                         hlines=hl, spans=spans)))
+        roles = {_role(t) for t in d_traces}
+        if eq_d is not None and red is not None and "d_loss" in roles:
+            hl.append(HLine(eq_d, f"D equilibrium {eq_d:.3f} ({family}, {red})",
+                            ROLE_COLORS["d_loss"]))
+        if eq_term is not None and roles & {"d_loss_real", "d_loss_fake"}:
+            hl.append(HLine(eq_term, f"D term equilibrium {eq_term:.3f}", "#6b7280"))
+        out.append(("d_loss", line_chart(d_traces, title=f"D loss ({fam})", width=width,
+                                         height=200, hlines=hl, spans=spans)))
+    if g_traces:
+        hl = [HLine(eq_g, f"G equilibrium {eq_g:.3f}", ROLE_COLORS["g_loss"])] \
+            if eq_g is not None else []
+        out.append(("g_loss", line_chart(g_traces, title=f"G loss ({fam})", width=width,
+                                         height=200, hlines=hl, spans=spans)))
     if probs:
         # a [0, 1] axis and the D = 1/2 line only for probabilities of a family that has them
         # (hinge and WGAN critics output raw scores)
-        from ._common import stated_conventions
-
-        family = stated_conventions(r)[0]
         finite = [t.y[np.isfinite(t.y)] for t in probs]
         is_prob = family in ("bce_nonsaturating", "bce_minimax", "lsgan") and all(
             len(v) == 0 or (v.min() >= 0 and v.max() <= 1) for v in finite)

@@ -426,7 +426,7 @@
       }
     };
     // the y range: what is shown (or its 1st-99th percentile when outliers are ignored),
-    // widened to the equilibrium lines near it
+    // widened to the equilibrium lines near it (within two data spans)
     opts.scales.y.range = function (u, lo, hi) {
       var a = lo, z = hi;
       if (ignoreOutliers && u.data && u.data.length > 1) {
@@ -448,7 +448,9 @@
         }
       }
       if (!log) {
-        p.hlines.forEach(function (h) { var span = (z - a) || Math.abs(z) || 1; if (h.y >= a - span && h.y <= z + span) { a = Math.min(a, h.y); z = Math.max(z, h.y); } });
+        // (within two data spans, as in the SVG plots; a line farther off is named above)
+        var span = (z - a) || Math.abs(z) || 1, a0 = a, z0 = z;
+        p.hlines.forEach(function (h) { if (h.y >= a0 - 2 * span && h.y <= z0 + 2 * span) { a = Math.min(a, h.y); z = Math.max(z, h.y); } });
         return uPlot.rangeNum(a, z, 0.1, true);
       }
       return uPlot.rangeLog(a, z, 10, true);

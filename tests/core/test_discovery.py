@@ -173,3 +173,38 @@ def test_read_one_run_and_clear_errors(tmp_path):
         read(tmp_path / "none")
     with pytest.raises(UsageError, match="no such file"):
         read(tmp_path / "missing")
+
+
+def test_unclaimed_files_are_listed_joined_or_ignored(tmp_path, monkeypatch):
+    monkeypatch.setattr(FileToy, "side_files", ("*.side.txt",), raising=False)
+    tree(tmp_path, ["r/x.toy", "r/a.side.txt", "r/notes.txt", "r/README.md", "r/img.png",
+                    "s/loss.log", "s/model.pt"])
+    found = discover(tmp_path)
+    assert ids(found) == ["r/x.toy"]
+    listed = sorted(Path(p.path).relative_to(tmp_path).as_posix() for p in found.problems)
+    assert listed == ["r/notes.txt", "s/loss.log"]  # a.side.txt joins x.toy's run
+    assert all(isinstance(p, UnsupportedFormatError) for p in found.problems)
+
+
+@pytest.mark.parametrize("patterns, kept", [
+    (["*.txt"], ["a/x.toy", "b/y.log"]),
+    (["a"], ["b/y.log"]),  # a directory name: nothing below it is read or listed
+    (["b/*"], ["a/n.txt", "a/x.toy"]),
+    (["a/x.toy", "*.log"], ["a/n.txt"]),
+])
+def test_exclude_globs(tmp_path, patterns, kept):
+    tree(tmp_path, ["a/x.toy", "a/n.txt", "b/y.log"])
+    found = discover(tmp_path, exclude=patterns)
+    seen = sorted(ids(found) + [Path(p.path).relative_to(tmp_path).as_posix()
+                                for p in found.problems])
+    assert seen == kept
+
+
+def test_file_links_are_read_once_and_dangling_ones_listed(tmp_path):
+    tree(tmp_path, [".store/abc.toy", "run/real.toy"])
+    os.symlink("../.store/abc.toy", tmp_path / "run" / "linked.toy")
+    os.symlink("real.toy", tmp_path / "run" / "again.toy")
+    os.symlink("../.store/missing.toy", tmp_path / "run" / "gone.toy")
+    found = discover(tmp_path)
+    assert ids(found) == ["run/linked.toy", "run/real.toy"]  # again.toy is real.toy
+    assert ["dangling" in str(p) for p in found.problems] == [True]

@@ -65,13 +65,21 @@ def test_overfitting_that_stays_is_not_called_corrected():
 
 
 def test_without_ada_a_high_r_t_stays_below_the_label_threshold():
-    # r_t near 1 without augmentation: D may just be winning, not memorising
-    rt = np.r_[_ada_rt(20), np.full(80, 0.99)]
+    # r_t high but not saturated, without augmentation: D may just be winning
+    rt = np.r_[_ada_rt(20), np.clip(0.93 + RNG.normal(0, 0.03, 80), -1, 0.985)]
     (f,) = DOverfittingDetector().detect(_ctx({"Loss/signs/real": rt}, np.arange(100)))
     assert f.confidence < 0.5 and f.evidence["ada"] is False
     assert "held-out" in f.summary
     assert DOverfittingDetector(no_ada_confidence=0.9).detect(
         _ctx({"Loss/signs/real": rt}, np.arange(100)))[0].confidence >= 0.5
+
+
+def test_without_ada_a_saturated_r_t_is_memorisation():
+    # every training real called real for most of the run's second half
+    rt = np.r_[_ada_rt(30), np.linspace(0.7, 1.0, 20), np.ones(50)]
+    (f,) = DOverfittingDetector().detect(_ctx({"Loss/signs/real": rt}, np.arange(100) * 10))
+    assert f.confidence >= 0.5 and f.evidence["rt_saturated_fraction_second_half"] == 1.0
+    assert 400 <= f.onset_step <= 500 and f.span[1] == 990
 
 
 def test_held_out_d_x_gap():

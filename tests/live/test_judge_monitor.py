@@ -9,7 +9,6 @@ import sys
 import numpy as np
 import pytest
 
-import ganlogs
 from ganlogs.errors import UsageError
 from ganlogs.live import LiveJudge, LivePolicy, Monitor
 from ganlogs.live.rows import RowStore
@@ -86,7 +85,7 @@ def test_monitor_validates_arguments():
 
 def test_a_label_needs_two_judgements_unless_a_nan_shows_it():
     d, g = _cycling(600)
-    policy = LivePolicy(cost_factor=0.0, confirm=2)
+    policy = LivePolicy(cost_factor=0.0, confirm=2, min_evidence=0.0)
     judge = LiveJudge("r", policy=policy)
     store = RowStore()
     seen = []
@@ -99,7 +98,11 @@ def test_a_label_needs_two_judgements_unless_a_nan_shows_it():
             seen.append((list(res.labels), v.labels, [e.kind for e in v.events]))
     first_found = next(i for i, (labels, _, _) in enumerate(seen) if "oscillating" in labels)
     first_raised = next(i for i, (_, raised, _) in enumerate(seen) if "oscillating" in raised)
-    assert first_raised == first_found + 1  # found once is not enough
+    assert first_raised > first_found  # found once is not enough
+    # raised when found in two consecutive judgements, and not before
+    assert "oscillating" in seen[first_raised - 1][0] and "oscillating" in seen[first_raised][0]
+    assert not any("oscillating" in seen[i][0] and "oscillating" in seen[i + 1][0]
+                   for i in range(first_raised - 1))
     # with confirm=1 the same series raises it at the first judgement that finds it
     judge1 = LiveJudge("r", policy=LivePolicy(cost_factor=0.0, confirm=1))
     store1 = RowStore()
@@ -116,9 +119,9 @@ def test_a_label_needs_two_judgements_unless_a_nan_shows_it():
 
 def test_a_label_found_once_is_not_raised_and_a_raised_label_clears_after_two_misses():
     from ganlogs.analysis import RunResult
-    from ganlogs.detectors import Finding
+    from ganlogs.findings import Finding
 
-    judge = LiveJudge("r", policy=LivePolicy(confirm=2, cost_factor=0.0))
+    judge = LiveJudge("r", policy=LivePolicy(confirm=2, cost_factor=0.0, min_evidence=0.0))
 
     def result(labels):
         fs = [Finding(label=l, confidence=0.9, onset_step=10, evidence={}, summary=l,
@@ -133,6 +136,22 @@ def test_a_label_found_once_is_not_raised_and_a_raised_label_clears_after_two_mi
         kinds.append([(e.kind, e.label) for e in v.events])
     assert kinds == [[], [], [], [("appeared", "oscillating")], [], [], [],
                      [("cleared", "oscillating")]]
+
+
+def test_a_label_is_raised_only_after_enough_new_evidence():
+    from ganlogs.analysis import RunResult
+    from ganlogs.findings import Finding
+
+    judge = LiveJudge("r", policy=LivePolicy(confirm=2, cost_factor=0.0, min_evidence=0.5))
+    f = Finding(label="mode_collapse", confidence=0.9, onset_step=10, evidence={},
+                summary="x", detector="x", detector_version="1")
+    raised_at = None
+    for points in (100, 120, 140, 160, 180):
+        v = judge._update(RunResult(run_id="r", path="r", format="t", status="ok",
+                                    findings=[f], labels=["mode_collapse"]), points, points)
+        if v.labels and raised_at is None:
+            raised_at = points
+    assert raised_at == 160  # found from 100 on: raised once the run grew by half
 
 
 def test_schedule_grows_with_the_run_and_respects_the_cost_factor():

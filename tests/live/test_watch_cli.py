@@ -17,8 +17,6 @@ import threading
 import time
 from pathlib import Path
 
-import pytest
-
 from ganlogs.readers._tfrecord import encode_file_version_event, encode_scalar_event, frame_record
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -101,34 +99,39 @@ def test_watch_never_fails_a_healthy_run(tmp_path):
     assert "FAIL" not in out
 
 
-def test_ctrl_c_exits_130_and_leaves_nothing_behind(tmp_path):
+def _watching(tmp_path: Path, scratch: Path | None = None) -> subprocess.Popen:
+    """A watcher on a small run, returned once it has printed its first line (so that it
+    is really watching: its signal handlers are installed)."""
     run = tmp_path / "run"
     run.mkdir()
-    scratch = tmp_path / "tmp"
-    scratch.mkdir()
     Writer(run / "events.out.tfevents.1.host", steps=0, rate=1, nan_step=None)
     with open(run / "events.out.tfevents.1.host", "ab") as fh:
         for step in range(100):
             fh.write(frame_record(encode_scalar_event("Loss/D", 1.3, step, 1.0)))
-    before = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*"))
     proc = _watch(str(run), "--interval", "0.2", tmp=scratch)
     deadline = time.time() + 60
     line = ""
     while time.time() < deadline and "too early" not in line and "judging" not in line:
-        line = proc.stdout.readline()  # wait until it is really watching
+        line = proc.stdout.readline()
+    return proc
+
+
+def test_ctrl_c_exits_130_and_leaves_nothing_behind(tmp_path):
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    proc = _watching(tmp_path, scratch)
+    time.sleep(1.0)  # a few looks
     proc.send_signal(signal.SIGINT)
     out, _ = proc.communicate(timeout=30)
     assert proc.returncode == 130, out
     assert "interrupted" in out and "Traceback" not in out
-    assert sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*")) == before
+    # exactly what the test made: the watcher wrote nothing, in the run or in TMPDIR
+    assert sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*")) == [
+        Path("run"), Path("run/events.out.tfevents.1.host"), Path("tmp")]
 
 
 def test_sigterm_exits_143(tmp_path):
-    run = tmp_path / "run"
-    run.mkdir()
-    Writer(run / "events.out.tfevents.1.host", steps=0, rate=1, nan_step=None)
-    proc = _watch(str(run), "--interval", "0.2")
-    time.sleep(3)
+    proc = _watching(tmp_path)
     proc.send_signal(signal.SIGTERM)
     out, _ = proc.communicate(timeout=30)
     assert proc.returncode == 143, out

@@ -531,3 +531,10 @@ def test_reading_in_small_blocks_gives_the_same_runs(tmp_path, monkeypatch, name
         pd.testing.assert_frame_equal(a.scalars, b.scalars)
         assert a.meta.warnings == b.meta.warnings
         assert a.meta.notes == b.meta.notes
+
+
+def test_unbalanced_quote_is_a_one_line_parse_error(tmp_path):
+    p = write(tmp_path, "q.csv", 'step,d_loss\n0,1.0\n1,"0.9\n2,0.8\n')
+    with pytest.raises(CorruptLogError) as exc:
+        READER.read(p, run_id=".")
+    assert "CSV parse error" in _one_line_error(exc, p)

@@ -148,3 +148,15 @@ def test_step_beyond_int64_is_corrupt(tmp_path):
     run_dir = make_run(tmp_path, {"d_loss": "1000 1.5 0\n2000 1.4 99999999999999999999\n"})
     with pytest.raises(CorruptLogError, match="line 2"):
         READER.read(run_dir, run_id=".")
+
+
+def test_one_bad_metric_file_does_not_take_the_others_with_it(tmp_path):
+    from ganlogs.errors import DamagedLogWarning, is_damage_warning
+
+    run_dir = make_run(tmp_path, {"d_loss": "1000 1.5 0\n2000 1.4 1\n",
+                                  "g_loss": "1000 0.5 0\nhello world\n"})
+    with pytest.warns(DamagedLogWarning, match="g_loss"):
+        run = READER.read(run_dir, run_id=".")[0]
+    assert run.tags == ["d_loss"] and len(run) == 2
+    (msg,) = [w for w in run.meta.warnings if is_damage_warning(w)]
+    assert msg.startswith("damaged: metrics/g_loss: not read (line 2")

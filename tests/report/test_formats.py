@@ -127,9 +127,9 @@ def test_cli_report_markdown_escapes_a_hostile_log(hostile, tmp_path):
     text = (tmp_path / "s.md").read_text()
     _assert_no_raw_markup(text)
     svgs = sorted(tmp_path.glob("s-*.svg"))
-    assert [p.name for p in svgs] == ["s-001-losses.svg"]
+    assert [p.name for p in svgs] == ["s-001-d_loss.svg", "s-001-g_loss.svg"]
     _assert_no_raw_markup(svgs[0].read_text())
-    assert ESCAPED in svgs[0].read_text()
+    assert ESCAPED in svgs[0].read_text()  # the hostile D-loss tag, in the D plot's legend
 
 
 # ----------------------------------------------------------------------------- real fixtures

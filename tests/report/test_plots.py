@@ -56,8 +56,9 @@ def test_blow_up_is_clipped_and_counted():
 def _losses_run(family, reduction, findings=(), labelled_threshold=0.5):
     n = 400
     rng = np.random.default_rng(1)
+    g = -0.8 if family == "bce_minimax" else 0.8  # minimax: G minimises log(1 - D(G(z))) < 0
     run = make_run("r", {"Loss/D": 1.2 + 0.05 * rng.standard_normal(n),
-                         "Loss/G": 0.8 + 0.05 * rng.standard_normal(n)})
+                         "Loss/G": g + 0.05 * rng.standard_normal(n)})
     return result(run, list(findings), family=family, reduction=reduction,
                   min_confidence=labelled_threshold)
 
@@ -70,16 +71,16 @@ def _losses_run(family, reduction, findings=(), labelled_threshold=0.5):
     ("bce_minimax", "summed", "1.386", "-0.693"),
 ])
 def test_equilibrium_lines_follow_family_and_reduction(family, reduction, d_eq, g_eq):
-    (kind, svg), = run_plots(_losses_run(family, reduction))
-    assert kind == "losses"
-    assert f"D equilibrium {d_eq} ({family}, {reduction})" in svg
-    assert f"G equilibrium {g_eq}" in svg
+    plots = dict(run_plots(_losses_run(family, reduction)))
+    assert list(plots) == ["d_loss", "g_loss"]  # D and G on their own y-axes
+    assert f"D equilibrium {d_eq} ({family}, {reduction})" in plots["d_loss"]
+    assert f"G equilibrium {g_eq}" in plots["g_loss"] and "D equilibrium" not in plots["g_loss"]
 
 
 def test_no_d_line_when_the_reduction_is_unknown_and_none_for_wgan():
-    (_, svg), = run_plots(_losses_run("bce_nonsaturating", None))
+    svg = "".join(s for _, s in run_plots(_losses_run("bce_nonsaturating", None)))
     assert "D equilibrium" not in svg and "G equilibrium 0.693" in svg
-    (_, svg), = run_plots(_losses_run("wgan_gp", "summed"))
+    svg = "".join(s for _, s in run_plots(_losses_run("wgan_gp", "summed")))
     assert "equilibrium" not in svg
 
 
@@ -88,7 +89,7 @@ def test_only_labelled_findings_are_shaded():
                     [finding("mode_collapse", 0.9, 2000, span=(2000, 3990)),
                      finding("oscillating", 0.2, 100, span=(100, 900)),
                      finding("insufficient_data", 1.0, None, span=(0, 3990))])
-    (_, svg), = run_plots(r)
+    svg = dict(run_plots(r))["d_loss"]
     spans = re.findall(r'<g class="span"><title>([^<]*)</title>', svg)
     assert spans == ["mode_collapse 0.90"]
     # the span starts at step 2000 of 0..3990
@@ -104,7 +105,7 @@ def test_probabilities_and_grad_norms_plots_when_logged():
     r = result(run, [], roles={"d_loss": "d", "g_loss": "g", "d_x": "D(x)", "d_gz": "D(G(z))",
                                "g_grad_norm": "gn"})
     kinds = [k for k, _ in run_plots(r)]
-    assert kinds == ["losses", "probabilities", "grad_norms"]
+    assert kinds == ["d_loss", "g_loss", "probabilities", "grad_norms"]
     grads = dict(run_plots(r))["grad_norms"]
     assert "log scale" in grads and "1e-06" in grads
 
@@ -112,5 +113,6 @@ def test_probabilities_and_grad_norms_plots_when_logged():
 def test_long_series_make_small_svgs():
     n = 500_000
     run = make_run("r", {"d": np.random.default_rng(2).standard_normal(n), "g": np.ones(n)})
-    (_, svg), = run_plots(result(run, []))
-    assert len(svg) < 120_000
+    svgs = dict(run_plots(result(run, [])))
+    assert list(svgs) == ["d_loss", "g_loss"]
+    assert all(len(svg) < 120_000 for svg in svgs.values())

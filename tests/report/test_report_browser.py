@@ -80,7 +80,9 @@ def test_pix2pix_run_hover_zoom_pan_log_and_separate_axes(pix2pix_report):
         assert sorted(g_tags) == ["G_GAN", "G_L1"]
         d_y = _chart(page, "d_loss", "[u.scales.y.min, u.scales.y.max]")
         g_y = _chart(page, "g_loss", "[u.scales.y.min, u.scales.y.max]")
-        assert d_y[1] < 0.6 and g_y[1] > 8  # D in 0-0.4 is not flattened under G's 1-10
+        # D (terms in 0-0.4, their sum under 0.8, the BCE equilibrium 2 ln 2 = 1.386 when
+        # the family is known) is not flattened under G's 1-10
+        assert d_y[1] < 2.0 and g_y[1] > 8
         assert page.locator('[data-panel="d_loss"] .u-axis').count() >= 2
 
         # hover a point of G_GAN and read its value in the legend

@@ -31,7 +31,10 @@ def corrupt(event: Path) -> None:
     event.write_bytes(bytes(data))
 
 
-def test_a_tenth_corrupted_every_good_run_analysed_every_bad_one_listed(tmp_path):
+def test_a_tenth_damaged_every_run_analysed_every_damaged_one_warned(tmp_path):
+    """~10% of the runs have 16 bytes overwritten mid-file: they are read up to the damage
+    and past it (issue 12), analysed, and named on stderr; ``check`` is incomplete for them
+    unless damage is allowed."""
     sources = fixture_sources()
     tb = [s for s in sources if s.reader.formats[0] == "tensorboard"]
     if len(tb) < 4:
@@ -40,7 +43,7 @@ def test_a_tenth_corrupted_every_good_run_analysed_every_bad_one_listed(tmp_path
     for i, source in enumerate(sources):  # every fixture run, every format
         copy_run(source.path, sweep / f"good{i:02d}")
     bad = []
-    for i in range(max(4, len(sources) // 9)):  # then ~10% corrupted TensorBoard runs
+    for i in range(max(4, len(sources) // 9)):  # then ~10% damaged TensorBoard runs
         run = copy_run(tb[i].path, sweep / f"bad{i:02d}")
         corrupt(max((p for p in run_files(run) if "tfevents" in p.name),
                     key=lambda p: p.stat().st_size))
@@ -50,16 +53,23 @@ def test_a_tenth_corrupted_every_good_run_analysed_every_bad_one_listed(tmp_path
 
     res = _runner().invoke(cli, ["analyze", str(sweep), "--format", "json", "--jobs", "2",
                                  "--no-cache"])
-    assert res.exit_code == 1, res.stderr
+    assert res.exit_code == 0, res.stderr
     doc = json.loads(res.stdout)
     assert len(doc["runs"]) >= total
-    errors = [r for r in doc["runs"] if r["status"] == "error"]
-    assert sorted(Path(r["run"]).parts[0] for r in errors) == [p.parent.name for p in bad]
-    assert all(r["status"] == "ok" for r in doc["runs"] if r["run"].startswith("good"))
-    lines = [line for line in res.stderr.splitlines() if line.startswith("ganlogs: cannot read")]
+    assert all(r["status"] == "ok" for r in doc["runs"])
+    damaged = sorted(Path(r["run"]).parts[0] for r in doc["runs"]
+                     if any(w.startswith("damaged: ") for w in r["warnings"]))
+    assert damaged == [p.parent.name for p in bad]
+    lines = [line for line in res.stderr.splitlines() if "damaged: " in line]
     assert len(lines) == len(bad)
     for run in bad:
-        assert sum(str(run) in line for line in lines) == 1
+        assert sum(f"warning: {run.parent.name}/" in line for line in lines) == 1
+    check = _runner().invoke(cli, ["check", str(sweep), "--jobs", "2", "--no-cache", "-q",
+                                   "--fail-on", ""])
+    assert check.exit_code == 2 and "damaged" in check.stdout
+    check = _runner().invoke(cli, ["check", str(sweep), "--jobs", "2", "--no-cache", "-q",
+                                   "--fail-on", "", "--allow-damage"])
+    assert check.exit_code == 0, check.stdout
 
 
 def test_symlink_loops_and_unreadable_directories_are_reported_not_followed(tmp_path,
