@@ -175,9 +175,6 @@ def test_keras_gan_dcgan_is_healthy():
     assert not _failing(_analysed("kerasgan_dcgan_mnist/output.txt"))
 
 
-@pytest.mark.xfail(strict=True, reason="published miss (docs/results/real_logs.md): with the "
-                   "detectors merged at 09:05 UTC the settled D loss 1.36 x its equilibrium "
-                   "reads as converged again (it did not with those of 08:38)")
 def test_dcgan_tensorflow_generator_overpowers_d_not_converged():
     assert "converged" not in _analysed("dcgan_tf_imagenet_nohup/nohup.out").labels
 
