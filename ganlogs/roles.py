@@ -584,13 +584,13 @@ def code_base_for(format: str | None, tags: Iterable[str],
     mode = {"lsgan": "lsgan", "vanilla": "bce_nonsaturating", "wgangp": "wgan_gp"}.get(
         hp.get("gan_mode", ""))
     if format == "text_cyclegan":
+        mode_source = (", gan_mode from the options file)" if mode else
+                       ", the code base's default gan_mode)")
         if any(t.startswith(("cycle_", "idt_")) or t in ("D_A", "D_B") for t in tags):
             fam = mode or "lsgan"
             return CodeBase("pytorch_cyclegan", fam, "mean",
                             f"read as pytorch-CycleGAN-and-pix2pix CycleGAN: loss terms, D_A/D_B "
-                            f"= 0.5 x (real + fake) ({fam}"
-                            + (", gan_mode from the options file)" if mode else
-                               ", the code base's default gan_mode)"))
+                            f"= 0.5 x (real + fake) ({fam}" + mode_source)
         if any(_term_kind(t) in ("feature_matching", "perceptual") for t in tags):
             lsgan = hp.get("no_lsgan", "False") not in ("True", "true", "1")
             fam = "lsgan" if lsgan else "bce_nonsaturating"
@@ -612,9 +612,7 @@ def code_base_for(format: str | None, tags: Iterable[str],
         fam = mode or "bce_nonsaturating"
         return CodeBase("pix2pix", fam, "mean",
                         f"read as pytorch-CycleGAN-and-pix2pix pix2pix: G_GAN, D_real, D_fake "
-                        f"and G_L1 are loss terms ({fam}"
-                        + (", gan_mode from the options file)" if mode else
-                           ", the code base's default gan_mode)"))
+                        f"and G_L1 are loss terms ({fam}" + mode_source)
     if format in ("stylegan_stats", "stylegan_run"):
         return CodeBase("stylegan2_ada", "bce_nonsaturating", "summed",
                         "read as StyleGAN2-ADA/StyleGAN3: non-saturating logistic loss, Loss/D/loss "

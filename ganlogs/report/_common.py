@@ -169,16 +169,8 @@ def loss_family_text(r: RunResult) -> str:
     family, red = stated_conventions(r)
     own_fam = lf.family if lf is not None else None
     own_red = lf.d_loss_reduction if lf is not None else None
-    if family is None:
-        fam = "unknown loss family"
-    elif own_fam is not None:
-        fam = f"{family} ({lf.method})"
-    else:
-        fam = f"{family} (assumed)"
-    if red is None:
-        red_text = "D-loss reduction unknown"
-    elif own_red is not None:
-        red_text = f"D loss {red} ({lf.reduction_method})"
-    else:
-        red_text = f"D loss {red} (assumed)"
+    fam = ("unknown loss family" if family is None
+           else f"{family} ({lf.method if own_fam is not None else 'assumed'})")
+    red_text = ("D-loss reduction unknown" if red is None
+                else f"D loss {red} ({lf.reduction_method if own_red is not None else 'assumed'})")
     return f"{fam}, {red_text}"
