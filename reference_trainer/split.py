@@ -9,7 +9,14 @@ ganlogs.
 
 from __future__ import annotations
 
-__all__ = ["HELD_OUT_TARGETS", "HELD_OUT_G_DEPTH", "TUNING_FAMILIES", "split_of", "is_held_out"]
+__all__ = ["HELD_OUT_TARGETS", "HELD_OUT_G_DEPTH", "TUNING_FAMILIES", "V3_HELD_OUT_TARGETS", "V3_HELD_OUT_D_DEPTH",
+           "V3_HELD_OUT_DIRAC_DIM", "split_of", "is_held_out", "v3_held_out_reason"]
+
+#: the second held-out set (docs/results/heldout_protocol_v3.md), chosen before the second
+#: tuning round: targets, a discriminator depth and a Dirac dimension no detector was designed on
+V3_HELD_OUT_TARGETS = ("circles", "spiral")
+V3_HELD_OUT_D_DEPTH = 3
+V3_HELD_OUT_DIRAC_DIM = 3
 
 #: targets never used while designing the detectors: every run on them is held out
 HELD_OUT_TARGETS = ("swissroll", "gmm")
@@ -34,6 +41,9 @@ def split_of(ground_truth: dict) -> tuple[str, str]:
     """
     cfg = ground_truth.get("config") or {}
     target = str(cfg.get("target", ""))
+    v3 = v3_held_out_reason(cfg)
+    if v3:
+        return "held_out", v3
     if target in HELD_OUT_TARGETS:
         return "held_out", f"held-out target {target}"
     if len(cfg.get("g_hidden") or []) == HELD_OUT_G_DEPTH:
@@ -47,3 +57,19 @@ def split_of(ground_truth: dict) -> tuple[str, str]:
 def is_held_out(ground_truth: dict) -> bool:
     """True when the run is held out (see :func:`split_of`)."""
     return split_of(ground_truth)[0] == "held_out"
+
+
+def v3_held_out_reason(config: dict) -> str:
+    """The v3 protocol's reason a run configuration is held out, or ``""``.
+
+    No v1 or v2 run has any of these settings, so this rule leaves every earlier split as it
+    was; under the v3 protocol the v2 held-out runs count as tuning runs (they were looked at).
+    """
+    target = str(config.get("target", ""))
+    if target in V3_HELD_OUT_TARGETS:
+        return f"v3 held-out target {target}"
+    if len(config.get("d_hidden") or []) == V3_HELD_OUT_D_DEPTH:
+        return f"v3 held-out net shape: discriminator with {V3_HELD_OUT_D_DEPTH} hidden layers"
+    if target == "dirac" and int(config.get("dirac_dim") or 1) == V3_HELD_OUT_DIRAC_DIM:
+        return f"v3 held-out Dirac-GAN dimension {V3_HELD_OUT_DIRAC_DIM}"
+    return ""

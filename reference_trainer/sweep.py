@@ -29,8 +29,8 @@ __all__ = ["run_sweep", "build_manifest", "train_and_label", "set_cpu_threads"]
 
 MAX_GROUP = {"dirac": 64, "mixture": 24, "digits": 12}
 
-#: sweep sizes: ``small`` (fixtures/labelled), ``full`` (the v1 sweep), ``v2`` (issue 10's varied corpus)
-SIZES = ("small", "full", "v2")
+#: sweep sizes: ``small`` (fixtures/labelled), ``full`` (the v1 sweep), ``v2`` (issue 10's varied corpus), ``v3`` (its second held-out set)
+SIZES = ("small", "full", "v2", "v3")
 
 
 def specs_for(size: str) -> list[dict]:
@@ -39,6 +39,10 @@ def specs_for(size: str) -> list[dict]:
         from reference_trainer.variety import build_v2_specs
 
         return build_v2_specs()
+    if size == "v3":  # the second held-out corpus (docs/results/heldout_protocol_v3.md)
+        from reference_trainer.variety import build_v3_specs
+
+        return build_v3_specs()
     from reference_trainer.scenarios import build_specs
 
     return build_specs(size)

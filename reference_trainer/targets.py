@@ -9,6 +9,9 @@
 * ``moons`` / ``swissroll`` -- 2-D curves (:class:`CurveTarget`) with Gaussian noise of std
   0.05; a sample is HQ within 3 std of the curve, its "mode" is the arc-length segment of the
   nearest curve point (8 equal segments).
+* ``circles`` / ``spiral`` -- two 2-D curves each (two concentric circles of radius 1 and
+  2.2; a two-arm spiral), half of the samples on each, 4 arc-length modes per curve (v3
+  held-out targets, docs/results/heldout_protocol_v3.md).
 * ``digits`` -- scikit-learn's 8x8 digits (1,797 images), pixels scaled to [-1, 1];
   ``digitsfew`` (config ``n_real``) trains on a fixed subset of ``n_real`` images and keeps
   the others as held-out reals, on which the discriminator's overfitting is measured.
@@ -242,11 +245,34 @@ def _swissroll() -> CurveTarget:
     return _curve("swissroll", np.stack([t * np.cos(t), t * np.sin(t)], 1) / 5.0, 8)
 
 
+def _two_curves(name: str, a: np.ndarray, b: np.ndarray) -> CurveTarget:
+    """Two curves of 500 points each (half of the samples each), 4 arc-length modes per curve."""
+    c1, c2 = _curve(name + "1", a, 4, 500), _curve(name + "2", b, 4, 500)
+    return CurveTarget(name, np.concatenate([c1.curve, c2.curve]), np.concatenate([c1.segment, c2.segment + 4]),
+                       0.05, 8)
+
+
+def _circles() -> CurveTarget:
+    """Two concentric circles of radius 1 and 2.2 (v3 held-out target)."""
+    t = np.linspace(0, 2 * np.pi, 2000)
+    u = np.stack([np.cos(t), np.sin(t)], 1)
+    return _two_curves("circles", 1.0 * u, 2.2 * u)
+
+
+def _spiral() -> CurveTarget:
+    """A two-arm spiral ``r = 0.35 t`` for t in [0.5 pi, 2.5 pi], the second arm rotated by pi
+    (radius up to 2.75; v3 held-out target)."""
+    t = np.linspace(0.5 * np.pi, 2.5 * np.pi, 2000)
+    a = 0.35 * np.stack([t * np.cos(t), t * np.sin(t)], 1)
+    return _two_curves("spiral", a, -a)
+
+
 @functools.lru_cache(maxsize=None)
 def get_target(name: str, dim: int = 1, n_modes: int = 0, seed: int = 0, n_real: int = 0):
     """Return the target called ``name``.
 
-    ``ringK`` (K >= 3), ``grid9``, ``grid25``, ``moons``, ``swissroll``, ``digits``,
+    ``ringK`` (K >= 3), ``grid9``, ``grid25``, ``moons``, ``swissroll``, ``circles``,
+    ``spiral``, ``digits``,
     ``digitsfew`` (``n_real`` training images), ``dirac`` (``dim`` 1 or 2) and ``gmm``
     (``dim`` dimensions, ``n_modes`` modes, centres from ``seed``).
     """
@@ -260,6 +286,10 @@ def get_target(name: str, dim: int = 1, n_modes: int = 0, seed: int = 0, n_real:
         return _moons()
     if name == "swissroll":
         return _swissroll()
+    if name == "circles":
+        return _circles()
+    if name == "spiral":
+        return _spiral()
     if name == "gmm":
         return gmm_target(dim, n_modes, seed)
     if name == "digits":
@@ -268,7 +298,8 @@ def get_target(name: str, dim: int = 1, n_modes: int = 0, seed: int = 0, n_real:
         return DigitsTarget(n_real=n_real or 100)
     if name == "dirac":
         return DiracTarget(dim=dim)
-    raise ValueError("target must be one of 'ringK', 'grid9', 'grid25', 'moons', 'swissroll', 'gmm', "
+    raise ValueError("target must be one of 'ringK', 'grid9', 'grid25', 'moons', 'swissroll', 'circles', "
+                     "'spiral', 'gmm', "
                      f"'digits', 'digitsfew', 'dirac'; got {name!r}")
 
 

@@ -27,7 +27,7 @@ import numpy as np
 
 from reference_trainer.scenarios import _DEFAULTS, family_of
 
-__all__ = ["Recipe", "RECIPES", "build_v2_specs"]
+__all__ = ["Recipe", "RECIPES", "V3_RECIPES", "build_v2_specs", "build_v3_specs", "build_specs_from"]
 
 
 def _rng(*parts) -> np.random.Generator:
@@ -248,13 +248,99 @@ def _log_config(rng: np.random.Generator, cfg: dict, opts: dict) -> dict:
 
 def build_v2_specs(runs_per_cell: int = 6) -> list[dict]:
     """Every run spec of the v2 sweep, in a fixed order (one cell = one batched group)."""
+    return build_specs_from(RECIPES, "v2", runs_per_cell)
+
+
+# ---------------------------------------------------------------------------------------------
+# v3: a second held-out corpus (docs/results/heldout_protocol_v3.md), chosen before any rule of
+# the second tuning round changed. Every run has at least one setting no detector was designed
+# on: a new target (``circles``, ``spiral``), a three-hidden-layer discriminator, or a 3-D
+# Dirac-GAN. The run options and logging setups are drawn as in v2.
+
+def _dirac3(rng, loss, update="alt") -> dict:
+    cfg = _dirac(rng, loss, update)
+    cfg["dirac_dim"] = 3
+    return cfg
+
+
+_D3 = (64, 128)
+
+
+def _d3(rng) -> list[int]:
+    return [int(_pick(rng, _D3))] * 3
+
+
+V3_RECIPES: tuple[Recipe, ...] = (
+    # ---- new targets
+    Recipe("circles_standard", "converged", 3,
+           lambda r: _mixture(r, "circles", loss=str(_pick(r, ("bce_nonsaturating",) * 3 + ("lsgan", "hinge")))),
+           _std_run()),
+    Recipe("spiral_standard", "converged", 2,
+           lambda r: _mixture(r, "spiral", loss=str(_pick(r, ("bce_nonsaturating",) * 3 + ("lsgan", "hinge")))),
+           _std_run()),
+    Recipe("circles_tuned", "converged", 2,
+           lambda r: _mixture(r, "circles", g=[128, 128], d=[128, 128], steps=(3000,), batch=(64,)),
+           _std_run(6e-4, 1.2e-3, (1.0,))),
+    Recipe("spiral_tuned", "converged", 2,
+           lambda r: _mixture(r, "spiral", g=[128, 128], d=[128, 128], steps=(3000,), batch=(64,)),
+           _std_run(6e-4, 1.2e-3, (1.0,))),
+    Recipe("circles_smallG_strongD", "mode_collapse", 2,
+           lambda r: _mixture(r, "circles", g=[int(_pick(r, (16, 32)))], d=[128, 128], steps=(2000, 3000)),
+           _strong_d_run),
+    Recipe("spiral_smallG_strongD", "mode_collapse", 1,
+           lambda r: _mixture(r, "spiral", g=[int(_pick(r, (16, 32)))], d=[128, 128], steps=(2000, 3000)),
+           _strong_d_run),
+    Recipe("circles_wgangp_nd1", "oscillating", 2,
+           lambda r: _mixture(r, "circles", loss="wgan_gp", g=[128, 128], d=[128, 128], steps=(2000, 3000)),
+           lambda r, c: {**_std_run(3e-4, 8e-4, (1.0,))(r, c), "gp_lambda": 1.0, "betas": [0.5, 0.9]}),
+    Recipe("spiral_wgangp_nd1", "oscillating", 1,
+           lambda r: _mixture(r, "spiral", loss="wgan_gp", g=[128, 128], d=[128, 128], steps=(2000, 3000)),
+           lambda r, c: {**_std_run(3e-4, 8e-4, (1.0,))(r, c), "gp_lambda": 1.0, "betas": [0.5, 0.9]}),
+    Recipe("circles_wgan_sgd_looseclip", "diverged", 2,
+           lambda r: _mixture(r, "circles", loss="wgan_clip", opt="sgd", steps=(1000, 2000)),
+           lambda r, c: {**_std_run(0.03, 0.1, (1.0,))(r, c), "clip": 1e3}),
+    # ---- new net shape: three-layer discriminators on the known targets
+    Recipe("d3_standard", "converged", 2,
+           lambda r: _mixture(r, str(_pick(r, ("ring8", "grid9", "moons", "ring12"))), d=_d3(r)), _std_run()),
+    Recipe("d3_smallG_strongD", "mode_collapse", 2,
+           lambda r: _mixture(r, str(_pick(r, ("ring8", "ring12", "grid9", "moons"))), g=[int(_pick(r, (16, 32)))],
+                              d=[128] * 3, steps=(2000, 3000)),
+           _strong_d_run),
+    # ---- new Dirac dimension
+    Recipe("dirac3d_alt", "oscillating", 2,
+           lambda r: _dirac3(r, str(_pick(r, ("bce_nonsaturating", "hinge", "wgan_clip", "wgan_gp")))),
+           _dirac_run(0.03, 0.2, clip=(0.5, 1.0), gp_lambda=(1.0,))),
+    Recipe("dirac3d_r1", "converged", 2, lambda r: _dirac3(r, str(_pick(r, ("bce_nonsaturating", "bce_minimax")))),
+           _dirac_run(0.03, 0.2, r1_gamma=(0.3, 1.0, 3.0))),
+    Recipe("dirac3d_sim_looseclip", "diverged", 1, lambda r: _dirac3(r, "wgan_clip", update="sim"),
+           _dirac_run(0.1, 0.3, clip=(1e3, 1e6))),
+    # ---- digits with a three-layer discriminator
+    Recipe("digits_d3_mm_sgd_strongD", "vanishing_gradients", 2,
+           lambda r: _digits(r, loss="bce_minimax", n_d=3, opt_g="sgd", d=[128] * 3), _digits_vanish_run),
+    Recipe("digits_d3_ns_strongD", "mode_collapse", 1,
+           lambda r: _digits(r, loss="bce_nonsaturating", n_d=int(_pick(r, (3, 5))), d=[128] * 3),
+           lambda r, c: dict(lr_g=_lr(r, 4e-5, 1.5e-4), lr_d=1e-3)),
+    # ---- small data with a three-layer discriminator: the clean d_overfitting measurement
+    Recipe("digitsfew_d3_ns", "d_overfitting", 3,
+           lambda r: _digits(r, loss="bce_nonsaturating", n_d=int(_pick(r, (1, 2, 3))), target="digitsfew",
+                             n_real=int(_pick(r, (48, 96, 200, 400))), steps=(2000, 3000), d=[256] * 3),
+           _std_run(2e-4, 1e-3, (1.0, 2.0, 4.0))),
+    Recipe("digitsfew_d3_hinge", "d_overfitting", 1,
+           lambda r: _digits(r, loss="hinge", n_d=2, target="digitsfew", n_real=int(_pick(r, (48, 96, 200))),
+                             steps=(2000, 3000), d=[256] * 3),
+           _std_run(2e-4, 1e-3, (1.0, 2.0))),
+)
+
+
+def build_specs_from(recipes: tuple[Recipe, ...], tag: str, runs_per_cell: int = 6) -> list[dict]:
+    """Every run spec of ``recipes``, seeded by ``tag`` (``v2``, ``v3``), in a fixed order."""
     specs = []
-    for rec in RECIPES:
+    for rec in recipes:
         for ci in range(rec.n_cells):
-            crng = _rng("v2", rec.name, ci)
+            crng = _rng(tag, rec.name, ci)
             shared = rec.shared(crng)
             for i in range(runs_per_cell):
-                rng = _rng("v2", rec.name, ci, i)
+                rng = _rng(tag, rec.name, ci, i)
                 cfg = {**_DEFAULTS, **shared}
                 cfg.pop("betas", None)
                 cfg.update(rec.per_run(rng, cfg))
@@ -263,7 +349,7 @@ def build_v2_specs(runs_per_cell: int = 6) -> list[dict]:
                     if k == "betas" and "betas" in cfg:  # a recipe's own betas (WGAN-GP) win
                         continue
                     cfg[k] = v
-                cfg["seed"] = int(zlib.crc32(f"v2/{rec.name}/{ci}".encode()) % 100000) * 10 + i
+                cfg["seed"] = int(zlib.crc32(f"{tag}/{rec.name}/{ci}".encode()) % 100000) * 10 + i
                 cfg["d_loss_reduction"] = "summed" if rng.random() < 0.5 else "mean"
                 log = _log_config(rng, cfg, opts)
                 cfg = {k: (list(v) if isinstance(v, tuple) else v) for k, v in cfg.items()}
@@ -271,3 +357,8 @@ def build_v2_specs(runs_per_cell: int = 6) -> list[dict]:
                               "intended_label": rec.intended, "family": family_of(cfg), "config": cfg, "log": log,
                               "note": rec.note})
     return specs
+
+
+def build_v3_specs(runs_per_cell: int = 6) -> list[dict]:
+    """Every run spec of the v3 (second held-out) sweep."""
+    return build_specs_from(V3_RECIPES, "v3", runs_per_cell)
