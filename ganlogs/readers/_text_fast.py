@@ -33,7 +33,9 @@ the file.
 
 from __future__ import annotations
 
+import os
 import re
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -55,7 +57,11 @@ MIN_BYTES = 256 << 10
 #: the largest share of lines that may need the per-line path (else the fast path gives up)
 MAX_SLOW_SHARE = 0.05
 _HEAD_BYTES = 65536
+_ZERO_DIGITS = bytes.maketrans(b"123456789", b"000000000")
+#: a file is matched in one thread per this many bytes (at most one per CPU)
+THREAD_BYTES = 4 << 20
 _NUM_RE2 = r"[-+]?(?:\d+(?:\.\d*)?(?:[eE][-+]?\d+)?|\.\d+(?:[eE][-+]?\d+)?|(?i:nan|inf(?:inity)?))"
+_LINE_END = r"\r?\n$"  # an entry of the lines holds the newline ('\r' only in '\r\n')
 _SMALL_INT = r"^\d{1,9}$"  # epoch, batch, batches: products stay within int64
 
 
@@ -66,8 +72,8 @@ def read_fast(data: bytes, path: "Path", run_id: str) -> "Run | None":
 
     if len(data) < MIN_BYTES or not data.endswith(b"\n"):
         return None
-    n_cr = data.count(b"\r")
-    if n_cr and n_cr != data.count(b"\r\n"):
+    crlf = data.find(b"\r") >= 0
+    if crlf and data.count(b"\r") != data.count(b"\r\n"):
         return None  # a progress-style '\r' stream: the per-line path splits it
     if not data.isascii():
         try:
@@ -79,34 +85,46 @@ def read_fast(data: bytes, path: "Path", run_id: str) -> "Run | None":
     starts = np.empty_like(ends)
     starts[0] = 0
     starts[1:] = ends[:-1] + 1
-    stops = ends - (raw[ends - 1] == 0x0D) if n_cr else ends  # drop the '\r' of '\r\n'
+    stops = ends - (raw[ends - 1] == 0x0D) if crlf else ends  # drop the '\r' of '\r\n'
     n_lines = len(ends)
 
-    head_lines = int(np.searchsorted(ends, _HEAD_BYTES)) + 1
-    head = [data[a:b].decode("utf-8") for a, b in zip(starts[:head_lines], stops[:head_lines])]
+    head_lines = min(int(np.searchsorted(ends, _HEAD_BYTES)) + 1, n_lines)
+    head_bytes = data[:ends[head_lines - 1]]
+    head = head_bytes.decode("utf-8").split("\n")
+    if crlf:
+        head = [seg[:-1] for seg in head]  # each ends with the '\r' of its '\r\n'
     fmt = T._choose_format(head)
     if fmt is None or fmt.step not in (T._epoch_times_batches, T._counter):
         return None  # nothing in the first 64 KB, or CycleGAN (steps need the whole log)
     parse = T._ShapeParser(fmt)
-    for seg in head:
-        parse(seg)
+    _learn_shapes(parse, head, head_bytes.translate(_ZERO_DIGITS).split(b"\n"))
     shapes = [(key.split("\x00"), tpl) for key, tpl in parse.cache.items() if tpl is not None]
     if not shapes:
         return None
 
-    lines = spans(raw, starts, stops)  # entry 2i+1 is line i
+    offsets = np.empty(n_lines + 1, dtype=np.int64)  # entry i: line i with its newline
+    offsets[0] = 0
+    offsets[1:] = ends + 1
+    lines = pa.LargeStringArray.from_buffers(n_lines, pa.py_buffer(offsets), pa.py_buffer(raw))
     blank = stops == starts
-
+    blocks = _blocks(n_lines, len(data))
+    try:
+        if len(blocks) == 1:
+            found = [_match_block(lines, shapes, fmt, T, raw, starts, stops, 0, n_lines)]
+        else:
+            with ThreadPoolExecutor(len(blocks)) as pool:
+                found = list(pool.map(
+                    lambda b: _match_block(lines, shapes, fmt, T, raw, starts, stops, *b),
+                    blocks))
+    except _NotRegular:
+        return None
+    chunks = [(np.concatenate([b[s][0] for b in found]),  # per shape, blocks joined:
+               np.concatenate([b[s][1] for b in found]),  # (rows, steps, values, names)
+               np.concatenate([b[s][2] for b in found]), shapes[s][1].names)
+              for s in range(len(shapes))]
     matched = np.zeros(n_lines, dtype=bool)
-    chunks = []  # (line index, step, values (rows x k), names)
-    for literals, tpl in shapes:
-        got = _match(lines, literals, tpl, fmt, T, raw, starts)
-        if got is None:
-            return None
-        rows, step, values = got
-        rows = rows[~matched[rows]]  # (two shapes never match one line; kept safe)
+    for rows, *_ in chunks:
         matched[rows] = True
-        chunks.append((rows, step, values, tpl.names))
 
     slow = np.flatnonzero(~matched & ~blank)
     if len(slow) > MAX_SLOW_SHARE * n_lines:
@@ -151,91 +169,247 @@ def read_fast(data: bytes, path: "Path", run_id: str) -> "Run | None":
                             restart_context=None)
 
 
+def _learn_shapes(parse, head: list[str], keys: list[bytes]) -> None:
+    """Let ``parse`` learn the shapes of the head's lines, as parsing each in turn would.
+
+    Only the first line of each shape teaches (later ones of a known shape change nothing),
+    and lines that differ only in their digits have the same shape (the token pattern tells
+    digits apart by where they are, never by which they are), so one line per digit pattern
+    (``keys``: the lines with every digit made 0) is parsed."""
+    seen: set[bytes] = set()
+    for seg, key in zip(head, keys):
+        if key not in seen:
+            seen.add(key)
+            parse(seg)
+
+
+class _NotRegular(Exception):
+    """A captured number pyarrow cannot convert: the per-line path reads the file."""
+
+
+def _blocks(n_lines: int, n_bytes: int) -> list[tuple[int, int]]:
+    """Line ranges matched in parallel threads (numpy and pyarrow release the GIL): one per
+    :data:`THREAD_BYTES` of the file, at most one per CPU."""
+    n = max(1, min(os.cpu_count() or 1, n_bytes // THREAD_BYTES, n_lines))
+    cuts = [n_lines * i // n for i in range(n + 1)]
+    return [(a, b) for a, b in zip(cuts, cuts[1:]) if b > a]
+
+
+def _match_block(lines: pa.Array, shapes, fmt, T, raw: np.ndarray, starts: np.ndarray,
+                 stops: np.ndarray, lo: int, hi: int):
+    """The lines ``[lo, hi)`` of every shape: a list of (line indices, steps, values, names)."""
+    block = lines.slice(lo, hi - lo)  # entry i is line lo + i
+    taken = np.zeros(hi - lo, dtype=bool)
+    out = []
+    for literals, tpl in shapes:
+        got = _match(block, literals, tpl, fmt, T, raw, starts[lo:hi], stops[lo:hi])
+        if got is None:
+            raise _NotRegular
+        rows, step, values = got
+        keep = ~taken[rows]  # (two shapes never match one line; kept safe)
+        rows, step, values = rows[keep], step[keep], values[keep]
+        taken[rows] = True
+        out.append((rows + lo, step, values, tpl.names))
+    return out
+
+
 #: characters a number token may hold: a shape whose fixed text after a token starts with one
 #: of these is matched by capture groups (slower) instead of by positions
 _TOKEN_CHARS = frozenset("0123456789+-.eEnNaAiIfFtTyY")
 
 
 def _match(lines: pa.Array, literals: list[str], tpl, fmt, T, raw: np.ndarray,
-           starts: np.ndarray):
+           starts: np.ndarray, stops: np.ndarray):
     """Lines of one shape: (line indices, steps, values (rows x names)), or None when a
     captured number is one pyarrow cannot convert (the per-line path then reads the file).
 
     The lines of the shape are found by one RE2 match without groups. Where each token
-    ends is then found in numpy: the fixed text after a token starts with a character no
-    number holds, so the token ends at the first such character after its start (a
-    ``searchsorted`` in the sorted positions of that character in the file); the next token
-    starts after the fixed text. Shapes whose fixed text starts with a character a number
-    may hold use RE2 capture groups instead."""
+    ends is then found in numpy (:func:`_token_ends`) when the fixed text after each token
+    starts with a byte no number holds; other shapes use RE2 capture groups (slower)."""
     k = len(literals) - 1
     if not k:
         return None
     number = f"(?:{_NUM_RE2})"
     whole = "^" + "".join(re.escape(lit) + number for lit in literals[:-1]) + \
-        re.escape(literals[-1]) + "$"
-    hit = pc.fill_null(pc.match_substring_regex(lines, whole), False)
-    rows = np.flatnonzero(np.asarray(hit.to_numpy(zero_copy_only=False), dtype=bool)[1::2])
-    lengths = [len(lit.encode("utf-8")) for lit in literals]
-    if all(lit[:1] and lit[0] not in _TOKEN_CHARS for lit in literals[1:]):
-        begin = starts[rows] + lengths[0]
-        bounds = []
-        found: dict[str, np.ndarray] = {}
-        for j in range(k):
-            c = literals[j + 1][0]
-            if c not in found:
-                found[c] = np.flatnonzero(raw == ord(c.encode("utf-8")[:1]))
-            at = found[c]
-            end = at[np.searchsorted(at, begin)]
-            bounds.append((begin, end))
-            begin = end + lengths[j + 1]
-        token = lambda j: bounds[j]  # noqa: E731
-        small_int = lambda j: _small_ints(raw, *bounds[j])  # noqa: E731
+        re.escape(literals[-1]) + _LINE_END
+    rows = np.flatnonzero(pc.match_substring_regex(lines, whole).to_numpy(zero_copy_only=False))
+    encoded = [lit.encode("utf-8") for lit in literals]
+    if all(lit[:1] and lit[0] not in _TOKEN_CHARS for lit in literals[1:k]) and \
+            (not literals[k] or literals[k][0] not in _TOKEN_CHARS):
+        bounds, found = _token_ends(raw, encoded, starts[rows], stops[rows])
+        if not found.all():
+            rows, bounds = rows[found], [(b0[found], b1[found]) for b0, b1 in bounds]
+
+        def ints_of(cols: list[int]) -> tuple[np.ndarray, np.ndarray]:
+            order = sorted(set(cols))  # the tokens, converted at once, in file order
+            value, fits = _small_ints(raw, *_row_major(bounds, order))
+            value = value.reshape(len(rows), len(order))[:, [order.index(j) for j in cols]]
+            return value, fits.reshape(len(rows), len(order)).all(axis=1)
+
+        def floats_of(cols: list[int], ok: np.ndarray) -> np.ndarray:
+            order = sorted(set(cols))
+            value = numbers(raw, *_row_major(bounds, order, ok), pa.float64())
+            return value.reshape(-1, len(order))[:, [order.index(j) for j in cols]]
     else:
         pattern = "^" + "".join(re.escape(lit) + f"(?P<g{j}>{_NUM_RE2})"
                                 for j, lit in enumerate(literals[:-1])) + \
-            re.escape(literals[-1]) + "$"
-        captured = pc.extract_regex(lines.take(pa.array(2 * rows + 1)), pattern)
-        token = lambda j: captured.field(f"g{j}")  # noqa: E731
-        small_int = lambda j: _small_ints_text(captured.field(f"g{j}"))  # noqa: E731
-    ok = np.ones(len(rows), dtype=bool)
-    ints = {}
-    for name, j in (("e", tpl.epoch), ("b", tpl.batch), ("nb", tpl.n_batches)):
-        if j is not None:
-            value, fits = small_int(j)
-            ok &= fits
-            ints[name] = value
-    ints = {name: v[ok] for name, v in ints.items()}
+            re.escape(literals[-1]) + _LINE_END
+        captured = pc.extract_regex(lines.take(pa.array(rows)), pattern)
+
+        def ints_of(cols: list[int]) -> tuple[np.ndarray, np.ndarray]:
+            got = [_small_ints_text(captured.field(f"g{j}")) for j in cols]
+            return (np.stack([v for v, _ in got], axis=1),
+                    np.logical_and.reduce([f for _, f in got]))
+
+        def floats_of(cols: list[int], ok: np.ndarray) -> np.ndarray:
+            keep = pa.array(ok)
+            return np.stack([pc.cast(captured.field(f"g{j}").filter(keep), pa.float64())
+                             .to_numpy(zero_copy_only=False) for j in cols], axis=1)
+
+    needed = (tpl.epoch,) if fmt.step is T._counter else (tpl.epoch, tpl.batch, tpl.n_batches)
+    if None in needed:
+        return None
+    int_cols = [j for j in (tpl.epoch, tpl.batch, tpl.n_batches) if j is not None]
+    ints, ok = ints_of(int_cols)
+    every = bool(ok.all())
     try:
-        values = np.empty((int(ok.sum()), len(tpl.values)))
-        for c, j in enumerate(tpl.values):
-            tok = token(j)
-            if isinstance(tok, tuple):  # positions
-                b0, b1 = tok if ok.all() else (tok[0][ok], tok[1][ok])
-                values[:, c] = numbers(raw, b0, b1, pa.float64())
-            else:
-                col = tok if ok.all() else tok.filter(pa.array(ok))
-                values[:, c] = pc.cast(col, pa.float64()).to_numpy(zero_copy_only=False)
+        values = floats_of(list(tpl.values), ok)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         return None
-    rows = rows[ok]
+    if not every:
+        rows, ints = rows[ok], ints[ok]
+    column = {j: ints[:, i] for i, j in enumerate(int_cols)}
     if fmt.step is T._counter:
-        step = ints["e"]
+        step = column[tpl.epoch]
     else:
-        step = ints["e"] * ints["nb"] + ints["b"]
-    return rows, step.astype(np.int64), values
+        step = column[tpl.epoch] * column[tpl.n_batches] + column[tpl.batch]
+    return rows, step.astype(np.int64, copy=False), values
+
+
+def _row_major(bounds: list[tuple[np.ndarray, np.ndarray]], cols: list[int],
+               rows: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(begin, end) of the tokens ``cols`` (increasing) of each line (of ``rows``, a mask),
+    line by line: increasing and disjoint, as :func:`.spans` needs."""
+    pick = (lambda a: a) if rows is None or rows.all() else (lambda a: a[rows])
+    return (np.stack([pick(bounds[j][0]) for j in cols], axis=1).reshape(-1),
+            np.stack([pick(bounds[j][1]) for j in cols], axis=1).reshape(-1))
+
+
+#: rows whose token lengths are sampled to guess the common ones
+_SAMPLE_ROWS = 256
+#: how many of the sampled token lengths are tried on every line before a byte-by-byte search
+_GUESSES = 4
+
+
+def _token_ends(raw: np.ndarray, literals: list[bytes], start: np.ndarray, stop: np.ndarray
+                ) -> tuple[list[tuple[np.ndarray, np.ndarray]], np.ndarray]:
+    """Where each token of lines of one shape lies: ``[(begin, end)]`` per token, and the
+    mask of the lines for which they were found (others go the per-line way).
+
+    ``start``, ``stop``: the lines' byte ranges (without the newline), each line matched by
+    the shape's pattern: its fixed text ``literals[0]``, a number, ``literals[1]``... Each
+    literal after a token starts with a byte no number holds; call those bytes *marks*. In
+    such a line the marks lie in the fixed text only, so a line holds exactly as many as
+    the literals do. Token ``j`` starts after ``literals[j]``; its end is looked for at the
+    lengths most common in a sample of the lines, then byte by byte, as a mark equal to
+    the first byte of ``literals[j + 1]``; the last token ends where the last literal must
+    start (the line's end minus its length). Every mark each literal holds is then checked
+    at its place. The positions found are increasing, so when all those marks are where
+    they are looked for, they are all the marks of the line, in order: each token end is
+    the true one. A line where any check fails is left to the per-line path.
+    """
+    marks = {lit[0] for lit in literals[1:] if lit}
+    where_marks = [[o for o, byte in enumerate(lit) if byte in marks] for lit in literals]
+    last = len(raw) - 1
+    n, k = len(start), len(literals) - 1
+    found = np.ones(n, dtype=bool)
+
+    def check(at: np.ndarray, lit: bytes, offsets: list[int]) -> None:
+        for o in offsets:
+            found[:] &= raw[np.clip(at + o, 0, last)] == lit[o]
+
+    check(start, literals[0], where_marks[0])
+    begin = start + len(literals[0])
+    bounds = []
+    for j in range(k):
+        after = literals[j + 1]
+        if j == k - 1:
+            end = stop - len(after)
+            check(end, after, where_marks[j + 1])
+        else:  # a mark was found at `end` (or end == begin): check the literal's others
+            end = _find_mark(raw, begin, stop, after[0])
+            check(end, after, where_marks[j + 1][1:])
+        found &= end > begin
+        bounds.append((begin, end))
+        begin = end + len(after)
+    return bounds, found
+
+
+def _find_mark(raw: np.ndarray, begin: np.ndarray, stop: np.ndarray, mark: int) -> np.ndarray:
+    """Per line, a position after ``begin[i]`` holding the byte ``mark``: at the token
+    lengths most common in a sample of the lines (spread over the file) where that fits,
+    else the first such byte before ``stop[i]``; ``begin[i]`` where there is none."""
+    n = len(begin)
+    pick = np.linspace(0, n - 1, min(n, _SAMPLE_ROWS)).astype(np.int64)
+    sample = _find_first(raw, begin[pick], stop[pick], mark) - begin[pick]
+    lengths, counts = np.unique(sample[sample > 0], return_counts=True)
+    end = begin.copy()
+    todo = None  # the lines not placed yet (None: all of them)
+    for length in lengths[np.argsort(-counts, kind="stable")][:_GUESSES]:
+        b = begin if todo is None else begin[todo]
+        at = np.minimum(b + length, len(raw) - 1)
+        hit = raw[at] == mark
+        if todo is None:
+            np.copyto(end, at, where=hit)
+            todo = np.flatnonzero(~hit)
+        else:
+            end[todo[hit]] = at[hit]
+            todo = todo[~hit]
+        if not len(todo):
+            return end
+    todo = np.arange(n) if todo is None else todo
+    end[todo] = _find_first(raw, begin[todo], stop[todo], mark)
+    return end
+
+
+def _find_first(raw: np.ndarray, begin: np.ndarray, stop: np.ndarray, mark: int) -> np.ndarray:
+    """Per line, the first position after ``begin[i]`` and before ``stop[i]`` holding
+    ``mark``, or ``begin[i]`` where there is none (a pass per byte of the longest token)."""
+    end = begin.copy()
+    todo = np.arange(len(begin))
+    d = 1
+    while len(todo):
+        at = begin[todo] + d
+        inside = at < stop[todo]
+        todo, at = todo[inside], at[inside]
+        hit = raw[at] == mark
+        end[todo[hit]] = at[hit]
+        todo = todo[~hit]
+        d += 1
+    return end
 
 
 def _small_ints(raw: np.ndarray, begin: np.ndarray, end: np.ndarray
                 ) -> tuple[np.ndarray, np.ndarray]:
-    """The tokens ``[begin[i], end[i])`` as int64 when each is 1 to 9 plain digits, and the
-    mask of those that are (others: 0; their lines go the per-line way). Plain digits: a
-    digit first (no sign) and a token pyarrow reads as an integer (no point, no exponent)."""
+    """The tokens ``[begin[i], end[i])`` as int64 when each is 1 to 9 plain digits (so a
+    product of two stays within int64), and the mask of those that are (others: 0; their
+    lines go the per-line way). Plain digits: a digit first (no sign) and a token pyarrow
+    reads as an integer; the tokens are numbers (the shape's pattern matched), so one with a
+    point or an exponent is the only kind pyarrow refuses, and then each is checked."""
     length = end - begin
     first = raw[np.minimum(begin, len(raw) - 1)]
     fits = (length >= 1) & (length <= 9) & (first >= 0x30) & (first <= 0x39)
     value = np.zeros(len(begin), dtype=np.int64)
-    if fits.any():
-        value[fits] = numbers(raw, begin[fits], end[fits], pa.int64())
+    if not fits.any():
+        return value, fits
+    b0, b1 = (begin, end) if fits.all() else (begin[fits], end[fits])
+    try:
+        value[fits] = numbers(raw, b0, b1, pa.int64())
+    except pa.ArrowInvalid:  # "1.5" or "1e3" among them: check each
+        got, ok = _small_ints_text(spans(raw, b0, b1).filter(pa.array(
+            np.arange(2 * len(b0)) % 2 == 1)))
+        fits[fits] = ok
+        value[fits] = got[ok]
     return value, fits
 
 
@@ -267,12 +441,19 @@ def _frame(chunks, records) -> pd.DataFrame:
                                     dtype=np.float64))
         code_parts.append(np.array([names.setdefault(t, len(names))
                                     for _, _, pts in records for t, _ in pts], dtype=np.int32))
-    line = np.concatenate(line_parts) if line_parts else np.zeros(0, dtype=np.int64)
-    order = np.argsort(line, kind="stable")  # within a line, points keep their order
-    cat = list(names)
-    codes = np.concatenate(code_parts)[order] if code_parts else np.zeros(0, dtype=np.int32)
+    line_parts = [p for p in line_parts if len(p)] or [np.zeros(0, np.int64)]
+    step_parts = [p for p in step_parts if len(p)] or [np.zeros(0, np.int64)]
+    value_parts = [p for p in value_parts if len(p)] or [np.zeros(0)]
+    code_parts = [p for p in code_parts if len(p)] or [np.zeros(0, np.int32)]
+    if len(line_parts) == 1:  # lines of one shape only: already in file order
+        codes, step, value = code_parts[0], step_parts[0], value_parts[0]
+    else:  # a line's points keep their order
+        order = np.argsort(np.concatenate(line_parts), kind="stable")
+        codes = np.concatenate(code_parts)[order]
+        step = np.concatenate(step_parts)[order]
+        value = np.concatenate(value_parts)[order]
     return pd.DataFrame({
-        "tag": pd.Categorical.from_codes(codes, categories=pd.Index(cat, dtype=object)),
-        "step": np.concatenate(step_parts)[order] if step_parts else np.zeros(0, np.int64),
-        "value": np.concatenate(value_parts)[order] if value_parts else np.zeros(0),
+        "tag": pd.Categorical.from_codes(codes, categories=pd.Index(list(names), dtype=object)),
+        "step": step,
+        "value": value,
     }, copy=False)

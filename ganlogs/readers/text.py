@@ -561,10 +561,21 @@ def _choose_format(segments: list[str]) -> _Format | None:
     return best
 
 
+#: every ASCII digit to "0": whether a format parses a line depends on where its digits are,
+#: never on which digits they are (no pattern names a digit, and int() and float() accept any
+#: digits), so lines that differ only in their digits are tried once
+_ZERO_DIGITS = str.maketrans("123456789", "000000000")
+
+
 def _most_matches(segments: list[str]) -> _Format | None:
+    shapes: dict[str, int] = {}
+    for seg in segments:
+        if seg.strip():
+            key = seg.translate(_ZERO_DIGITS)
+            shapes[key] = shapes.get(key, 0) + 1
     best, best_n = None, 0
     for fmt in _FORMATS:
-        n = sum(1 for seg in segments if seg.strip() and fmt.parse(seg) is not None)
+        n = sum(count for key, count in shapes.items() if fmt.parse(key) is not None)
         if n > best_n:
             best, best_n = fmt, n
     return best

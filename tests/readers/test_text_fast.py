@@ -96,3 +96,26 @@ def test_truncated_or_carriage_return_logs_stay_on_the_per_line_path(tmp_path, m
     slow, fast, used = read_both(p, monkeypatch)
     assert not used
     assert_same(slow, fast)
+
+
+def _varied(n: int) -> list[str]:
+    """PyTorch-GAN lines whose numbers change length from line to line (the token ends are
+    guessed from common lengths first), with an epoch that is not an integer in the middle."""
+    vals = ["0.5", "-12.25", "1e-05", "123456.789", "7", "-0.0001", "nan", "3.", "+2E+10"]
+    out = [f"[Epoch {i * 7 // 5}/{10 + i % 3}] [Batch {i * 37 % 1000}/1000] "
+           f"[D loss: {vals[i % 9]}] [G loss: {vals[(i * 5) % 9]}]" for i in range(n)]
+    out[n // 2] = "[Epoch 1.5/200] [Batch 3/50] [D loss: 0.5] [G loss: 0.5]"
+    out[n // 3] = "[Epoch 3/200] [Batch 3/50] [D loss: 0.5] [G loss: 0.5]]"
+    out[n // 4] = "[Epoch 3/200] [Batch 3/50] [D loss: 0.5]] [G loss: 0.5]"
+    return out
+
+
+@pytest.mark.parametrize("threads", [1, 3])
+def test_lines_of_varied_lengths_and_blocks_read_the_same(tmp_path, monkeypatch, threads):
+    p = tmp_path / "varied.log"
+    p.write_text("\n".join(["header"] + _varied(900) + ["", "footer"]) + "\n")
+    monkeypatch.setattr(_text_fast, "THREAD_BYTES", 1 if threads > 1 else 10 ** 12)
+    monkeypatch.setattr(_text_fast.os, "cpu_count", lambda: threads)
+    slow, fast, used = read_both(p, monkeypatch)
+    assert used
+    assert_same(slow, fast)
