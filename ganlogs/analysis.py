@@ -21,7 +21,7 @@ from .findings import FAILURE_LABELS, LABELS, Finding, LossFamily
 from .errors import GanlogsError, ReadError, UsageError
 from .readers import RunSource, discover, load
 from .roles import ROLES, RoleMap, infer_roles
-from .run import Run
+from .run import Run, RunDigest
 
 from .cache import reader_messages
 
@@ -77,7 +77,8 @@ class RunResult:
     format: str | None
     status: str  # "ok" or "error"
     error: str | None = None
-    run: Run | None = None
+    #: the run read, or only its digest (``analyze(..., keep_points=False)``)
+    run: "Run | RunDigest | None" = None
     roles: RoleMap | None = None
     loss_family: LossFamily | None = None
     findings: list[Finding] = field(default_factory=list)
@@ -94,7 +95,7 @@ class RunResult:
 
     @property
     def points(self) -> int:
-        return 0 if self.run is None else len(self.run.scalars)
+        return 0 if self.run is None else len(self.run)
 
     @property
     def too_short(self) -> bool:
@@ -368,10 +369,11 @@ def _analyze_source(source: RunSource, settings: Settings,
 
 def _analyze_guarded(source: RunSource, settings: Settings,
                      detectors: Sequence[Detector] | None, cache: "RunCache | None",
-                     transfer: bool = False) -> list[RunResult]:
+                     transfer: bool = False, keep_points: bool = True) -> list[RunResult]:
     """:func:`_analyze_source` for the engines: an unexpected exception (a bug in a reader
     or a detector) becomes this run's one-line error instead of stopping the sweep.
-    ``transfer``: the results go to another process, so drop the runs' cached views."""
+    ``transfer``: the results go to another process, so drop the runs' cached views.
+    ``keep_points=False``: each run is replaced by its digest once analysed."""
     try:
         results = _analyze_source(source, settings, detectors, cache)
     except Exception as exc:  # noqa: BLE001 - one bad run never stops the others
@@ -379,10 +381,11 @@ def _analyze_guarded(source: RunSource, settings: Settings,
         results = [_error_result(source, ReadError(
             source.path, f"internal error while analysing this run ({detail}); "
             "please report it with the file"))]
-    if transfer:
-        for res in results:
-            if res.run is not None:
-                res.run._views.clear()
+    for res in results:
+        if isinstance(res.run, Run) and not keep_points:
+            res.run = res.run.digest()
+        elif isinstance(res.run, Run) and transfer:
+            res.run._views.clear()
     return results
 
 
@@ -425,6 +428,7 @@ def analyze(
     scheduler: str | None = None,
     cache: "bool | str | os.PathLike[str] | RunCache | None" = None,
     exclude: Sequence[str] = (),
+    keep_points: bool = True,
 ) -> Analysis:
     """Find every run under ``path``, read it and analyse it.
 
@@ -442,6 +446,10 @@ def analyze(
     ``exclude``: glob patterns of files and directories not to read (see
     :func:`ganlogs.readers.discover`); other files that could be logs but that no reader reads
     come back as unreadable runs, with the reason.
+    ``keep_points=False``: each result's ``run`` is a :class:`~ganlogs.run.RunDigest` (its
+    metadata, tags, number of points and series summary; what the terminal, JSON and
+    Markdown reports read), so a sweep of many runs does not hold every point in this
+    process; plots and the HTML report need the points.
     """
     from functools import partial
 
@@ -463,7 +471,7 @@ def analyze(
                                  path=problem.path, format=None, status="error",
                                  error=str(problem)))
     work = partial(_analyze_guarded, settings=settings, detectors=detectors, cache=cache,
-                   transfer=engine != "local" or jobs != 1)
+                   transfer=engine != "local" or jobs != 1, keep_points=keep_points)
     per_source = map_ordered(work, found.sources, engine=engine, jobs=jobs,
                              scheduler=scheduler, progress=progress, on_crash=_crashed,
                              prepare=partial(_warm_up, settings, detectors, cache))

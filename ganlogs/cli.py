@@ -231,9 +231,11 @@ def analyze_cmd(path: str, fmt: str, role: tuple[str, ...], loss_family: str | N
                 config: str | None, exclude: tuple[str, ...], jobs: int | None, engine: str,
                 scheduler: str | None, no_cache: bool, cache_dir: str | None) -> None:
     """Find every run under PATH, read it and analyse it."""
+    # only the HTML page reads the points: the other formats need a digest of each run
     result = _analyze_cli(path, (role, loss_family, d_loss_reduction, min_confidence, config,
                                  exclude),
-                          _scale_kwargs(jobs, engine, scheduler, no_cache, cache_dir))
+                          {**_scale_kwargs(jobs, engine, scheduler, no_cache, cache_dir),
+                           "keep_points": fmt == "html"})
     click.echo(_render(result, fmt), nl=False)
     _read_exit(result)
 

@@ -308,6 +308,37 @@ class Run:
         return (f"Run({self.meta.run_id!r}, format={self.meta.format!r}, "
                 f"tags={len(self.tags)}, points={len(self.scalars)})")
 
+    def digest(self) -> "RunDigest":
+        """What a report without plots reads of this run, without its points."""
+        return RunDigest(self.meta, self.tags, len(self.scalars), self.series_summary())
+
+
+class RunDigest:
+    """A :class:`Run` without its points: ``meta``, ``tags``, the number of points
+    (``len``) and :meth:`series_summary`, all a report without plots reads. A sweep's parent
+    process keeps one per run instead of every point (``analyze(..., keep_points=False)``);
+    anything that needs the points (plots, the HTML report) needs the :class:`Run`."""
+
+    __slots__ = ("meta", "tags", "_points", "_series")
+
+    def __init__(self, meta: RunMeta, tags: list[str], points: int,
+                 series: dict[str, dict[str, int]]) -> None:
+        self.meta = meta
+        self.tags = list(tags)
+        self._points = points
+        self._series = series
+
+    def series_summary(self) -> dict[str, dict[str, int]]:
+        """As :meth:`Run.series_summary` of the run it was made from."""
+        return {tag: dict(s) for tag, s in self._series.items()}
+
+    def __len__(self) -> int:
+        return self._points
+
+    def __repr__(self) -> str:
+        return (f"RunDigest({self.meta.run_id!r}, format={self.meta.format!r}, "
+                f"tags={len(self.tags)}, points={self._points})")
+
 
 def _numeric(col: pd.Series, dtype: type, shared: bool) -> pd.Series | np.ndarray:
     """``col`` as ``dtype`` values: the Series itself when it already is (shared

@@ -1,0 +1,38 @@
+"""``analyze(..., keep_points=False)``: each run's points are dropped once it is analysed
+(a digest stays: metadata, tags, number of points, series summary), in one process and
+in a pool, and the JSON, terminal and Markdown reports are exactly those of the full runs."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from ganlogs import Run
+from ganlogs.analysis import analyze
+from ganlogs.report.json import to_document
+from ganlogs.report.markdown import render_markdown
+from ganlogs.report.terminal import render_text
+from ganlogs.run import RunDigest
+
+from scale_support import FIXTURES, FORMAT_FIXTURES_ONLY
+
+
+@pytest.fixture(scope="module")
+def sweep(tmp_path_factory):
+    root = tmp_path_factory.mktemp("sweep")
+    shutil.copytree(FIXTURES, root / "a", symlinks=True, ignore=FORMAT_FIXTURES_ONLY)
+    return root
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_digests_give_the_same_reports(sweep, jobs):
+    full = analyze(sweep, jobs=jobs)
+    light = analyze(sweep, jobs=jobs, keep_points=False)
+    read = [r for r in light.runs if r.run is not None]
+    assert read and all(isinstance(r.run, RunDigest) for r in read)
+    assert all(isinstance(r.run, Run) for r in full.runs if r.run is not None)
+    assert [r.points for r in light.runs] == [r.points for r in full.runs]
+    assert to_document(light) == to_document(full)
+    assert render_text(light, color=False) == render_text(full, color=False)
+    assert render_markdown(light).text == render_markdown(full).text
