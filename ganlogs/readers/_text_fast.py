@@ -43,7 +43,6 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ._spans import numbers, spans
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -62,7 +61,7 @@ _ZERO_DIGITS = bytes.maketrans(b"123456789", b"000000000")
 THREAD_BYTES = 4 << 20
 _NUM_RE2 = r"[-+]?(?:\d+(?:\.\d*)?(?:[eE][-+]?\d+)?|\.\d+(?:[eE][-+]?\d+)?|(?i:nan|inf(?:inity)?))"
 _LINE_END = r"\r?\n$"  # an entry of the lines holds the newline ('\r' only in '\r\n')
-_SMALL_INT = r"^\d{1,9}$"  # epoch, batch, batches: products stay within int64
+_SMALL_INT_RE2 = r"\d{1,9}"  # epoch, batch, batches: products stay within int64
 
 
 def read_fast(data: bytes, path: "Path", run_id: str) -> "Run | None":
@@ -220,79 +219,74 @@ _TOKEN_CHARS = frozenset("0123456789+-.eEnNaAiIfFtTyY")
 
 def _match(lines: pa.Array, literals: list[str], tpl, fmt, T, raw: np.ndarray,
            starts: np.ndarray, stops: np.ndarray):
-    """Lines of one shape: (line indices, steps, values (rows x names)), or None when a
-    captured number is one pyarrow cannot convert (the per-line path then reads the file).
+    """Lines of one shape: (line indices, steps, values (rows x names)), or None when the
+    shape has no epoch (or batch) token or a number is one pyarrow cannot convert (the
+    per-line path then reads the file).
 
-    The lines of the shape are found by one RE2 match without groups. Where each token
-    ends is then found in numpy (:func:`_token_ends`) when the fixed text after each token
-    starts with a byte no number holds; other shapes use RE2 capture groups (slower)."""
+    The lines of the shape are found by one RE2 match without groups, in which the epoch,
+    batch and batch-count tokens must be 1 to 9 plain digits (so products stay within
+    int64; lines with other ones go the per-line way). Where each token ends is then found
+    in numpy (:func:`_token_ends`) when the fixed text after each token starts with a byte
+    no number holds, and all the tokens are converted by one pyarrow cast (float64 holds
+    every integer of 9 digits); other shapes use RE2 capture groups (slower)."""
     k = len(literals) - 1
-    if not k:
-        return None
-    number = f"(?:{_NUM_RE2})"
-    whole = "^" + "".join(re.escape(lit) + number for lit in literals[:-1]) + \
-        re.escape(literals[-1]) + _LINE_END
-    rows = np.flatnonzero(pc.match_substring_regex(lines, whole).to_numpy(zero_copy_only=False))
-    encoded = [lit.encode("utf-8") for lit in literals]
-    if all(lit[:1] and lit[0] not in _TOKEN_CHARS for lit in literals[1:k]) and \
-            (not literals[k] or literals[k][0] not in _TOKEN_CHARS):
-        bounds, found = _token_ends(raw, encoded, starts[rows], stops[rows])
-        if not found.all():
-            rows, bounds = rows[found], [(b0[found], b1[found]) for b0, b1 in bounds]
-
-        def ints_of(cols: list[int]) -> tuple[np.ndarray, np.ndarray]:
-            order = sorted(set(cols))  # the tokens, converted at once, in file order
-            value, fits = _small_ints(raw, *_row_major(bounds, order))
-            value = value.reshape(len(rows), len(order))[:, [order.index(j) for j in cols]]
-            return value, fits.reshape(len(rows), len(order)).all(axis=1)
-
-        def floats_of(cols: list[int], ok: np.ndarray) -> np.ndarray:
-            order = sorted(set(cols))
-            value = numbers(raw, *_row_major(bounds, order, ok), pa.float64())
-            return value.reshape(-1, len(order))[:, [order.index(j) for j in cols]]
-    else:
-        pattern = "^" + "".join(re.escape(lit) + f"(?P<g{j}>{_NUM_RE2})"
-                                for j, lit in enumerate(literals[:-1])) + \
-            re.escape(literals[-1]) + _LINE_END
-        captured = pc.extract_regex(lines.take(pa.array(rows)), pattern)
-
-        def ints_of(cols: list[int]) -> tuple[np.ndarray, np.ndarray]:
-            got = [_small_ints_text(captured.field(f"g{j}")) for j in cols]
-            return (np.stack([v for v, _ in got], axis=1),
-                    np.logical_and.reduce([f for _, f in got]))
-
-        def floats_of(cols: list[int], ok: np.ndarray) -> np.ndarray:
-            keep = pa.array(ok)
-            return np.stack([pc.cast(captured.field(f"g{j}").filter(keep), pa.float64())
-                             .to_numpy(zero_copy_only=False) for j in cols], axis=1)
-
     needed = (tpl.epoch,) if fmt.step is T._counter else (tpl.epoch, tpl.batch, tpl.n_batches)
-    if None in needed:
+    if not k or None in needed:
         return None
     int_cols = [j for j in (tpl.epoch, tpl.batch, tpl.n_batches) if j is not None]
-    ints, ok = ints_of(int_cols)
-    every = bool(ok.all())
+    token = [_SMALL_INT_RE2 if j in int_cols else _NUM_RE2 for j in range(k)]
+    whole = "^" + "".join(re.escape(lit) + f"(?:{tok})" for lit, tok in zip(literals, token)) \
+        + re.escape(literals[-1]) + _LINE_END
+    rows = np.flatnonzero(pc.match_substring_regex(lines, whole).to_numpy(zero_copy_only=False))
+    encoded = [lit.encode("utf-8") for lit in literals]
     try:
-        values = floats_of(list(tpl.values), ok)
+        if all(lit[:1] and lit[0] not in _TOKEN_CHARS for lit in literals[1:k]) and \
+                (not literals[k] or literals[k][0] not in _TOKEN_CHARS):
+            bounds, found = _token_ends(raw, encoded, starts[rows], stops[rows])
+            if not found.all():
+                rows, bounds = rows[found], [(b0[found], b1[found]) for b0, b1 in bounds]
+            cols = sorted(set(int_cols) | set(tpl.values))  # every token used, in file order
+            got = _numbers(raw, [bounds[j] for j in cols])
+            values = got[:, [cols.index(j) for j in tpl.values]]
+            ints = got[:, [cols.index(j) for j in int_cols]].astype(np.int64)
+        else:
+            pattern = "^" + "".join(re.escape(lit) + f"(?P<g{j}>{tok})"
+                                    for j, (lit, tok) in enumerate(zip(literals, token))) + \
+                re.escape(literals[-1]) + _LINE_END
+            captured = pc.extract_regex(lines.take(pa.array(rows)), pattern)
+
+            def column(j: int, to: pa.DataType) -> np.ndarray:
+                return pc.cast(captured.field(f"g{j}"), to).to_numpy(zero_copy_only=False)
+
+            values = np.stack([column(j, pa.float64()) for j in tpl.values], axis=1)
+            ints = np.stack([column(j, pa.int64()) for j in int_cols], axis=1)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         return None
-    if not every:
-        rows, ints = rows[ok], ints[ok]
-    column = {j: ints[:, i] for i, j in enumerate(int_cols)}
+    field = {j: ints[:, i] for i, j in enumerate(int_cols)}
     if fmt.step is T._counter:
-        step = column[tpl.epoch]
+        step = field[tpl.epoch]
     else:
-        step = column[tpl.epoch] * column[tpl.n_batches] + column[tpl.batch]
+        step = field[tpl.epoch] * field[tpl.n_batches] + field[tpl.batch]
     return rows, step.astype(np.int64, copy=False), values
 
 
-def _row_major(bounds: list[tuple[np.ndarray, np.ndarray]], cols: list[int],
-               rows: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """(begin, end) of the tokens ``cols`` (increasing) of each line (of ``rows``, a mask),
-    line by line: increasing and disjoint, as :func:`.spans` needs."""
-    pick = (lambda a: a) if rows is None or rows.all() else (lambda a: a[rows])
-    return (np.stack([pick(bounds[j][0]) for j in cols], axis=1).reshape(-1),
-            np.stack([pick(bounds[j][1]) for j in cols], axis=1).reshape(-1))
+def _numbers(raw: np.ndarray, tokens: list[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
+    """The tokens ``(begin, end)`` (each an array over the lines; in file order within a
+    line) as float64, lines x tokens: one pyarrow cast over one string array whose entries
+    alternate between the gap before a token (null) and the token, line by line (as
+    :func:`.spans`, without interleaving the arrays first)."""
+    n, m = len(tokens[0][0]), len(tokens)
+    offsets = np.empty(2 * n * m + 1, dtype=np.int64)
+    offsets[0] = 0
+    pairs = offsets[1:].reshape(n, m, 2)
+    for i, (begin, end) in enumerate(tokens):
+        pairs[:, i, 0] = begin
+        pairs[:, i, 1] = end
+    valid = np.full((2 * n * m + 7) // 8, 0xAA, dtype=np.uint8)  # entries 1, 3, 5...
+    arr = pa.LargeStringArray.from_buffers(2 * n * m, pa.py_buffer(offsets), pa.py_buffer(raw),
+                                           pa.py_buffer(valid))
+    out = pc.cast(arr, pa.float64()).to_numpy(zero_copy_only=False)
+    return out[1::2].reshape(n, m)
 
 
 #: rows whose token lengths are sampled to guess the common ones
@@ -387,40 +381,6 @@ def _find_first(raw: np.ndarray, begin: np.ndarray, stop: np.ndarray, mark: int)
         todo = todo[~hit]
         d += 1
     return end
-
-
-def _small_ints(raw: np.ndarray, begin: np.ndarray, end: np.ndarray
-                ) -> tuple[np.ndarray, np.ndarray]:
-    """The tokens ``[begin[i], end[i])`` as int64 when each is 1 to 9 plain digits (so a
-    product of two stays within int64), and the mask of those that are (others: 0; their
-    lines go the per-line way). Plain digits: a digit first (no sign) and a token pyarrow
-    reads as an integer; the tokens are numbers (the shape's pattern matched), so one with a
-    point or an exponent is the only kind pyarrow refuses, and then each is checked."""
-    length = end - begin
-    first = raw[np.minimum(begin, len(raw) - 1)]
-    fits = (length >= 1) & (length <= 9) & (first >= 0x30) & (first <= 0x39)
-    value = np.zeros(len(begin), dtype=np.int64)
-    if not fits.any():
-        return value, fits
-    b0, b1 = (begin, end) if fits.all() else (begin[fits], end[fits])
-    try:
-        value[fits] = numbers(raw, b0, b1, pa.int64())
-    except pa.ArrowInvalid:  # "1.5" or "1e3" among them: check each
-        got, ok = _small_ints_text(spans(raw, b0, b1).filter(pa.array(
-            np.arange(2 * len(b0)) % 2 == 1)))
-        fits[fits] = ok
-        value[fits] = got[ok]
-    return value, fits
-
-
-def _small_ints_text(col: pa.Array) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`_small_ints` for captured strings."""
-    fits = np.asarray(pc.fill_null(pc.match_substring_regex(col, _SMALL_INT), False)
-                      .to_numpy(zero_copy_only=False), dtype=bool)
-    value = np.zeros(len(col), dtype=np.int64)
-    if fits.any():
-        value[fits] = pc.cast(col.filter(pa.array(fits)), pa.int64()).to_numpy()
-    return value, fits
 
 
 def _frame(chunks, records) -> pd.DataFrame:
