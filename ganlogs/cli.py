@@ -236,7 +236,15 @@ def analyze_cmd(path: str, fmt: str, role: tuple[str, ...], loss_family: str | N
                                  exclude),
                           {**_scale_kwargs(jobs, engine, scheduler, no_cache, cache_dir),
                            "keep_points": fmt == "html"})
-    click.echo(_render(result, fmt), nl=False)
+    if fmt == "json":  # written a run at a time: a large sweep's document is never whole
+        from .report.json import write
+
+        stdout = click.get_text_stream("stdout")
+        write(result, stdout)
+        stdout.write("\n")
+        stdout.flush()
+    else:
+        click.echo(_render(result, fmt), nl=False)
     _read_exit(result)
 
 

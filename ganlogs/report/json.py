@@ -16,14 +16,14 @@ from __future__ import annotations
 
 import json
 import math
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from ..analysis import Analysis, RunResult
 
 if TYPE_CHECKING:
     from ..checks import CheckResult
 
-__all__ = ["SCHEMA_VERSION", "to_document", "dumps", "check_document", "dumps_check"]
+__all__ = ["SCHEMA_VERSION", "to_document", "dumps", "write", "check_document", "dumps_check"]
 
 SCHEMA_VERSION = 1
 
@@ -81,6 +81,26 @@ def to_document(analysis: Analysis) -> dict[str, Any]:
 
 def dumps(analysis: Analysis, *, indent: int | None = 2) -> str:
     return json.dumps(to_document(analysis), indent=indent, allow_nan=False)
+
+
+def write(analysis: Analysis, out: IO[str]) -> None:
+    """``dumps(analysis)`` written to ``out`` a run at a time: the same text, without the
+    whole document (a sweep of 20,000 runs: hundreds of MB) in memory at once."""
+    head = to_document(Analysis(root=analysis.root, runs=[], settings=analysis.settings,
+                                version=analysis.version))
+    head["summary"] = _clean({"runs": len(analysis.runs), "errors": len(analysis.errors),
+                              "labels": analysis.label_counts()})
+    text = json.dumps(head, indent=2, allow_nan=False)
+    slot = '\n  "runs": []'  # the top-level key: its indentation is unique to it
+    if not analysis.runs or text.count(slot) != 1:
+        out.write(dumps(analysis))
+        return
+    before, after = text.split(slot)
+    out.write(before + '\n  "runs": [')
+    for i, r in enumerate(analysis.runs):
+        item = json.dumps(_clean(run_to_dict(r)), indent=2, allow_nan=False)
+        out.write(("," if i else "") + "\n    " + item.replace("\n", "\n    "))
+    out.write("\n  ]" + after)
 
 
 def check_document(result: "CheckResult") -> dict[str, Any]:

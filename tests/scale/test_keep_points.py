@@ -1,6 +1,7 @@
-"""``analyze(..., keep_points=False)``: each run's points are dropped once it is analysed
-(a digest stays: metadata, tags, number of points, series summary), in one process and
-in a pool, and the JSON, terminal and Markdown reports are exactly those of the full runs."""
+"""A large sweep in little memory: ``analyze(..., keep_points=False)`` drops each run's points
+once it is analysed (a digest stays: metadata, tags, number of points, series summary), in
+one process and in a pool, and the JSON, terminal and Markdown reports are exactly those of
+the full runs; the JSON document written a run at a time is the document."""
 
 from __future__ import annotations
 
@@ -36,3 +37,14 @@ def test_digests_give_the_same_reports(sweep, jobs):
     assert to_document(light) == to_document(full)
     assert render_text(light, color=False) == render_text(full, color=False)
     assert render_markdown(light).text == render_markdown(full).text
+
+
+def test_json_written_run_by_run_is_the_document(sweep, tmp_path):
+    import io
+
+    from ganlogs.report.json import dumps, write
+
+    for analysis in (analyze(sweep, keep_points=False), analyze(tmp_path)):
+        out = io.StringIO()
+        write(analysis, out)
+        assert out.getvalue() == dumps(analysis)
