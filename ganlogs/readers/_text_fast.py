@@ -9,11 +9,15 @@ reads such a log without a Python step per line:
    (no copy, no Python string per line);
 2. the reader's own shape parser learns the shapes of the first 64 KB (each shape's template
    says which number token holds which value, and which hold the epoch, batch and number of
-   batches), exactly as the per-line path does;
-3. each shape becomes one RE2 pattern (the shape's fixed text, escaped, with a number group
-   per token), matched against every line at once by ``pyarrow.compute.extract_regex``;
-4. the captured numbers are converted by pyarrow (correctly rounded, as ``float()``), the
-   steps computed in int64 from epoch, batch and number of batches;
+   batches), as the per-line path does (one line per pattern of digits: lines that differ
+   only in their digits have the same shape);
+3. each shape becomes one RE2 pattern (the shape's fixed text, escaped, a number per token;
+   the epoch, batch and batch-count tokens 1 to 9 digits), matched against every line at
+   once by ``pyarrow.compute.match_substring_regex``, in blocks of lines on threads
+   (:data:`THREAD_BYTES`; numpy and pyarrow release the GIL);
+4. where each token lies is found in numpy from the shape's fixed text (:func:`_token_ends`),
+   and all the tokens are converted by one pyarrow cast (correctly rounded, as ``float()``);
+   the steps are computed in int64 from epoch, batch and number of batches;
 5. lines no shape matches (a header, arguments, a warning, a line of an unusual shape) go
    through the per-line path one by one, so they are read, counted or skipped exactly as
    there; their points join the others in file order.
@@ -42,7 +46,6 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-
 
 if TYPE_CHECKING:
     from pathlib import Path
