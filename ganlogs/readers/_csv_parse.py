@@ -138,8 +138,7 @@ def step_like(names: list[str]) -> set[str]:
 
 # --------------------------------------------------------------------------- reading
 def read_table(path: Path, *, block_bytes: int | None = None) -> Table:
-    """Parse the CSV file at ``path`` (see the module docstring); ``block_bytes`` given:
-    in blocks of about that many bytes, whatever the file's size.
+    """Parse the CSV file at ``path`` (see the module docstring).
 
     Raises :class:`ReadError` (empty file, no complete line, UTF-16/32) or
     :class:`CorruptLogError` (binary data, invalid UTF-8, a parse error); warns
@@ -147,7 +146,7 @@ def read_table(path: Path, *, block_bytes: int | None = None) -> Table:
     """
     notes: list[str] = []
     warnings: list[str] = []
-    blocks = _LineBlocks(path, block_bytes or BLOCK_BYTES, whole_file=block_bytes is None)
+    blocks = _LineBlocks(path, block_bytes or BLOCK_BYTES)
     it = iter(blocks)
     offset, buf, cut = next(it, (0, b"", 0))
     if not cut:  # no complete line in the whole file: it is all tail
@@ -217,10 +216,9 @@ class _LineBlocks:
     the read returned, never sliced: no block is copied but the first lines of the next). After iteration ``tail`` holds the bytes
     after the last complete line (an incomplete last line) and ``tail_offset`` its offset."""
 
-    def __init__(self, path: Path, size: int, *, whole_file: bool = True) -> None:
+    def __init__(self, path: Path, size: int) -> None:
         self.path = path
         self.size = size
-        self.whole_file_bytes = WHOLE_FILE_BYTES if whole_file else 0
         self.tail = b""
         self.tail_offset: int | None = None
         self.file_bytes = 0  # the size when opened (0 when unknown)
@@ -240,7 +238,9 @@ class _LineBlocks:
             # a file up to WHOLE_FILE_BYTES is one block (one parse, no copy); larger ones
             # go in blocks of `size`
             left = self.file_bytes + 1 if self.file_bytes else self.size
-            if self.file_bytes and self.file_bytes <= max(self.whole_file_bytes, self.size):
+            # (blocks asked smaller than BLOCK_BYTES are kept, whatever the file's size)
+            if self.file_bytes and self.size >= BLOCK_BYTES \
+                    and self.file_bytes <= max(WHOLE_FILE_BYTES, self.size):
                 left = self.size = self.file_bytes + 1
             while True:
                 want = max(1, min(self.size, left))  # no 16 MiB buffer for a 1 KB file

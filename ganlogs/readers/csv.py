@@ -118,9 +118,9 @@ class CsvReader(Reader):
 
     def __init__(self, *, block_bytes: int | None = None) -> None:
         """``block_bytes``: parse in blocks of about this many bytes (each cut after a line
-        end), whatever the file's size; None (default): a file up to 32 MiB in one block,
-        larger ones in 16 MiB blocks. Smaller blocks bound memory; the runs read are the
-        same whatever the blocks."""
+        end); None (default): a file up to 32 MiB in one block, larger ones in 16 MiB
+        blocks. Fewer than 16 MiB are used whatever the file's size: they bound memory. The
+        runs read are the same whatever the blocks."""
         if block_bytes is not None and (isinstance(block_bytes, bool)
                                         or not isinstance(block_bytes, int) or block_bytes < 1):
             raise UsageError(f"block_bytes must be a positive integer or None; got {block_bytes!r}")
