@@ -75,33 +75,39 @@ def resolve(path: Path, node: ast.ImportFrom) -> str:
 
 @dataclass(frozen=True)
 class Imported:
-    """One name an import statement brings in: its full dotted path and the local name."""
+    """One name an import statement brings in: its full dotted path, and whether the
+    statement runs when the module is imported (module level, not under TYPE_CHECKING)."""
 
     line: int
     dotted: str
-    local: str
-    top_level: bool
+    at_import: bool
+
+
+def _type_checking(node: ast.AST) -> bool:
+    test = getattr(node, "test", None)
+    return isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(test)
 
 
 def imports(path: Path) -> list[Imported]:
     tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
-    top = {id(n) for n in tree.body}
-    # imports under a module-level if/try still run at import time
+    at_import = {id(n) for n in tree.body}
+    # imports under a module-level if/try still run at import time (TYPE_CHECKING ones do not)
     for n in tree.body:
-        if isinstance(n, (ast.If, ast.Try)):
-            top |= {id(c) for c in ast.walk(n)}
+        if isinstance(n, (ast.If, ast.Try)) and not _type_checking(n):
+            at_import |= {id(c) for c in ast.walk(n)}
     out = []
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
-            for a in node.names:
-                out.append(Imported(node.lineno, a.name, a.asname or a.name.split(".")[0],
-                                    id(node) in top))
+            out += [Imported(node.lineno, a.name, id(node) in at_import) for a in node.names]
         elif isinstance(node, ast.ImportFrom):
             mod = resolve(path, node)
-            for a in node.names:
-                out.append(Imported(node.lineno, f"{mod}.{a.name}", a.asname or a.name,
-                                    id(node) in top))
+            out += [Imported(node.lineno, f"{mod}.{a.name}", id(node) in at_import)
+                    for a in node.names]
     return out
+
+
+def is_ganlogs(dotted: str) -> bool:
+    return dotted == "ganlogs" or dotted.startswith("ganlogs.")
 
 
 def python_files(*dirs: str) -> list[Path]:
@@ -121,7 +127,7 @@ def package_violations(files: list[Path]) -> list[str]:
         here = package_of(path)
         for imp in imports(path):
             own = owner(imp.dotted)
-            if own is None or not imp.dotted.startswith("ganlogs"):
+            if own is None or not is_ganlogs(imp.dotted):
                 continue
             if here != own and not here.startswith(own + "."):
                 out.append(f"{where(path, imp.line)}: imports {imp.dotted} (private to {own})")
@@ -135,7 +141,7 @@ def _ganlogs_modules(tree: ast.AST, path: Path) -> set[str]:
         if isinstance(node, ast.Import):
             names |= {a.asname or a.name.split(".")[0] for a in node.names
                       if a.name.split(".")[0] == "ganlogs"}
-        elif isinstance(node, ast.ImportFrom) and resolve(path, node).startswith("ganlogs"):
+        elif isinstance(node, ast.ImportFrom) and is_ganlogs(resolve(path, node)):
             names |= {a.asname or a.name for a in node.names}
     return names
 
@@ -146,7 +152,7 @@ def public_names_violations(files: list[Path]) -> list[str]:
     out = []
     for path in files:
         for imp in imports(path):
-            if imp.dotted.startswith("ganlogs") and owner(imp.dotted) is not None \
+            if is_ganlogs(imp.dotted) and owner(imp.dotted) is not None \
                     and imp.dotted not in ALLOWED_PRIVATE:
                 out.append(f"{where(path, imp.line)}: imports {imp.dotted}")
         tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
@@ -163,7 +169,7 @@ def public_names_violations(files: list[Path]) -> list[str]:
                 first = node.args[0]
                 target = None
                 if isinstance(first, ast.Constant) and isinstance(first.value, str) \
-                        and first.value.startswith("ganlogs") and owner(first.value):
+                        and is_ganlogs(first.value) and owner(first.value):
                     target = first.value
                 elif len(node.args) > 1 and isinstance(node.args[1], ast.Constant) \
                         and isinstance(node.args[1].value, str) and is_private(node.args[1].value):
@@ -183,7 +189,7 @@ def import_cycles(files: list[Path]) -> list[str]:
     graph: dict[str, set[str]] = {m: set() for m in modules}
     for name, path in modules.items():
         for imp in imports(path):
-            if not imp.top_level:
+            if not imp.at_import:
                 continue
             # ``from pkg import mod`` names a module; ``from mod import name`` names its module
             target = imp.dotted if imp.dotted in modules else imp.dotted.rpartition(".")[0]
