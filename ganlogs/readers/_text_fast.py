@@ -67,12 +67,17 @@ _LINE_END = r"\r?\n$"  # an entry of the lines holds the newline ('\r' only in '
 _SMALL_INT_RE2 = r"\d{1,9}"  # epoch, batch, batches: products stay within int64
 
 
-def read_fast(data: bytes, path: "Path", run_id: str) -> "Run | None":
+def read_fast(data: bytes, path: "Path", run_id: str, *, min_bytes: int = MIN_BYTES,
+              max_slow_share: float = MAX_SLOW_SHARE, threads: int | None = None
+              ) -> "Run | None":
     """The Run the per-line path would give for ``data``, or None when the fast path does
-    not apply (see the module docstring)."""
+    not apply (see the module docstring; ``min_bytes`` and ``max_slow_share`` replace
+    :data:`MIN_BYTES` and :data:`MAX_SLOW_SHARE`; ``threads``: how many threads match the
+    lines, in as many blocks; None: one per :data:`THREAD_BYTES` of the file, at most one
+    per CPU)."""
     from . import text as T  # the per-line reader: its formats, shapes and notes
 
-    if len(data) < MIN_BYTES or not data.endswith(b"\n"):
+    if len(data) < min_bytes or not data.endswith(b"\n"):
         return None
     crlf = data.find(b"\r") >= 0
     if crlf and data.count(b"\r") != data.count(b"\r\n"):
@@ -109,7 +114,7 @@ def read_fast(data: bytes, path: "Path", run_id: str) -> "Run | None":
     offsets[1:] = ends + 1
     lines = pa.LargeStringArray.from_buffers(n_lines, pa.py_buffer(offsets), pa.py_buffer(raw))
     blank = stops == starts
-    blocks = _blocks(n_lines, len(data))
+    blocks = _blocks(n_lines, len(data), threads)
     try:
         if len(blocks) == 1:
             found = [_match_block(lines, shapes, fmt, T, raw, starts, stops, 0, n_lines)]
@@ -129,7 +134,7 @@ def read_fast(data: bytes, path: "Path", run_id: str) -> "Run | None":
         matched[rows] = True
 
     slow = np.flatnonzero(~matched & ~blank)
-    if len(slow) > MAX_SLOW_SHARE * n_lines:
+    if len(slow) > max_slow_share * n_lines:
         return None
     first_fast = int(np.argmax(matched)) if matched.any() else n_lines
     records: list[tuple[int, int, list[tuple[str, float]]]] = []  # (line, step, points)
@@ -189,10 +194,12 @@ class _NotRegular(Exception):
     """A captured number pyarrow cannot convert: the per-line path reads the file."""
 
 
-def _blocks(n_lines: int, n_bytes: int) -> list[tuple[int, int]]:
-    """Line ranges matched in parallel threads (numpy and pyarrow release the GIL): one per
-    :data:`THREAD_BYTES` of the file, at most one per CPU."""
-    n = max(1, min(os.cpu_count() or 1, n_bytes // THREAD_BYTES, n_lines))
+def _blocks(n_lines: int, n_bytes: int, threads: int | None) -> list[tuple[int, int]]:
+    """Line ranges matched in parallel threads (numpy and pyarrow release the GIL):
+    ``threads`` of them, or one per :data:`THREAD_BYTES` of the file, at most one per CPU."""
+    if threads is None:
+        threads = min(os.cpu_count() or 1, n_bytes // THREAD_BYTES)
+    n = max(1, min(threads, n_lines))
     cuts = [n_lines * i // n for i in range(n + 1)]
     return [(a, b) for a, b in zip(cuts, cuts[1:]) if b > a]
 
