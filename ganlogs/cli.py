@@ -328,7 +328,8 @@ def check_cmd(path: str, fail_on: str | None, fmt: str, quiet: bool, allow_damag
     from .checks import check
     from .config import load_config
 
-    scale = _scale_kwargs(jobs, engine, scheduler, no_cache, cache_dir)
+    scale = {**_scale_kwargs(jobs, engine, scheduler, no_cache, cache_dir),
+             "keep_points": False}  # the verdict and the table read a digest of each run
     progress = _progress()
     try:
         cfg = load_config(config)
