@@ -357,21 +357,26 @@ def _find_mark(raw: np.ndarray, begin: np.ndarray, stop: np.ndarray, mark: int) 
     pick = np.linspace(0, n - 1, min(n, _SAMPLE_ROWS)).astype(np.int64)
     sample = _find_first(raw, begin[pick], stop[pick], mark) - begin[pick]
     lengths, counts = np.unique(sample[sample > 0], return_counts=True)
-    end = begin.copy()
+    end = begin
     todo = None  # the lines not placed yet (None: all of them)
     for length in lengths[np.argsort(-counts, kind="stable")][:_GUESSES]:
         b = begin if todo is None else begin[todo]
-        at = np.minimum(b + length, len(raw) - 1)
+        at = b + length
+        if len(at) and at.max() >= len(raw):
+            np.minimum(at, len(raw) - 1, out=at)
         hit = raw[at] == mark
         if todo is None:
-            np.copyto(end, at, where=hit)
+            if hit.all():  # every line has a token of this length (a fixed format)
+                return at
+            end = np.where(hit, at, begin)
             todo = np.flatnonzero(~hit)
         else:
             end[todo[hit]] = at[hit]
             todo = todo[~hit]
         if not len(todo):
             return end
-    todo = np.arange(n) if todo is None else todo
+    if todo is None:
+        return _find_first(raw, begin, stop, mark)
     end[todo] = _find_first(raw, begin[todo], stop[todo], mark)
     return end
 
