@@ -68,21 +68,35 @@ def generate(sweep: Path, runs: int, rows: int, templates: int) -> None:
     stamp.write_text(f"{runs} {rows} {templates}")
 
 
+#: runs a command and writes the peak RSS of its largest process (KB) to a file: a fresh
+#: parent, because RUSAGE_CHILDREN's ru_maxrss is the largest of *every* child a process
+#: ever waited for (an earlier, larger command would stand in for this one)
+_PEAK_RSS = ("import resource, subprocess, sys\n"
+             "code = subprocess.call(sys.argv[2:])\n"
+             "with open(sys.argv[1], 'w') as fh:\n"
+             "    fh.write(str(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss))\n"
+             "sys.exit(code)\n")
+
+
 def cli(args: list[str]) -> dict[str, float]:
     """One ``ganlogs analyze`` in a fresh process: wall s, CPU s, peak RSS of the largest
     process (MB), and the number of runs in its JSON output."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    t0 = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-m", "ganlogs", "analyze", *args, "--format", "json"],
-                          capture_output=True, env={**os.environ, "PYTHONWARNINGS": "ignore"})
-    wall = time.perf_counter() - t0
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    with tempfile.TemporaryDirectory() as tmp:
+        peak_file = Path(tmp) / "peak"
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        t0 = time.perf_counter()
+        proc = subprocess.run([sys.executable, "-c", _PEAK_RSS, str(peak_file), sys.executable,
+                               "-m", "ganlogs", "analyze", *args, "--format", "json"],
+                              capture_output=True, env={**os.environ, "PYTHONWARNINGS": "ignore"})
+        wall = time.perf_counter() - t0
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        peak_kb = int(peak_file.read_text()) if peak_file.exists() else 0
     if proc.returncode not in (0, 1):
         raise SystemExit(f"ganlogs analyze failed ({proc.returncode}): "
                          f"{proc.stderr.decode()[-2000:]}")
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     runs = len(json.loads(proc.stdout)["runs"])
-    return {"wall": wall, "cpu": cpu, "rss_mb": after.ru_maxrss / 1024, "runs": runs}
+    return {"wall": wall, "cpu": cpu, "rss_mb": peak_kb / 1024, "runs": runs}
 
 
 def main(argv: list[str] | None = None) -> int:
