@@ -281,11 +281,16 @@ def _replace_stores(follower: Follower, runs: list[Run]) -> Growth:
 
 def follower_for(source: RunSource) -> Follower:
     """The follower that reads the least for this run's format (module docstring)."""
+    from ..readers.csv import CsvReader
     from ..readers.tensorboard import TensorBoardReader
     from ..readers.text import TextLogReader
 
     if isinstance(source.reader, TensorBoardReader):
         return EventDirFollower(source)
+    if isinstance(source.reader, CsvReader):
+        from .tail_csv import CsvFollower
+
+        return CsvFollower(source)
     if isinstance(source.reader, TextLogReader) and hasattr(source.reader, "read_data"):
         return TextFollower(source)
     return ReloadFollower(source)
