@@ -243,6 +243,7 @@ def follower_for(source: RunSource) -> Follower:
     from ..readers.csv import CsvReader
     from ..readers.tensorboard import TensorBoardReader
     from ..readers.text import TextLogReader
+    from ..readers.wandb import WandbRunReader
 
     if isinstance(source.reader, TensorBoardReader):
         return EventDirFollower(source)
@@ -250,6 +251,10 @@ def follower_for(source: RunSource) -> Follower:
         from .tail_csv import CsvFollower
 
         return CsvFollower(source)
+    if isinstance(source.reader, WandbRunReader):
+        from .tail_wandb import WandbFollower
+
+        return WandbFollower(source)
     if isinstance(source.reader, TextLogReader):
         from .tail_text import TextFollower
 
