@@ -36,7 +36,7 @@ from ..errors import CorruptLogError
 from ..readers import RunSource
 from ..readers import text as T
 from .rows import RowStore
-from .tail import Follower, Growth, _FileCursor
+from .tail import MAX_READ, Follower, Growth, _FileCursor
 
 __all__ = ["TextFollower"]
 
@@ -163,8 +163,10 @@ def _append(store: RowStore, rows: tuple[list[str], list[int], list[float]]) -> 
     tags, steps, values = rows
     if not steps:
         return 0
-    names, codes = np.unique(np.asarray(tags, dtype=object), return_inverse=True)
-    return store.append([str(n) for n in names], codes, np.asarray(steps, dtype=np.int64),
+    code_of: dict[str, int] = {}
+    codes = np.fromiter((code_of.setdefault(t, len(code_of)) for t in tags), dtype=np.int32,
+                        count=len(tags))
+    return store.append(list(code_of), codes, np.asarray(steps, dtype=np.int64),
                         np.asarray(values, dtype=np.float64))
 
 
@@ -193,10 +195,26 @@ class TextFollower(Follower):
         self._head = bytearray()  # complete bytes kept while the format can change
         self._loop: _LineLoop | None = None  # set once the format is settled
         self._taken = b""  # a last '\r' record taken before its separator arrived
+        self._more = False  # the last piece read was MAX_READ long: the backlog goes on
         rid = source.run_id
         self.stores[rid] = RowStore()
 
     def poll(self) -> Growth:
+        rid = self.source.run_id
+        total: int | None = 0
+        while True:  # a backlog comes in pieces of at most MAX_READ bytes
+            growth = self._poll_piece()
+            if growth:
+                added = growth.added[rid]
+                total = None if added is None or total is None else total + added
+            if not self._more:
+                break
+        if total is None:
+            return Growth({rid: None})
+        return Growth({rid: total} if total else {})
+
+    def _poll_piece(self) -> Growth:
+        self._more = False
         got = self._cursor.new_bytes(self.source.path)
         if got is None:
             return Growth({})
@@ -212,12 +230,13 @@ class TextFollower(Follower):
         if self._taken:
             if data[:1] not in (b"\r", b"\n"):  # the record taken early went on: start again
                 self._restart()
-                growth = self.poll()
+                growth = self._poll_piece()
                 return growth if growth else Growth({self.source.run_id: None})
             self._taken = b""
         cut = _cut(data)
         if not cut:
             return Growth({})
+        self._more = len(data) == MAX_READ  # a backlog read in pieces: more to come
         self._cursor.offset += cut
         complete = data[:cut]
         if self._loop is None:
