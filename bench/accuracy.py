@@ -297,7 +297,7 @@ def confusion(items: list[Item], method: str) -> dict[str, dict[str, int]]:
     cols = list(LABELS) + ["(none)"]
     m = {t: {c: 0 for c in cols} for t in LABELS}
     for it in items:
-        preds = it.pred[method] or ["(none)"]
+        preds = [p for p in it.pred[method] if p in LABELS] or ["(none)"]  # d_overfitting has its own row
         for t in it.truth:
             if t not in m:
                 continue  # a label outside the five (d_overfitting) has its own row

@@ -396,6 +396,13 @@ def periodicity(y: np.ndarray, *, min_cycles: float = 3.0) -> Periodicity:
         n_periods = n / acf_per  # a slow cycle found by the ACF: count its periods
     cyc = period if not (p >= 0.01 and np.isfinite(acf_per) and acf_per > 0) else acf_per
     keep = keep_per_period(r, cyc)
+    if cyc != acf_per and np.isfinite(acf_per) and acf_ret > 0 and n / acf_per >= min_cycles:
+        # a cycle that is not a sine (a relaxation cycle, a loss that is the product of two
+        # circling parameters) puts its periodogram peak on a harmonic, where nothing repeats;
+        # the autocorrelation's return names the period that does
+        keep_acf = keep_per_period(r, acf_per)
+        if keep_acf > keep:
+            keep, n_periods = keep_acf, n / acf_per
     return Periodicity(period=period, power_share=share, ratio=rmax, p_spectral=p,
                        acf_return=acf_ret, acf_period=acf_per, amplitude=amp,
                        snr=amp / resid_sd, phi=phi, cycles=float(f[i] * n),
