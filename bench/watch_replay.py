@@ -179,6 +179,12 @@ def main() -> None:
     ap.add_argument("--confirm", type=int, default=LivePolicy().confirm)
     ap.add_argument("--min-new-points", type=int, default=LivePolicy().min_new_points)
     ap.add_argument("--growth", type=float, default=LivePolicy().growth)
+    ap.add_argument("--min-evidence", type=float, default=LivePolicy().min_evidence)
+    ap.add_argument("--warmup-points", type=int, default=LivePolicy().warmup_points)
+    ap.add_argument("--confidence-margin", type=float, default=LivePolicy().confidence_margin)
+    ap.add_argument("--tuning", action="store_true",
+                    help="say in the output that the corpus is a tuning corpus (its runs "
+                         "chose the policy): figures on it are not held-out figures")
     ap.add_argument("--limit", type=int, default=None, help="replay at most this many runs")
     ap.add_argument("-v", "--verbose", action="store_true", help="one line per run")
     ap.add_argument("--trace", type=Path, default=None,
@@ -187,13 +193,17 @@ def main() -> None:
                     help="replay only runs whose ground_truth.json says split: held_out")
     args = ap.parse_args()
     policy = LivePolicy(confirm=args.confirm, min_new_points=args.min_new_points,
-                        growth=args.growth, cost_factor=0.0)
+                        growth=args.growth, min_evidence=args.min_evidence,
+                        warmup_points=args.warmup_points,
+                        confidence_margin=args.confidence_margin, cost_factor=0.0)
     dirs = sorted(p.parent for p in args.corpus.glob("*/ground_truth.json"))
     if args.held_out_only:
         dirs = [d for d in dirs if split_of(json.loads((d / "ground_truth.json").read_text()))[0]
                 == "held_out"]
     dirs = dirs[:args.limit]
-    print(f"corpus {args.corpus}: {len(dirs)} labelled runs replayed; policy {policy}")
+    print(f"corpus {args.corpus}"
+          + (" (TUNING corpus: the live policy was chosen on these runs)" if args.tuning
+             else "") + f": {len(dirs)} labelled runs replayed; policy {policy}")
     reps = []
     for d in dirs:
         rep = replay(d, policy)

@@ -34,6 +34,8 @@ import time
 from dataclasses import dataclass
 from typing import Any, Sequence
 
+import numpy as np
+
 from ..analysis import RunResult, Settings, analyze_run
 from ..detectors import Detector
 from ..errors import UsageError
@@ -75,16 +77,29 @@ class LivePolicy:
         Wait at least this many times the last judgement's duration before the next one
         (50: at most ~2% of the time goes to judging; 0: no limit, as replays use so that
         their results do not depend on the machine).
+    warmup_points
+        A label other than ``diverged`` is not raised before the run's densest series has
+        this many points: too early to judge a statistical label. The first phase of
+        training looks like a failure that it is not: a discriminator that wins at first
+        reads as ``d_overfitting`` (its r_t starts near 1), a generator that starts out at
+        one point as ``mode_collapse``. On the tuning corpus those early findings held for
+        the first 100 to 300 logged points of healthy runs (``docs/live.md``).
+    confidence_margin
+        ... and its confidence must reach the label threshold plus this margin (the
+        threshold alone, for the whole-run verdict, weighs a finding against the run's end;
+        a live alert stops a job, so it asks for a clearer finding).
     onset_tolerance, confidence_step
         What counts as a *changed* finding (fraction of the judged span; confidence units).
     """
 
-    min_new_points: int = 10
+    min_new_points: int = 3
     growth: float = 0.05
     confirm: int = 2
     min_evidence: float = 0.5
     clear_margin: float = 0.15
     cost_factor: float = 50.0
+    warmup_points: int = 150
+    confidence_margin: float = 0.1
     onset_tolerance: float = 0.1
     confidence_step: float = 0.2
 
@@ -101,6 +116,19 @@ class LivePolicy:
             raise UsageError(f"clear_margin must be in [0, 1]; got {self.clear_margin!r}")
         if self.cost_factor < 0:
             raise UsageError(f"cost_factor must be >= 0; got {self.cost_factor!r}")
+        if not isinstance(self.warmup_points, int) or self.warmup_points < 0:
+            raise UsageError(f"warmup_points must be an integer >= 0; got "
+                             f"{self.warmup_points!r}")
+        if not 0.0 <= self.confidence_margin <= 0.5:
+            raise UsageError(f"confidence_margin must be in [0, 0.5]; got "
+                             f"{self.confidence_margin!r}")
+
+    @classmethod
+    def after_the_fact(cls) -> "LivePolicy":
+        """One look at everything written (``ganlogs watch --once``): no hysteresis, no
+        warm-up, no margin, so the verdict is the whole-run verdict."""
+        return cls(confirm=1, min_evidence=0.0, cost_factor=0.0, warmup_points=0,
+                   confidence_margin=0.0)
 
 
 @dataclass(frozen=True)
@@ -245,11 +273,16 @@ class LiveJudge:
         self.judged_points_ = len(run)
         self.last_result_ = result
         last_step = int(run.scalars["step"].max()) if len(run) else None
-        verdict = self._update(result, len(run), last_step)
+        codes = run.scalars["tag"].cat.codes.to_numpy() if len(run) else np.zeros(0, np.int8)
+        densest = int(np.bincount(codes[codes >= 0]).max()) if len(codes) else 0
+        verdict = self._update(result, len(run), last_step, densest)
         self.verdict_ = verdict
         return verdict
 
-    def _update(self, result: RunResult, points: int, last_step: int | None) -> LiveVerdict:
+    def _update(self, result: RunResult, points: int, last_step: int | None,
+                densest: int | None = None) -> LiveVerdict:
+        """Update the raised labels from one analysis of ``points`` rows (``densest``: the
+        points of the run's densest series; None: ``points``)."""
         if result.too_short or not result.ok:
             held = tuple(s.raised for s in self._states.values() if s.raised is not None)
             why = next((f.summary for f in result.findings if f.label == "insufficient_data"),
@@ -263,6 +296,14 @@ class LiveJudge:
             confidence[f.label] = max(confidence.get(f.label, 0.0), f.confidence)
         failure_held = any(label != "converged" for label in by_label)
         gone_below = self.settings.min_confidence - self.policy.clear_margin
+        # a label other than diverged (and converged, which is no alarm) is present only
+        # with the margin, and raised only after the warm-up (LivePolicy)
+        strict = self.settings.min_confidence + self.policy.confidence_margin
+        warm = (points if densest is None else densest) >= self.policy.warmup_points
+        for label in list(by_label):
+            if label not in ("diverged", "converged") and by_label[label].confidence < strict \
+                    and self._states[label].raised is None:
+                del by_label[label]  # between the threshold and the margin: not yet
         events: list[LiveEvent] = []
         span = self._span(result)
         for label, state in self._states.items():
@@ -283,7 +324,8 @@ class LiveJudge:
                     # extra growth, only its confirmation (or none, on a NaN)
                     growth = 0.0 if label == "diverged" else self.policy.min_evidence
                     confirmed = (state.present >= self.policy.confirm
-                                 and points >= (1.0 + growth) * state.since)
+                                 and points >= (1.0 + growth) * state.since
+                                 and (warm or label in ("diverged", "converged")))
                     if confirmed or _sticky(f):
                         events.append(self._event("appeared", label, f, None, points, last_step))
                         state.raised = f
