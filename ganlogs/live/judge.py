@@ -77,17 +77,27 @@ class LivePolicy:
         Wait at least this many times the last judgement's duration before the next one
         (50: at most ~2% of the time goes to judging; 0: no limit, as replays use so that
         their results do not depend on the machine).
-    warmup_points
-        A label other than ``diverged`` is not raised before the run's densest series has
-        this many points: too early to judge a statistical label. The first phase of
-        training looks like a failure that it is not: a discriminator that wins at first
-        reads as ``d_overfitting`` (its r_t starts near 1), a generator that starts out at
-        one point as ``mode_collapse``. On the tuning corpus those early findings held for
-        the first 100 to 300 logged points of healthy runs (``docs/live.md``).
+    warmup_points, warmup_labels
+        A label of ``warmup_labels`` is not raised before the run's densest series has
+        ``warmup_points`` points: too early to judge it. The first phase of training looks
+        like these failures without being one: a discriminator that wins at first reads as
+        ``d_overfitting`` (its r_t starts near 1), a generator that starts out near one
+        point as ``mode_collapse``. On the tuning corpus (v2) such findings held for the
+        first 100 to 300 logged points of runs that end healthy, and raised alerts on 14% of
+        them (``docs/live.md``).
     confidence_margin
         ... and its confidence must reach the label threshold plus this margin (the
         threshold alone, for the whole-run verdict, weighs a finding against the run's end;
         a live alert stops a job, so it asks for a clearer finding).
+    diverged_confirm
+        Consecutive judgements a ``diverged`` finding must hold before it is raised (1: at
+        first sight). A blow-up is urgent and, unlike the statistical labels, rarely seen
+        where there is none: on the tuning corpus no run without a divergence ever had a
+        ``diverged`` finding above 0.3, at any judgement, while a second look cost the
+        diverging runs a median 0.2% of their length (one logged point of a sparse log).
+    suspect_confidence
+        While a ``diverged`` finding at or above this confidence is not raised yet, the run
+        is judged at every new point per series (a blow-up building up is watched closely).
     onset_tolerance, confidence_step
         What counts as a *changed* finding (fraction of the judged span; confidence units).
     """
@@ -98,8 +108,11 @@ class LivePolicy:
     min_evidence: float = 0.5
     clear_margin: float = 0.15
     cost_factor: float = 50.0
-    warmup_points: int = 150
+    warmup_points: int = 300
+    warmup_labels: tuple[str, ...] = ("mode_collapse", "d_overfitting")
     confidence_margin: float = 0.1
+    diverged_confirm: int = 1
+    suspect_confidence: float = 0.3
     onset_tolerance: float = 0.1
     confidence_step: float = 0.2
 
@@ -119,6 +132,16 @@ class LivePolicy:
         if not isinstance(self.warmup_points, int) or self.warmup_points < 0:
             raise UsageError(f"warmup_points must be an integer >= 0; got "
                              f"{self.warmup_points!r}")
+        if not isinstance(self.diverged_confirm, int) or self.diverged_confirm < 1:
+            raise UsageError(f"diverged_confirm must be an integer >= 1; got "
+                             f"{self.diverged_confirm!r}")
+        if not 0.0 <= self.suspect_confidence <= 1.0:
+            raise UsageError(f"suspect_confidence must be in [0, 1]; got "
+                             f"{self.suspect_confidence!r}")
+        unknown = set(self.warmup_labels) - set(LABELS)
+        if unknown:
+            raise UsageError(f"warmup_labels: unknown label(s) {sorted(unknown)}; labels are "
+                             f"{', '.join(LABELS)}")
         if not 0.0 <= self.confidence_margin <= 0.5:
             raise UsageError(f"confidence_margin must be in [0, 0.5]; got "
                              f"{self.confidence_margin!r}")
@@ -128,7 +151,7 @@ class LivePolicy:
         """One look at everything written (``ganlogs watch --once``): no hysteresis, no
         warm-up, no margin, so the verdict is the whole-run verdict."""
         return cls(confirm=1, min_evidence=0.0, cost_factor=0.0, warmup_points=0,
-                   confidence_margin=0.0)
+                   confidence_margin=0.0, diverged_confirm=1)
 
 
 @dataclass(frozen=True)
@@ -228,6 +251,7 @@ class LiveJudge:
         self._states: dict[str, _LabelState] = {label: _LabelState() for label in LABELS}
         self._last_duration = 0.0
         self._last_end = -float("inf")
+        self._suspect = False  # a diverged finding at suspect_confidence, not raised yet
 
     # ---------------------------------------------------------------- scheduling
     def due(self, points: int, n_series: int, *, alarm: bool = False,
@@ -253,10 +277,11 @@ class LiveJudge:
         return True
 
     def _pending(self) -> bool:
-        """A ``diverged`` finding waits for its confirmation (a blow-up is urgent; other
-        labels keep the normal schedule, so their two looks see different data)."""
+        """A ``diverged`` finding waits for its confirmation, or one at
+        ``suspect_confidence`` is building up: look at every new point (a blow-up is
+        urgent; other labels keep the normal schedule, so their looks see different data)."""
         s = self._states.get("diverged")
-        return s is not None and s.raised is None and s.present > 0
+        return s is not None and s.raised is None and (s.present > 0 or self._suspect)
 
     # ---------------------------------------------------------------- judging
     def judge(self, run: Run) -> LiveVerdict:
@@ -295,6 +320,7 @@ class LiveJudge:
         for f in result.findings:
             confidence[f.label] = max(confidence.get(f.label, 0.0), f.confidence)
         failure_held = any(label != "converged" for label in by_label)
+        self._suspect = confidence.get("diverged", 0.0) >= self.policy.suspect_confidence
         gone_below = self.settings.min_confidence - self.policy.clear_margin
         # a label other than diverged (and converged, which is no alarm) is present only
         # with the margin, and raised only after the warm-up (LivePolicy)
@@ -323,9 +349,11 @@ class LiveJudge:
                     # a blow-up does not pass like an undertrained phase: diverged needs no
                     # extra growth, only its confirmation (or none, on a NaN)
                     growth = 0.0 if label == "diverged" else self.policy.min_evidence
-                    confirmed = (state.present >= self.policy.confirm
+                    need = (self.policy.diverged_confirm if label == "diverged"
+                            else self.policy.confirm)
+                    confirmed = (state.present >= need
                                  and points >= (1.0 + growth) * state.since
-                                 and (warm or label in ("diverged", "converged")))
+                                 and (warm or label not in self.policy.warmup_labels))
                     if confirmed or _sticky(f):
                         events.append(self._event("appeared", label, f, None, points, last_step))
                         state.raised = f

@@ -143,16 +143,11 @@ class _LineLoop:
 
     def _rows(self, records) -> tuple[list[str], list[int], list[float]]:
         per_epoch, first = self.mapping or self._mapping()
-        tags: list[str] = []
-        steps: list[int] = []
-        values: list[float] = []
-        for e, i, val, points in records:
-            step = ((e - first) * per_epoch + i) // self.batch_size
-            prefix = T.VALIDATION_PREFIX if val else ""
-            for name, v in points:
-                tags.append(prefix + name)
-                steps.append(step)
-                values.append(v)
+        bs = self.batch_size
+        prefix = T.VALIDATION_PREFIX
+        tags = [prefix + n if val else n for _, _, val, pts in records for n, _ in pts]
+        steps = [((e - first) * per_epoch + i) // bs for e, i, _, pts in records for _ in pts]
+        values = [v for _, _, _, pts in records for _, v in pts]
         return tags, steps, values
 
     def all_rows(self) -> tuple[list[str], list[int], list[float]]:
