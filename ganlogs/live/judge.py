@@ -1,31 +1,38 @@
 """Judging a run while it grows: when to re-judge, and when a label may change.
 
-A live verdict on a partial run must not flip back and forth. :class:`LiveJudge` wraps the
-after-the-fact analysis (:func:`ganlogs.analyze_run`, the same detectors and settings) with
-three rules, all parameters of :class:`LivePolicy`:
+A live verdict on a partial run must not flip back and forth, and must not stop a job on
+an early phase that only looks like a failure. :class:`LiveJudge` wraps the after-the-fact
+analysis (:func:`ganlogs.analyze_run`, the same detectors and settings) with these rules,
+all parameters of :class:`LivePolicy`:
 
 Too early to judge
     Until the analysis stops saying ``insufficient_data`` (fewer than 50 finite loss
     points, the detectors' own rule) the verdict's ``status`` is ``too_early`` and nothing is
     raised. A NaN/Inf is judged at once, however short the run (a NaN needs no history).
+    ``mode_collapse`` and ``d_overfitting`` wait longer: until the run's densest series has
+    ``warmup_points`` (300) points, since early training looks like both.
 When to re-judge
     After at least ``min_new_points`` new points per series, and at least ``growth`` times
     the points judged last time (so the work over a run of n points is O(n log n), not
-    O(n^2)); at once when a new value is NaN, Inf or of magnitude 10^6 or more. With
-    ``cost_factor`` > 0, also at least ``cost_factor`` times the last judgement's duration
-    after it (``cost_factor=50``: judging takes at most about 2% of one core, or of the
-    training loop that calls :class:`~ganlogs.live.Monitor`), except for that alarm.
+    O(n^2)); at once when a new value is NaN, Inf or of magnitude 10^6 or more; at every new
+    point while a ``diverged`` finding of ``suspect_confidence`` (0.3) or more is not raised.
+    With ``cost_factor`` > 0, also at least ``cost_factor`` times the last judgement's
+    duration after it (``cost_factor=50``: judging takes at most about 2% of one core, or
+    of the training loop that calls :class:`~ganlogs.live.Monitor`), except for that alarm.
 Hysteresis
-    A label is raised once it has held in ``confirm`` consecutive judgements spanning at
-    least ``min_evidence`` growth of the run, and cleared once its confidence has stayed
-    below the label threshold minus ``clear_margin`` in ``confirm`` consecutive
-    judgements. A ``diverged`` finding
-    that rests on a NaN/Inf value, or on a loss of magnitude 10^6 or more, is raised at
-    once: a non-finite loss is a fact, not a statistical guess. A raised label *changes*
-    when its onset moves by more than ``onset_tolerance`` of the judged span or its
-    confidence by ``confidence_step`` or more.
+    A statistical label (``oscillating``, ``mode_collapse``, ``vanishing_gradients``,
+    ``d_overfitting``) is raised once its confidence has reached the label threshold plus
+    ``confidence_margin`` in ``confirm`` consecutive judgements spanning at least
+    ``min_evidence`` growth of the run, and cleared once its confidence has stayed below the
+    label threshold minus ``clear_margin`` in ``confirm`` consecutive judgements.
+    ``diverged`` is raised at first sight (``diverged_confirm=1``): a blow-up is urgent and
+    does not pass like an undertrained phase. A raised label *changes* when its onset moves
+    by more than ``onset_tolerance`` of the judged span or its confidence by
+    ``confidence_step`` or more.
 
-Every change is a :class:`LiveEvent` (``appeared``, ``changed``, ``cleared``).
+Every change is a :class:`LiveEvent` (``appeared``, ``changed``, ``cleared``). The defaults
+were chosen on the v2 tuning corpus by replaying its runs point by point
+(``bench/watch_replay.py``; figures in ``docs/live.md``).
 """
 
 from __future__ import annotations
@@ -54,16 +61,17 @@ class LivePolicy:
     Parameters
     ----------
     min_new_points
-        New points per series (rows / tags) before a re-judgement. 10: one logged point in
-        20 of a 200-point run, far below the 50 points a verdict needs.
+        New points per series (rows / tags) before a re-judgement. 3: runs logged every 10
+        to 25 steps have 100 to 300 points, and 10 new points (the earlier default) were
+        3% to 8% of such a run between two looks, most of the ``diverged`` delay on the
+        tuning corpus; the ``growth`` condition takes over from about 60 points on.
     growth
         ... and at least this fraction of the points judged last time (0.05: about 60
         judgements from 50 points to a million).
     confirm
-        Consecutive judgements a label must hold (or be absent) before it is raised
-        (or cleared). 2: one extra look, the least that stops a single noisy judgement.
-        While a ``diverged`` finding waits for its confirmation, the next judgement comes
-        after a fifth of ``min_new_points`` and no growth condition.
+        Consecutive judgements a statistical label must hold (or be absent) before it is
+        raised (or cleared). 2: one extra look, the least that stops a single noisy
+        judgement. (``diverged``: ``diverged_confirm``.)
     min_evidence
         ... and the judgements that confirm it must span at least this much growth of the
         run (0.5: a label first found at point 200 is raised at point 300 at the earliest),
@@ -82,19 +90,21 @@ class LivePolicy:
         ``warmup_points`` points: too early to judge it. The first phase of training looks
         like these failures without being one: a discriminator that wins at first reads as
         ``d_overfitting`` (its r_t starts near 1), a generator that starts out near one
-        point as ``mode_collapse``. On the tuning corpus (v2) such findings held for the
-        first 100 to 300 logged points of runs that end healthy, and raised alerts on 14% of
-        them (``docs/live.md``).
+        point as ``mode_collapse``. On the tuning corpus (v2, replayed with
+        ``bench/watch_replay.py --trace``) such findings held for the first 100 to 300
+        logged points of runs that end healthy, and caused most live alerts on them.
     confidence_margin
-        ... and its confidence must reach the label threshold plus this margin (the
-        threshold alone, for the whole-run verdict, weighs a finding against the run's end;
-        a live alert stops a job, so it asks for a clearer finding).
+        A statistical label is raised only when its confidence reaches the label threshold
+        plus this margin (0.1); once raised it holds down to the threshold minus
+        ``clear_margin``. A live alert stops a job, so it asks for a clearer finding than
+        the whole-run verdict.
     diverged_confirm
         Consecutive judgements a ``diverged`` finding must hold before it is raised (1: at
-        first sight). A blow-up is urgent and, unlike the statistical labels, rarely seen
-        where there is none: on the tuning corpus no run without a divergence ever had a
-        ``diverged`` finding above 0.3, at any judgement, while a second look cost the
-        diverging runs a median 0.2% of their length (one logged point of a sparse log).
+        first sight). A blow-up is urgent and, unlike the statistical labels, rarely found
+        where there is none: in the judgement traces of the tuning corpus no run without a
+        divergence had a ``diverged`` finding of 0.3 or more at any judgement, while a
+        second look cost the diverging runs one more logged point (up to 1% of a sparse
+        log).
     suspect_confidence
         While a ``diverged`` finding at or above this confidence is not raised yet, the run
         is judged at every new point per series (a blow-up building up is watched closely).
