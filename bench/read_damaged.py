@@ -22,20 +22,19 @@ from pathlib import Path
 
 import numpy as np
 
-from ganlogs.readers import _leveldb_log as ll
-from ganlogs.readers import _tfrecord as tfr
-from ganlogs.readers._protobuf import encode_key, encode_len, encode_varint
+from ganlogs.readers import wire
+from ganlogs.readers.wire import encode_key, encode_len, encode_varint
 from ganlogs.readers.tensorboard import TensorBoardReader
 from ganlogs.readers.wandb import WandbRunReader
 
 
 def tb_bytes(events: int) -> bytes:
     rng = np.random.default_rng(0)
-    out = [tfr.frame_record(tfr.encode_file_version_event(1.7e9))]
+    out = [wire.frame_record(wire.encode_file_version_event(1.7e9))]
     tags = ("Loss/D", "Loss/G", "D(x)", "D(G(z))")
     for i in range(events // len(tags)):
         for tag in tags:
-            out.append(tfr.frame_record(tfr.encode_scalar_event(
+            out.append(wire.frame_record(wire.encode_scalar_event(
                 tag, float(rng.normal()), step=i, wall_time=1.7e9 + i * 0.01)))
     return b"".join(out)
 
@@ -51,7 +50,7 @@ def wandb_bytes(rows: int) -> bytes:
                 + item("loss_G", f"{1 + np.cos(s / 50):.6f}"))
         body += encode_len(2, encode_key(1, 0) + encode_varint(s) if s else b"")
         payloads.append(encode_len(2, body))
-    return ll.encode_log(payloads)
+    return wire.encode_log(payloads)
 
 
 def variants(data: bytes) -> dict[str, bytes]:

@@ -5,7 +5,7 @@ Generates (once, cached) a run directory holding one event file of ``--events`` 
 four tags ``Loss/D``, ``Loss/G``, ``D(x)``, ``D(G(z))`` at every step, steps 0, 1, 2, ...
 (varint widths 1 to 3 bytes), ``simple_value`` float32, Unix wall times. The file is written
 with torch's ``SummaryWriter`` when torch is importable, else with ganlogs' own test writer
-(:mod:`ganlogs.readers._tfrecord`, byte-identical layout apart from the first records). The same
+(:mod:`ganlogs.readers.wire`, byte-identical layout apart from the first records). The same
 points are written as a long CSV (``tag,step,value,wall_time``).
 
 Then, in one process, it times
@@ -76,17 +76,17 @@ def generate(run_dir: Path, n_events: int) -> str:
                 k += 1
         writer.close()
         return "torch.utils.tensorboard.SummaryWriter"
-    from ganlogs.readers import _tfrecord as tfr
+    from ganlogs.readers import wire
 
     t0 = time.time()
     path = run_dir / f"events.out.tfevents.{int(t0)}.bench.{os.getpid()}.0"
     with open(path, "wb") as fh:
-        fh.write(tfr.frame_record(tfr.encode_file_version_event(t0, writer="ganlogs.bench")))
+        fh.write(wire.frame_record(wire.encode_file_version_event(t0, writer="ganlogs.bench")))
         for k in range(n_events):
-            payload = tfr.encode_scalar_event(TAGS[k % len(TAGS)], float(values[k]),
-                                              step=k // len(TAGS), wall_time=t0 + k * 1e-4)
-            fh.write(tfr.frame_record(payload))
-    return "ganlogs.readers._tfrecord (torch not importable)"
+            payload = wire.encode_scalar_event(TAGS[k % len(TAGS)], float(values[k]),
+                                               step=k // len(TAGS), wall_time=t0 + k * 1e-4)
+            fh.write(wire.frame_record(payload))
+    return "ganlogs.readers.wire (torch not importable)"
 
 
 def write_csv(run_dir: Path, csv_path: Path) -> int:

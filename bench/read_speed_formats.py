@@ -10,7 +10,7 @@ alone::
     rows of four metrics (``loss_D``, ``loss_G``, ``D_x``, ``D_G_z``) plus ``_step``,
     ``_timestamp``, ``_runtime``, written the way wandb-core (>= 0.18) writes them: nested
     keys, Go number text in ``value_json``, LevelDB-log framing in 32 KiB blocks
-    (:mod:`ganlogs.readers._leveldb_log`). The alternative: wandb's own
+    (:mod:`ganlogs.readers.wire`). The alternative: wandb's own
     ``wandb.sdk.internal.datastore.DataStore`` + ``wandb_internal_pb2.Record`` +
     ``json.loads`` of each item, into a long DataFrame (what one writes to read an offline
     run without syncing it). It needs ``pip install "wandb<0.30"`` (0.30 removed
@@ -35,7 +35,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ganlogs.readers._protobuf import encode_len as _len, encode_varint as _varint
+from ganlogs.readers.wire import encode_len as _len, encode_varint as _varint
 
 KEYS = ("loss_D", "loss_G", "D_x", "D_G_z")
 
@@ -48,7 +48,7 @@ def _item(key: str, value_json: str) -> bytes:
 
 def generate_wandb(run_dir: Path, rows: int) -> Path:
     """A wandb-core style offline run directory with ``rows`` history rows."""
-    from ganlogs.readers._leveldb_log import encode_log
+    from ganlogs.readers.wire import encode_log
 
     run_dir.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(0)

@@ -7,7 +7,7 @@ six metrics per row with nested keys (``loss.D`` as ``["loss", "D"]``), ``_step`
 ``_timestamp``, ``_runtime`` items, a summary record after every row (as wandb-core writes,
 docs/wandb.md), JSON number texts as Go prints them. ``--style python`` writes the older
 pure-Python sender's layout instead (flat keys, no summary records). Framing by
-:class:`ganlogs.readers._leveldb_log.LogWriter` (wandb's own ``datastore.py`` layout).
+:class:`ganlogs.readers.wire.LogWriter` (wandb's own ``datastore.py`` layout).
 
 Then it times, best of ``--repeat``:
 
@@ -39,7 +39,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ganlogs.readers._protobuf import encode_len as _len, encode_varint as _varint
+from ganlogs.readers.wire import encode_len as _len, encode_varint as _varint
 
 KEYS = (("loss", "D"), ("loss", "G"), ("d_loss",), ("g_loss",), ("D(x)",), ("D(G(z))",))
 
@@ -52,7 +52,7 @@ def _item(key: tuple[str, ...], value: str, flat: bool) -> bytes:
 
 def generate(path: Path, rows: int, style: str) -> int:
     """Write the file; return the number of points (history values that are metrics)."""
-    from ganlogs.readers._leveldb_log import LogWriter
+    from ganlogs.readers.wire import LogWriter
 
     rng = np.random.default_rng(0)
     values = 1.0 + 0.3 * rng.standard_normal((rows, len(KEYS)))
@@ -113,11 +113,11 @@ def protobuf_reader():
     Record = message_factory.GetMessageClass(pool.FindMessageTypeByName("bench.Record"))
 
     def read(path: Path) -> pd.DataFrame:
-        from ganlogs.readers._leveldb_log import scan
+        from ganlogs.readers.wire import scan_log
 
         data = path.read_bytes()
         tags, steps, vals = [], [], []
-        for buf, a, b in scan(data).records:
+        for buf, a, b in scan_log(data).records:
             rec = Record.FromString(bytes(memoryview(buf)[a:b]))
             if not rec.HasField("history"):
                 continue
@@ -175,12 +175,8 @@ def main(argv: list[str] | None = None) -> None:
     reader = wandb_reader.WandbRunReader()
     t_fast, run = best_of(lambda: reader.read(run_dir, run_id="bench")[0], args.repeat)
     assert len(run) == points, (len(run), points)
-    saved = wandb_reader.FAST_PATH_MIN_RECORDS
-    wandb_reader.FAST_PATH_MIN_RECORDS = 1 << 62  # reference decoder only
-    try:
-        t_ref, run_ref = best_of(lambda: reader.read(run_dir, run_id="bench")[0], args.repeat)
-    finally:
-        wandb_reader.FAST_PATH_MIN_RECORDS = saved
+    reference = wandb_reader.WandbRunReader(fast=False)
+    t_ref, run_ref = best_of(lambda: reference.read(run_dir, run_id="bench")[0], args.repeat)
     assert run_ref.scalars["value"].equals(run.scalars["value"])
 
     csv_path = work / "points.csv"

@@ -8,7 +8,7 @@ point per tag per step), in one of two formats:
 ``tensorboard`` (default)
     one run directory per run holding one event file, written record for record as
     torch's ``SummaryWriter.add_scalar`` writes them (``simple_value``, Unix wall times);
-    the bytes are checked against ganlogs' test writer (:mod:`ganlogs.readers._tfrecord`).
+    the bytes are checked against ganlogs' test writer (:mod:`ganlogs.readers.wire`).
 ``csv``
     one wide CSV per run (``step,Loss/D,Loss/G,D(x),D(G(z))``).
 
@@ -91,11 +91,11 @@ def curves(kind: str, steps: int, seed: int) -> dict[str, np.ndarray]:
 
 def write_event_file(path: Path, series: dict[str, np.ndarray], t0: float) -> None:
     """``add_scalar`` for every tag at every step, as torch writes it (checked against
-    :func:`ganlogs.readers._tfrecord.encode_scalar_event` on the first records)."""
-    from ganlogs.readers import _tfrecord as tfr
-    from ganlogs.readers._protobuf import encode_varint as _varint
+    :func:`ganlogs.readers.wire.encode_scalar_event` on the first records)."""
+    from ganlogs.readers import wire
+    from ganlogs.readers.wire import encode_varint as _varint
 
-    crc = tfr.masked_crc32c
+    crc = wire.masked_crc32c
     pack_d, pack_f, pack_q, pack_i = (struct.Struct(f).pack for f in ("<d", "<f", "<Q", "<I"))
     heads = {}
     for tag in TAGS:
@@ -105,8 +105,9 @@ def write_event_file(path: Path, series: dict[str, np.ndarray], t0: float) -> No
         heads[tag] = (b"\x2a" + _varint(len(summary) + 4) + summary)
     steps = len(next(iter(series.values())))
     out = bytearray()
-    first = tfr.encode_file_version_event(t0, writer="tensorboard.summary.writer.event_file_writer")
-    out += tfr.frame_record(first)
+    first = wire.encode_file_version_event(
+        t0, writer="tensorboard.summary.writer.event_file_writer")
+    out += wire.frame_record(first)
     checked = 0
     for step in range(steps):
         wall = t0 + 0.01 * step
@@ -115,7 +116,7 @@ def write_event_file(path: Path, series: dict[str, np.ndarray], t0: float) -> No
             value = float(series[tag][step])
             payload = head + heads[tag] + pack_f(value)
             if checked < 12:
-                assert payload == tfr.encode_scalar_event(tag, value, step=step, wall_time=wall)
+                assert payload == wire.encode_scalar_event(tag, value, step=step, wall_time=wall)
                 checked += 1
             length = pack_q(len(payload))
             out += length + pack_i(crc(length)) + payload + pack_i(crc(payload))

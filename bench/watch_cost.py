@@ -47,8 +47,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from ganlogs.readers._protobuf import encode_key, encode_len, encode_varint  # noqa: E402
-from ganlogs.readers._tfrecord import encode_file_version_event, frame_record  # noqa: E402
+from ganlogs.readers.wire import encode_key, encode_len, encode_varint  # noqa: E402
+from ganlogs.readers.wire import encode_file_version_event, frame_record  # noqa: E402
 
 TARGET = 10.0  # % of one core
 TAGS = ("Loss/D", "Loss/G", "D(x)", "D(G(z))")

@@ -46,8 +46,8 @@ try:
     kind = "torch SummaryWriter"
 except Exception:
     sys.path.insert(0, sys.argv[6])
-    from ganlogs.readers._tfrecord import (encode_file_version_event, encode_scalar_event,
-                                           frame_record)
+    from ganlogs.readers.wire import (encode_file_version_event, encode_scalar_event,
+                                      frame_record)
     fh = open(out / "events.out.tfevents.0.bench", "ab")
     fh.write(frame_record(encode_file_version_event(time.time())))
     add = lambda tag, v, s: fh.write(frame_record(encode_scalar_event(tag, v, s, time.time())))

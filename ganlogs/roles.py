@@ -57,8 +57,8 @@ import numpy as np
 
 from .errors import RoleError, UsageError
 
-__all__ = ["ROLES", "ALIASES", "CodeBase", "RoleMap", "code_base_for", "infer_roles",
-           "normalize_tag", "parse_role_overrides"]
+__all__ = ["ROLES", "ALIASES", "CodeBase", "RoleMap", "code_base_for", "d_loss_from_terms",
+           "infer_roles", "normalize_tag", "parse_role_overrides"]
 
 ROLES = ("d_loss", "d_loss_real", "d_loss_fake", "g_loss", "d_x", "d_gz",
          "g_grad_norm", "d_grad_norm", "lr_d", "lr_g", "fid", "is", "kid", "precision",
@@ -432,15 +432,28 @@ def _used_sums(tags: Iterable[str], sums: Mapping[str, tuple[str, ...]]
     return out
 
 
+def d_loss_from_terms(tags: Mapping[str, str]) -> tuple[str, tuple[str, str]] | None:
+    """The D loss of a pair that logs it only as real and fake terms (pix2pix's D_real,
+    D_fake): ``(composite name, (real tag, fake tag))`` from role id -> tag, else None (a D
+    loss is logged, or a term is missing). The composite is read as the sum of its parts at
+    the steps both have (:meth:`ganlogs.run.Run.with_sums`), a summed D loss whatever the
+    code base's own reduction. Logged runs (:func:`infer_roles`) and plain data
+    (:meth:`ganlogs.detectors.RunContext.build`) both derive it here."""
+    if "d_loss" in tags or "d_loss_real" not in tags or "d_loss_fake" not in tags:
+        return None
+    real, fake = tags["d_loss_real"], tags["d_loss_fake"]
+    return f"{real}+{fake}", (real, fake)
+
+
 def _derive_d_loss(result: dict[str, str], sums: dict[str, tuple[str, ...]],
                    notes: list[str]) -> None:
-    """A pair that logs its D loss only as real and fake terms (pix2pix's D_real, D_fake)
-    gets ``d_loss`` = their sum, a composite (:attr:`RoleMap.sums`), so that D's level can be
-    judged; the sum is a summed D loss whatever the code base's own reduction."""
-    if "d_loss" in result or not {"d_loss_real", "d_loss_fake"} <= set(result):
+    """A pair that logs its D loss only as real and fake terms gets ``d_loss`` = their sum,
+    a composite (:attr:`RoleMap.sums`), so that D's level can be judged
+    (:func:`d_loss_from_terms`)."""
+    found = d_loss_from_terms(result)
+    if found is None:
         return
-    real, fake = result["d_loss_real"], result["d_loss_fake"]
-    composite = f"{real}+{fake}"
+    composite, (real, fake) = found
     sums[composite] = (real, fake)
     result["d_loss"] = composite
     notes.append(f"d_loss = {real} + {fake} (summed; the log has no total D loss)")

@@ -26,7 +26,7 @@ import pandas as pd
 
 from ..conventions import resolve_conventions
 from ..findings import FINDING_LABELS, LABELS, Finding, LossFamily
-from ..roles import ROLES, RoleMap
+from ..roles import ROLES, RoleMap, d_loss_from_terms
 from ..run import Run
 
 # the result model lives in ganlogs.findings; these names stay importable from here
@@ -65,15 +65,17 @@ class RunContext:
                  if role in ("d_loss", "g_loss", "d_loss_real", "d_loss_fake")}
         derived: dict[str, pd.Series] = {}
         stated_red = d_loss_reduction
-        if "d_loss" not in views and "d_loss_real" in views and "d_loss_fake" in views:
-            both = pd.concat({"r": views["d_loss_real"], "f": views["d_loss_fake"]}, axis=1,
-                             join="inner")
-            if len(both):
-                derived["d_loss"] = (both["r"] + both["f"]).rename("d_loss")
+        from_terms = d_loss_from_terms(roles.tags)  # the same derivation as infer_roles'
+        if from_terms is not None:
+            composite, (real, fake) = from_terms
+            summed = run.with_sums({composite: (real, fake)})
+            d_loss = summed.series(composite)
+            if len(d_loss):
+                run = summed
+                derived["d_loss"] = d_loss.rename("d_loss")
                 views["d_loss"] = derived["d_loss"]
                 stated_red = "summed"
-                notes.append(f"D loss = {roles.tags['d_loss_real']} + "
-                             f"{roles.tags['d_loss_fake']} (no D loss logged; the sum of its "
+                notes.append(f"D loss = {real} + {fake} (no D loss logged; the sum of its "
                              "real and fake parts)")
         lf = resolve_conventions(views, tags=run.tags, loss_family=loss_family,
                                  d_loss_reduction=stated_red)

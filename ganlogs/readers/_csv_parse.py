@@ -252,7 +252,9 @@ class _LineBlocks:
             # a file up to WHOLE_FILE_BYTES is one block (one parse, no copy); larger ones
             # go in blocks of `size`
             left = self.file_bytes + 1 if self.file_bytes else self.size
-            if self.file_bytes and self.file_bytes <= max(WHOLE_FILE_BYTES, self.size):
+            # (blocks asked smaller than BLOCK_BYTES are kept, whatever the file's size)
+            if self.file_bytes and self.size >= BLOCK_BYTES \
+                    and self.file_bytes <= max(WHOLE_FILE_BYTES, self.size):
                 left = self.size = self.file_bytes + 1
             while True:
                 want = max(1, min(self.size, left))  # no 16 MiB buffer for a 1 KB file

@@ -59,12 +59,14 @@ _NUM_RE2 = r"[-+]?(?:\d+(?:\.\d*)?(?:[eE][-+]?\d+)?|\.\d+(?:[eE][-+]?\d+)?|(?i:n
 _SMALL_INT = r"^\d{1,9}$"  # epoch, batch, batches: products stay within int64
 
 
-def read_fast(data: bytes, path: "Path", run_id: str) -> "Run | None":
+def read_fast(data: bytes, path: "Path", run_id: str, *, min_bytes: int = MIN_BYTES,
+              max_slow_share: float = MAX_SLOW_SHARE) -> "Run | None":
     """The Run the per-line path would give for ``data``, or None when the fast path does
-    not apply (see the module docstring)."""
+    not apply (see the module docstring; ``min_bytes`` and ``max_slow_share`` replace
+    :data:`MIN_BYTES` and :data:`MAX_SLOW_SHARE`)."""
     from . import text as T  # the per-line reader: its formats, shapes and notes
 
-    if len(data) < MIN_BYTES or not data.endswith(b"\n"):
+    if len(data) < min_bytes or not data.endswith(b"\n"):
         return None
     n_cr = data.count(b"\r")
     if n_cr and n_cr != data.count(b"\r\n"):
@@ -109,7 +111,7 @@ def read_fast(data: bytes, path: "Path", run_id: str) -> "Run | None":
         chunks.append((rows, step, values, tpl.names))
 
     slow = np.flatnonzero(~matched & ~blank)
-    if len(slow) > MAX_SLOW_SHARE * n_lines:
+    if len(slow) > max_slow_share * n_lines:
         return None
     first_fast = int(np.argmax(matched)) if matched.any() else n_lines
     records: list[tuple[int, int, list[tuple[str, float]]]] = []  # (line, step, points)

@@ -83,7 +83,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ..errors import CorruptLogError, ReadError
+from ..errors import CorruptLogError, ReadError, UsageError
 from ..run import Run
 from ._csv_parse import _NUMBER, _INT64_LIMIT, MISSING, STEP_COLUMNS, Column, Table, read_table
 from ._textio import looks_like_text
@@ -116,6 +116,19 @@ class CsvReader(Reader):
     kind: ClassVar[str] = "file"
     side_files: ClassVar[tuple[str, ...]] = ("hparams.yaml",)  # Lightning, beside metrics.csv
 
+    def __init__(self, *, block_bytes: int | None = None) -> None:
+        """``block_bytes``: parse in blocks of about this many bytes (each cut after a line
+        end); None (default): a file up to 32 MiB in one block, larger ones in 16 MiB
+        blocks. Fewer than 16 MiB are used whatever the file's size: they bound memory. The
+        runs read are the same whatever the blocks."""
+        if block_bytes is not None and (isinstance(block_bytes, bool)
+                                        or not isinstance(block_bytes, int) or block_bytes < 1):
+            raise UsageError(f"block_bytes must be a positive integer or None; got {block_bytes!r}")
+        self.block_bytes = block_bytes
+
+    def __repr__(self) -> str:
+        return f"CsvReader(block_bytes={self.block_bytes})"
+
     def guess_can_open(self, path: Path) -> bool:
         """``.csv``/``.tsv`` files whose first bytes are text are claimed by name, so that a
         CSV that cannot be read is reported rather than skipped. ``.log``/``.txt`` files and
@@ -138,7 +151,8 @@ class CsvReader(Reader):
     def read(self, path: Path, *, run_id: str) -> list[Run]:
         """Read ``path``; one Run, or one per run for a W&B export holding several runs."""
         path = Path(path)
-        return runs_from_table(read_table(path), path, run_id=run_id)
+        return runs_from_table(read_table(path, block_bytes=self.block_bytes), path,
+                               run_id=run_id)
 
 
 def runs_from_table(table: Table, path: Path, *, run_id: str) -> list[Run]:

@@ -88,7 +88,8 @@ from ._protobuf import WireError
 from ._tb_decode import NOT_AN_EVENT, FileData, Rows, decode_event
 from .base import Damage, Reader, describe_damage
 
-__all__ = ["TensorBoardReader", "is_event_file", "event_files", "EventChunk", "decode_event_chunk"]
+__all__ = ["TensorBoardReader", "is_event_file", "event_files", "EventChunk", "decode_event_chunk",
+           "FileData", "decode_event_file"]
 
 #: sub-directories that make their parent one run although it holds no event file:
 #: (the one that must be there, the ones that may be there)
@@ -128,6 +129,26 @@ def _read_file(path: Path, rel: str, prefix: str, *, fast: bool) -> FileData:
                  "corrupt (not a TFRecord file, or damaged throughout)")
         info = FileData(rel=rel, prefix=prefix)
         info.error = error
+    return info
+
+
+def decode_event_file(buf: Any, *, prefix: str = "", fast: bool = True) -> FileData:
+    """Frame, check and decode the bytes of a whole event file (bytes, memoryview or mmap)
+    into a :class:`FileData`: the rows (``tags``, int32 ``codes`` into them, int64 ``steps``,
+    float64 ``values``, float64 ``walls`` in seconds), record count, writer, session starts,
+    purges, hparams, ``truncated_at``/``zero_tail`` and skipped ``damage``, as the reader
+    sees one file. Tag names get ``prefix`` in front.
+
+    ``fast``: the vectorised decoder (:class:`TensorBoardReader`'s default); False: the
+    reference per-record decoder. Both give identical results; for tests and tools that
+    compare them. Damage never raises here: it is skipped and listed.
+    """
+    info = FileData(rel="", prefix=prefix)
+    if fast:
+        from ._tb_fast import read_buffer
+        read_buffer(buf, info)
+    else:
+        _read_buffer_generic(buf, info)
     return info
 
 

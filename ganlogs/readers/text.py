@@ -80,7 +80,7 @@ from ._text_fast import read_fast
 from ._textio import read_bytes
 from .base import Reader, read_head
 
-__all__ = ["TextLogReader"]
+__all__ = ["TextLogReader", "read_fast", "TEXT_FORMATS", "ShapeParser"]
 
 _HEAD_BYTES = 65536
 #: name endings a text log may have (".out": nohup.out and Slurm's slurm-<id>.out)
@@ -364,6 +364,15 @@ class TextLogReader(Reader):
     kind: ClassVar[str] = "file"
     side_files: ClassVar[tuple[str, ...]] = ("train_opt.txt", "opt.txt")  # CycleGAN options
 
+    def __init__(self, *, fast: bool = True) -> None:
+        """``fast``: large regular logs go through the vectorised path (:func:`read_fast`)
+        when it applies (the default); False: every log is read line by line (the
+        reference). Both give the same runs."""
+        self.fast = fast
+
+    def __repr__(self) -> str:
+        return f"TextLogReader(fast={self.fast})"
+
     def guess_can_open(self, path: Path) -> bool:
         """``.txt``/``.log``/``.out``/no suffix, and a line of a known format in the first
         64 KB."""
@@ -391,7 +400,8 @@ class TextLogReader(Reader):
         nul = data.find(b"\x00")
         if nul >= 0:
             raise CorruptLogError(path, f"binary data (NUL byte at offset {nul}): not a text log")
-        fast = read_fast(data, path, run_id)  # a large, regular log: vectorised (_text_fast)
+        # a large, regular log: vectorised (_text_fast)
+        fast = read_fast(data, path, run_id) if self.fast else None
         if fast is not None:
             return [fast]
         notes: list[str] = []
@@ -544,6 +554,15 @@ def _split(text: str) -> tuple[list[str], list[str]]:
     parts = _SEPARATORS.split(text)
     seps = _SEPARATORS.findall(text)
     return parts, seps
+
+
+#: the text formats, in the order they are tried; each has ``id`` (one of
+#: :attr:`TextLogReader.formats`) and ``parse(line)``, the full parser of one line (a record
+#: with ``step``, ``epoch``, ``batch``, ``n_batches`` and ``points``, or None)
+TEXT_FORMATS = _FORMATS
+#: ``ShapeParser(fmt)(line)`` gives ``fmt.parse(line)``'s record through a per-shape template
+#: cache (both read paths use it; the tests check that it agrees with the full parser)
+ShapeParser = _ShapeParser
 
 
 def _choose_format(segments: list[str]) -> _Format | None:

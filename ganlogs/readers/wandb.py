@@ -68,26 +68,29 @@ from ._wandb_decode import (BOOKKEEPING_KEYS, FileResult, decode_record, item_ta
                             other_field, slow_item)
 from .base import Damage, Reader, describe_damage, read_head
 
-__all__ = ["WandbRunReader", "BOOKKEEPING_KEYS"]
+__all__ = ["WandbRunReader", "BOOKKEEPING_KEYS", "FAST_PATH_MIN_RECORDS", "FileResult",
+           "decode_file"]
 
 _SUFFIX = ".wandb"
 
 
-def _read_file(path: Path) -> FileResult:
+def _read_file(path: Path, fast: bool | None = None) -> FileResult:
     """Decode one ``.wandb`` file; raises CorruptLogError / ReadError naming it."""
     try:
         data = path.read_bytes()
     except OSError as exc:
         raise ReadError(path, f"cannot read file: {exc.strerror or exc}") from None
-    return _decode_file(data, path)
+    return decode_file(data, path, fast=fast)
 
 
 #: files with at least this many records are decoded by the vectorised path first
 FAST_PATH_MIN_RECORDS = 512
 
 
-def _decode_file(data: bytes, path: Path, *, fast: bool | None = None) -> FileResult:
-    """Decode the bytes of one ``.wandb`` file (``path`` names it in errors).
+def decode_file(data: bytes, path: Path, *, fast: bool | None = None) -> FileResult:
+    """Decode the bytes of one ``.wandb`` file (``path`` names it in errors) into a
+    :class:`FileResult` (history columns, records, damage, truncation, whether the fast path
+    decoded it), as the reader does for each file; for tests and tools.
 
     ``fast``: use the vectorised decoder (:mod:`._wandb_fast`; None: when the file has at
     least :data:`FAST_PATH_MIN_RECORDS` records). It falls back to the reference decoder on
@@ -178,6 +181,16 @@ class WandbRunReader(Reader):
     formats = ("wandb",)
     kind = "dir"
 
+    def __init__(self, *, fast: bool | None = None) -> None:
+        """``fast``: True decodes with the vectorised decoder (it still hands files it does
+        not handle to the reference decoder), False with the reference decoder only; None
+        (default) takes the vectorised one for files of at least
+        :data:`FAST_PATH_MIN_RECORDS` records. Both give the same rows."""
+        self.fast = fast
+
+    def __repr__(self) -> str:
+        return f"WandbRunReader(fast={self.fast})"
+
     def guess_can_open(self, path: Path) -> bool:
         """True for a directory that directly holds a ``*.wandb`` file starting ``:W&B``
         (an empty or unreadable one counts: reading it then reports the problem)."""
@@ -216,7 +229,7 @@ class WandbRunReader(Reader):
         for f in files:
             rel = Path(os.path.relpath(f, base)).as_posix()
             try:
-                results.append((f, rel, _read_file(f)))
+                results.append((f, rel, _read_file(f, self.fast)))
             except ReadError as exc:
                 failed.append((rel, exc))
         if not results:

@@ -31,10 +31,13 @@ __all__ = ["lttb_indices", "downsample"]
 _NUMPY_BUCKET = 32
 
 
-def lttb_indices(x: np.ndarray, y: np.ndarray, n: int) -> np.ndarray:
+def lttb_indices(x: np.ndarray, y: np.ndarray, n: int, *, max_passes: int | None = None
+                 ) -> np.ndarray:
     """Indices of ``n`` points of ``(x, y)`` chosen by LTTB (all of them if ``len(x) <= n``).
 
     ``x`` must be sorted and ``y`` finite; both 1-D of the same length. ``n`` is at least 3.
+    ``max_passes``: vectorised passes before the sequential finish (None:
+    :data:`MAX_PASSES`); the result is the same for any value of at least 1.
 
     Notes
     -----
@@ -43,7 +46,7 @@ def lttb_indices(x: np.ndarray, y: np.ndarray, n: int) -> np.ndarray:
     choices, until no choice changes. A fixed point satisfies each bucket's rule with its true
     predecessor, so by induction from the first point it is exactly the sequential result;
     it takes a few vectorised passes, as a choice rarely depends on the point before. After
-    :data:`_MAX_PASSES` passes the remaining buckets are finished one by one.
+    :data:`MAX_PASSES` passes the remaining buckets are finished one by one.
     """
     size = len(x)
     if n >= size or size <= 2:
@@ -71,7 +74,12 @@ def lttb_indices(x: np.ndarray, y: np.ndarray, n: int) -> np.ndarray:
     xc, yc = x[cand], y[cand]
     # first guess: each bucket's anchor is the previous bucket's first point
     chosen = lo.copy()
-    for _ in range(_MAX_PASSES):
+    if max_passes is None:
+        max_passes = MAX_PASSES
+    if isinstance(max_passes, bool) or not isinstance(max_passes, int) or max_passes < 1:
+        raise ValueError("lttb_indices: max_passes must be a positive integer; "
+                         f"got {max_passes!r}")
+    for _ in range(max_passes):
         prev = np.r_[0, chosen[:-1]]
         ax, ay = x[prev][:, None], y[prev][:, None]
         area = np.abs((ax - cx[:, None]) * (yc - ay) - (ax - xc) * (cy[:, None] - ay))
@@ -86,7 +94,7 @@ def lttb_indices(x: np.ndarray, y: np.ndarray, n: int) -> np.ndarray:
 
 
 #: vectorised passes before the buckets still changing are finished one by one
-_MAX_PASSES = 64
+MAX_PASSES = 64
 
 
 def _finish_sequentially(x, y, lo, hi, cx, cy, chosen):

@@ -216,6 +216,29 @@ def test_detect_series_matches_detect_on_a_context():
         assert a == b
 
 
+def test_plain_data_and_logged_runs_derive_the_same_d_loss_from_its_terms():
+    """D_real + D_fake with no D loss: plain data (RunContext.from_series) and a logged run
+    (roles inferred, build_context) sum the terms the same way, at the steps both have."""
+    rng = np.random.default_rng(3)
+    steps = np.arange(0, 400, 2)
+    real = pd.Series(0.35 + 0.05 * rng.standard_normal(len(steps)), index=steps)
+    fake = pd.Series(0.33 + 0.05 * rng.standard_normal(len(steps)), index=steps).iloc[5:]
+    g = pd.Series(0.8 + 0.1 * rng.standard_normal(len(steps)), index=steps)
+    plain = RunContext.from_series({"d_loss_real": real, "d_loss_fake": fake, "g_loss": g})
+    frame = pd.concat([pd.DataFrame({"tag": tag, "step": s.index, "value": s.to_numpy()})
+                       for tag, s in (("D_real", real), ("D_fake", fake), ("G_GAN", g))])
+    run = ganlogs.Run.from_frame(frame, run_id="r", path="r", format="series")
+    logged = build_context(run, Settings())
+    assert logged.roles.get("d_loss") == "D_real+D_fake"
+    a, b = plain.series("d_loss"), logged.series("d_loss")
+    assert a.index.tolist() == b.index.tolist() == steps[5:].tolist()
+    np.testing.assert_array_equal(a.to_numpy(), b.to_numpy())
+    np.testing.assert_array_equal(a.to_numpy(), (real + fake).dropna().to_numpy())
+    for ctx in (plain, logged):
+        assert ctx.loss_family.d_loss_reduction == "summed"
+        assert ctx.loss_family.reduction_method == "derived"
+
+
 def test_detect_series_rejects_an_unknown_role():
     with pytest.raises(ValueError, match="unknown role 'dloss'"):
         ConvergenceDetector().detect_series({"dloss": [1.0] * 100})

@@ -12,7 +12,7 @@ import ganlogs
 from ganlogs.live.tail import EventDirFollower, ReloadFollower, follower_for
 from ganlogs.live.tail_text import TextFollower
 from ganlogs.readers import discover
-from ganlogs.readers._tfrecord import encode_file_version_event, encode_scalar_event, frame_record
+from ganlogs.readers.wire import encode_file_version_event, encode_scalar_event, frame_record
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 

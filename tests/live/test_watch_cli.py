@@ -17,7 +17,7 @@ import threading
 import time
 from pathlib import Path
 
-from ganlogs.readers._tfrecord import encode_file_version_event, encode_scalar_event, frame_record
+from ganlogs.readers.wire import encode_file_version_event, encode_scalar_event, frame_record
 
 ROOT = Path(__file__).resolve().parents[2]
 LIMIT_S = 50.0  # 10x the 5 s target

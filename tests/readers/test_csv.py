@@ -516,21 +516,23 @@ BLOCK_CASES = {
 
 @pytest.mark.parametrize("name", sorted(BLOCK_CASES))
 @pytest.mark.parametrize("block_bytes", [16, 100, 333])
-def test_reading_in_small_blocks_gives_the_same_runs(tmp_path, monkeypatch, name, block_bytes):
+def test_reading_in_small_blocks_gives_the_same_runs(tmp_path, name, block_bytes):
     """Large files are parsed block by block, each block's types inferred on its own: the
     result must not depend on where the blocks fall."""
-    from ganlogs.readers import _csv_parse
-
     p = write(tmp_path, name, BLOCK_CASES[name])
     whole, _ = read_quietly(READER, p)
-    monkeypatch.setattr(_csv_parse, "BLOCK_BYTES", block_bytes)
-    monkeypatch.setattr(_csv_parse, "WHOLE_FILE_BYTES", 0)
-    blocked, _ = read_quietly(READER, p)
+    blocked, _ = read_quietly(CsvReader(block_bytes=block_bytes), p)
     assert [r.meta.run_id for r in blocked] == [r.meta.run_id for r in whole]
     for a, b in zip(whole, blocked):
         pd.testing.assert_frame_equal(a.scalars, b.scalars)
         assert a.meta.warnings == b.meta.warnings
         assert a.meta.notes == b.meta.notes
+
+
+@pytest.mark.parametrize("block_bytes", [0, -5, 1.5, True])
+def test_block_bytes_is_validated(block_bytes):
+    with pytest.raises(ganlogs.UsageError, match="block_bytes"):
+        CsvReader(block_bytes=block_bytes)
 
 
 def test_unbalanced_quote_is_a_one_line_parse_error(tmp_path):

@@ -17,9 +17,8 @@ import ganlogs
 from ganlogs.errors import (CorruptLogError, DamagedLogWarning, ReadError, TruncatedLogWarning,
                             is_damage_warning)
 from ganlogs.readers import DIR_READERS, discover
-from ganlogs.readers import _tfrecord as tfr
-from ganlogs.readers._tb_decode import FileData
-from ganlogs.readers.tensorboard import TensorBoardReader, _read_buffer_generic
+from ganlogs.readers import wire
+from ganlogs.readers.tensorboard import FileData, TensorBoardReader, decode_event_file
 
 ROOT = Path(__file__).resolve().parents[2]
 FIX = ROOT / "fixtures"
@@ -60,20 +59,20 @@ VEC2_PAYLOAD = (
 
 def test_formats_test_vectors_crcs():
     assert len(VEC1_PAYLOAD) == 24
-    assert tfr.masked_crc32c(struct.pack("<Q", 24)) == 0x224B7FA3
-    assert tfr.masked_crc32c(VEC1_PAYLOAD) == 0xAB364B12
+    assert wire.masked_crc32c(struct.pack("<Q", 24)) == 0x224B7FA3
+    assert wire.masked_crc32c(VEC1_PAYLOAD) == 0xAB364B12
     assert len(VEC2_PAYLOAD) == 50
-    assert tfr.masked_crc32c(struct.pack("<Q", 50)) == 0xEC561924
-    assert tfr.masked_crc32c(VEC2_PAYLOAD) == 0x33645BA5
-    rec = tfr.frame_record(VEC1_PAYLOAD)
+    assert wire.masked_crc32c(struct.pack("<Q", 50)) == 0xEC561924
+    assert wire.masked_crc32c(VEC2_PAYLOAD) == 0x33645BA5
+    rec = wire.frame_record(VEC1_PAYLOAD)
     assert rec[:12] == bytes.fromhex("1800000000000000") + struct.pack("<I", 0x224B7FA3)
     assert rec[-4:] == struct.pack("<I", 0xAB364B12)
 
 
 @pytest.mark.parametrize("fast", [False, True])
 def test_formats_test_vectors_decode(tmp_path, fast):
-    tfr.write_records(tmp_path / "events.out.tfevents.1", [VEC1_PAYLOAD, VEC2_PAYLOAD])
-    scan = tfr.scan_records((tmp_path / "events.out.tfevents.1").read_bytes())
+    wire.write_records(tmp_path / "events.out.tfevents.1", [VEC1_PAYLOAD, VEC2_PAYLOAD])
+    scan = wire.scan_records((tmp_path / "events.out.tfevents.1").read_bytes())
     assert scan.lengths.tolist() == [24, 50] and scan.truncated_at is None
     run = read_run(tmp_path, TensorBoardReader(fast=fast))
     assert run.scalars[["tag", "step"]].astype(str).values.tolist() == [["accuracy", "77"]]
@@ -84,7 +83,7 @@ def test_formats_test_vectors_decode(tmp_path, fast):
 
 def test_encoder_matches_vector():
     wall = struct.unpack_from("<d", VEC1_PAYLOAD, 1)[0]
-    assert tfr.encode_file_version_event(wall) == VEC1_PAYLOAD
+    assert wire.encode_file_version_event(wall) == VEC1_PAYLOAD
 
 
 # ----------------------------------------------------------------------------- fixtures
@@ -251,10 +250,10 @@ ENCODINGS = [
 @pytest.mark.parametrize("encoding,dtype,shape,plugin,is_scalar", ENCODINGS)
 def test_scalar_encodings(tmp_path, reader, encoding, dtype, shape, plugin, is_scalar):
     value = -3.0 if dtype.startswith("int") else 0.75
-    events = [tfr.encode_file_version_event(1.0)] + [
-        tfr.encode_scalar_event("x", value + i, step=i, wall_time=1e9 + i, encoding=encoding,
-                                dtype=dtype, shape=shape, plugin=plugin) for i in range(3)]
-    tfr.write_records(tmp_path / "events.out.tfevents.1.h", events)
+    events = [wire.encode_file_version_event(1.0)] + [
+        wire.encode_scalar_event("x", value + i, step=i, wall_time=1e9 + i, encoding=encoding,
+                                 dtype=dtype, shape=shape, plugin=plugin) for i in range(3)]
+    wire.write_records(tmp_path / "events.out.tfevents.1.h", events)
     run = read_run(tmp_path, reader)
     if is_scalar:
         assert run.scalars["value"].tolist() == [value, value + 1, value + 2]
@@ -266,20 +265,20 @@ def test_scalar_encodings(tmp_path, reader, encoding, dtype, shape, plugin, is_s
 
 def test_negative_and_big_steps(tmp_path):
     steps = [-5, 0, 127, 128, 16383, 16384, 2**31, 2**62]
-    tfr.write_records(tmp_path / "events.out.tfevents.1.h",
-                      [tfr.encode_scalar_event("x", 1.0, step=s) for s in steps])
+    wire.write_records(tmp_path / "events.out.tfevents.1.h",
+                       [wire.encode_scalar_event("x", 1.0, step=s) for s in steps])
     for reader in (TensorBoardReader(fast=False), TensorBoardReader(fast=True)):
         assert read_run(tmp_path, reader).scalars["step"].tolist() == steps
 
 
 def test_several_values_in_one_event(tmp_path):
-    a = tfr.encode_scalar_event("a", 1.0, step=3)
-    b = tfr.encode_scalar_event("b", 2.0, step=3)
+    a = wire.encode_scalar_event("a", 1.0, step=3)
+    b = wire.encode_scalar_event("b", 2.0, step=3)
     # merge the two Summary.Values into one Summary: strip the wall_time/step prefix
     prefix = 9 + 2
     sa, sb = a[prefix + 2:], b[prefix + 2:]
     merged = a[:prefix] + b"\x2a" + bytes([len(sa) + len(sb)]) + sa + sb
-    tfr.write_records(tmp_path / "events.out.tfevents.1.h", [merged])
+    wire.write_records(tmp_path / "events.out.tfevents.1.h", [merged])
     run = read_run(tmp_path)
     assert run.scalars[["tag", "value"]].astype(str).values.tolist() == [["a", "1.0"],
                                                                           ["b", "2.0"]]
@@ -307,10 +306,10 @@ def test_guess_can_open(tmp_path):
     # a sweep with runs named test/ and exp1/ is not a CatBoost learn/ + test/ run
     for name in ("test", "exp1"):
         (tmp_path / "sweep" / name).mkdir(parents=True)
-        tfr.write_records(tmp_path / "sweep" / name / "events.out.tfevents.1.h", _events())
+        wire.write_records(tmp_path / "sweep" / name / "events.out.tfevents.1.h", _events())
     assert not r.guess_can_open(tmp_path / "sweep")
     (tmp_path / "sweep" / "learn").mkdir()
-    tfr.write_records(tmp_path / "sweep" / "learn" / "events.out.tfevents", _events())
+    wire.write_records(tmp_path / "sweep" / "learn" / "events.out.tfevents", _events())
     assert not r.guess_can_open(tmp_path / "sweep")  # exp1/ holds events too
     assert r.guess_can_open(tmp_path / "sweep" / "learn")
 
@@ -341,13 +340,7 @@ SMALL = [
 
 
 def _decode(data: bytes, fast: bool) -> FileData:
-    info = FileData(rel="f", prefix="")
-    if fast:
-        from ganlogs.readers._tb_fast import read_buffer
-        read_buffer(data, info)
-    else:
-        _read_buffer_generic(data, info)
-    return info
+    return decode_event_file(data, fast=fast)
 
 
 @pytest.mark.parametrize("rel,fast", [(rel, False) for rel in SMALL]
@@ -380,13 +373,13 @@ def test_truncated_file_warns_and_keeps_records(tmp_path):
 
 
 def _events(n=5):
-    return [tfr.encode_file_version_event(1.0)] + [
-        tfr.encode_scalar_event("loss", float(i), step=i, wall_time=1e9 + i) for i in range(n)]
+    return [wire.encode_file_version_event(1.0)] + [
+        wire.encode_scalar_event("loss", float(i), step=i, wall_time=1e9 + i) for i in range(n)]
 
 
 @pytest.mark.parametrize("reader", READERS)
 def test_bad_data_crc_mid_file_skips_that_record_and_warns(tmp_path, reader):
-    raw = bytearray(b"".join(tfr.frame_record(p) for p in _events()))
+    raw = bytearray(b"".join(wire.frame_record(p) for p in _events()))
     first = 16 + len(_events()[0])
     raw[first + 12 + 3] ^= 0x01  # a data byte of record 1 (step 0)
     (tmp_path / "events.out.tfevents.1.h").write_bytes(bytes(raw))
@@ -400,7 +393,7 @@ def test_bad_data_crc_mid_file_skips_that_record_and_warns(tmp_path, reader):
 
 @pytest.mark.parametrize("reader", READERS)
 def test_bad_data_crc_in_the_last_record_is_truncation(tmp_path, reader):
-    raw = bytearray(b"".join(tfr.frame_record(p) for p in _events()))
+    raw = bytearray(b"".join(wire.frame_record(p) for p in _events()))
     raw[-6] ^= 0x01  # a data byte of the last record: nothing after it
     (tmp_path / "events.out.tfevents.1.h").write_bytes(bytes(raw))
     with pytest.warns(TruncatedLogWarning):
@@ -411,7 +404,7 @@ def test_bad_data_crc_in_the_last_record_is_truncation(tmp_path, reader):
 
 @pytest.mark.parametrize("reader", READERS)
 def test_bad_length_crc_of_the_first_record_resyncs(tmp_path, reader):
-    raw = bytearray(b"".join(tfr.frame_record(p) for p in _events()))
+    raw = bytearray(b"".join(wire.frame_record(p) for p in _events()))
     raw[8] ^= 0xFF  # the length CRC of record 0 (file_version)
     (tmp_path / "events.out.tfevents.1.h").write_bytes(bytes(raw))
     with pytest.warns(DamagedLogWarning, match="length CRC"):
@@ -423,7 +416,7 @@ def test_bad_length_crc_of_the_first_record_resyncs(tmp_path, reader):
 @pytest.mark.parametrize("reader", READERS)
 def test_zeros_at_the_end_keep_every_record(tmp_path, reader):
     """Issue 12: 4 KB of zeros at the end lost all 200 points."""
-    good = b"".join(tfr.frame_record(p) for p in _events(200))
+    good = b"".join(wire.frame_record(p) for p in _events(200))
     (tmp_path / "events.out.tfevents.1.h").write_bytes(good + bytes(4096))
     with pytest.warns(TruncatedLogWarning, match="4096 zero byte"):
         run = read_run(tmp_path, reader)
@@ -432,7 +425,7 @@ def test_zeros_at_the_end_keep_every_record(tmp_path, reader):
 
 @pytest.mark.parametrize("reader", READERS)
 def test_one_bad_file_does_not_take_the_good_one_with_it(tmp_path, reader):
-    tfr.write_records(tmp_path / "events.out.tfevents.1.h", _events(200))
+    wire.write_records(tmp_path / "events.out.tfevents.1.h", _events(200))
     (tmp_path / "events.out.tfevents.2.h").write_bytes(b"not a TFRecord file at all" * 10)
     with pytest.warns(DamagedLogWarning, match=r"tfevents\.2\.h"):
         run = read_run(tmp_path, reader)
@@ -444,8 +437,8 @@ def test_one_bad_file_does_not_take_the_good_one_with_it(tmp_path, reader):
 @pytest.mark.parametrize("reader", READERS)
 def test_huge_length_with_valid_crc_is_truncation(tmp_path, reader):
     head = struct.pack("<Q", 1 << 60)
-    bogus = head + struct.pack("<I", tfr.masked_crc32c(head)) + b"\x00" * 20
-    good = b"".join(tfr.frame_record(p) for p in _events())
+    bogus = head + struct.pack("<I", wire.masked_crc32c(head)) + b"\x00" * 20
+    good = b"".join(wire.frame_record(p) for p in _events())
     (tmp_path / "events.out.tfevents.1.h").write_bytes(good + bogus)
     with pytest.warns(TruncatedLogWarning):
         run = read_run(tmp_path, reader)  # no attempt to allocate 2**60 bytes
@@ -473,11 +466,11 @@ def test_garbage(tmp_path, reader):
 
 @pytest.mark.parametrize("reader", READERS)
 def test_valid_crc_but_not_an_event(tmp_path, reader):
-    tfr.write_records(tmp_path / "events.out.tfevents.1.h", [_events()[1], b"\x0a\xff\xff"])
+    wire.write_records(tmp_path / "events.out.tfevents.1.h", [_events()[1], b"\x0a\xff\xff"])
     with pytest.warns(DamagedLogWarning, match="not a TensorBoard Event"):
         run = read_run(tmp_path, reader)
     assert len(run) == 1
-    tfr.write_records(tmp_path / "events.out.tfevents.1.h", [b"\x0a\xff\xff"])
+    wire.write_records(tmp_path / "events.out.tfevents.1.h", [b"\x0a\xff\xff"])
     with pytest.raises(CorruptLogError, match="no intact record"):
         read_run(tmp_path, reader)
 
@@ -487,7 +480,7 @@ def test_empty_file_and_empty_run(tmp_path):
     run = read_run(tmp_path)
     assert len(run) == 0 and any("no scalar" in w for w in run.meta.warnings)
     # an empty file beside a good one contributes nothing and no warning
-    tfr.write_records(tmp_path / "events.out.tfevents.2.h", _events())
+    wire.write_records(tmp_path / "events.out.tfevents.2.h", _events())
     run = read_run(tmp_path)
     assert len(run) == 5 and not run.meta.warnings
 
@@ -498,9 +491,9 @@ def test_no_event_file(tmp_path):
 
 
 def test_overlapping_files_warn(tmp_path):
-    tfr.write_records(tmp_path / "events.out.tfevents.1.h", _events(10))
-    tfr.write_records(tmp_path / "events.out.tfevents.2.h",
-                      [tfr.encode_scalar_event("loss", 100.0 + i, step=i) for i in range(5, 12)])
+    wire.write_records(tmp_path / "events.out.tfevents.1.h", _events(10))
+    wire.write_records(tmp_path / "events.out.tfevents.2.h",
+                       [wire.encode_scalar_event("loss", 100.0 + i, step=i) for i in range(5, 12)])
     run = read_run(tmp_path)
     assert any(w.startswith("restart:") for w in run.meta.warnings)
     s = run.series("loss")

@@ -15,16 +15,12 @@ import numpy as np
 import pytest
 
 from ganlogs.errors import TruncatedLogWarning
-from ganlogs.readers import _tfrecord as tfr
-from ganlogs.readers._tb_fast import read_buffer
-from ganlogs.readers._tb_decode import FileData
-from ganlogs.readers.tensorboard import TensorBoardReader, _read_buffer_generic
+from ganlogs.readers import wire
+from ganlogs.readers.tensorboard import FileData, TensorBoardReader, decode_event_file
 
 
 def decode(data: bytes, fast: bool) -> FileData:
-    info = FileData(rel="f", prefix="p/")
-    (read_buffer if fast else _read_buffer_generic)(data, info)
-    return info
+    return decode_event_file(data, prefix="p/", fast=fast)
 
 
 def assert_same(data: bytes) -> FileData:
@@ -46,22 +42,22 @@ def multi_value_event(step: int, wall: float, values: dict[str, float]) -> bytes
         t = tag.encode()
         val = b"\x0a" + bytes([len(t)]) + t + b"\x15" + struct.pack("<f", v)
         body += b"\x0a" + bytes([len(val)]) + val
-    return tfr.encode_event(wall_time=wall, step=step, summary=body)
+    return wire.encode_event(wall_time=wall, step=step, summary=body)
 
 
 def torch_like(n_steps: int, tags=("Loss/D", "Loss/G", "D(x)", "D(G(z))"), seed=0,
                start=0, stride=1) -> list[bytes]:
     rng = np.random.default_rng(seed)
-    out = [tfr.encode_file_version_event(1.7e9, writer="tensorboard.summary.writer")]
+    out = [wire.encode_file_version_event(1.7e9, writer="tensorboard.summary.writer")]
     for i in range(n_steps):
         for tag in tags:
-            out.append(tfr.encode_scalar_event(tag, float(rng.normal()), step=start + i * stride,
-                                               wall_time=1.7e9 + i * 0.01 + rng.random()))
+            out.append(wire.encode_scalar_event(tag, float(rng.normal()), step=start + i * stride,
+                                                wall_time=1.7e9 + i * 0.01 + rng.random()))
     return out
 
 
 def file_of(payloads) -> bytes:
-    return b"".join(tfr.frame_record(p) for p in payloads)
+    return b"".join(wire.frame_record(p) for p in payloads)
 
 
 def test_torch_like_across_varint_widths():
@@ -86,12 +82,12 @@ def test_random_mixture():
                  ("tensor_content", "float64", "scalars"), ("val", "float32", "scalars"),
                  ("packed_val", "float64", None), ("val", "int64", "scalars"),
                  ("tensor_content", "float32", "histograms"), ("tensor_content", "float16", None)]
-    payloads = [tfr.encode_file_version_event(5.0)]
+    payloads = [wire.encode_file_version_event(5.0)]
     step = 0
     for i in range(6000):
         r = rng.random()
         if r < 0.01:
-            payloads.append(tfr.encode_session_log_event(1, step=step))
+            payloads.append(wire.encode_session_log_event(1, step=step))
         elif r < 0.02:
             payloads.append(multi_value_event(step, 1e9 + i, {"a": 1.0 * i, "bb": -2.0}))
         elif r < 0.03:
@@ -101,7 +97,7 @@ def test_random_mixture():
             value = [np.nan, np.inf, -np.inf, -0.0, float(rng.normal())][int(rng.integers(0, 5))]
             if dtype.startswith("int") and not np.isfinite(value):
                 value = 3.0
-            payloads.append(tfr.encode_scalar_event(
+            payloads.append(wire.encode_scalar_event(
                 ["x", "yy", "zzz"][i % 3], value, step=step, wall_time=1e9 + i / 7,
                 encoding=enc, dtype=dtype, plugin=plugin))
             step += int(rng.integers(0, 3)) * 60
@@ -109,7 +105,7 @@ def test_random_mixture():
 
 
 def test_tf1_multi_value_summaries():
-    payloads = [tfr.encode_file_version_event(5.0)] + [
+    payloads = [wire.encode_file_version_event(5.0)] + [
         multi_value_event(i, 1e9 + i, {"d_loss": i / 3, "g_loss": -i / 7}) for i in range(3000)]
     info = assert_same(file_of(payloads))
     assert len(info.steps) == 6000
@@ -117,14 +113,14 @@ def test_tf1_multi_value_summaries():
 
 def test_no_wall_time_no_step():
     # the Summary of a step-0 scalar event: skip wall_time (9 bytes) and the summary key/length
-    payloads = [tfr.encode_event(summary=tfr.encode_scalar_event("v", float(i))[9 + 2:])
+    payloads = [wire.encode_event(summary=wire.encode_scalar_event("v", float(i))[9 + 2:])
                 for i in range(100)]
     info = assert_same(file_of(payloads))
     assert np.isnan(info.walls).all() and (info.steps == 0).all()
 
 
 def test_negative_steps_in_bulk():
-    payloads = [tfr.encode_scalar_event("n", float(i), step=-5 - i, wall_time=1.0)
+    payloads = [wire.encode_scalar_event("n", float(i), step=-5 - i, wall_time=1.0)
                 for i in range(500)]
     info = assert_same(file_of(payloads))
     assert info.steps[0] == -5
@@ -225,10 +221,10 @@ def test_garbage_in_the_middle_resyncs_on_the_next_record():
 
 def test_reader_level_same_frames(tmp_path):
     (tmp_path / "sub").mkdir()
-    tfr.write_records(tmp_path / "events.out.tfevents.1.h", torch_like(2000))
-    tfr.write_records(tmp_path / "events.out.tfevents.2.h", torch_like(900, start=1500, seed=2))
-    tfr.write_records(tmp_path / "sub" / "events.out.tfevents.3.h",
-                      torch_like(700, tags=("loss",), seed=3))
+    wire.write_records(tmp_path / "events.out.tfevents.1.h", torch_like(2000))
+    wire.write_records(tmp_path / "events.out.tfevents.2.h", torch_like(900, start=1500, seed=2))
+    wire.write_records(tmp_path / "sub" / "events.out.tfevents.3.h",
+                       torch_like(700, tags=("loss",), seed=3))
     a = TensorBoardReader(fast=False).read(tmp_path, run_id=".")[0]
     b = TensorBoardReader(fast=True).read(tmp_path, run_id=".")[0]
     import pandas as pd
@@ -239,30 +235,34 @@ def test_reader_level_same_frames(tmp_path):
     assert "sub/loss" in b.tags
 
 
-@pytest.fixture
-def small_chunks(monkeypatch):
-    """Force many blocks on small files."""
-    from ganlogs.readers import _tb_fast
-
-    monkeypatch.setattr(_tb_fast, "CHUNK", 256)
+# The fast decoder verifies and decodes up to 65,536 records at a time: a file of 160,001
+# records spans three such blocks, so block edges fall inside periodic runs, inside the
+# multi-value records placed across the first edge, and next to damaged records.
+BLOCK = 1 << 16
 
 
-def test_many_blocks_same_rows(small_chunks):
-    payloads = torch_like(1500, seed=5)
-    payloads[2000:2000] = [multi_value_event(7, 1.0, {"a": 1.0, "b": 2.0})] * 3
-    assert_same(file_of(payloads))
+@pytest.fixture(scope="module")
+def long_run() -> list[bytes]:
+    return torch_like(40_000, seed=6)
 
 
-@pytest.mark.parametrize("record", [3, 1000, 5000])
-def test_many_blocks_corruption(small_chunks, record):
-    payloads = torch_like(1500, seed=6)
+def test_many_blocks_same_rows(long_run):
+    payloads = list(long_run)
+    payloads[BLOCK - 1:BLOCK - 1] = [multi_value_event(7, 1.0, {"a": 1.0, "b": 2.0})] * 3
+    info = assert_same(file_of(payloads))
+    assert info.records == len(payloads) > 2 * BLOCK
+
+
+@pytest.mark.parametrize("record", [BLOCK, 2 * BLOCK - 1])
+def test_many_blocks_corruption(long_run, record):
+    payloads = long_run
     heads = np.cumsum([0] + [len(p) + 16 for p in payloads])
     raw = bytearray(file_of(payloads))
     raw[int(heads[record]) + 12 + 3] ^= 0x04
-    raw[int(heads[5900]) + 12 + 3] ^= 0x04
+    raw[int(heads[150_000]) + 12 + 3] ^= 0x04
     info = assert_same(bytes(raw))
-    assert [d.offset for d in info.damage] == [int(heads[record]), int(heads[5900])]
-    assert len(info.steps) == 6000 - 2
+    assert [d.offset for d in info.damage] == [int(heads[record]), int(heads[150_000])]
+    assert len(info.steps) == 160_000 - 2
 
 
 def test_irregular_file_no_period():
@@ -273,8 +273,8 @@ def test_irregular_file_no_period():
     payloads, step = [], 0
     for i in range(6000):
         tag = tags[int(rng.integers(0, len(tags)))]
-        payloads.append(tfr.encode_scalar_event(tag, float(rng.normal()), step=step,
-                                                wall_time=1.7e9 + i * 0.37))
+        payloads.append(wire.encode_scalar_event(tag, float(rng.normal()), step=step,
+                                                 wall_time=1.7e9 + i * 0.37))
         step += int(rng.integers(0, 3)) * 50
     info = assert_same(file_of(payloads))
     assert len(info.steps) == 6000

@@ -280,9 +280,10 @@ def test_carriage_return_stream_keeps_a_whole_last_record(tmp_path):
 
 
 def _records(segments: list[bytes]) -> int:
-    from ganlogs.readers.text import _FORMATS
+    from ganlogs.readers.text import TEXT_FORMATS
     texts = [seg.decode("utf-8", errors="replace") for seg in segments]
-    return sum(1 for t in texts if t.strip() and any(f.parse(t) is not None for f in _FORMATS))
+    return sum(1 for t in texts
+               if t.strip() and any(f.parse(t) is not None for f in TEXT_FORMATS))
 
 
 @pytest.mark.parametrize("fixture_id", TEXT_IDS)
@@ -320,7 +321,7 @@ def test_cut_offsets(tmp_path, fixture_id):
 def test_shape_cache_gives_the_full_parsers_result():
     """The per-shape template must reproduce the regular-expression parse on every line,
     including lines whose tokens do not fit the template."""
-    from ganlogs.readers.text import _FORMATS, _ShapeParser
+    from ganlogs.readers.text import TEXT_FORMATS, ShapeParser
 
     lines = [
         "[Epoch 0/5] [Batch 0/10] [D loss: 0.5] [G loss: 0.7]",
@@ -340,8 +341,8 @@ def test_shape_cache_gives_the_full_parsers_result():
         "(epoch: 2, iters: 150, time: 0.2, data: 0.0) D_A2: 0.5 G_A: nan ",
         "Namespace(lr=0.0002, n_epochs=5)",
     ]
-    for fmt in _FORMATS:
-        parse = _ShapeParser(fmt)
+    for fmt in TEXT_FORMATS:
+        parse = ShapeParser(fmt)
         for _ in range(2):  # second pass: every shape is cached
             for line in lines:
                 want, got = fmt.parse(line), parse(line)

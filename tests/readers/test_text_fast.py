@@ -5,35 +5,35 @@ numbers, arguments, blank lines, CRLF)."""
 
 from __future__ import annotations
 
+import warnings
+from pathlib import Path
+
 import pandas as pd
 import pytest
 
-from ganlogs.readers import _text_fast
-from ganlogs.readers.text import TextLogReader
+from ganlogs.readers.text import TextLogReader, read_fast
 
 from _expected import fixture_ids, fixture_path, read_quietly
 
-READER = TextLogReader()
+READER = TextLogReader(fast=False)  # the per-line path only
 
 
-def read_both(path, monkeypatch):
-    """(per-line runs, fast runs, whether the fast path read the file)."""
-    monkeypatch.setattr(_text_fast, "MIN_BYTES", 10 ** 12)
+def read_both(path):
+    """(per-line runs, fast runs, whether the fast path read the file). The fast path is
+    taken whenever it applies (any size, any share of lines left to the per-line path);
+    where it does not, the reader's own result stands in for it."""
     slow, slow_caught = read_quietly(READER, path)
-    monkeypatch.setattr(_text_fast, "MIN_BYTES", 0)
-    monkeypatch.setattr(_text_fast, "MAX_SLOW_SHARE", 1.0)  # take it whenever it can
-    used = []
-    real = _text_fast.read_fast
-
-    def spy(*args, **kwargs):
-        out = real(*args, **kwargs)
-        used.append(out is not None)
-        return out
-
-    monkeypatch.setattr("ganlogs.readers.text.read_fast", spy)
-    fast, fast_caught = read_quietly(READER, path)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        run = read_fast(Path(path).read_bytes(), Path(path), ".", min_bytes=0,
+                        max_slow_share=1.0)
+    if run is None:
+        fast, fast_caught = read_quietly(TextLogReader(), path)
+    else:
+        fast = [run]
+        fast_caught = [f"{w.category.__name__}: {w.message}" for w in caught]
     assert slow_caught == fast_caught
-    return slow, fast, bool(used and used[0])
+    return slow, fast, run is not None
 
 
 def assert_same(slow, fast):
@@ -43,9 +43,9 @@ def assert_same(slow, fast):
 
 
 @pytest.mark.parametrize("fixture_id", fixture_ids("text_"))
-def test_every_text_fixture_reads_the_same(fixture_id, monkeypatch):
+def test_every_text_fixture_reads_the_same(fixture_id):
     path, _ = fixture_path(fixture_id)
-    slow, fast, used = read_both(path, monkeypatch)
+    slow, fast, used = read_both(path)
     assert_same(slow, fast)
     # CycleGAN's steps need the whole log; PyTorch-GAN's cyclegan.py writes a '\r' stream
     if fixture_id not in ("text_cyclegan_loss_log", "text_pytorch_gan_cyclegan"):
@@ -79,20 +79,27 @@ CASES = {
 
 @pytest.mark.parametrize("name", sorted(CASES))
 @pytest.mark.parametrize("newline", ["\n", "\r\n"])
-def test_generated_logs_read_the_same(tmp_path, monkeypatch, name, newline):
+def test_generated_logs_read_the_same(tmp_path, name, newline):
     p = tmp_path / name
     p.write_bytes(newline.join(CASES[name]).encode() + newline.encode())
-    slow, fast, used = read_both(p, monkeypatch)
+    slow, fast, used = read_both(p)
     assert_same(slow, fast)
     assert used == (name != "loss_log.txt")  # CycleGAN stays on the per-line path
 
 
-def test_truncated_or_carriage_return_logs_stay_on_the_per_line_path(tmp_path, monkeypatch):
+def test_truncated_or_carriage_return_logs_stay_on_the_per_line_path(tmp_path):
     p = tmp_path / "cut.log"
     p.write_bytes("\n".join(_ptgan(50)).encode())  # no final newline
-    assert not read_both(p, monkeypatch)[2]
+    assert not read_both(p)[2]
     p = tmp_path / "cr.log"
     p.write_bytes("\r".join(_ptgan(50)).encode() + b"\n")
-    slow, fast, used = read_both(p, monkeypatch)
+    slow, fast, used = read_both(p)
     assert not used
     assert_same(slow, fast)
+
+
+def test_the_reader_takes_the_fast_path_on_a_large_regular_log(tmp_path):
+    p = tmp_path / "big.log"
+    p.write_bytes(("\n".join(_ptgan(6000)) + "\n").encode())
+    assert read_fast(p.read_bytes(), p, ".") is not None  # the default thresholds apply
+    assert_same(READER.read(p, run_id="."), TextLogReader().read(p, run_id="."))

@@ -1,6 +1,6 @@
 """W&B ``.wandb`` transaction logs: the real-writer fixtures read back exactly, and the traps.
 
-Synthetic files are built with the framing writer in ``ganlogs.readers._leveldb_log`` and the
+Synthetic files are built with the framing writer in ``ganlogs.readers.wire`` and the
 tiny protobuf encoder below (field numbers from ``wandb_internal.proto``, docs/wandb.md), so
 the tests never need the ``wandb`` or ``protobuf`` packages.
 """
@@ -23,10 +23,14 @@ import pytest
 from ganlogs.errors import (CorruptLogError, DamagedLogWarning, ReadError, TruncatedLogWarning,
                             is_damage_warning)
 from ganlogs.readers import discover
-from ganlogs.readers._protobuf import encode_key as _key, encode_len as _len, encode_varint as _varint
-from ganlogs.readers._leveldb_log import (BLOCK_SIZE, FIRST, FULL, HEADER, LAST, MIDDLE,
-                                          encode_log)
-from ganlogs.readers.wandb import FAST_PATH_MIN_RECORDS, WandbRunReader, _decode_file
+from ganlogs.readers.wandb import FAST_PATH_MIN_RECORDS, WandbRunReader, decode_file
+from ganlogs.readers.wire import FIRST, FULL, LAST, MIDDLE
+from ganlogs.readers.wire import WANDB_BLOCK_SIZE as BLOCK_SIZE
+from ganlogs.readers.wire import WANDB_HEADER as HEADER
+from ganlogs.readers.wire import encode_key as _key
+from ganlogs.readers.wire import encode_len as _len
+from ganlogs.readers.wire import encode_log
+from ganlogs.readers.wire import encode_varint as _varint
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "fixtures"
@@ -100,7 +104,7 @@ def read_one(path: Path):
 def _outcome(data: bytes, fast: bool):
     """Everything a decoder produces, comparable across the two decoders (or its error)."""
     try:
-        res = _decode_file(data, Path("x.wandb"), fast=fast)
+        res = decode_file(data, Path("x.wandb"), fast=fast)
     except ReadError as exc:
         return ("error", str(exc))
     names, codes, steps, values, walls = res.columns
@@ -357,7 +361,7 @@ def _clean_cuts(data: bytes) -> set[int]:
 
 
 def _decoded_rows(data: bytes) -> tuple[list, str | None]:
-    res = _decode_file(data, Path("cut.wandb"))
+    res = decode_file(data, Path("cut.wandb"))
     h = res.hist
     return list(zip(h.tags, h.steps, h.values)), res.truncated
 
@@ -500,7 +504,7 @@ def test_length_past_block_is_corruption_not_allocation():
     data = bytearray(encode_log([go_row(0, {"d": "1"}), go_row(1, {"d": "2"})]))
     offset = _physical(bytes(data))[1][0]
     struct.pack_into("<H", data, offset + 4, 65535)
-    res = _decode_file(bytes(data), Path("x.wandb"))
+    res = decode_file(bytes(data), Path("x.wandb"))
     assert res.records == 1 and res.damage[0].offset == offset
     assert f"runs past the end of its {BLOCK_SIZE}-byte block" in res.damage[0].reason
     assert_paths_agree(bytes(data))
@@ -519,19 +523,19 @@ def test_bad_record_types(mutate, message):
     rtype = data[offset + 6]
     struct.pack_into("<I", data, offset, zlib.crc32(bytes(data[offset + 7:end]),
                                                     zlib.crc32(bytes([rtype]))))
-    res = _decode_file(bytes(data), Path("x.wandb"))
+    res = decode_file(bytes(data), Path("x.wandb"))
     assert res.records == 1 and message in res.damage[0].reason
     assert res.damage[0].offset == offset
 
 
 def test_undecodable_payload_with_good_checksum_is_skipped_as_damage():
     data = encode_log([go_row(0, {"d": "1"}), b"\x12\xff\xff\x03", go_row(1, {"d": "2"})])
-    res = _decode_file(data, Path("x.wandb"))
+    res = decode_file(data, Path("x.wandb"))
     assert res.columns[2].tolist() == [0, 1] and res.records == 2
     assert res.damage[0].reason == "valid checksum but not a wandb_internal.Record"
     assert_paths_agree(data)
     with pytest.raises(CorruptLogError, match="no intact record"):
-        _decode_file(encode_log([b"\x12\xff\xff\x03"]), Path("x.wandb"))
+        decode_file(encode_log([b"\x12\xff\xff\x03"]), Path("x.wandb"))
 
 
 def test_fuzzed_bytes_raise_only_read_errors():
@@ -598,7 +602,7 @@ def test_fast_path_on_large_files(tmp_path):
     path = write_run(tmp_path / "run", recs)
     data = path.read_bytes()
     assert {FIRST, MIDDLE, LAST} <= _physical_types(data)
-    res = _decode_file(data, path)
+    res = decode_file(data, path)
     assert res.fast
     assert _outcome(data, fast=True) == _outcome(data, fast=False)
     run = read_one(path.parent)
@@ -616,7 +620,7 @@ def test_fast_path_falls_back_on_unusual_layouts():
     odd = _len(1, _len(16, "2.5") + _len(2, "late")) + _len(2, _vint(1, 4))
     recs = [go_row(s, {"d": "1"}) for s in range(5)] + [_vint(1, 0) + _len(2, odd)]
     data = encode_log(recs)
-    res = _decode_file(data, Path("x.wandb"), fast=True)
+    res = decode_file(data, Path("x.wandb"), fast=True)
     assert not res.fast
     assert_paths_agree(data)
     names, codes, steps, values, _ = res.columns

@@ -25,7 +25,7 @@ import numpy as np
 import pytest
 
 from ganlogs.errors import GanlogsError, ReadError, TruncatedLogWarning
-from ganlogs.readers._tfrecord import scan_records
+from ganlogs.readers.wire import scan_records
 
 from scale_support import (FUZZ_STATS, fixture_sources, is_corpus_copy, is_prefix, rows_by_series,
                       run_files)

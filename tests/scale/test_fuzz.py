@@ -119,7 +119,7 @@ def mutate_framed(data: bytes, name: str, which: int, ops, donors: list[bytes]) 
     None when the file is not framed (or its frame is already broken)."""
     try:
         if "tfevents" in name:
-            from ganlogs.readers._tfrecord import frame_record, scan_records
+            from ganlogs.readers.wire import frame_record, scan_records
 
             scan = scan_records(data)
             payloads = [data[s:s + n] for s, n in zip(scan.starts, scan.lengths)]
@@ -129,15 +129,15 @@ def mutate_framed(data: bytes, name: str, which: int, ops, donors: list[bytes]) 
             payloads[i] = mutate(payloads[i], ops, donors)
             return b"".join(frame_record(p) for p in payloads)
         if name.endswith(".wandb"):
-            from ganlogs.readers import _leveldb_log as ll
+            from ganlogs.readers import wire
 
-            found = ll.scan(data)
+            found = wire.scan_log(data)
             payloads = [bytes(buf[a:b]) for buf, a, b in found.records]
             if not payloads:
                 return None
             i = which % len(payloads)
             payloads[i] = mutate(payloads[i], ops, donors)
-            return ll.encode_log(payloads)
+            return wire.encode_log(payloads)
     except Exception:  # noqa: BLE001 - a frame this helper cannot rebuild: mutate raw bytes
         return None
     return None
@@ -269,12 +269,12 @@ def _damage(data: bytes, kind: str, at: int, size: int, seed: int,
 
 
 def _tb_records(n_steps: int = 150) -> list[bytes]:
-    from ganlogs.readers import _tfrecord as tfr
+    from ganlogs.readers import wire
 
-    out = [tfr.encode_file_version_event(1.7e9)]
+    out = [wire.encode_file_version_event(1.7e9)]
     for i in range(n_steps):
         for tag in ("Loss/D", "Loss/G"):
-            out.append(tfr.encode_scalar_event(tag, 1.0 + i / 7, step=i, wall_time=1.7e9 + i))
+            out.append(wire.encode_scalar_event(tag, 1.0 + i / 7, step=i, wall_time=1.7e9 + i))
     return out
 
 
@@ -287,13 +287,11 @@ def test_tfrecord_mid_file_damage_keeps_every_untouched_record(kind, at, size, s
     and after it), and report the same damaged spans; a zeroed tail is truncation."""
     import numpy as np
 
-    from ganlogs.readers import _tfrecord as tfr
-    from ganlogs.readers._tb_decode import FileData
-    from ganlogs.readers._tb_fast import read_buffer
-    from ganlogs.readers.tensorboard import _read_buffer_generic
+    from ganlogs.readers import wire
+    from ganlogs.readers.tensorboard import decode_event_file
 
     payloads = _tb_records()
-    clean = b"".join(tfr.frame_record(p) for p in payloads)
+    clean = b"".join(wire.frame_record(p) for p in payloads)
     data, a, b = _damage(clean, kind, at, size, seed, tail)
     if data == clean:
         return
@@ -305,12 +303,7 @@ def test_tfrecord_mid_file_damage_keeps_every_untouched_record(kind, at, size, s
     if zero_tail:  # everything from the first hit record on is zeros: truncation
         first = min(r for r in range(len(payloads)) if hit[r])
         expected = [(r - 1) // 2 for r in range(1, first)]
-    infos = []
-    for decode in (_read_buffer_generic, read_buffer):
-        info = FileData(rel="f", prefix="")
-        decode(data, info)
-        infos.append(info)
-    ref, fast = infos
+    ref, fast = (decode_event_file(data, fast=fast) for fast in (False, True))
     assert ref.steps.tolist() == fast.steps.tolist() and ref.damage == fast.damage
     assert (ref.truncated_at, ref.zero_tail) == (fast.truncated_at, fast.zero_tail)
     assert ref.steps.tolist() == expected
@@ -326,14 +319,14 @@ def test_tfrecord_mid_file_damage_keeps_every_untouched_record(kind, at, size, s
 def test_wandb_mid_file_damage_keeps_every_untouched_record(kind, at, size, seed, tail):
     """Both .wandb decoders keep exactly the logical records whose physical records the
     damage did not touch (a multi-part record is lost with any of its parts)."""
-    from ganlogs.readers import _leveldb_log as ll
-    from ganlogs.readers.wandb import _decode_file
+    from ganlogs.readers import wire
+    from ganlogs.readers.wandb import decode_file
 
     payloads = [_wandb_row(s) for s in range(300)]
     payloads[150] = _wandb_row(150, pad=40_000)  # crosses a block boundary
-    clean = ll.encode_log(payloads)
+    clean = wire.encode_log(payloads)
     data, a, b = _damage(clean, kind, at, size, seed, tail)
-    if data == clean or a < len(ll.HEADER):
+    if data == clean or a < len(wire.WANDB_HEADER):
         return  # the file header is not a record: a bad one is an error, tested elsewhere
     spans = _logical_spans(clean)
     hit = [any(not (e <= a or s >= b) for s, e in parts) for parts in spans]
@@ -341,7 +334,7 @@ def test_wandb_mid_file_damage_keeps_every_untouched_record(kind, at, size, seed
     tail = data[spans[first_hit][0][0]:]
     outcomes = []
     for fast in (False, True):
-        res = _decode_file(data, Path("x.wandb"), fast=fast)
+        res = decode_file(data, Path("x.wandb"), fast=fast)
         outcomes.append((res.columns[2].tolist(), res.damage, res.truncated))
     assert outcomes[0] == outcomes[1]
     steps, damage, truncated = outcomes[0]
@@ -357,7 +350,7 @@ def test_wandb_mid_file_damage_keeps_every_untouched_record(kind, at, size, seed
 def _wandb_row(step: int, pad: int = 0) -> bytes:
     """A wandb_internal.Record holding a HistoryRecord: step, ``loss`` and (``pad`` > 0) a
     long text item, so that the record is split across blocks."""
-    from ganlogs.readers._protobuf import encode_key, encode_len, encode_varint
+    from ganlogs.readers.wire import encode_key, encode_len, encode_varint
 
     def item(key: str, value_json: str) -> bytes:
         return encode_len(1, encode_len(2, key) + encode_len(16, value_json))
@@ -374,18 +367,18 @@ def _logical_spans(data: bytes) -> list[list[tuple[int, int]]]:
     spans: an independent walk for the test."""
     import struct
 
-    from ganlogs.readers import _leveldb_log as ll
+    from ganlogs.readers import wire
 
-    pos, out, cur = len(ll.HEADER), [], []
-    while pos + ll.RECORD_HEADER_SIZE <= len(data):
-        left = ll.BLOCK_SIZE - pos % ll.BLOCK_SIZE
-        if left < ll.RECORD_HEADER_SIZE:
+    pos, out, cur = len(wire.WANDB_HEADER), [], []
+    while pos + wire.WANDB_RECORD_HEADER_SIZE <= len(data):
+        left = wire.WANDB_BLOCK_SIZE - pos % wire.WANDB_BLOCK_SIZE
+        if left < wire.WANDB_RECORD_HEADER_SIZE:
             pos += left
             continue
         _, length, rtype = struct.unpack_from("<IHB", data, pos)
-        end = pos + ll.RECORD_HEADER_SIZE + length
+        end = pos + wire.WANDB_RECORD_HEADER_SIZE + length
         cur.append((pos, end))
-        if rtype in (ll.FULL, ll.LAST):
+        if rtype in (wire.FULL, wire.LAST):
             out.append(cur)
             cur = []
         pos = end

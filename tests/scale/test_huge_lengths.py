@@ -14,7 +14,7 @@ import pytest
 
 from ganlogs.errors import GanlogsError, ReadError
 from ganlogs.readers import discover
-from ganlogs.readers._protobuf import encode_varint as _varint
+from ganlogs.readers.wire import encode_varint as _varint
 
 from scale_support import FIXTURES, fixture_sources
 
@@ -62,7 +62,7 @@ def tb_run(tmp_path):
 
 @pytest.mark.parametrize("claim", [GIB, 64 * GIB, (1 << 63) - 1])
 def test_tfrecord_length_claiming_gigabytes(tb_run, claim):
-    from ganlogs.readers._tfrecord import masked_crc32c
+    from ganlogs.readers.wire import masked_crc32c
 
     run, event, data = tb_run
     baseline, _ = peak_of(run)
@@ -75,7 +75,7 @@ def test_tfrecord_length_claiming_gigabytes(tb_run, claim):
 
 @pytest.mark.parametrize("claim", [GIB, 1 << 62])
 def test_event_protobuf_length_claiming_gigabytes(tb_run, claim):
-    from ganlogs.readers._tfrecord import frame_record
+    from ganlogs.readers.wire import frame_record
 
     run, event, data = tb_run
     baseline, _ = peak_of(run)
@@ -99,10 +99,10 @@ def wandb_run(tmp_path):
 
 
 def _rebuild(data: bytes, extra: list[bytes]) -> bytes:
-    from ganlogs.readers import _leveldb_log as ll
+    from ganlogs.readers import wire
 
-    found = ll.scan(data)
-    return ll.encode_log([bytes(b[s:e]) for b, s, e in found.records] + extra)
+    found = wire.scan_log(data)
+    return wire.encode_log([bytes(b[s:e]) for b, s, e in found.records] + extra)
 
 
 @pytest.mark.parametrize("claim", [GIB, 1 << 62])

@@ -265,12 +265,12 @@ def test_fixtures_still_exit_0():
 # ------------------------------------------------------------------- damaged runs
 def _damaged_tb_run(directory: Path) -> None:
     """A TensorBoard run of 200 points whose record 100 has a flipped byte."""
-    from ganlogs.readers import _tfrecord as tfr
+    from ganlogs.readers import wire
 
-    payloads = [tfr.encode_file_version_event(1.7e9)] + [
-        tfr.encode_scalar_event(tag, 1.0 + 0.1 * np.sin(i / 5), step=i, wall_time=1.7e9 + i)
+    payloads = [wire.encode_file_version_event(1.7e9)] + [
+        wire.encode_scalar_event(tag, 1.0 + 0.1 * np.sin(i / 5), step=i, wall_time=1.7e9 + i)
         for i in range(100) for tag in ("Loss/D", "Loss/G")]
-    raw = bytearray(b"".join(tfr.frame_record(p) for p in payloads))
+    raw = bytearray(b"".join(wire.frame_record(p) for p in payloads))
     head = sum(len(p) + 16 for p in payloads[:101])
     raw[head + 20] ^= 0x08
     directory.mkdir(parents=True)

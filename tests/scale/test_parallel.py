@@ -53,14 +53,14 @@ def test_pool_gives_the_same_document_in_discovery_order(sweep):
             pd.testing.assert_frame_equal(a.run.scalars, b.run.scalars)
 
 
-def test_small_sweep_stays_in_process(monkeypatch):
-    import ganlogs.engine as engine
+def _pid(_item):
+    return os.getpid()
 
-    def no_pool(*args, **kwargs):
-        raise AssertionError("a small sweep started a process pool")
 
-    monkeypatch.setattr(engine, "_map_pool", no_pool)
-    assert map_ordered(abs, [-1, -2, 3], jobs=4) == [1, 2, 3]
+def test_small_sweep_stays_in_process():
+    assert map_ordered(_pid, [1, 2, 3], jobs=4) == [os.getpid()] * 3
+    # the control: a sweep of SMALL_SWEEP items does go to worker processes
+    assert os.getpid() not in map_ordered(_pid, list(range(SMALL_SWEEP)), jobs=2)
 
 
 def _square(x):
