@@ -3,9 +3,8 @@
 :class:`CsvFollower` keeps the file's dialect (delimiter, header, decimal mark), the byte
 offset just past the last complete line it parsed, and the number of data rows so far. A look
 reads the bytes after that offset, parses the complete lines among them
-(:func:`ganlogs.readers._csv_parse.parse_lines`, the reader's own cell conventions) and turns
-them into rows with the reader's own layout rules
-(:func:`ganlogs.readers.csv.runs_from_table`); a partial last line (cut mid-number, say) waits
+(:func:`ganlogs.readers.csv_lines.parse_appended`: the reader's own cell conventions and
+layout rules); a partial last line (cut mid-number, say) waits
 for its newline. A 0-based row-index step continues from the rows already read.
 
 The layout (variant, step column, wall-time column, text columns, long or wide) is decided by
@@ -28,13 +27,12 @@ from pathlib import Path
 
 from ..errors import GanlogsError
 from ..readers import RunSource
-from ..readers._csv_parse import Dialect, parse_lines, read_table
-from ..readers.csv import runs_from_table
+from ..readers.csv_lines import CsvPart, Dialect, parse_appended, read_until
 from ..run import Run
 from .rows import RowStore
 from .tail import MAX_READ, Follower, Growth
 
-__all__ = ["CsvFollower"]
+__all__ = ["CsvFollower", "complete_length"]
 
 #: formats read again whole on every change: exports written once, whose decisions depend
 #: on counts (TensorBoard's 1000-point limit) or on every run in the file
@@ -65,7 +63,7 @@ def _row_index(runs: list[Run]) -> bool:
     return any(n.startswith(_ROW_INDEX_NOTE) for r in runs for n in r.meta.notes)
 
 
-def _complete(data: bytes) -> int:
+def complete_length(data: bytes) -> int:
     """Length of the complete lines at the start of ``data`` (0: none): up to the last
     newline that is outside double quotes (a quoted field may hold a newline)."""
     cut = data.rfind(b"\n") + 1
@@ -112,7 +110,7 @@ class CsvFollower(Follower):
             fh.seek(self._offset)
             data = fh.read(min(size - self._offset, MAX_READ))
         self.bytes_read += len(data)
-        cut = _complete(data)
+        cut = complete_length(data)
         # a backlog larger than MAX_READ goes on at the next look, whatever the size then
         self._seen = (size, self._offset + cut) if self._offset + len(data) >= size else (-1, -1)
         if not cut:
@@ -120,18 +118,18 @@ class CsvFollower(Follower):
         if self._layout and any(fmt in _REREAD_FORMATS for _, fmt, _ in self._layout):
             return self._read_whole(path, self._offset + cut)
         chunk = data[:cut]
-        table = runs = None
+        part: CsvPart | None = None
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                table = parse_lines(chunk, self._dialect, path, offset=self._offset)
-                if table.n_rows:
-                    runs = runs_from_table(table, path, run_id=self.source.run_id)
+                part = parse_appended(chunk, self._dialect, path, offset=self._offset,
+                                      run_id=self.source.run_id)
         except GanlogsError:
-            runs = None  # the lines alone are not a table the reader takes: read whole
-        if table is not None and not table.n_rows and not (table.long_rows or table.short_rows):
+            part = None  # the lines alone are not a table the reader takes: read whole
+        if part is not None and not part.n_rows and not part.skipped:
             self._offset += cut  # blank lines only
             return Growth({})
+        runs = part.runs if part is not None and part.n_rows else None
         if runs is not None and self._layout is None:  # no row before: the lines decide
             self._layout = _layout(runs)
             self._row_index = _row_index(runs)
@@ -148,7 +146,7 @@ class CsvFollower(Follower):
             self._keep_warnings(rid, run.meta.warnings)
             if n:
                 added[rid] = n
-        self._rows += table.n_rows
+        self._rows += part.n_rows
         self._offset += cut
         return Growth(added)
 
@@ -161,10 +159,8 @@ class CsvFollower(Follower):
             return Growth({})  # not one complete line yet
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            table = read_table(path, end=end)
-            dialect, n_rows = table.dialect, table.n_rows
-            runs = runs_from_table(table, path, run_id=self.source.run_id)
-        del table
+            part = read_until(path, end, run_id=self.source.run_id)
+        dialect, n_rows, runs = part.dialect, part.n_rows, part.runs
         self.whole_reads += 1
         self.bytes_read += end
         self._dialect, self._rows, self._offset = dialect, n_rows, end

@@ -1,9 +1,9 @@
 """Following a text training log: parse only the complete lines appended since the last look.
 
-:class:`TextFollower` runs the text reader's own per-line loop
-(:meth:`ganlogs.readers.text.TextLogReader.read_data`: its format parsers, its line-shape
-cache, its section and restart rules) as a state that appended lines are fed to, so a look
-costs what was appended. What the loop carries from line to line is kept:
+:class:`TextFollower` keeps byte offsets and feeds the complete lines appended to the text
+reader's own per-line loop (:class:`ganlogs.readers.text_lines.TextLineLoop`: the reader's
+format parsers, line-shape cache, section and restart rules, as a resumable state), so a look
+costs what was appended. What carries over from look to look:
 
 * the format, chosen by the reader from the first 64 KiB of the log. Until the complete
   lines hold 64 KiB (and one line of a known format), a later line can change the choice, so
@@ -28,202 +28,17 @@ read again from its start. The rows equal a whole read's (``tests/live/test_tail
 
 from __future__ import annotations
 
-import operator
-import re
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 
 from ..errors import CorruptLogError
 from ..readers import RunSource
-from ..readers import text as T
+from ..readers.text_lines import (FORMAT_WINDOW, TextLineLoop, choose_format, early_record,
+                                  split_segments)
 from .rows import RowStore
 from .tail import MAX_READ, Follower, Growth, _FileCursor
 
 __all__ = ["TextFollower"]
-
-#: the reader chooses the format from the first this-many bytes of the log (``_HEAD_BYTES``)
-FORMAT_WINDOW = T._HEAD_BYTES
-
-
-#: compiled line shapes kept per log (a training script prints a few shapes)
-MAX_FAST_SHAPES = 8
-#: a compiled shape's first results are checked against the reader's own parse
-FAST_CHECKS = 16
-
-
-class _FastShapes:
-    """The line shapes the reader's shape parser learnt, compiled to one full-line pattern
-    each: the shape's fixed text, escaped, with a number group where each token was.
-
-    A line matching a pattern has the fixed text of the shape, and its numbers stand where
-    the shape's did, between the same characters (which, as in the line the shape was learnt
-    from, are no word character or dot): so the reader's tokenizer would give that line the
-    same shape and the same tokens, and the template gives the points the reader gives. One
-    ``fullmatch`` replaces the tokenizer's split (about 3x faster). The first
-    :data:`FAST_CHECKS` results of each shape are compared with the reader's own parse; a
-    shape that ever differs is dropped."""
-
-    def __init__(self, fmt, parser) -> None:
-        self.fmt = fmt
-        self.parser = parser  # the reader's _ShapeParser, whose cache holds the templates
-        self.shapes: list[list] = []  # [pattern, template, checks left]
-        self.known: set[str] = set()
-
-    def learn(self) -> None:
-        """Compile the templates the shape parser learnt since the last call."""
-        for key, tpl in self.parser.cache.items():
-            if tpl is None or key in self.known or len(self.shapes) >= MAX_FAST_SHAPES:
-                continue
-            self.known.add(key)
-            lits = key.split("\x00")
-            pattern = re.compile("".join(re.escape(lit) + f"({T._NUM})" for lit in lits[:-1])
-                                 + re.escape(lits[-1]), re.IGNORECASE)
-            self.shapes.append([pattern, tpl, FAST_CHECKS, operator.itemgetter(*tpl.values)
-                                if len(tpl.values) > 1 else None])
-
-    def parse(self, seg: str) -> T._Record | None | bool:
-        """The record of ``seg`` by a compiled shape; False when no shape takes it."""
-        for shape in self.shapes:
-            m = shape[0].fullmatch(seg)
-            if m is None:
-                continue
-            tpl = shape[1]
-            tokens = m.groups()
-            fields = (tpl.epoch, tpl.batch, tpl.n_batches)
-            try:
-                if shape[3] is not None:  # the common case, without a Python loop
-                    pts = list(zip(tpl.names, map(float, shape[3](tokens))))
-                else:
-                    pts = [(n, float(tokens[i])) for n, i in zip(tpl.names, tpl.values)]
-                e, b, nb = (int(tokens[i]) if i is not None else None for i in fields)
-            except ValueError:
-                return False
-            if any(i is not None and not tokens[i].isdigit() for i in fields):
-                return False
-            rec = T._Record(self.fmt.step(e, b, nb), pts, e, b, nb)
-            if shape[2]:
-                shape[2] -= 1
-                if rec != self.fmt.parse(seg):  # never seen: the shape is not trusted
-                    self.shapes.remove(shape)
-                    return False
-            return rec
-        return False
-
-
-class _LineLoop:
-    """The reader's per-line loop over one format, fed complete segments (lines, or
-    ``\\r`` records). :meth:`feed` returns the new rows, or None when every row changed
-    (a CycleGAN step mapping that moved): then :meth:`all_rows` gives them."""
-
-    def __init__(self, fmt, path: Path) -> None:
-        self.fmt = fmt
-        self.parse = T._ShapeParser(fmt)
-        self.fast = _FastShapes(fmt, self.parse)
-        self.cyclegan = fmt.id == "text_cyclegan"
-        self.n_records = 0
-        self.in_validation = False
-        self.batch_size = 1
-        if self.cyclegan:
-            opt = T._cyclegan_options(path.parent)
-            self.batch_size = T._batch_size(dict(opt[1])) if opt else 1
-        # CycleGAN: the records (their step needs the whole log) and the counts behind it
-        self.records: list[tuple[int, int, bool, list[tuple[str, float]]]] = []
-        self.last_train: tuple[int, int] | None = None
-        self.gaps: dict[int, int] = {}
-        self.boundaries: list[tuple[int, int]] = []  # (last iters, next epoch's first iters)
-        self.largest = 0
-        self.min_epoch: int | None = None
-        self.mapping: tuple[int, int] | None = None  # (samples per epoch, first epoch)
-        self.last: T._Record | None = None  # the last record (a '\r' tail is compared to it)
-
-    # ---------------------------------------------------------------- one segment
-    def record(self, seg: str) -> T._Record | None:
-        """The record of one complete segment (None: not a record; section state kept)."""
-        rec = self.fast.parse(seg) if self.fast.shapes else False
-        if rec is False:
-            rec = self.parse(seg)
-        if rec is not None:
-            return rec if T._step_in_range(rec) else None
-        if self.cyclegan and (hm := T._CYCLEGAN_HEADER.fullmatch(seg)):
-            self.in_validation = hm.group("title").strip() in T._VALIDATION_TITLES
-        return None
-
-    def feed(self, segments: list[str]) -> tuple[list[str], list[int], list[float]] | None:
-        tags: list[str] = []
-        steps: list[int] = []
-        values: list[float] = []
-        new = len(self.records)
-        for seg in segments:
-            rec = self.record(seg)
-            if rec is None:
-                continue
-            self.last = rec
-            prefix = T.VALIDATION_PREFIX if self.in_validation else ""
-            if self.cyclegan:
-                self._count(rec)
-                self.records.append((int(rec.epoch or 0), int(rec.batch or 0),
-                                     self.in_validation, rec.points))
-                continue
-            step = self.n_records if rec.step is None else rec.step
-            self.n_records += 1
-            for name, v in rec.points:
-                tags.append(prefix + name)
-                steps.append(step)
-                values.append(v)
-        self.fast.learn()
-        if not self.cyclegan:
-            return tags, steps, values
-        mapping = self._mapping()
-        if mapping != self.mapping:
-            self.mapping = mapping
-            return None
-        return self._rows(self.records[new:])
-
-    # ---------------------------------------------------------------- CycleGAN steps
-    def _count(self, rec: T._Record) -> None:
-        """The counts ``_cyclegan_steps`` reads, updated with one record."""
-        e, i = int(rec.epoch or 0), int(rec.batch or 0)
-        self.largest = max(self.largest, i)
-        self.min_epoch = e if self.min_epoch is None else min(self.min_epoch, e)
-        if self.in_validation:
-            return
-        if self.last_train is not None:
-            e0, i0 = self.last_train
-            if e0 == e and i > i0:
-                self.gaps[i - i0] = self.gaps.get(i - i0, 0) + 1
-            if e == e0 + 1:
-                self.boundaries.append((i0, i))
-        self.last_train = (e, i)
-
-    def _mapping(self) -> tuple[int, int]:
-        """(samples per epoch, first epoch), as ``_cyclegan_steps`` finds them."""
-        gaps = self.gaps
-        interval = max(gaps, key=lambda k: (gaps[k], -k)) if gaps else None
-        estimates: dict[int, int] = {}
-        for i0, i1 in self.boundaries if interval is not None else ():
-            n = i0 + interval - i1
-            if n > 0:
-                estimates[n] = estimates.get(n, 0) + 1
-        if estimates:
-            per_epoch = max(max(estimates, key=lambda k: (estimates[k], k)), self.largest)
-        else:
-            per_epoch = self.largest + (interval or 1)
-        first = min(self.min_epoch if self.min_epoch is not None else 1, 1)
-        return per_epoch, first
-
-    def _rows(self, records) -> tuple[list[str], list[int], list[float]]:
-        per_epoch, first = self.mapping or self._mapping()
-        bs = self.batch_size
-        prefix = T.VALIDATION_PREFIX
-        tags = [prefix + n if val else n for _, _, val, pts in records for n, _ in pts]
-        steps = [((e - first) * per_epoch + i) // bs for e, i, _, pts in records for _ in pts]
-        values = [v for _, _, _, pts in records for _, v in pts]
-        return tags, steps, values
-
-    def all_rows(self) -> tuple[list[str], list[int], list[float]]:
-        return self._rows(self.records)
 
 
 def _append(store: RowStore, rows: tuple[list[str], list[int], list[float]]) -> int:
@@ -258,7 +73,7 @@ class TextFollower(Follower):
         self.whole_reads = 0
         self._cursor = _FileCursor()
         self._head = bytearray()  # complete bytes kept while the format can change
-        self._loop: _LineLoop | None = None  # set once the format is settled
+        self._loop: TextLineLoop | None = None  # set once the format is settled
         self._taken = b""  # a last '\r' record taken before its separator arrived
         self._more = False  # the last piece read was MAX_READ long: the backlog goes on
         rid = source.run_id
@@ -319,11 +134,7 @@ class TextFollower(Follower):
 
     @staticmethod
     def _segments(data: bytes) -> list[str]:
-        """Complete segments (``data`` ends just past a separator), decoded as the reader
-        does (a separator never falls inside a UTF-8 character)."""
-        segs = T._SEPARATORS.split(data.decode("utf-8", errors="replace"))
-        segs.pop()  # what follows the last separator: empty (the cut is after it)
-        return segs
+        return split_segments(data)
 
     def _parse_head(self, rest: bytes) -> Growth:
         """While the format can change: choose it from the lines so far and parse them all
@@ -331,11 +142,11 @@ class TextFollower(Follower):
         rid = self.source.run_id
         head = bytes(self._head)
         segments = self._segments(head)
-        fmt = T._choose_format(segments)
+        fmt = choose_format(segments)
         self.whole_reads += 1
         if fmt is None:
             return Growth({})
-        loop = _LineLoop(fmt, self.source.path)
+        loop = TextLineLoop(fmt, self.source.path)
         rows = loop.feed(segments)
         settled = sum(len(s) + 1 for s in segments) >= FORMAT_WINDOW  # the reader's window
         taken = self._early_record(loop, head, rest, take=settled)
@@ -367,17 +178,16 @@ class TextFollower(Follower):
             return None
         return _append(self.stores[rid], rows) or 0
 
-    def _early_record(self, loop: _LineLoop, complete: bytes, rest: bytes, *,
+    def _early_record(self, loop: TextLineLoop, complete: bytes, rest: bytes, *,
                       take: bool) -> str | None:
         """The last ``\\r`` record before its separator, when the reader would take it
         (``take``: it counts as read, and the next bytes must start a new record)."""
         cur = self._cursor
-        if (not rest.strip() or complete[-1:] != b"\r" or loop.last is None
+        if (not rest.strip() or complete[-1:] != b"\r"
                 or cur.read_to < cur.size):  # (a backlog read in pieces: not the file's end)
             return None
         tail = rest.decode("utf-8", errors="replace")
-        rec = loop.fmt.parse(tail)
-        if rec is None or not T._whole_record(tail, rec, [loop.last]):
+        if not early_record(loop, tail):
             return None
         if take:
             self._taken = rest

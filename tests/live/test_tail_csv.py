@@ -11,7 +11,7 @@ import pytest
 
 import ganlogs
 from ganlogs.live.tail import follower_for
-from ganlogs.live.tail_csv import CsvFollower, _complete
+from ganlogs.live.tail_csv import CsvFollower, complete_length
 from ganlogs.readers import discover
 
 COLUMNS = ["tag", "step", "value", "wall_time", "superseded"]
@@ -155,7 +155,7 @@ def test_csv_tail_waits_for_the_first_complete_line(tmp_path):
 
 
 def test_complete_lines_end_outside_quotes():
-    assert _complete(b"a,b\n1,2\n3,") == 8
-    assert _complete(b"a,b\n1,\"x\ny\"\n") == 12
-    assert _complete(b"a,b\n1,\"x\ny") == 4
-    assert _complete(b"1,2") == 0
+    assert complete_length(b"a,b\n1,2\n3,") == 8
+    assert complete_length(b"a,b\n1,\"x\ny\"\n") == 12
+    assert complete_length(b"a,b\n1,\"x\ny") == 4
+    assert complete_length(b"1,2") == 0

@@ -16,8 +16,7 @@ import ganlogs
 from ganlogs.live.tail import follower_for
 from ganlogs.live.tail_wandb import WandbFollower
 from ganlogs.readers import discover
-from ganlogs.readers._leveldb_log import encode_log
-from ganlogs.readers._protobuf import encode_key, encode_len, encode_varint
+from ganlogs.readers.wire import encode_key, encode_len, encode_log, encode_varint
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "wandb"
 COLUMNS = ["tag", "step", "value", "wall_time", "superseded"]
