@@ -98,19 +98,24 @@ def per_run_norm(tensors: Sequence[torch.Tensor]) -> torch.Tensor:
     return sq.sqrt()
 
 
+#: RMSprop's smoothing constant (torch's default, the WGAN paper's optimiser)
+RMSPROP_ALPHA = 0.99
+
+
 class BatchedOptimizer:
-    """SGD (with optional momentum) or Adam over stacked parameters, per-run hyperparameters.
+    """SGD (with optional momentum), Adam or RMSprop over stacked parameters, per-run hyperparameters.
 
     ``lr`` is a tensor of shape ``(R,)``; ``betas`` a pair of floats or of ``(R,)`` tensors;
     ``momentum`` (SGD only) a float or an ``(R,)`` tensor. Matches
-    ``torch.optim.SGD(lr, momentum)`` and ``torch.optim.Adam(lr, betas, eps)`` for each run
+    ``torch.optim.SGD(lr, momentum)``, ``torch.optim.Adam(lr, betas, eps)`` and
+    ``torch.optim.RMSprop(lr, alpha=RMSPROP_ALPHA, eps)`` for each run
     (up to floating-point rounding). ``lr`` may be reassigned between steps (schedules).
     """
 
     def __init__(self, params: Sequence[torch.Tensor], *, kind: str, lr: torch.Tensor,
                  betas=(0.5, 0.999), eps: float = 1e-8, momentum=0.0) -> None:
-        if kind not in ("adam", "sgd"):
-            raise ValueError(f"kind must be 'adam' or 'sgd'; got {kind!r}")
+        if kind not in ("adam", "sgd", "rmsprop"):
+            raise ValueError(f"kind must be 'adam', 'sgd' or 'rmsprop'; got {kind!r}")
         self.params = list(params)
         self.kind = kind
         self.lr = lr
@@ -123,6 +128,9 @@ class BatchedOptimizer:
         self.t = 0
         if kind == "adam":
             self.m = [torch.zeros_like(p) for p in self.params]
+            self.v = [torch.zeros_like(p) for p in self.params]
+        elif kind == "rmsprop":
+            self.m = []
             self.v = [torch.zeros_like(p) for p in self.params]
         else:
             self.m = [torch.zeros_like(p) for p in self.params] if bool((self.momentum > 0).any()) else []
@@ -145,6 +153,11 @@ class BatchedOptimizer:
                 else:
                     buf.mul_(mom).add_(g)
                 p.sub_(self._per_run(self.lr, p) * torch.where(mom > 0, buf, g))
+            return
+        if self.kind == "rmsprop":
+            for p, g, v in zip(self.params, grads, self.v):
+                v.mul_(RMSPROP_ALPHA).add_((1 - RMSPROP_ALPHA) * g * g)
+                p.sub_(self._per_run(self.lr, p) * g / (v.sqrt() + self.eps))
             return
         bc1 = 1 - self.b1**self.t
         bc2 = 1 - self.b2**self.t

@@ -10,7 +10,13 @@ ganlogs.
 from __future__ import annotations
 
 __all__ = ["HELD_OUT_TARGETS", "HELD_OUT_G_DEPTH", "TUNING_FAMILIES", "V3_HELD_OUT_TARGETS", "V3_HELD_OUT_D_DEPTH",
-           "V3_HELD_OUT_DIRAC_DIM", "split_of", "is_held_out", "v3_held_out_reason"]
+           "V3_HELD_OUT_DIRAC_DIM", "V4_HELD_OUT_TARGETS", "V4_HELD_OUT_OPTIMISER", "split_of", "is_held_out",
+           "v3_held_out_reason", "v4_held_out_reason"]
+
+#: the third held-out set (docs/results/heldout_protocol_v4.md), chosen before the third
+#: tuning round: a target and an optimiser no detector was designed on
+V4_HELD_OUT_TARGETS = ("pinwheel",)
+V4_HELD_OUT_OPTIMISER = "rmsprop"
 
 #: the second held-out set (docs/results/heldout_protocol_v3.md), chosen before the second
 #: tuning round: targets, a discriminator depth and a Dirac dimension no detector was designed on
@@ -41,6 +47,9 @@ def split_of(ground_truth: dict) -> tuple[str, str]:
     """
     cfg = ground_truth.get("config") or {}
     target = str(cfg.get("target", ""))
+    v4 = v4_held_out_reason(cfg)
+    if v4:
+        return "held_out", v4
     v3 = v3_held_out_reason(cfg)
     if v3:
         return "held_out", v3
@@ -72,4 +81,18 @@ def v3_held_out_reason(config: dict) -> str:
         return f"v3 held-out net shape: discriminator with {V3_HELD_OUT_D_DEPTH} hidden layers"
     if target == "dirac" and int(config.get("dirac_dim") or 1) == V3_HELD_OUT_DIRAC_DIM:
         return f"v3 held-out Dirac-GAN dimension {V3_HELD_OUT_DIRAC_DIM}"
+    return ""
+
+
+def v4_held_out_reason(config: dict) -> str:
+    """The v4 protocol's reason a run configuration is held out, or ``""``.
+
+    No v1, v2 or v3 run has these settings; under the v4 protocol every v2 and v3 run is a
+    tuning run (both were evaluated and read).
+    """
+    target = str(config.get("target", ""))
+    if target in V4_HELD_OUT_TARGETS:
+        return f"v4 held-out target {target}"
+    if V4_HELD_OUT_OPTIMISER in (config.get("opt_g"), config.get("opt_d")):
+        return f"v4 held-out optimiser {V4_HELD_OUT_OPTIMISER}"
     return ""

@@ -29,8 +29,8 @@ __all__ = ["run_sweep", "build_manifest", "train_and_label", "set_cpu_threads"]
 
 MAX_GROUP = {"dirac": 64, "mixture": 24, "digits": 12}
 
-#: sweep sizes: ``small`` (fixtures/labelled), ``full`` (the v1 sweep), ``v2`` (issue 10's varied corpus), ``v3`` (its second held-out set)
-SIZES = ("small", "full", "v2", "v3")
+#: sweep sizes: ``small`` (fixtures/labelled), ``full`` (the v1 sweep), ``v2`` (issue 10's varied corpus), ``v3`` and ``v4`` (its second and third held-out sets)
+SIZES = ("small", "full", "v2", "v3", "v4")
 
 
 def specs_for(size: str) -> list[dict]:
@@ -43,6 +43,10 @@ def specs_for(size: str) -> list[dict]:
         from reference_trainer.variety import build_v3_specs
 
         return build_v3_specs()
+    if size == "v4":  # the third held-out corpus (docs/results/heldout_protocol_v4.md)
+        from reference_trainer.variety import build_v4_specs
+
+        return build_v4_specs()
     from reference_trainer.scenarios import build_specs
 
     return build_specs(size)

@@ -12,6 +12,8 @@
 * ``circles`` / ``spiral`` -- two 2-D curves each (two concentric circles of radius 1 and
   2.2; a two-arm spiral), half of the samples on each, 4 arc-length modes per curve (v3
   held-out targets, docs/results/heldout_protocol_v3.md).
+* ``pinwheel`` -- five curved arms (v4 held-out target), a fifth of the samples on each, 2
+  arc-length modes per arm (10 modes).
 * ``digits`` -- scikit-learn's 8x8 digits (1,797 images), pixels scaled to [-1, 1];
   ``digitsfew`` (config ``n_real``) trains on a fixed subset of ``n_real`` images and keeps
   the others as held-out reals, on which the discriminator's overfitting is measured.
@@ -267,12 +269,22 @@ def _spiral() -> CurveTarget:
     return _two_curves("spiral", a, -a)
 
 
+def _pinwheel() -> CurveTarget:
+    """Five arms ``r (cos(a_k + 0.6 r), sin(a_k + 0.6 r))`` for r in [0.5, 2.3], a_k = 2 pi k / 5
+    (v4 held-out target); 300 points per arm, 2 arc-length modes per arm."""
+    r = np.linspace(0.5, 2.3, 2000)
+    arms = [_curve(f"pw{k}", np.stack([r * np.cos(2 * np.pi * k / 5 + 0.6 * r),
+                                       r * np.sin(2 * np.pi * k / 5 + 0.6 * r)], 1), 2, 300) for k in range(5)]
+    return CurveTarget("pinwheel", np.concatenate([a.curve for a in arms]),
+                       np.concatenate([a.segment + 2 * k for k, a in enumerate(arms)]), 0.05, 10)
+
+
 @functools.lru_cache(maxsize=None)
 def get_target(name: str, dim: int = 1, n_modes: int = 0, seed: int = 0, n_real: int = 0):
     """Return the target called ``name``.
 
     ``ringK`` (K >= 3), ``grid9``, ``grid25``, ``moons``, ``swissroll``, ``circles``,
-    ``spiral``, ``digits``,
+    ``spiral``, ``pinwheel``, ``digits``,
     ``digitsfew`` (``n_real`` training images), ``dirac`` (``dim`` 1 or 2) and ``gmm``
     (``dim`` dimensions, ``n_modes`` modes, centres from ``seed``).
     """
@@ -290,6 +302,8 @@ def get_target(name: str, dim: int = 1, n_modes: int = 0, seed: int = 0, n_real:
         return _circles()
     if name == "spiral":
         return _spiral()
+    if name == "pinwheel":
+        return _pinwheel()
     if name == "gmm":
         return gmm_target(dim, n_modes, seed)
     if name == "digits":
@@ -299,7 +313,7 @@ def get_target(name: str, dim: int = 1, n_modes: int = 0, seed: int = 0, n_real:
     if name == "dirac":
         return DiracTarget(dim=dim)
     raise ValueError("target must be one of 'ringK', 'grid9', 'grid25', 'moons', 'swissroll', 'circles', "
-                     "'spiral', 'gmm', "
+                     "'spiral', 'pinwheel', 'gmm', "
                      f"'digits', 'digitsfew', 'dirac'; got {name!r}")
 
 

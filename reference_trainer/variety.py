@@ -27,7 +27,7 @@ import numpy as np
 
 from reference_trainer.scenarios import _DEFAULTS, family_of
 
-__all__ = ["Recipe", "RECIPES", "V3_RECIPES", "build_v2_specs", "build_v3_specs", "build_specs_from"]
+__all__ = ["Recipe", "RECIPES", "V3_RECIPES", "V4_RECIPES", "build_v2_specs", "build_v3_specs", "build_v4_specs", "build_specs_from"]
 
 
 def _rng(*parts) -> np.random.Generator:
@@ -357,6 +357,69 @@ def build_specs_from(recipes: tuple[Recipe, ...], tag: str, runs_per_cell: int =
                               "intended_label": rec.intended, "family": family_of(cfg), "config": cfg, "log": log,
                               "note": rec.note})
     return specs
+
+
+# ---------------------------------------------------------------------------------------------
+# v4: a third held-out corpus (docs/results/heldout_protocol_v4.md), chosen before any rule of
+# the third tuning round changed: a new target (``pinwheel``) and a new optimiser (RMSprop, the
+# WGAN paper's) on known targets, the Dirac-GAN and digits.
+
+def _rms(cfg: dict) -> dict:
+    return {**cfg, "opt_g": "rmsprop", "opt_d": "rmsprop"}
+
+
+def _rms_run(lo=1e-4, hi=1e-3, ratios=(1.0, 1.0, 2.0, 4.0)):
+    return _std_run(lo, hi, ratios)
+
+
+V4_RECIPES: tuple[Recipe, ...] = (
+    Recipe("pinwheel_standard", "converged", 3,
+           lambda r: _mixture(r, "pinwheel", loss=str(_pick(r, ("bce_nonsaturating",) * 3 + ("lsgan", "hinge")))),
+           _std_run()),
+    Recipe("pinwheel_tuned", "converged", 2,
+           lambda r: _mixture(r, "pinwheel", g=[128, 128], d=[128, 128], steps=(3000,), batch=(64,)),
+           _std_run(6e-4, 1.2e-3, (1.0,))),
+    Recipe("pinwheel_smallG_strongD", "mode_collapse", 2,
+           lambda r: _mixture(r, "pinwheel", g=[int(_pick(r, (16, 32)))], d=[128, 128], steps=(2000, 3000)),
+           _strong_d_run),
+    Recipe("pinwheel_wgangp_nd1", "oscillating", 1,
+           lambda r: _mixture(r, "pinwheel", loss="wgan_gp", g=[128, 128], d=[128, 128], steps=(2000, 3000)),
+           lambda r, c: {**_std_run(3e-4, 8e-4, (1.0,))(r, c), "gp_lambda": 1.0, "betas": [0.5, 0.9]}),
+    Recipe("rms_standard", "converged", 3,
+           lambda r: _rms(_mixture(r, loss=str(_pick(r, ("bce_nonsaturating",) * 3 + ("lsgan", "hinge"))))),
+           _rms_run()),
+    Recipe("rms_tuned", "converged", 2,
+           lambda r: _rms(_mixture(r, str(_pick(r, _MIX_TARGETS)), g=[128, 128], d=[128, 128], steps=(3000,),
+                                   batch=(64,))),
+           _rms_run(2e-4, 5e-4, (1.0,))),
+    Recipe("rms_smallG_strongD", "mode_collapse", 2,
+           lambda r: _rms(_mixture(r, str(_pick(r, ("ring8", "ring12", "grid9", "moons"))),
+                                   g=[int(_pick(r, (16, 32)))], d=[128, 128], steps=(2000, 3000))),
+           lambda r, c: dict(lr_g=_lr(r, 3e-5, 1e-4), lr_d=_lr(r, 5e-4, 1e-3))),
+    Recipe("rms_wgan_looseclip", "diverged", 2,
+           lambda r: _rms(_mixture(r, "ring8", loss="wgan_clip", steps=(1000, 2000))),
+           lambda r, c: {**_std_run(1e-2, 5e-2, (1.0,))(r, c), "clip": 1e3}),
+    Recipe("dirac_rms_alt", "oscillating", 2,
+           lambda r: _rms(_dirac(r, str(_pick(r, ("bce_nonsaturating", "hinge", "wgan_clip", "wgan_gp"))))),
+           _dirac_run(0.005, 0.03, clip=(0.5, 1.0), gp_lambda=(1.0,))),
+    Recipe("dirac_rms_r1", "converged", 2,
+           lambda r: _rms(_dirac(r, str(_pick(r, ("bce_nonsaturating", "bce_minimax"))))),
+           _dirac_run(0.005, 0.03, r1_gamma=(0.3, 1.0, 3.0))),
+    Recipe("dirac_rms_sim_looseclip", "diverged", 1, lambda r: _rms(_dirac(r, "wgan_clip", update="sim")),
+           _dirac_run(0.02, 0.1, clip=(1e3, 1e6))),
+    Recipe("digits_rms_mm_strongD", "vanishing_gradients", 2,
+           lambda r: _rms(_digits(r, loss="bce_minimax", n_d=3)),
+           lambda r, c: dict(lr_g=_lr(r, 2e-5, 8e-5), lr_d=1e-3)),
+    Recipe("digitsfew_rms", "d_overfitting", 4,
+           lambda r: _rms(_digits(r, loss="bce_nonsaturating", n_d=int(_pick(r, (2, 3))), target="digitsfew",
+                                  n_real=int(_pick(r, (32, 64, 128))), steps=(2000, 3000), d=[256])),
+           _std_run(2e-4, 1e-3, (1.0, 2.0, 4.0)), "few real images, D trained long"),
+)
+
+
+def build_v4_specs(runs_per_cell: int = 6) -> list[dict]:
+    """Every run spec of the v4 (third held-out) sweep."""
+    return build_specs_from(V4_RECIPES, "v4", runs_per_cell)
 
 
 def build_v3_specs(runs_per_cell: int = 6) -> list[dict]:

@@ -79,3 +79,20 @@ def test_sgd_matches_torch_sgd():
 def test_group_key_mismatch_is_rejected():
     with pytest.raises(ValueError, match="GROUP_KEYS"):
         train_group([_cfg(seed=1), _cfg(seed=2, n_d=3)])
+
+
+def test_rmsprop_matches_torch_rmsprop_over_steps():
+    lrs = torch.tensor([1e-2, 3e-3])
+    w = torch.randn(2, 3, generator=torch.Generator().manual_seed(1))
+    refs = [w[r].clone().requires_grad_(True) for r in range(2)]
+    opt = BatchedOptimizer([w], kind="rmsprop", lr=lrs)
+    tos = [torch.optim.RMSprop([refs[r]], lr=float(lrs[r]), alpha=0.99, eps=1e-8) for r in range(2)]
+    gen = torch.Generator().manual_seed(2)
+    for _ in range(6):
+        g = torch.randn(2, 3, generator=gen)
+        opt.step([g])
+        for r in range(2):
+            refs[r].grad = g[r].clone()
+            tos[r].step()
+    for r in range(2):
+        torch.testing.assert_close(w[r], refs[r].detach(), rtol=1e-5, atol=1e-7)
