@@ -1,10 +1,18 @@
-"""CPU cost of ``ganlogs watch`` on a 1 GB event file that grows by 1 MB/s.
+"""CPU cost of ``ganlogs watch`` on a 1 GB log that grows by 1 MB/s (event file, CSV, text).
 
 Usage::
 
-    python bench/watch_cost.py                         # 1 GB file, 60 s window
+    python bench/watch_cost.py                         # 1 GB event file, 60 s window
     python bench/watch_cost.py --size-mb 200 --seconds 20   # scaled down (say so when quoting)
     python bench/watch_cost.py --scalars-only          # no images: every byte is a scalar
+    python bench/watch_cost.py --format csv            # a wide metrics CSV
+    python bench/watch_cost.py --format text           # a CycleGAN loss_log.txt
+
+``--format csv``: ``step,d_loss,g_loss,d_x,d_gz`` rows (about 50 bytes and 4 points per
+step). ``--format text``: pix2pix/CycleGAN ``loss_log.txt`` lines (``(epoch: E, iters: I,
+time: T, data: D) D_A: ... idt_B: ...``, 8 losses, about 150 bytes per line; a print every
+100 samples, 10,000 samples per epoch). Both are all scalars: 1 MB/s is some 20,000 (CSV) or
+50,000 (text) points per second, far more than a training job logs.
 
 The event file is what a GAN job writes: per step ``Loss/D``, ``Loss/G``, ``D(x)``, ``D(G(z))``
 (``simple_value`` scalars, as torch's ``SummaryWriter.add_scalar`` writes them) and, every
@@ -91,14 +99,67 @@ class Steps:
         return b"".join(out)
 
 
+class CsvSteps:
+    """Rows of a wide metrics CSV (``--format csv``)."""
+
+    header = b"step,d_loss,g_loss,d_x,d_gz\n"
+    file_name = "metrics.csv"
+
+    def __init__(self, seed: int = 0) -> None:
+        self.rnd = random.Random(seed)
+        self.step = 0
+
+    def block(self, nbytes: int) -> bytes:
+        out = []
+        size = 0
+        g = self.rnd.gauss
+        while size < nbytes:
+            row = (f"{self.step},{1.35 + 0.05 * g(0, 1):.6f},{0.75 + 0.05 * g(0, 1):.6f},"
+                   f"{0.55 + 0.02 * g(0, 1):.6f},{0.45 + 0.02 * g(0, 1):.6f}\n").encode()
+            out.append(row)
+            size += len(row)
+            self.step += 1
+        return b"".join(out)
+
+
+class TextSteps(CsvSteps):
+    """Lines of a CycleGAN ``loss_log.txt`` (``--format text``)."""
+
+    header = b"================ Training Loss (Sat Dec  5 12:00:00 2026) ================\n"
+    file_name = "loss_log.txt"
+    names = ("D_A", "G_A", "cycle_A", "idt_A", "D_B", "G_B", "cycle_B", "idt_B")
+
+    def block(self, nbytes: int) -> bytes:
+        out = []
+        size = 0
+        g = self.rnd.gauss
+        while size < nbytes:
+            epoch, iters = 1 + self.step // 100, 100 * (self.step % 100 + 1)
+            losses = " ".join(f"{n}: {abs(0.5 + 0.1 * g(0, 1)):.3f}" for n in self.names)
+            line = (f"(epoch: {epoch}, iters: {iters}, time: 0.{self.step % 1000:03d}, "
+                    f"data: 0.004) {losses} \n").encode()
+            out.append(line)
+            size += len(line)
+            self.step += 1
+        return b"".join(out)
+
+
+def make_steps(fmt: str, image_every: int, image_kb: int, seed: int = 0):
+    if fmt == "csv":
+        return CsvSteps(seed)
+    if fmt == "text":
+        return TextSteps(seed)
+    return Steps(image_every, image_kb, seed)
+
+
 WRITER = r'''
 import sys, time
 sys.path.insert(0, sys.argv[1])
 sys.path.insert(0, sys.argv[1] + "/bench")
-from watch_cost import Steps
+from watch_cost import make_steps
 path, rate = sys.argv[2], float(sys.argv[3])
 first_step, image_every, image_kb = int(sys.argv[4]), int(sys.argv[5]), int(sys.argv[6])
-steps = Steps(image_every, image_kb, seed=1)
+steps = make_steps(sys.argv[7], image_every, image_kb, seed=1)
 steps.step = first_step
 tick = 0.1
 with open(path, "ab") as fh:
@@ -128,6 +189,7 @@ def main() -> None:
     ap.add_argument("--image-every", type=int, default=100)
     ap.add_argument("--image-kb", type=int, default=100)
     ap.add_argument("--scalars-only", action="store_true")
+    ap.add_argument("--format", choices=("tensorboard", "csv", "text"), default="tensorboard")
     args = ap.parse_args()
     image_every = 0 if args.scalars_only else args.image_every
     tmp = Path(tempfile.mkdtemp(prefix="ganlogs-watch-cost-"))
@@ -135,21 +197,32 @@ def main() -> None:
     try:
         run = tmp / "run"
         run.mkdir()
-        event = run / "events.out.tfevents.1.bench"
-        steps = Steps(image_every, args.image_kb)
+        steps = make_steps(args.format, image_every, args.image_kb)
+        if args.format == "tensorboard":
+            event = run / "events.out.tfevents.1.bench"
+            start = frame_record(encode_file_version_event(time.time()))
+        else:
+            event = run / steps.file_name
+            start = steps.header
         t0 = time.time()
         with open(event, "wb") as fh:
-            fh.write(frame_record(encode_file_version_event(time.time())))
+            fh.write(start)
             target = int(args.size_mb * 1e6)
             written = 0
             while written < target:
                 block = steps.block(min(8 << 20, target - written))
                 fh.write(block)
                 written += len(block)
-        mix = ("scalars only" if not image_every else
-               f"4 scalars per step + a {args.image_kb} KB image every {image_every} steps")
-        print(f"event file: {written / 1e6:.0f} MB, {steps.step:,} steps ({mix}), "
-              f"{4 * steps.step:,} scalar points; written in {time.time() - t0:.0f} s")
+        if args.format == "csv":
+            mix, points = "a wide CSV: step + 4 values per row", 4 * steps.step
+        elif args.format == "text":
+            mix, points = "a CycleGAN loss_log.txt: 8 losses per line", 8 * steps.step
+        else:
+            mix = ("scalars only" if not image_every else
+                   f"4 scalars per step + a {args.image_kb} KB image every {image_every} steps")
+            points = 4 * steps.step
+        print(f"{args.format} file: {written / 1e6:.0f} MB, {steps.step:,} steps ({mix}), "
+              f"{points:,} scalar points; written in {time.time() - t0:.0f} s")
 
         env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
         t0 = time.time()
@@ -163,7 +236,7 @@ def main() -> None:
 
         writer = subprocess.Popen([sys.executable, "-c", WRITER, str(ROOT), str(event),
                                    str(args.rate_mb), str(steps.step), str(image_every),
-                                   str(args.image_kb)])
+                                   str(args.image_kb), args.format])
         time.sleep(2.0)  # the writer is running at its rate
         size0, cpu0, wall0 = event.stat().st_size, cpu_seconds(watch.pid), time.time()
         time.sleep(args.seconds)

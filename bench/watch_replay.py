@@ -62,6 +62,8 @@ class Replay:
     final: list[str] = field(default_factory=list)
     offline: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    #: per judgement: (points, last step, {label: (confidence, onset step)}) of every finding
+    trace: list = field(default_factory=list)
 
 
 def truth_onsets(gt: dict) -> dict[str, int]:
@@ -110,6 +112,11 @@ def replay(run_dir: Path, policy: LivePolicy) -> Replay | None:
             continue
         store.take_alarm()
         verdict = judge.judge(store.run(run_id=run_dir.name, path=run_dir, format="replay"))
+        found: dict[str, tuple[float, int | None]] = {}
+        for f in judge.last_result_.findings:
+            if f.confidence > found.get(f.label, (-1.0, None))[0]:
+                found[f.label] = (round(f.confidence, 4), f.onset_step)
+        rep.trace.append((store.points, verdict.last_step, found))
         for e in verdict.events:
             if e.kind == "appeared":
                 rep.first_raised.setdefault(e.label, int(e.last_step))
@@ -172,19 +179,31 @@ def main() -> None:
     ap.add_argument("--confirm", type=int, default=LivePolicy().confirm)
     ap.add_argument("--min-new-points", type=int, default=LivePolicy().min_new_points)
     ap.add_argument("--growth", type=float, default=LivePolicy().growth)
+    ap.add_argument("--min-evidence", type=float, default=LivePolicy().min_evidence)
+    ap.add_argument("--warmup-points", type=int, default=LivePolicy().warmup_points)
+    ap.add_argument("--confidence-margin", type=float, default=LivePolicy().confidence_margin)
+    ap.add_argument("--tuning", action="store_true",
+                    help="say in the output that the corpus is a tuning corpus (its runs "
+                         "chose the policy): figures on it are not held-out figures")
     ap.add_argument("--limit", type=int, default=None, help="replay at most this many runs")
     ap.add_argument("-v", "--verbose", action="store_true", help="one line per run")
+    ap.add_argument("--trace", type=Path, default=None,
+                    help="write every judgement's findings per run (JSON lines) to this file")
     ap.add_argument("--held-out-only", action="store_true",
                     help="replay only runs whose ground_truth.json says split: held_out")
     args = ap.parse_args()
     policy = LivePolicy(confirm=args.confirm, min_new_points=args.min_new_points,
-                        growth=args.growth, cost_factor=0.0)
+                        growth=args.growth, min_evidence=args.min_evidence,
+                        warmup_points=args.warmup_points,
+                        confidence_margin=args.confidence_margin, cost_factor=0.0)
     dirs = sorted(p.parent for p in args.corpus.glob("*/ground_truth.json"))
     if args.held_out_only:
         dirs = [d for d in dirs if split_of(json.loads((d / "ground_truth.json").read_text()))[0]
                 == "held_out"]
     dirs = dirs[:args.limit]
-    print(f"corpus {args.corpus}: {len(dirs)} labelled runs replayed; policy {policy}")
+    print(f"corpus {args.corpus}"
+          + (" (TUNING corpus: the live policy was chosen on these runs)" if args.tuning
+             else "") + f": {len(dirs)} labelled runs replayed; policy {policy}")
     reps = []
     for d in dirs:
         rep = replay(d, policy)
@@ -194,6 +213,12 @@ def main() -> None:
                 print(f"  {rep.run_id:34s} truth {'/'.join(rep.truth):28s} onsets {rep.onsets} "
                       f"first raised {rep.first_raised} last step {rep.last_step} "
                       f"flips {rep.flips} final {rep.final} offline {rep.offline}")
+    if args.trace is not None:
+        with open(args.trace, "w") as fh:
+            for r in reps:
+                fh.write(json.dumps({"run": r.run_id, "truth": r.truth, "onsets": r.onsets,
+                                     "last_step": r.last_step, "offline": r.offline,
+                                     "first_raised": r.first_raised, "trace": r.trace}) + "\n")
     report("held-out runs (reference_trainer.split, or the split in ground_truth.json)",
            [r for r in reps if r.split == "held_out"])
     report("all runs", reps)

@@ -49,7 +49,7 @@ def watch_main(path: str, *, settings: Settings, fail_on: Sequence[str], once: b
     root = Path(path)
     if once:
         # one look at every point is the after-the-fact verdict: nothing to confirm
-        policy = LivePolicy(confirm=1, min_evidence=0.0, cost_factor=0.0)
+        policy = LivePolicy.after_the_fact()
     watcher = Watcher(root, settings=settings, policy=policy, fail_on=fail_on, exclude=exclude)
     previous: dict[str, LiveVerdict] = {}
 

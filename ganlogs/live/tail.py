@@ -7,13 +7,16 @@ TensorBoard (:class:`EventDirFollower`)
     its last complete record: only the appended bytes are read, framed, CRC-checked and
     decoded (:func:`ganlogs.readers.tensorboard.decode_event_chunk`, the reader's own
     decoder). A partial record at the end is read again next time, once complete.
-Text logs (:class:`TextFollower`)
-    Only appended bytes are read from disk; the text read so far is kept in memory and
-    re-parsed on growth (a text log's step can be the index of its loss line, and its
-    format is recognised from the whole text), no more often than ``reparse_factor`` times
-    the last parse's duration.
-Every other format (:class:`ReloadFollower`: CSV, ``.wandb``, StyleGAN2-ADA
-``stats.jsonl``, MLflow, W&B exports)
+CSV (:class:`~ganlogs.live.tail_csv.CsvFollower`)
+    Only the complete lines appended since the last look are parsed, by the reader's own
+    cell and layout rules; a partial line waits.
+Text logs (:class:`~ganlogs.live.tail_text.TextFollower`)
+    Only the complete lines appended are parsed, by the reader's own per-line loop, its
+    state (format, sections, CycleGAN step mapping) carried from look to look.
+W&B ``.wandb`` (:class:`~ganlogs.live.tail_wandb.WandbFollower`)
+    Only the records appended are decoded, from the end of the last complete record.
+Every other format (:class:`ReloadFollower`: StyleGAN2-ADA ``stats.jsonl``, MLflow, W&B
+history exports)
     The run is read again whole when the size or modification time of one of its files
     changed, no more often than ``reload_factor`` times the last read's duration.
 
@@ -34,8 +37,7 @@ from ..readers import RunSource, load
 from ..run import Run
 from .rows import RowStore
 
-__all__ = ["Follower", "EventDirFollower", "TextFollower", "ReloadFollower",
-           "follower_for", "Growth"]
+__all__ = ["Follower", "EventDirFollower", "ReloadFollower", "follower_for", "Growth"]
 
 #: bytes compared at the start of a followed file to notice it was rewritten
 _HEAD_CHECK = 64
@@ -177,49 +179,6 @@ class EventDirFollower(Follower):
         return Growth({rid: added} if added else {})
 
 
-class TextFollower(Follower):
-    """A text log: appended bytes kept in memory and re-parsed (module docstring)."""
-
-    mode = "appended bytes, re-parsed in memory"
-
-    def __init__(self, source: RunSource, *, reparse_factor: float = 20.0) -> None:
-        super().__init__(source)
-        self.reparse_factor = reparse_factor
-        self._cursor = _FileCursor()
-        self._data = bytearray()
-        self._parsed = 0  # bytes of _data parsed last time
-        self._last_cost = 0.0
-        self._last_end = -float("inf")
-
-    def poll(self) -> Growth:
-        got = self._cursor.new_bytes(self.source.path)
-        if got is not None:
-            data, rewritten = got
-            if rewritten:
-                self._data.clear()
-                self._parsed = -1
-            self._data += data
-            self._cursor.offset += len(data)
-            self.bytes_read += len(data)
-        cut = self._data.rfind(b"\n") + 1
-        if cut == self._parsed or not bytes(self._data[:cut]).strip():
-            return Growth({})
-        if time.perf_counter() - self._last_end < self.reparse_factor * self._last_cost:
-            return Growth({})  # parsed a moment ago: the appended lines wait a little
-        t0 = time.perf_counter()
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            try:
-                runs = self.source.reader.read_data(bytes(self._data[:cut]), self.source.path,
-                                                    run_id=self.source.run_id)
-            except ReadError:
-                runs = []  # no line of a known format yet
-        self._last_end = time.perf_counter()
-        self._last_cost = self._last_end - t0
-        self._parsed = cut
-        return _replace_stores(self, runs)
-
-
 class ReloadFollower(Follower):
     """Any other format: read again whole when a file changed (module docstring)."""
 
@@ -281,11 +240,23 @@ def _replace_stores(follower: Follower, runs: list[Run]) -> Growth:
 
 def follower_for(source: RunSource) -> Follower:
     """The follower that reads the least for this run's format (module docstring)."""
+    from ..readers.csv import CsvReader
     from ..readers.tensorboard import TensorBoardReader
     from ..readers.text import TextLogReader
+    from ..readers.wandb import WandbRunReader
 
     if isinstance(source.reader, TensorBoardReader):
         return EventDirFollower(source)
-    if isinstance(source.reader, TextLogReader) and hasattr(source.reader, "read_data"):
+    if isinstance(source.reader, CsvReader):
+        from .tail_csv import CsvFollower
+
+        return CsvFollower(source)
+    if isinstance(source.reader, WandbRunReader):
+        from .tail_wandb import WandbFollower
+
+        return WandbFollower(source)
+    if isinstance(source.reader, TextLogReader):
+        from .tail_text import TextFollower
+
         return TextFollower(source)
     return ReloadFollower(source)

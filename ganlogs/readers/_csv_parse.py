@@ -42,7 +42,7 @@ import pyarrow.csv as pacsv
 from ..errors import CorruptLogError, ReadError
 from ._textio import warn_truncated
 
-__all__ = ["Column", "Dialect", "Table", "read_table", "STEP_COLUMNS", "MISSING"]
+__all__ = ["Column", "Dialect", "Table", "read_table", "parse_lines", "STEP_COLUMNS", "MISSING"]
 
 #: step column names, most preferred first (matched case-insensitively)
 STEP_COLUMNS = ("step", "global_step", "_step", "iteration", "iter", "iters", "it", "epoch")
@@ -137,8 +137,9 @@ def step_like(names: list[str]) -> set[str]:
 
 
 # --------------------------------------------------------------------------- reading
-def read_table(path: Path, *, block_bytes: int | None = None) -> Table:
-    """Parse the CSV file at ``path`` (see the module docstring).
+def read_table(path: Path, *, block_bytes: int | None = None, end: int | None = None) -> Table:
+    """Parse the CSV file at ``path`` (see the module docstring); ``end``: read it as if it
+    ended at this byte offset (a follower reads what was complete when it looked).
 
     Raises :class:`ReadError` (empty file, no complete line, UTF-16/32) or
     :class:`CorruptLogError` (binary data, invalid UTF-8, a parse error); warns
@@ -146,7 +147,7 @@ def read_table(path: Path, *, block_bytes: int | None = None) -> Table:
     """
     notes: list[str] = []
     warnings: list[str] = []
-    blocks = _LineBlocks(path, block_bytes or BLOCK_BYTES)
+    blocks = _LineBlocks(path, block_bytes or BLOCK_BYTES, end)
     it = iter(blocks)
     offset, buf, cut = next(it, (0, b"", 0))
     if not cut:  # no complete line in the whole file: it is all tail
@@ -210,15 +211,26 @@ def _head(buf: bytes, start: int, cut: int) -> bytes:
     return bytes(buf[start:min(cut, max(end, first + _SNIFF_BYTES))])
 
 
+def parse_lines(data: bytes, dialect: Dialect, path: Path, *, offset: int = 0) -> Table:
+    """Complete lines of a CSV file whose dialect is known (no header line: what a follower
+    finds appended) -> :class:`Table`, by the same conventions as :func:`read_table`.
+    ``offset`` is where ``data`` starts in the file, for messages."""
+    _check_block(path, data, 0, len(data), offset)
+    parser = _BlockParser(path, dialect, len(data))
+    parser.feed(memoryview(data), offset)
+    return parser.finish()
+
+
 class _LineBlocks:
     """The file's complete lines as ``(file offset, buffer, end)`` blocks of about ``size``
     bytes: ``buffer[:end]`` ends with a newline that is not inside quotes (the buffer is what
     the read returned, never sliced: no block is copied but the first lines of the next). After iteration ``tail`` holds the bytes
     after the last complete line (an incomplete last line) and ``tail_offset`` its offset."""
 
-    def __init__(self, path: Path, size: int) -> None:
+    def __init__(self, path: Path, size: int, end: int | None = None) -> None:
         self.path = path
         self.size = size
+        self.end = end  # read no byte at or past this offset (None: to the end of the file)
         self.tail = b""
         self.tail_offset: int | None = None
         self.file_bytes = 0  # the size when opened (0 when unknown)
@@ -235,6 +247,8 @@ class _LineBlocks:
                 self.file_bytes = os.fstat(fh.fileno()).st_size
             except OSError:
                 pass
+            if self.end is not None:
+                self.file_bytes = min(self.file_bytes, self.end) if self.file_bytes else self.end
             # a file up to WHOLE_FILE_BYTES is one block (one parse, no copy); larger ones
             # go in blocks of `size`
             left = self.file_bytes + 1 if self.file_bytes else self.size
@@ -245,6 +259,10 @@ class _LineBlocks:
             while True:
                 want = max(1, min(self.size, left))  # no 16 MiB buffer for a 1 KB file
                 left = self.size
+                if self.end is not None:
+                    want = min(want, self.end - base - len(pending))
+                    if want <= 0:
+                        break
                 try:
                     chunk = fh.read(want)
                 except OSError as exc:

@@ -151,28 +151,34 @@ class CsvReader(Reader):
     def read(self, path: Path, *, run_id: str) -> list[Run]:
         """Read ``path``; one Run, or one per run for a W&B export holding several runs."""
         path = Path(path)
-        table = read_table(path, block_bytes=self.block_bytes)
-        notes, warnings = table.notes, table.warnings
-        if table.long_rows:
-            warnings.append(f"{table.long_rows} row(s) with more fields than the header "
-                            "were skipped")
-        if table.short_rows:
-            warnings.append(f"{table.short_rows} row(s) with fewer fields than the header "
-                            "were skipped (which cells are missing cannot be told)")
-        names = table.dialect.names
-        if names == _TB_UI_HEADER:
-            return [_read_tb_ui(table, path, run_id, notes, warnings)]
-        if _is_wandb_export(names, path):
-            return _read_wandb(table, path, run_id, notes, warnings)
-        lower = [n.lower() for n in names]
-        tag_col = next((names[lower.index(t)] for t in TAG_COLUMNS if t in lower), None)
-        value_col = next((names[lower.index(t)] for t in ("value", "val") if t in lower), None)
-        step_candidates = [names[lower.index(t)] for t in STEP_COLUMNS if t in lower]
-        if tag_col and value_col and step_candidates and table.columns[tag_col].text is not None:
-            return [_read_long(table, path, run_id, tag_col, step_candidates[0], value_col,
-                               notes, warnings)]
-        variant = _table_variant(names, table, path)
-        return [_read_table(table, path, run_id, variant, notes, warnings)]
+        return runs_from_table(read_table(path, block_bytes=self.block_bytes), path,
+                               run_id=run_id)
+
+
+def runs_from_table(table: Table, path: Path, *, run_id: str) -> list[Run]:
+    """What :meth:`CsvReader.read` makes of a parsed :class:`Table` (also of the lines a
+    follower finds appended, parsed by :func:`~ganlogs.readers._csv_parse.parse_lines`)."""
+    notes, warnings = table.notes, table.warnings
+    if table.long_rows:
+        warnings.append(f"{table.long_rows} row(s) with more fields than the header "
+                        "were skipped")
+    if table.short_rows:
+        warnings.append(f"{table.short_rows} row(s) with fewer fields than the header "
+                        "were skipped (which cells are missing cannot be told)")
+    names = table.dialect.names
+    if names == _TB_UI_HEADER:
+        return [_read_tb_ui(table, path, run_id, notes, warnings)]
+    if _is_wandb_export(names, path):
+        return _read_wandb(table, path, run_id, notes, warnings)
+    lower = [n.lower() for n in names]
+    tag_col = next((names[lower.index(t)] for t in TAG_COLUMNS if t in lower), None)
+    value_col = next((names[lower.index(t)] for t in ("value", "val") if t in lower), None)
+    step_candidates = [names[lower.index(t)] for t in STEP_COLUMNS if t in lower]
+    if tag_col and value_col and step_candidates and table.columns[tag_col].text is not None:
+        return [_read_long(table, path, run_id, tag_col, step_candidates[0], value_col,
+                           notes, warnings)]
+    variant = _table_variant(names, table, path)
+    return [_read_table(table, path, run_id, variant, notes, warnings)]
 
 
 # --------------------------------------------------------------------------- sniffing

@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 import ganlogs
-from ganlogs.live.tail import EventDirFollower, ReloadFollower, TextFollower, follower_for
+from ganlogs.live.tail import EventDirFollower, ReloadFollower, follower_for
+from ganlogs.live.tail_text import TextFollower
 from ganlogs.readers import discover
 from ganlogs.readers.wire import encode_file_version_event, encode_scalar_event, frame_record
 
@@ -127,26 +128,10 @@ def test_text_follower_matches_a_whole_read(tmp_path):
     path.write_bytes(data[: len(data) // 3])
     follower = follower_for(_source(path))
     assert isinstance(follower, TextFollower)
-    follower.reparse_factor = 0.0
     follower.poll()
     with open(path, "ab") as fh:
         fh.write(data[len(data) // 3:])
     follower.poll()
-    (rid,) = follower.run_ids()
-    assert _same(_rows(follower.run(rid)), _rows(ganlogs.read(path)))
-
-
-def test_text_follower_waits_between_parses(tmp_path):
-    path = tmp_path / "loss_log.txt"
-    line = "(epoch: 1, iters: {}, time: 0.1, data: 0.01) D_A: 0.3 G_A: 0.8 cycle_A: 1.2 \n"
-    path.write_text("".join(line.format(i) for i in range(1, 50)))
-    follower = TextFollower(_source(path), reparse_factor=1e9)
-    assert follower.poll()
-    with open(path, "a") as fh:
-        fh.write(line.format(50))
-    assert not follower.poll()  # read, not parsed yet
-    follower.reparse_factor = 0.0
-    assert follower.poll()
     (rid,) = follower.run_ids()
     assert _same(_rows(follower.run(rid)), _rows(ganlogs.read(path)))
 

@@ -121,7 +121,8 @@ def test_a_label_found_once_is_not_raised_and_a_raised_label_clears_after_two_mi
     from ganlogs.analysis import RunResult
     from ganlogs.findings import Finding
 
-    judge = LiveJudge("r", policy=LivePolicy(confirm=2, cost_factor=0.0, min_evidence=0.0))
+    judge = LiveJudge("r", policy=LivePolicy(confirm=2, cost_factor=0.0, min_evidence=0.0,
+                                             warmup_points=0))
 
     def result(labels):
         fs = [Finding(label=l, confidence=0.9, onset_step=10, evidence={}, summary=l,
@@ -142,7 +143,8 @@ def test_a_label_is_raised_only_after_enough_new_evidence():
     from ganlogs.analysis import RunResult
     from ganlogs.findings import Finding
 
-    judge = LiveJudge("r", policy=LivePolicy(confirm=2, cost_factor=0.0, min_evidence=0.5))
+    judge = LiveJudge("r", policy=LivePolicy(confirm=2, cost_factor=0.0, min_evidence=0.5,
+                                             warmup_points=0))
     f = Finding(label="mode_collapse", confidence=0.9, onset_step=10, evidence={},
                 summary="x", detector="x", detector_version="1")
     raised_at = None
@@ -152,6 +154,45 @@ def test_a_label_is_raised_only_after_enough_new_evidence():
         if v.labels and raised_at is None:
             raised_at = points
     assert raised_at == 160  # found from 100 on: raised once the run grew by half
+
+
+def _result(findings):
+    from ganlogs.analysis import RunResult
+    from ganlogs.findings import Finding
+
+    fs = [Finding(label=l, confidence=c, onset_step=10, evidence={}, summary=l, detector="x",
+                  detector_version="1") for l, c in findings]
+    return RunResult(run_id="r", path="r", format="t", status="ok", findings=fs,
+                     labels=[l for l, c in findings if c >= 0.5])
+
+
+def test_no_statistical_label_is_raised_during_the_warm_up_but_diverged_is():
+    judge = LiveJudge("r", policy=LivePolicy(confirm=2, cost_factor=0.0, min_evidence=0.0,
+                                             warmup_points=150, confidence_margin=0.0))
+    raised = {}
+    for densest in (50, 80, 110, 140, 170, 200):
+        v = judge._update(_result([("mode_collapse", 0.9), ("diverged", 0.9)]), 2 * densest,
+                          densest, densest)
+        for e in v.events:
+            raised.setdefault(e.label, densest)
+    assert raised == {"diverged": 50, "mode_collapse": 170}  # diverged: at first sight
+
+
+def test_a_label_is_raised_above_the_margin_and_held_above_the_threshold():
+    judge = LiveJudge("r", policy=LivePolicy(confirm=2, cost_factor=0.0, min_evidence=0.0,
+                                             warmup_points=0, confidence_margin=0.1))
+    kinds = []
+    for conf in (0.55, 0.58, 0.55, 0.65, 0.7, 0.55, 0.52, 0.3, 0.3):
+        v = judge._update(_result([("oscillating", conf)]), 100, 100)
+        kinds.append([e.kind for e in v.events])
+    # 0.55: above the threshold, not above the margin: never raised; once raised, a
+    # confidence above the clearing band keeps it; two looks below it clear it
+    assert kinds == [[], [], [], [], ["appeared"], [], [], [], ["cleared"]]
+
+
+def test_once_is_the_after_the_fact_verdict():
+    p = LivePolicy.after_the_fact()
+    assert (p.confirm, p.min_evidence, p.warmup_points, p.confidence_margin) == (1, 0.0, 0, 0.0)
 
 
 def test_schedule_grows_with_the_run_and_respects_the_cost_factor():
