@@ -109,13 +109,17 @@ class CsvSteps:
         self.rnd = random.Random(seed)
         self.step = 0
 
+    def line(self) -> bytes:
+        g = self.rnd.gauss
+        return (f"{self.step},{1.35 + 0.05 * g(0, 1):.6f},{0.75 + 0.05 * g(0, 1):.6f},"
+                f"{0.55 + 0.02 * g(0, 1):.6f},{0.45 + 0.02 * g(0, 1):.6f}\n").encode()
+
     def block(self, nbytes: int) -> bytes:
+        """Whole lines (one per step) adding up to at least ``nbytes``."""
         out = []
         size = 0
-        g = self.rnd.gauss
         while size < nbytes:
-            row = (f"{self.step},{1.35 + 0.05 * g(0, 1):.6f},{0.75 + 0.05 * g(0, 1):.6f},"
-                   f"{0.55 + 0.02 * g(0, 1):.6f},{0.45 + 0.02 * g(0, 1):.6f}\n").encode()
+            row = self.line()
             out.append(row)
             size += len(row)
             self.step += 1
@@ -129,19 +133,12 @@ class TextSteps(CsvSteps):
     file_name = "loss_log.txt"
     names = ("D_A", "G_A", "cycle_A", "idt_A", "D_B", "G_B", "cycle_B", "idt_B")
 
-    def block(self, nbytes: int) -> bytes:
-        out = []
-        size = 0
+    def line(self) -> bytes:
         g = self.rnd.gauss
-        while size < nbytes:
-            epoch, iters = 1 + self.step // 100, 100 * (self.step % 100 + 1)
-            losses = " ".join(f"{n}: {abs(0.5 + 0.1 * g(0, 1)):.3f}" for n in self.names)
-            line = (f"(epoch: {epoch}, iters: {iters}, time: 0.{self.step % 1000:03d}, "
-                    f"data: 0.004) {losses} \n").encode()
-            out.append(line)
-            size += len(line)
-            self.step += 1
-        return b"".join(out)
+        epoch, iters = 1 + self.step // 100, 100 * (self.step % 100 + 1)
+        losses = " ".join(f"{n}: {abs(0.5 + 0.1 * g(0, 1)):.3f}" for n in self.names)
+        return (f"(epoch: {epoch}, iters: {iters}, time: 0.{self.step % 1000:03d}, "
+                f"data: 0.004) {losses} \n").encode()
 
 
 def make_steps(fmt: str, image_every: int, image_kb: int, seed: int = 0):

@@ -3,49 +3,18 @@ any sequence of appends the rows equal a whole read of the file."""
 
 from __future__ import annotations
 
-import warnings
-from pathlib import Path
 
 import pandas as pd
 import pytest
 
-import ganlogs
-from ganlogs.live.tail import follower_for
 from ganlogs.live.tail_csv import CsvFollower, complete_length
+from ganlogs.live.tail import follower_for
 from ganlogs.readers import discover
 
-COLUMNS = ["tag", "step", "value", "wall_time", "superseded"]
+from _tailing import follow, frame, whole
 
 
-def _frame(run: ganlogs.Run) -> pd.DataFrame:
-    return run.scalars[COLUMNS].astype({"tag": str}).reset_index(drop=True)
 
-
-def _whole(path: Path) -> pd.DataFrame:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return _frame(ganlogs.read(path))
-
-
-def _follow(path: Path, data: bytes, cuts: list[int]) -> CsvFollower:
-    """Write ``data`` to ``path`` in pieces ending at ``cuts``, looking after each;
-    ``follower.reads_`` lists ``whole_reads`` after each look."""
-    path.write_bytes(b"")
-    follower = None
-    reads = []
-    for cut in cuts:
-        with open(path, "ab") as fh:
-            fh.write(data[path.stat().st_size:cut])
-        if follower is None:  # as the watcher does: a file is followed once it is a log
-            sources = discover(path).sources
-            if not sources:
-                continue
-            follower = follower_for(sources[0])
-            assert isinstance(follower, CsvFollower)
-        follower.poll()
-        reads.append((cut, follower.whole_reads))
-    follower.reads_ = reads
-    return follower
 
 
 def _wide(n: int) -> str:
@@ -84,11 +53,11 @@ def test_csv_tail_equals_a_whole_read_after_several_appends(tmp_path, name):
     cuts = sorted({5, header, header + 3, mid_number, len(data) // 3, len(data) // 3 + 1,
                    data.index(b"\n", len(data) // 2) + 1, len(data) - 4, len(data)})
     path = tmp_path / name
-    follower = _follow(path, data, cuts)
+    follower = follow(path, data, cuts, CsvFollower)
     (rid,) = follower.run_ids()
-    got = _frame(follower.run(rid))
+    got = frame(follower.run(rid))
     assert len(got) > 0
-    pd.testing.assert_frame_equal(got, _whole(path))
+    pd.testing.assert_frame_equal(got, whole(path))
     # once the dialect is settled (the first 64 lines), appends are never read whole
     line_65 = [i for i, b in enumerate(data) if b == 0x0A][64] + 1
     settled = next(r for c, r in follower.reads_ if c >= line_65)
@@ -111,7 +80,7 @@ def test_csv_tail_checks_after_each_append(tmp_path):
             fh.write(b"999,1.2")  # a partial line cut mid-number: it waits
         growth = follower.poll()
         assert growth.added == {".": 2 * len(lines[k:k + 37])}
-        pd.testing.assert_frame_equal(_frame(follower.run(".")), _whole(path))
+        pd.testing.assert_frame_equal(frame(follower.run(".")), whole(path))
         with open(path, "r+b") as fh:  # the writer's next write completes... differently
             fh.truncate(path.stat().st_size - len(b"999,1.2"))
     assert follower.whole_reads == 1
@@ -122,8 +91,8 @@ def test_csv_tail_reads_again_when_the_layout_changes(tmp_path):
     data = ("step,d_loss,phase\n" + "".join(f"{s},{1.3 + s / 100},{s}\n" for s in range(50))
             + "".join(f"{s},1.3,train\n" for s in range(50, 300))).encode()
     path = tmp_path / "run.csv"
-    follower = _follow(path, data, [400, 900, 1500, 3000, len(data)])
-    pd.testing.assert_frame_equal(_frame(follower.run(".")), _whole(path))
+    follower = follow(path, data, [400, 900, 1500, 3000, len(data)], CsvFollower)
+    pd.testing.assert_frame_equal(frame(follower.run(".")), whole(path))
     assert follower.whole_reads > 1
 
 
@@ -137,7 +106,7 @@ def test_csv_tail_reads_again_when_the_header_is_rewritten(tmp_path):
     path.write_text("epoch,loss_D,loss_G,step\n"
                     + "".join(f"0,{s / 10},{s / 20},{s}\n" for s in range(80)))
     assert follower.poll().added == {".": None}
-    pd.testing.assert_frame_equal(_frame(follower.run(".")), _whole(path))
+    pd.testing.assert_frame_equal(frame(follower.run(".")), whole(path))
     assert follower.whole_reads == 2
 
 
@@ -151,7 +120,7 @@ def test_csv_tail_waits_for_the_first_complete_line(tmp_path):
     with open(path, "a") as fh:
         fh.write("ss\n0,1.5\n")
     assert follower.poll().added == {".": None}
-    pd.testing.assert_frame_equal(_frame(follower.run(".")), _whole(path))
+    pd.testing.assert_frame_equal(frame(follower.run(".")), whole(path))
 
 
 def test_complete_lines_end_outside_quotes():

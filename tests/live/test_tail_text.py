@@ -5,48 +5,21 @@ any sequence of appends the rows equal a whole read of the file, on every dialec
 from __future__ import annotations
 
 import random
-import warnings
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
-import ganlogs
-from ganlogs.live.tail import follower_for
 from ganlogs.live.tail_text import FORMAT_WINDOW, TextFollower
 from ganlogs.readers import discover
+
+from _tailing import follow, frame, whole
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "fixtures" / "text"
 REAL = ROOT.parent / "shared" / "real-logs"
-COLUMNS = ["tag", "step", "value", "wall_time", "superseded"]
 
 
-def _frame(run: ganlogs.Run) -> pd.DataFrame:
-    return run.scalars[COLUMNS].astype({"tag": str}).reset_index(drop=True)
-
-
-def _whole(path: Path) -> pd.DataFrame:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return _frame(ganlogs.read(path))
-
-
-def _follow(path: Path, data: bytes, cuts: list[int]) -> TextFollower:
-    path.write_bytes(b"")
-    follower = None
-    for cut in cuts:
-        with open(path, "ab") as fh:
-            fh.write(data[path.stat().st_size:cut])
-        if follower is None:
-            sources = discover(path).sources
-            if not sources:
-                continue
-            follower = follower_for(sources[0])
-            assert isinstance(follower, TextFollower)
-        follower.poll()
-    assert follower is not None
-    return follower
 
 
 def _cuts(data: bytes, n: int = 9, seed: int = 0) -> list[int]:
@@ -55,11 +28,11 @@ def _cuts(data: bytes, n: int = 9, seed: int = 0) -> list[int]:
 
 
 def _check(path: Path, data: bytes, cuts: list[int]) -> TextFollower:
-    follower = _follow(path, data, cuts)
+    follower = follow(path, data, cuts, TextFollower)
     (rid,) = follower.run_ids()
-    got = _frame(follower.run(rid))
+    got = frame(follower.run(rid))
     assert len(got) > 0
-    pd.testing.assert_frame_equal(got, _whole(path))
+    pd.testing.assert_frame_equal(got, whole(path))
     return follower
 
 

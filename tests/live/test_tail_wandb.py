@@ -12,24 +12,14 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-import ganlogs
-from ganlogs.live.tail import follower_for
 from ganlogs.live.tail_wandb import WandbFollower
-from ganlogs.readers import discover
 from ganlogs.readers.wire import encode_key, encode_len, encode_log, encode_varint
 
+from _tailing import follow, frame, whole
+
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "wandb"
-COLUMNS = ["tag", "step", "value", "wall_time", "superseded"]
 
 
-def _frame(run: ganlogs.Run) -> pd.DataFrame:
-    return run.scalars[COLUMNS].astype({"tag": str}).reset_index(drop=True)
-
-
-def _whole(path: Path) -> pd.DataFrame:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return _frame(ganlogs.read(path))
 
 
 def _item(key: list[str], value_json: str) -> bytes:
@@ -60,23 +50,6 @@ def _log(n: int) -> bytes:
     return encode_log(recs)
 
 
-def _follow(run_dir: Path, name: str, data: bytes, cuts: list[int]) -> WandbFollower:
-    path = run_dir / name
-    path.write_bytes(b"")
-    follower = None
-    for cut in cuts:
-        with open(path, "ab") as fh:
-            fh.write(data[path.stat().st_size:cut])
-        if follower is None:
-            sources = discover(run_dir).sources
-            if not sources:
-                continue
-            follower = follower_for(sources[0])
-            assert isinstance(follower, WandbFollower)
-        follower.poll()
-    return follower
-
-
 def test_wandb_tail_equals_a_whole_read_after_appends_cut_anywhere(tmp_path):
     data = _log(600)
     assert len(data) > 10 * 32768
@@ -85,10 +58,10 @@ def test_wandb_tail_equals_a_whole_read_after_appends_cut_anywhere(tmp_path):
                   | {len(data)})
     run_dir = tmp_path / "wandb" / "offline-run-20260101_000000-abc"
     run_dir.mkdir(parents=True)
-    follower = _follow(run_dir, "run-abc.wandb", data, cuts)
-    got = _frame(follower.run(follower.run_ids()[0]))
+    follower = follow(run_dir / "run-abc.wandb", data, cuts, WandbFollower, discover_at=run_dir)
+    got = frame(follower.run(follower.run_ids()[0]))
     assert len(got) > 1000
-    pd.testing.assert_frame_equal(got, _whole(run_dir))
+    pd.testing.assert_frame_equal(got, whole(run_dir))
     assert follower.whole_reads == 0
     assert follower.bytes_read < len(data) + len(cuts) * 2 * 32768
 
@@ -106,9 +79,9 @@ def test_wandb_tail_on_real_writer_fixtures(tmp_path):
                 shutil.copy(side, run_dir / side.name)
         rng = random.Random(k)
         cuts = sorted({rng.randrange(8, len(data)) for _ in range(12)} | {len(data)})
-        follower = _follow(run_dir, src.name, data, cuts)
-        got = _frame(follower.run(follower.run_ids()[0]))
-        pd.testing.assert_frame_equal(got, _whole(run_dir))
+        follower = follow(run_dir / src.name, data, cuts, WandbFollower, discover_at=run_dir)
+        got = frame(follower.run(follower.run_ids()[0]))
+        pd.testing.assert_frame_equal(got, whole(run_dir))
         assert follower.whole_reads == 0
 
 
@@ -116,7 +89,7 @@ def test_wandb_tail_falls_back_to_whole_reads_on_damage(tmp_path):
     data = bytearray(_log(200))
     run_dir = tmp_path / "run"
     run_dir.mkdir()
-    follower = _follow(run_dir, "run-x.wandb", bytes(data[:40000]), [40000])
+    follower = follow(run_dir / "run-x.wandb", bytes(data[:40000]), [40000], WandbFollower, discover_at=run_dir)
     data[50000] ^= 0xFF  # a bad checksum with data after it: not an append
     with open(run_dir / "run-x.wandb", "ab") as fh:
         fh.write(bytes(data[40000:]))
@@ -124,4 +97,4 @@ def test_wandb_tail_falls_back_to_whole_reads_on_damage(tmp_path):
         warnings.simplefilter("ignore")
         follower.poll()
     assert follower.whole_reads == 1
-    pd.testing.assert_frame_equal(_frame(follower.run(follower.run_ids()[0])), _whole(run_dir))
+    pd.testing.assert_frame_equal(frame(follower.run(follower.run_ids()[0])), whole(run_dir))
