@@ -235,10 +235,7 @@ def _moons() -> CurveTarget:
     b = np.stack([1 - np.cos(t), 0.5 - np.sin(t)], 1)[::-1]
     pts = np.concatenate([a, b + [0.0, -1.0]])  # joined by a jump that carries no arc mass
     pts = 2 * (pts - pts.mean(0))
-    na = len(a)
-    c1, c2 = _curve("m1", pts[:na], 4, 500), _curve("m2", pts[na:], 4, 500)
-    return CurveTarget("moons", np.concatenate([c1.curve, c2.curve]), np.concatenate([c1.segment, c2.segment + 4]),
-                       0.05, 8)
+    return _curves("moons", [pts[: len(a)], pts[len(a):]], 4, 500)
 
 
 def _swissroll() -> CurveTarget:
@@ -247,18 +244,20 @@ def _swissroll() -> CurveTarget:
     return _curve("swissroll", np.stack([t * np.cos(t), t * np.sin(t)], 1) / 5.0, 8)
 
 
-def _two_curves(name: str, a: np.ndarray, b: np.ndarray) -> CurveTarget:
-    """Two curves of 500 points each (half of the samples each), 4 arc-length modes per curve."""
-    c1, c2 = _curve(name + "1", a, 4, 500), _curve(name + "2", b, 4, 500)
-    return CurveTarget(name, np.concatenate([c1.curve, c2.curve]), np.concatenate([c1.segment, c2.segment + 4]),
-                       0.05, 8)
+def _curves(name: str, parts: list[np.ndarray], modes_per_curve: int, n_points: int) -> CurveTarget:
+    """Several curves of ``n_points`` each (an equal share of the samples each), with
+    ``modes_per_curve`` arc-length modes per curve, numbered curve by curve."""
+    cs = [_curve(f"{name}{k}", pts, modes_per_curve, n_points) for k, pts in enumerate(parts)]
+    return CurveTarget(name, np.concatenate([c.curve for c in cs]),
+                       np.concatenate([c.segment + modes_per_curve * k for k, c in enumerate(cs)]), 0.05,
+                       modes_per_curve * len(cs))
 
 
 def _circles() -> CurveTarget:
     """Two concentric circles of radius 1 and 2.2 (v3 held-out target)."""
     t = np.linspace(0, 2 * np.pi, 2000)
     u = np.stack([np.cos(t), np.sin(t)], 1)
-    return _two_curves("circles", 1.0 * u, 2.2 * u)
+    return _curves("circles", [1.0 * u, 2.2 * u], 4, 500)
 
 
 def _spiral() -> CurveTarget:
@@ -266,17 +265,21 @@ def _spiral() -> CurveTarget:
     (radius up to 2.75; v3 held-out target)."""
     t = np.linspace(0.5 * np.pi, 2.5 * np.pi, 2000)
     a = 0.35 * np.stack([t * np.cos(t), t * np.sin(t)], 1)
-    return _two_curves("spiral", a, -a)
+    return _curves("spiral", [a, -a], 4, 500)
 
 
 def _pinwheel() -> CurveTarget:
     """Five arms ``r (cos(a_k + 0.6 r), sin(a_k + 0.6 r))`` for r in [0.5, 2.3], a_k = 2 pi k / 5
     (v4 held-out target); 300 points per arm, 2 arc-length modes per arm."""
     r = np.linspace(0.5, 2.3, 2000)
-    arms = [_curve(f"pw{k}", np.stack([r * np.cos(2 * np.pi * k / 5 + 0.6 * r),
-                                       r * np.sin(2 * np.pi * k / 5 + 0.6 * r)], 1), 2, 300) for k in range(5)]
-    return CurveTarget("pinwheel", np.concatenate([a.curve for a in arms]),
-                       np.concatenate([a.segment + 2 * k for k, a in enumerate(arms)]), 0.05, 10)
+    arms = [np.stack([r * np.cos(2 * np.pi * k / 5 + 0.6 * r), r * np.sin(2 * np.pi * k / 5 + 0.6 * r)], 1)
+            for k in range(5)]
+    return _curves("pinwheel", arms, 2, 300)
+
+
+#: targets without parameters, by name
+_NAMED_TARGETS = {"grid25": _grid25, "grid9": _grid9, "moons": _moons, "swissroll": _swissroll, "circles": _circles,
+                  "spiral": _spiral, "pinwheel": _pinwheel}
 
 
 @functools.lru_cache(maxsize=None)
@@ -285,25 +288,13 @@ def get_target(name: str, dim: int = 1, n_modes: int = 0, seed: int = 0, n_real:
 
     ``ringK`` (K >= 3), ``grid9``, ``grid25``, ``moons``, ``swissroll``, ``circles``,
     ``spiral``, ``pinwheel``, ``digits``,
-    ``digitsfew`` (``n_real`` training images), ``dirac`` (``dim`` 1 or 2) and ``gmm``
+    ``digitsfew`` (``n_real`` training images), ``dirac`` (``dim`` 1 to 3) and ``gmm``
     (``dim`` dimensions, ``n_modes`` modes, centres from ``seed``).
     """
     if name.startswith("ring") and name[4:].isdigit() and int(name[4:]) >= 3:
         return _ring(int(name[4:]))
-    if name == "grid25":
-        return _grid25()
-    if name == "grid9":
-        return _grid9()
-    if name == "moons":
-        return _moons()
-    if name == "swissroll":
-        return _swissroll()
-    if name == "circles":
-        return _circles()
-    if name == "spiral":
-        return _spiral()
-    if name == "pinwheel":
-        return _pinwheel()
+    if name in _NAMED_TARGETS:
+        return _NAMED_TARGETS[name]()
     if name == "gmm":
         return gmm_target(dim, n_modes, seed)
     if name == "digits":
