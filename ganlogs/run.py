@@ -143,21 +143,24 @@ class Run:
                 raise UsageError("Run.from_frame: 'step' holds non-numeric or missing values")
         # Columns that already have the right dtype are passed as Series: pandas shares them
         # copy-on-write, so a million-row reader does not hold its rows twice.
+        tag = _str_categorical(frame["tag"]) if n else pd.Categorical([])
+        step = _numeric(steps, np.int64, shared)
+        superseded, found = _flag_superseded(
+            tag.codes, np.asarray(step), tag.categories)
         scalars = pd.DataFrame(
             {
-                "tag": _str_categorical(frame["tag"]) if n else pd.Categorical([]),
-                "step": _numeric(steps, np.int64, shared),
+                "tag": tag,
+                "step": step,
                 "value": _numeric(frame["value"], np.float64, shared),
                 "wall_time": (_numeric(frame["wall_time"], np.float64, shared)
-                              if "wall_time" in frame else np.full(n, np.nan)),
+                              if "wall_time" in frame else _nans(n)),
                 "source": (_str_categorical(frame["source"]) if "source" in frame and n
                            else pd.Categorical.from_codes(np.zeros(n, dtype=np.int8),
                                                           categories=[Path(path).name])),
+                "superseded": superseded,
             },
             copy=False,
         )
-        superseded, found = _flag_superseded(scalars)
-        scalars["superseded"] = superseded
         if restart_context:
             restarts = [w for w in found if w.startswith(_RESTART_WARNING)]
             found = [w for w in found if not w.startswith(_RESTART_WARNING)]
@@ -354,7 +357,7 @@ def _str_categorical(col: pd.Series) -> pd.Categorical:
     """``pd.Categorical(col.astype(str))``, without turning a million categorical rows into
     strings when ``col`` is already categorical (same categories, same order, same codes)."""
     if isinstance(col.dtype, pd.CategoricalDtype):
-        codes = col.cat.codes.to_numpy()
+        codes = col.array.codes  # (a read-only view: not copied)
         cats = col.cat.categories.astype(str)
         if len(codes) and codes.min() >= 0 and cats.is_unique:
             if len(cats) <= 16:  # a few passes over int8 codes beat widening them for bincount
@@ -363,12 +366,25 @@ def _str_categorical(col: pd.Series) -> pd.Categorical:
                 keep = np.flatnonzero(np.bincount(codes, minlength=len(cats)))
             kept = cats[keep]
             new = kept.sort_values()
+            # (the codes are those of a valid categorical, >= 0, remapped onto as many
+            # categories: pandas need not check them again)
             if len(keep) == len(cats) and new.equals(kept):
-                return pd.Categorical.from_codes(codes, categories=new)
+                return pd.Categorical.from_codes(codes, categories=new, validate=False)
             remap = np.zeros(len(cats), dtype=codes.dtype)
             remap[keep] = new.get_indexer(kept)
-            return pd.Categorical.from_codes(remap[codes], categories=new)
+            return pd.Categorical.from_codes(remap[codes], categories=new, validate=False)
     return pd.Categorical(col.astype(str))
+
+
+def _nans(n: int) -> np.ndarray:
+    out = np.empty(n)
+    out.fill(np.nan)
+    return out
+
+
+#: elements compared at a time by :func:`_periodic_and_increasing`: the comparison's
+#: temporaries stay in the CPU cache, and a mismatch stops the scan early
+_COMPARE_BLOCK = 1 << 16
 
 
 def _periodic_and_increasing(codes: np.ndarray, steps: np.ndarray, k: int) -> bool:
@@ -379,11 +395,18 @@ def _periodic_and_increasing(codes: np.ndarray, steps: np.ndarray, k: int) -> bo
     n = len(codes)
     if k < 2 or n < 2 * k or len(np.unique(codes[:k])) != k:
         return False
-    return bool((codes[k:] == codes[:-k]).all() and (steps[k:] > steps[:-k]).all())
+    for a in range(k, n, _COMPARE_BLOCK):
+        b = min(n, a + _COMPARE_BLOCK)
+        if not (np.array_equal(codes[a:b], codes[a - k:b - k])
+                and (steps[a:b] > steps[a - k:b - k]).all()):
+            return False
+    return True
 
 
-def _flag_superseded(scalars: pd.DataFrame) -> tuple[np.ndarray, list[str]]:
-    """Apply the restart policy; return the flags and warnings about steps that were found.
+def _flag_superseded(codes: np.ndarray, steps: np.ndarray,
+                     tags: pd.Index) -> tuple[np.ndarray, list[str]]:
+    """Apply the restart policy to the rows (tag ``codes`` into ``tags``, ``steps``);
+    return the flags and warnings about steps that were found.
 
     A row is superseded when a later row of the same tag has a step <= its own. Tags whose
     steps are all equal are left alone (their view uses record order).
@@ -391,13 +414,10 @@ def _flag_superseded(scalars: pd.DataFrame) -> tuple[np.ndarray, list[str]]:
     Works tag by tag (a boolean mask per tag for a few tags, one stable sort for many), and
     skips the common case, steps strictly increasing, after one comparison.
     """
-    n = len(scalars)
+    n = len(codes)
     flags = np.zeros(n, dtype=bool)
     if n == 0:
         return flags, []
-    codes = scalars["tag"].cat.codes.to_numpy()
-    steps = scalars["step"].to_numpy()
-    tags = scalars["tag"].cat.categories
     n_tags = len(tags)
     if _periodic_and_increasing(codes, steps, n_tags):
         return flags, []  # the common wide layout, checked in two passes: nothing to flag

@@ -27,6 +27,7 @@ Cells
 from __future__ import annotations
 
 import codecs
+import mmap
 import os
 import csv as _csv
 import re
@@ -153,9 +154,11 @@ def read_table(path: Path, *, block_bytes: int | None = None, end: int | None = 
     if not cut:  # no complete line in the whole file: it is all tail
         buf, cut, blocks.tail = blocks.tail, len(blocks.tail), b""
     _check_start(path, bytes(buf[:4]), notes)
-    start = len(codecs.BOM_UTF8) if buf.startswith(codecs.BOM_UTF8) else 0
+    start = len(codecs.BOM_UTF8) if bytes(buf[:3]) == codecs.BOM_UTF8 else 0
     _check_block(path, buf, start, cut, offset)
+    quoted: bool | None = blocks.quoted
     if not _TEXT.search(memoryview(buf)[start:cut]):  # only blank lines: read on (rare)
+        quoted = None  # (the joined lines: looked for when parsed)
         for off, more, more_cut in it:
             _check_block(path, more, 0, more_cut, off)
             buf = buf[:cut] + more[:more_cut]
@@ -180,11 +183,11 @@ def read_table(path: Path, *, block_bytes: int | None = None, end: int | None = 
         + (", decimal comma" if dialect.decimal == "," else ""))
     data_start = start + (_header_end(head) if dialect.header else 0)
     parser = _BlockParser(path, dialect, blocks.file_bytes)
-    parser.feed(memoryview(buf)[data_start:cut], offset + data_start)
+    parser.feed(memoryview(buf)[data_start:cut], offset + data_start, quoted)
     del buf, head
     for off, more, more_cut in it:
         _check_block(path, more, 0, more_cut, off)
-        parser.feed(memoryview(more)[:more_cut], off)
+        parser.feed(memoryview(more)[:more_cut], off, blocks.quoted)
         del more
     _check_block(path, blocks.tail, 0, len(blocks.tail), blocks.tail_offset or 0)
     msg = warn_truncated(path, blocks.tail)
@@ -234,6 +237,7 @@ class _LineBlocks:
         self.tail = b""
         self.tail_offset: int | None = None
         self.file_bytes = 0  # the size when opened (0 when unknown)
+        self.quoted = True  # whether the last block yielded has a '"' before its end
 
     def __iter__(self) -> Iterator[tuple[int, bytes, int]]:
         try:
@@ -256,6 +260,17 @@ class _LineBlocks:
             if self.file_bytes and self.size >= BLOCK_BYTES \
                     and self.file_bytes <= max(WHOLE_FILE_BYTES, self.size):
                 left = self.size = self.file_bytes + 1
+                whole = _map(fh, self.file_bytes)
+                if whole is not None:  # the whole file, mapped: yields it uncopied
+                    fh.seek(self.file_bytes)
+                    cut = whole.rfind(b"\n") + 1
+                    if cut and not self._odd_quotes(whole, cut):
+                        pending = whole[cut:]
+                        base = cut
+                        yield 0, whole, cut
+                        del whole
+                    else:  # no line end, or one inside quotes: the general loop below
+                        pending = whole[:]
             while True:
                 want = max(1, min(self.size, left))  # no 16 MiB buffer for a 1 KB file
                 left = self.size
@@ -274,7 +289,7 @@ class _LineBlocks:
                 del chunk
                 end = len(buf)
                 cut = buf.rfind(b"\n", 0, end) + 1
-                if cut == 0 or (buf.find(b'"', 0, cut) >= 0 and buf.count(b'"', 0, cut) % 2):
+                if cut == 0 or self._odd_quotes(buf, cut):
                     # a line longer than a block, or the last newline inside a quoted
                     # field: read on
                     pending = buf
@@ -288,6 +303,30 @@ class _LineBlocks:
                                                  f"offset {base} is never closed (a '\"' "
                                                  "without its pair)")
             self.tail, self.tail_offset = pending, base
+
+    def _odd_quotes(self, buf, cut: int) -> bool:
+        """An odd number of ``"`` in ``buf[:cut]``: the last newline there is inside a
+        quoted field. Sets :attr:`quoted` (any ``"`` there)."""
+        self.quoted = buf.find(b'"', 0, cut) >= 0
+        if not self.quoted:
+            return False
+        return bool(np.count_nonzero(np.frombuffer(buf, dtype=np.uint8, count=cut) == 0x22) % 2)
+
+
+def _map(fh, size: int) -> "mmap.mmap | None":
+    """The first ``size`` bytes of the open file ``fh``, memory-mapped read-only (pages read
+    ahead), or None where mapping fails. A file parsed in one block is mapped rather than
+    read into a fresh buffer: no copy, and no page faults on a new 20 MB allocation (the
+    TensorBoard reader maps its files too). Only files parsed whole are mapped: the mapped
+    pages count in the resident memory, so large files keep their bounded blocks."""
+    flags = mmap.MAP_SHARED | getattr(mmap, "MAP_POPULATE", 0)
+    try:
+        return mmap.mmap(fh.fileno(), size, flags=flags, prot=mmap.PROT_READ)
+    except (AttributeError, TypeError, ValueError, OSError):  # Windows: no flags/prot
+        try:
+            return mmap.mmap(fh.fileno(), size, access=mmap.ACCESS_READ)
+        except (ValueError, OSError):
+            return None
 
 
 def _check_start(path: Path, data: bytes, notes: list[str]) -> None:
@@ -304,15 +343,15 @@ def _check_block(path: Path, data: bytes | bytearray, start: int, end: int,
                  offset: int) -> None:
     """No NUL byte and valid UTF-8 in ``data[start:end]`` (``offset``: where ``data[0]`` is
     in the file)."""
-    nul = data.find(b"\x00", start, end)
-    if nul >= 0:
+    view = memoryview(data)[start:end]
+    if not len(view):
+        return
+    octets = np.frombuffer(view, dtype=np.uint8)
+    if octets.min() == 0:  # (numpy's min and max: faster than bytes.find and isascii)
+        nul = data.find(b"\x00", start, end)
         raise CorruptLogError(path, f"binary data (NUL byte at offset {offset + nul}): not a "
                                     "text CSV file")
-    if start == 0 and end == len(data) and isinstance(data, bytes):
-        if data.isascii():  # the whole buffer (the common case): checked in place
-            return
-    view = memoryview(data)[start:end]
-    if (len(view) and np.frombuffer(view, dtype=np.uint8).max() < 0x80) or not len(view):
+    if octets.max() < 0x80:
         return  # ASCII
     try:
         codecs.utf_8_decode(view, "strict", True)
@@ -430,10 +469,14 @@ class _BlockParser:
             self.short_rows += 1
         return "skip"
 
-    def feed(self, data: bytes, offset: int) -> None:
+    def feed(self, data: bytes, offset: int, quoted: bool | None = None) -> None:
+        """Parse ``data`` (complete lines at file offset ``offset``); ``quoted``: whether
+        the buffer holding it has a ``"`` (None: look)."""
         if not _TEXT.search(data):
             return
-        table = self._parse(data, offset)
+        if quoted is None:
+            quoted = _has_quote(data)
+        table = self._parse(data, offset, quoted)
         if table is None:
             return
         self.n_rows += table.num_rows
@@ -446,7 +489,7 @@ class _BlockParser:
             if steps and pa.types.is_floating(col.type) and _beyond_float_ints(col):
                 # whole numbers beyond 2**53 in a column typed float64 (a fraction or a
                 # 1e20 elsewhere in the block): read this column again as text, exactly
-                col = self._parse(data, offset, text_column=name,
+                col = self._parse(data, offset, quoted, text_column=name,
                                   count_rows=False).column(0)  # type: ignore[union-attr]
             self.columns[name].add(_convert(col, self.dialect.decimal, steps), expect)
         del table, col
@@ -456,7 +499,8 @@ class _BlockParser:
             # one block leaves them for the next file's parse instead)
             pa.default_memory_pool().release_unused()
 
-    def _parse(self, data: bytes, offset: int, *, text_column: str | None = None,
+    def _parse(self, data: bytes, offset: int, quoted: bool, *,
+               text_column: str | None = None,
                count_rows: bool = True) -> pa.Table | None:
         d = self.dialect
         convert = pacsv.ConvertOptions(null_values=list(MISSING), strings_can_be_null=True,
@@ -471,7 +515,7 @@ class _BlockParser:
                                                use_threads=len(data) > ARROW_BLOCK_BYTES,
                                                block_size=ARROW_BLOCK_BYTES),
                 parse_options=pacsv.ParseOptions(
-                    delimiter=d.delimiter, quote_char='"', newlines_in_values=_has_quote(data),
+                    delimiter=d.delimiter, quote_char='"', newlines_in_values=quoted,
                     ignore_empty_lines=True,
                     invalid_row_handler=self._bad_row if count_rows else _skip_row),
                 convert_options=convert)
@@ -489,8 +533,7 @@ class _BlockParser:
 
 
 def _has_quote(data: memoryview) -> bool:
-    return data.obj.find(b'"') >= 0 if isinstance(data.obj, (bytes, bytearray)) else \
-        b'"' in bytes(data)
+    return data.obj.find(b'"') >= 0 if hasattr(data.obj, "find") else b'"' in bytes(data)
 
 
 def _skip_row(row) -> str:

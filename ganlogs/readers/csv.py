@@ -363,6 +363,12 @@ def _read_table(table: Table, path: Path, run_id: str, variant: str,
                           notes=notes, warnings=warnings, step_unit=unit)
 
 
+def _nans(n: int) -> np.ndarray:
+    out = np.empty(n)
+    out.fill(np.nan)
+    return out
+
+
 def _codes_dtype(k: int) -> type:
     return np.int8 if k < 2 ** 7 else np.int16 if k < 2 ** 15 else np.int32
 
@@ -390,7 +396,7 @@ def _long_frame(values: list[np.ndarray | None], present: list[np.ndarray],
         value = wide.reshape(-1)
         step = np.repeat(steps, k)
         codes = np.tile(rank, n)
-        wall_time = np.repeat(wall, k) if wall is not None else np.full(n * k, np.nan)
+        wall_time = np.repeat(wall, k) if wall is not None else _nans(n * k)
     else:
         mask = np.empty((n, k), dtype=bool)
         for j, p in enumerate(present):
@@ -403,10 +409,11 @@ def _long_frame(values: list[np.ndarray | None], present: list[np.ndarray],
         codes = rank[flat - rows * k] if k > 1 else np.zeros(len(flat), dtype=dtype)
         del flat
         step = steps[rows]
-        wall_time = wall[rows] if wall is not None else np.full(len(rows), np.nan)
+        wall_time = wall[rows] if wall is not None else _nans(len(rows))
     return pd.DataFrame({
+        # (codes from rank: each within the categories, so pandas need not check them)
         "tag": pd.Categorical.from_codes(
-            codes, categories=pd.Index([tags[j] for j in order], dtype=object))
+            codes, categories=pd.Index([tags[j] for j in order], dtype=object), validate=False)
         if tags else pd.Categorical([]),
         "step": step, "value": value, "wall_time": wall_time}, copy=False)
 

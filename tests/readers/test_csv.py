@@ -540,3 +540,33 @@ def test_unbalanced_quote_is_a_one_line_parse_error(tmp_path):
     with pytest.raises(CorruptLogError) as exc:
         READER.read(p, run_id=".")
     assert "CSV parse error" in _one_line_error(exc, p)
+
+
+# ----------------------------------------------------------------------------- mapped files
+def test_a_file_read_whole_is_mapped_and_checked_like_blocks(tmp_path):
+    """A file parsed in one block is memory-mapped, not read into a buffer: the NUL and
+    UTF-8 checks, quoted newlines and an unfinished last line behave as on the block path."""
+    body = "".join(f"{s},{s / 7}\n" for s in range(40))
+    p = write(tmp_path, "nul.csv", "step,d_loss\n" + body + "40,0.\x005\n")
+    with pytest.raises(CorruptLogError) as exc:
+        READER.read(p, run_id=".")
+    assert f"NUL byte at offset {len('step,d_loss') + 1 + len(body) + 5}" in \
+        _one_line_error(exc, p)
+    p = write(tmp_path, "u8.csv", ("step,d_loss\n" + body).encode() + b"41,\xff\n")
+    with pytest.raises(CorruptLogError) as exc:
+        READER.read(p, run_id=".")
+    assert "not UTF-8" in _one_line_error(exc, p)
+    quoted = "step,d_loss,note\n" + "".join(f'{s},{s / 7},"line\n{s}"\n' for s in range(40))
+    p = write(tmp_path, "quoted.csv", quoted + '40,"0.5",x\n')
+    whole, _ = read_quietly(READER, p)
+    blocked, _ = read_quietly(CsvReader(block_bytes=16), p)
+    pd.testing.assert_frame_equal(whole[0].scalars, blocked[0].scalars)
+    assert whole[0].tags == ["d_loss"] and len(whole[0]) == 41
+    p = write(tmp_path, "tail.csv", "step,d_loss\n" + body + "40,0.1")
+    with pytest.warns(ganlogs.errors.TruncatedLogWarning):
+        run = READER.read(p, run_id=".")[0]
+    assert len(run) == 40
+    p = write(tmp_path, "open_quote.csv", "step,d_loss\n" + body + '40,"0.1\n41,0.2\n')
+    with pytest.raises(CorruptLogError) as exc:
+        READER.read(p, run_id=".")
+    assert "never closed" in _one_line_error(exc, p)
