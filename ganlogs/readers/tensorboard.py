@@ -299,18 +299,24 @@ def _build_run(path: Path, run_id: str, parts: list[FileData],
         for i, t in enumerate(p.tags):
             m[i] = all_tags.setdefault(t, len(all_tags))  # tags carry their prefix
         code_maps.append(m)
+    # the categories sorted, as Run.from_frame keeps them, and the codes in the smallest
+    # dtype pandas would coerce them to: one lookup per row here, none there
+    names = sorted(all_tags)
+    code_dtype = np.int8 if len(names) < 128 else np.int16 if len(names) < 2 ** 15 else np.int32
+    rank = np.empty(len(names), dtype=code_dtype)
+    rank[[all_tags[t] for t in names]] = np.arange(len(names), dtype=code_dtype)
+    code_maps = [rank[m] for m in code_maps]
     filled = [i for i, p in enumerate(parts) if len(p.steps)]
     n = sum(len(parts[i].steps) for i in filled)
     src_dtype = np.int8 if len(parts) < 128 else np.int32
     if len(filled) == 1:
         (i,) = filled
         p = parts[i]
-        same = (code_maps[i] == np.arange(len(code_maps[i]))).all()
-        codes = p.codes if same else code_maps[i][p.codes]
+        codes = code_maps[i][p.codes]
         src_codes = np.full(n, i, dtype=src_dtype)
         steps, values, walls = p.steps, p.values, p.walls
     else:
-        codes = np.empty(n, dtype=np.int32)
+        codes = np.empty(n, dtype=code_dtype)
         src_codes = np.empty(n, dtype=src_dtype)
         steps = np.empty(n, dtype=np.int64)
         values = np.empty(n, dtype=np.float64)
@@ -329,8 +335,8 @@ def _build_run(path: Path, run_id: str, parts: list[FileData],
     for p in parts:  # the rows now live in the frame's columns only
         p.codes = p.steps = p.values = p.walls = None
     frame = pd.DataFrame({
-        "tag": pd.Categorical.from_codes(codes, categories=pd.Index(list(all_tags),
-                                                                    dtype=object)),
+        "tag": pd.Categorical.from_codes(codes, categories=pd.Index(names, dtype=object),
+                                         validate=False),  # (codes from rank: all valid)
         "step": steps,
         "value": values,
         "wall_time": walls,
