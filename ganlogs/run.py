@@ -93,13 +93,32 @@ class Run:
     Build one with :meth:`Run.from_frame`; readers never call the constructor directly.
     """
 
-    __slots__ = ("scalars", "meta", "_views", "_sums")
+    __slots__ = ("scalars", "meta", "_views", "_sums", "_columns")
 
     def __init__(self, scalars: pd.DataFrame, meta: RunMeta) -> None:
         self.scalars = scalars
         self.meta = meta
         self._views: dict[str, pd.Series] = {}
         self._sums: dict[str, tuple[str, ...]] = {}
+        self._columns: tuple | None = None
+
+    def _arrays(self) -> tuple:
+        """``scalars`` as numpy (not copied), for :meth:`series`: ``(frame, code of each
+        tag, codes or None when the tag column is not categorical, step, value,
+        superseded)``; read once per frame (pandas' column access costs ~20 us a column,
+        which a sweep of tiny runs pays many times per run)."""
+        cols = self._columns
+        if cols is None or cols[0] is not self.scalars:
+            frame = self.scalars
+            col = frame["tag"]
+            if isinstance(col.dtype, pd.CategoricalDtype):
+                code_of = {c: i for i, c in enumerate(col.cat.categories)}
+                codes = col.array.codes
+            else:
+                code_of, codes = None, None
+            cols = self._columns = (frame, code_of, codes, frame["step"].to_numpy(),
+                                    frame["value"].to_numpy(), frame["superseded"].to_numpy())
+        return cols
 
     # ------------------------------------------------------------------ construction
     @classmethod
@@ -202,13 +221,13 @@ class Run:
         if tag in self._sums:
             return self._summed(tag)
         # numpy on the columns (filtering the whole frame costs ~5 ms per 100k rows per tag)
-        col = self.scalars["tag"]
-        if isinstance(col.dtype, pd.CategoricalDtype):
-            loc = col.cat.categories.get_indexer([tag])[0]
-            idx = (np.flatnonzero(col.cat.codes.to_numpy() == loc) if loc >= 0
+        _, code_of, codes, all_steps, all_values, superseded = self._arrays()
+        if codes is not None:
+            loc = code_of.get(tag, -1) if isinstance(tag, str) else -1
+            idx = (np.flatnonzero(codes == loc) if loc >= 0
                    else np.zeros(0, dtype=np.intp))
         else:
-            idx = np.flatnonzero((col == tag).to_numpy())
+            idx = np.flatnonzero((self.scalars["tag"] == tag).to_numpy())
         if not len(idx):
             from .roles import ROLES, infer_roles  # a role id ("d_loss") names its tag
 
@@ -222,12 +241,12 @@ class Run:
                 self._sums.update({k: v for k, v in roles.sums.items() if k not in self._sums})
                 return self.series(role_tag)
             raise KeyError(f"run {self.meta.run_id!r} has no tag {tag!r}; it has {self.tags}")
-        steps = self.scalars["step"].to_numpy()[idx]
-        values = self.scalars["value"].to_numpy()[idx]
+        steps = all_steps[idx]
+        values = all_values[idx]
         if len(idx) > 1 and (steps == steps[0]).all():
             out = pd.Series(values, index=np.arange(len(idx), dtype=np.int64))
         else:
-            keep = ~self.scalars["superseded"].to_numpy()[idx]
+            keep = ~superseded[idx]
             kept_steps, kept_values = steps[keep], values[keep]
             order = np.argsort(kept_steps, kind="stable")
             out = pd.Series(kept_values[order], index=kept_steps[order])
