@@ -291,20 +291,23 @@ def _runs_to_table(runs: list[Run], metas: list[dict[str, Any]]):
                                           "source", "superseded")}
     for i, (run, meta) in enumerate(zip(runs, metas)):
         s = run.scalars
-        tag = s["tag"].astype("category") if s["tag"].dtype.name != "category" else s["tag"]
-        src = (s["source"].astype("category") if s["source"].dtype.name != "category"
-               else s["source"])
-        meta["tag_categories"] = [str(c) for c in tag.cat.categories]
-        meta["source_categories"] = [str(c) for c in src.cat.categories]
+        tag = s["tag"].array if s["tag"].dtype.name == "category" else \
+            s["tag"].astype("category").array
+        src = s["source"].array if s["source"].dtype.name == "category" else \
+            s["source"].astype("category").array
+        meta["tag_categories"] = [str(c) for c in tag.categories]
+        meta["source_categories"] = [str(c) for c in src.categories]
         meta["columns"] = list(s.columns)
         cols["run"].append(np.full(len(s), i, dtype=np.int32))
-        cols["tag"].append(tag.cat.codes.to_numpy().astype(np.int32))
-        cols["source"].append(src.cat.codes.to_numpy().astype(np.int32))
+        cols["tag"].append(tag.codes.astype(np.int32))
+        cols["source"].append(src.codes.astype(np.int32))
         cols["step"].append(s["step"].to_numpy(np.int64))
         cols["value"].append(s["value"].to_numpy(np.float64))
         cols["wall_time"].append(s["wall_time"].to_numpy(np.float64))
         cols["superseded"].append(s["superseded"].to_numpy(bool))
-    return pa.table({k: (np.concatenate(v) if v else np.zeros(0)) for k, v in cols.items()})
+    # (one run, the usual entry: its columns as they are, not concatenated into copies)
+    return pa.table({k: (v[0] if len(v) == 1 else np.concatenate(v) if v else np.zeros(0))
+                     for k, v in cols.items()})
 
 
 def _runs_from_table(table, metas: list[dict[str, Any]]) -> list[Run]:
@@ -323,7 +326,8 @@ def _runs_from_table(table, metas: list[dict[str, Any]]) -> list[Run]:
                                                 categories=meta["source_categories"]),
             "superseded": arrays["superseded"][lo:hi].astype(bool, copy=False),
         })
-        frame = frame[meta["columns"]]
+        if list(frame.columns) != meta["columns"]:
+            frame = frame[meta["columns"]]
         runs.append(Run(frame, RunMeta(
             run_id=meta["run_id"], path=meta["path"], format=meta["format"],
             writer=meta["writer"], hparams=meta["hparams"], notes=tuple(meta["notes"]),

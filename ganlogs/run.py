@@ -93,7 +93,7 @@ class Run:
     Build one with :meth:`Run.from_frame`; readers never call the constructor directly.
     """
 
-    __slots__ = ("scalars", "meta", "_views", "_sums", "_columns")
+    __slots__ = ("scalars", "meta", "_views", "_sums", "_columns", "_order")
 
     def __init__(self, scalars: pd.DataFrame, meta: RunMeta) -> None:
         self.scalars = scalars
@@ -101,24 +101,36 @@ class Run:
         self._views: dict[str, pd.Series] = {}
         self._sums: dict[str, tuple[str, ...]] = {}
         self._columns: tuple | None = None
+        self._order: tuple | None = None  # (frame, codes in order of first appearance)
 
     def _arrays(self) -> tuple:
         """``scalars`` as numpy (not copied), for :meth:`series`: ``(frame, code of each
         tag, codes or None when the tag column is not categorical, step, value,
-        superseded)``; read once per frame (pandas' column access costs ~20 us a column,
+        superseded, the categories as a list)``; read once per frame (pandas' column access costs ~20 us a column,
         which a sweep of tiny runs pays many times per run)."""
         cols = self._columns
         if cols is None or cols[0] is not self.scalars:
             frame = self.scalars
             col = frame["tag"]
             if isinstance(col.dtype, pd.CategoricalDtype):
-                code_of = {c: i for i, c in enumerate(col.cat.categories)}
+                names = list(col.cat.categories)
+                code_of = {c: i for i, c in enumerate(names)}
                 codes = col.array.codes
             else:
-                code_of, codes = None, None
+                names, code_of, codes = None, None, None
             cols = self._columns = (frame, code_of, codes, frame["step"].to_numpy(),
-                                    frame["value"].to_numpy(), frame["superseded"].to_numpy())
+                                    frame["value"].to_numpy(),
+                                    frame["superseded"].to_numpy() if "superseded" in frame
+                                    else np.zeros(len(frame), dtype=bool), names)
         return cols
+
+    def _first_codes(self) -> np.ndarray:
+        """The tag codes in order of first appearance (categorical tags only)."""
+        order = self._order
+        if order is None or order[0] is not self.scalars:
+            codes = self._arrays()[2]
+            order = self._order = (self.scalars, pd.unique(codes))
+        return order[1]
 
     # ------------------------------------------------------------------ construction
     @classmethod
@@ -203,12 +215,11 @@ class Run:
     @property
     def tags(self) -> list[str]:
         """Tags in order of first appearance."""
-        col = self.scalars["tag"]
-        if isinstance(col.dtype, pd.CategoricalDtype):
+        names = self._arrays()[6]
+        if names is not None:
             # from the codes: turning every row into a string costs ~30 ms per 100k rows
-            cats = col.cat.categories
-            return [str(cats[c]) for c in pd.unique(col.cat.codes.to_numpy()) if c >= 0]
-        return list(pd.unique(col.astype(str)))
+            return [str(names[c]) for c in self._first_codes() if c >= 0]
+        return list(pd.unique(self.scalars["tag"].astype(str)))
 
     def series(self, tag: str) -> pd.Series:
         """The detector's view of one tag (or of the tag a role id such as ``"d_loss"`` names,
@@ -221,7 +232,7 @@ class Run:
         if tag in self._sums:
             return self._summed(tag)
         # numpy on the columns (filtering the whole frame costs ~5 ms per 100k rows per tag)
-        _, code_of, codes, all_steps, all_values, superseded = self._arrays()
+        _, code_of, codes, all_steps, all_values, superseded, _ = self._arrays()
         if codes is not None:
             loc = code_of.get(tag, -1) if isinstance(tag, str) else -1
             idx = (np.flatnonzero(codes == loc) if loc >= 0
@@ -289,8 +300,8 @@ class Run:
         ``last_step`` (over all rows)."""
         if self.scalars.empty:
             return {}
-        col = self.scalars["tag"]
-        if not isinstance(col.dtype, pd.CategoricalDtype):
+        _, _, codes, steps, _, _, names = self._arrays()
+        if codes is None:
             g = self.scalars.groupby("tag", observed=True, sort=False)["step"]
             agg = g.agg(["size", "min", "max"])
             return {
@@ -299,8 +310,6 @@ class Run:
                 for tag, r in agg.iterrows()
             }
         # numpy on the category codes (a pandas groupby costs ~25 ms per 100k rows)
-        codes = col.cat.codes.to_numpy()
-        steps = self.scalars["step"].to_numpy()
         order = np.argsort(codes, kind="stable")
         c, s = codes[order], steps[order]
         starts = np.flatnonzero(np.r_[True, c[1:] != c[:-1]])
@@ -308,11 +317,10 @@ class Run:
         lo = np.minimum.reduceat(s, starts)
         hi = np.maximum.reduceat(s, starts)
         at = {int(code): i for i, code in enumerate(c[starts])}
-        cats = col.cat.categories
         return {
-            str(cats[code]): {"points": int(sizes[at[code]]), "first_step": int(lo[at[code]]),
-                              "last_step": int(hi[at[code]])}
-            for code in (int(x) for x in pd.unique(codes)) if code >= 0
+            str(names[code]): {"points": int(sizes[at[code]]), "first_step": int(lo[at[code]]),
+                               "last_step": int(hi[at[code]])}
+            for code in (int(x) for x in self._first_codes()) if code >= 0
         }
 
     def with_meta(self, **changes: Any) -> "Run":
