@@ -18,6 +18,10 @@ import torch.nn.functional as F
 __all__ = ["BatchedMLP", "DiracGenerator", "DiracDiscriminator", "BatchedOptimizer", "per_run_norm"]
 
 
+#: hidden activations by name (the generator's ``g_act``; ``tanh`` is the v5 held-out setting)
+_ACTS = {"relu": F.relu, "lrelu": lambda h: F.leaky_relu(h, 0.2), "tanh": torch.tanh}
+
+
 class BatchedMLP:
     """``R`` multilayer perceptrons with the same shape and separate weights.
 
@@ -28,12 +32,14 @@ class BatchedMLP:
     generators : sequence of torch.Generator
         One per run; the initialisation of run ``r`` uses only ``generators[r]``
         (the scheme of ``torch.nn.Linear``: uniform in +-1/sqrt(fan_in)).
-    hidden_act : {"relu", "lrelu"}
+    hidden_act : {"relu", "lrelu", "tanh"}
     out_act : {"none", "tanh"}
     """
 
     def __init__(self, sizes: Sequence[int], generators: Sequence[torch.Generator], *,
                  hidden_act: str = "relu", out_act: str = "none", device: str | torch.device = "cpu") -> None:
+        if hidden_act not in _ACTS:
+            raise ValueError(f"hidden_act must be one of {sorted(_ACTS)}; got {hidden_act!r}")
         self.sizes = list(sizes)
         self.hidden_act = hidden_act
         self.out_act = out_act
@@ -61,7 +67,7 @@ class BatchedMLP:
         for i in range(n):
             h = torch.baddbmm(self.params[2 * i + 1], h, self.params[2 * i])
             if i < n - 1:
-                h = F.relu(h) if self.hidden_act == "relu" else F.leaky_relu(h, 0.2)
+                h = _ACTS[self.hidden_act](h)
                 feat = h
         if self.out_act == "tanh":
             h = torch.tanh(h)

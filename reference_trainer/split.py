@@ -11,7 +11,13 @@ from __future__ import annotations
 
 __all__ = ["HELD_OUT_TARGETS", "HELD_OUT_G_DEPTH", "TUNING_FAMILIES", "V3_HELD_OUT_TARGETS", "V3_HELD_OUT_D_DEPTH",
            "V3_HELD_OUT_DIRAC_DIM", "V4_HELD_OUT_TARGETS", "V4_HELD_OUT_OPTIMISER", "split_of", "is_held_out",
-           "v3_held_out_reason", "v4_held_out_reason"]
+           "v3_held_out_reason", "v4_held_out_reason", "V5_HELD_OUT_TARGETS", "V5_HELD_OUT_G_ACT",
+           "v5_held_out_reason"]
+
+#: the fourth held-out set (docs/results/heldout_protocol_v5.md), chosen before the fourth
+#: tuning round: a target and a generator activation no detector was designed on
+V5_HELD_OUT_TARGETS = ("rose",)
+V5_HELD_OUT_G_ACT = "tanh"
 
 #: the third held-out set (docs/results/heldout_protocol_v4.md), chosen before the third
 #: tuning round: a target and an optimiser no detector was designed on
@@ -47,6 +53,9 @@ def split_of(ground_truth: dict) -> tuple[str, str]:
     """
     cfg = ground_truth.get("config") or {}
     target = str(cfg.get("target", ""))
+    v5 = v5_held_out_reason(cfg)
+    if v5:
+        return "held_out", v5
     v4 = v4_held_out_reason(cfg)
     if v4:
         return "held_out", v4
@@ -95,4 +104,18 @@ def v4_held_out_reason(config: dict) -> str:
         return f"v4 held-out target {target}"
     if V4_HELD_OUT_OPTIMISER in (config.get("opt_g"), config.get("opt_d")):
         return f"v4 held-out optimiser {V4_HELD_OUT_OPTIMISER}"
+    return ""
+
+
+def v5_held_out_reason(config: dict) -> str:
+    """The v5 protocol's reason a run configuration is held out, or ``""``.
+
+    No v1 to v4 run has these settings; under the v5 protocol every v2, v3 and v4 run is a
+    tuning run (all three were evaluated and read).
+    """
+    target = str(config.get("target", ""))
+    if target in V5_HELD_OUT_TARGETS:
+        return f"v5 held-out target {target}"
+    if config.get("g_act") == V5_HELD_OUT_G_ACT:
+        return f"v5 held-out generator activation {V5_HELD_OUT_G_ACT}"
     return ""

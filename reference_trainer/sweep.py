@@ -29,8 +29,8 @@ __all__ = ["run_sweep", "build_manifest", "train_and_label", "set_cpu_threads"]
 
 MAX_GROUP = {"dirac": 64, "mixture": 24, "digits": 12}
 
-#: sweep sizes: ``small`` (fixtures/labelled), ``full`` (the v1 sweep), ``v2`` (issue 10's varied corpus), ``v3`` and ``v4`` (its second and third held-out sets)
-SIZES = ("small", "full", "v2", "v3", "v4")
+#: sweep sizes: ``small`` (fixtures/labelled), ``full`` (the v1 sweep), ``v2`` (issue 10's varied corpus), ``v3``, ``v4`` and ``v5`` (its second, third and fourth held-out sets)
+SIZES = ("small", "full", "v2", "v3", "v4", "v5")
 
 
 def specs_for(size: str) -> list[dict]:
@@ -47,6 +47,10 @@ def specs_for(size: str) -> list[dict]:
         from reference_trainer.variety import build_v4_specs
 
         return build_v4_specs()
+    if size == "v5":  # the fourth held-out corpus (docs/results/heldout_protocol_v5.md)
+        from reference_trainer.variety import build_v5_specs
+
+        return build_v5_specs()
     from reference_trainer.scenarios import build_specs
 
     return build_specs(size)

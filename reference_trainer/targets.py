@@ -277,9 +277,17 @@ def _pinwheel() -> CurveTarget:
     return _curves("pinwheel", arms, 2, 300)
 
 
+def _rose() -> CurveTarget:
+    """A three-petal rose ``r = 2 cos(3 t)`` for t in [0, pi] (one closed curve through the
+    origin, radius up to 2; v5 held-out target); 6 arc-length modes, two per petal."""
+    t = np.linspace(0, np.pi, 6000)
+    r = 2.0 * np.cos(3 * t)
+    return _curve("rose", np.stack([r * np.cos(t), r * np.sin(t)], 1), 6, 1500)
+
+
 #: targets without parameters, by name
 _NAMED_TARGETS = {"grid25": _grid25, "grid9": _grid9, "moons": _moons, "swissroll": _swissroll, "circles": _circles,
-                  "spiral": _spiral, "pinwheel": _pinwheel}
+                  "spiral": _spiral, "pinwheel": _pinwheel, "rose": _rose}
 
 
 @functools.lru_cache(maxsize=None)
@@ -287,7 +295,7 @@ def get_target(name: str, dim: int = 1, n_modes: int = 0, seed: int = 0, n_real:
     """Return the target called ``name``.
 
     ``ringK`` (K >= 3), ``grid9``, ``grid25``, ``moons``, ``swissroll``, ``circles``,
-    ``spiral``, ``pinwheel``, ``digits``,
+    ``spiral``, ``pinwheel``, ``rose``, ``digits``,
     ``digitsfew`` (``n_real`` training images), ``dirac`` (``dim`` 1 to 3) and ``gmm``
     (``dim`` dimensions, ``n_modes`` modes, centres from ``seed``).
     """
@@ -304,7 +312,7 @@ def get_target(name: str, dim: int = 1, n_modes: int = 0, seed: int = 0, n_real:
     if name == "dirac":
         return DiracTarget(dim=dim)
     raise ValueError("target must be one of 'ringK', 'grid9', 'grid25', 'moons', 'swissroll', 'circles', "
-                     "'spiral', 'pinwheel', 'gmm', "
+                     "'spiral', 'pinwheel', 'rose', 'gmm', "
                      f"'digits', 'digitsfew', 'dirac'; got {name!r}")
 
 

@@ -32,7 +32,7 @@ __all__ = ["GROUP_KEYS", "RunTrace", "group_key", "train_group"]
 #: configuration keys that every run of one batched group must share
 GROUP_KEYS = ("target", "dirac_dim", "gmm_dim", "gmm_modes", "gmm_seed", "n_real", "update", "loss", "opt_g",
               "opt_d", "n_d", "steps", "batch_size", "z_dim", "g_hidden", "d_hidden", "probe_every", "probe_n",
-              "eval_every", "eval_n")
+              "eval_every", "eval_n", "g_act")
 
 #: series recorded at every generator step (the trainer's measurements)
 RECORDED = ("d_loss", "d_loss_real", "d_loss_fake", "g_loss", "d_x", "d_gz", "g_grad_norm",
@@ -160,7 +160,7 @@ def train_group(configs: list[dict], device: str | torch.device = "cpu") -> list
         zd = 1
     else:
         zd = int(c0["z_dim"])
-        G = BatchedMLP([zd, *c0["g_hidden"], tgt.dim], [g["init"] for g in gens], hidden_act="relu",
+        G = BatchedMLP([zd, *c0["g_hidden"], tgt.dim], [g["init"] for g in gens], hidden_act=c0.get("g_act") or "relu",
                        out_act="tanh" if tgt.kind == "digits" else "none", device=device)
         D = BatchedMLP([tgt.dim, *c0["d_hidden"], 1], [g["init"] for g in gens], hidden_act="lrelu",
                        device=device)

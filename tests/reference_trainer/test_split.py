@@ -20,3 +20,11 @@ def test_held_out_targets_and_net_shape_win_over_a_tuning_family():
     for target in ("swissroll", "gmm"):
         s, why = split_of(_gt(f"{target}_bce_ns_adam", target=target))
         assert s == "held_out" and target in why
+
+
+def test_v5_rose_target_and_tanh_generator_are_held_out():
+    s, why = split_of({"family": "rose_bce_ns_adam", "config": {"target": "rose"}})
+    assert s == "held_out" and "rose" in why
+    s, why = split_of({"family": "ring8_bce_ns_adam", "config": {"target": "ring8", "g_act": "tanh"}})
+    assert s == "held_out" and "tanh" in why
+    assert split_of({"family": "ring8_bce_ns_adam", "config": {"target": "ring8", "g_act": "relu"}})[0] == "tuning"
