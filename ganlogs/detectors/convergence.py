@@ -53,7 +53,8 @@ from .oscillation import (ACF_RETURN, ALPHA, OscillationDetector, amplitude_grow
                           is_periodic, relative_spread)
 from .vanishing_gradients import VanishingGradientsDetector
 
-__all__ = ["ConvergenceDetector", "settling_statistics", "failure_confidences", "SETTLED"]
+__all__ = ["ConvergenceDetector", "settling_statistics", "failure_confidences", "SETTLED", "EQUILIBRIUM_REST",
+           "rests_at_equilibrium"]
 
 
 def failure_confidences(findings: Sequence[Finding]) -> dict[str, float]:
@@ -127,6 +128,15 @@ SETTLED = {"intercept": 2.0, "tiny_motion": 2.0, "unit_root": -5.0, "drift_above
            "persistent_cycle": -3.0, "frozen_losses_moving_gradients": -4.0}
 
 
+#: A loss "rests at the equilibrium" when its tail is within this share of the family's
+#: equilibrium value (2 ln 2 / ln 2 ... for BCE) while it barely moves (``tiny_motion`` >= 1:
+#: relative spread under 1e-4). A noiseless rest exactly at the equilibrium is what a GAN at its
+#: Nash equilibrium shows (a Dirac-GAN with R1); 2% leaves room for the last decay of the tail.
+#: Read only when the family is known (stated, or inferred without doubt): an offset or weight
+#: that hides the family leaves this evidence out rather than guessing.
+EQUILIBRIUM_REST = 0.02
+
+
 def settled_probability(f: dict[str, float], weights: Mapping[str, float] = SETTLED) -> float:
     """P(settled) from :func:`settling_statistics` by the fixed map ``weights``."""
     w = weights
@@ -139,6 +149,27 @@ def settled_probability(f: dict[str, float], weights: Mapping[str, float] = SETT
          + w["drift_above_tenth"] * max(f["log10_drift"] + 1.0, 0.0)
          + w["persistent_cycle"] * f["persistent_cycle"])
     return logistic(z)
+
+
+def rests_at_equilibrium(rs: RunStats, settling: Mapping[str, float], tol: float = EQUILIBRIUM_REST) -> bool:
+    """True when the family is known (not WGAN), the D loss tail is within ``tol`` of the
+    family's equilibrium and the losses barely move (``settling["tiny_motion"] >= 1``) without
+    a persistent cycle or frozen losses over moving gradients."""
+    return equilibrium_offset(rs, settling) <= tol
+
+
+def equilibrium_offset(rs: RunStats, settling: Mapping[str, float]) -> float:
+    """|D loss tail / the family's equilibrium - 1| for a known family (not WGAN) whose losses
+    barely move without a persistent cycle or frozen losses over moving gradients; inf
+    otherwise."""
+    d = rs.series.get("d_loss")
+    if d is None or not rs.eq_d or rs.family in (None, "unknown", "wgan_gp", "wgan_clip"):
+        return math.inf
+    if settling.get("persistent_cycle", 0.0) or settling.get("frozen_losses_moving_gradients", 0.0):
+        return math.inf
+    if settling.get("tiny_motion", 0.0) < 1.0:
+        return math.inf
+    return abs(d.tail_mean / rs.eq_d - 1.0)
 
 
 class ConvergenceDetector(GanDetector):
@@ -206,11 +237,13 @@ class ConvergenceDetector(GanDetector):
     def settling(self, rs: RunStats) -> dict[str, float]:
         return settling_statistics(rs, alpha=self.cycle_alpha, acf_return=self.cycle_acf_return)
 
-    def evidence_state(self, rs: RunStats, settled: float) -> tuple[str, str]:
+    def evidence_state(self, rs: RunStats, settled: float,
+                       settling: Mapping[str, float] | None = None) -> tuple[str, str]:
         """(state, reason): what the run's logs say about convergence.
 
-        ``converged``: a quality metric has plateaued, or (without one) the losses settled
-        after the discriminator had shown it can tell (its loss got ``d_ahead`` below its
+        ``converged``: a quality metric has plateaued, or (without one) the losses rest,
+        barely moving, at the known family's equilibrium (:data:`EQUILIBRIUM_REST`), or they
+        settled after the discriminator had shown it can tell (its loss got ``d_ahead`` below its
         start at some point, or a WGAN critic's estimate closed to ``critic_closed`` of its
         largest); ``still_changing``: the quality metric still improves or the losses still
         trend or wander; ``worsening``: the quality metric got worse; ``cannot_tell``: the
@@ -228,6 +261,12 @@ class ConvergenceDetector(GanDetector):
                                           f"{fmt(q.last)}, {fmt(100 * q.change, 2)}% better "
                                           "than before)")
             return "converged", f"{name} has plateaued at {fmt(q.last)} (best {fmt(q.best)})"
+        if settled >= 0.5 and settling is not None and rests_at_equilibrium(rs, settling):
+            # before the learning-rate check: a step down calms noisy losses, it does not put
+            # them at rest on the equilibrium
+            return "converged", (f"the losses rest at the equilibrium ({equilibrium_words(rs)}: D loss "
+                                 f"within {fmt(100 * equilibrium_offset(rs, settling), 2)}% of it) and "
+                                 "barely move")
         tail_start = min((s_.tail_start_step for s_ in rs.series.values()), default=None)
         if tail_start is not None and any(st_ >= tail_start for st_ in rs.lr_step_downs):
             return "cannot_tell", ("the losses calmed at a learning-rate step down, which is "
@@ -255,13 +294,16 @@ class ConvergenceDetector(GanDetector):
                  ) -> dict[str, float]:
         """``raw_logit``: logit of P(settled) x (1 - largest failure confidence); the
         evidence state (:meth:`evidence_state`) as 0/1 features ``quality_plateau``,
-        ``quality_improving``, ``quality_worsening``, ``cannot_tell``."""
-        settled = settled_probability(self.settling(rs), self.settled_weights or SETTLED)
+        ``quality_improving``, ``quality_worsening``, ``cannot_tell``; ``equilibrium_rest``
+        (0/1, :func:`rests_at_equilibrium`)."""
+        f = self.settling(rs)
+        settled = settled_probability(f, self.settled_weights or SETTLED)
         mf = max((failures or {}).values(), default=0.0)
         raw = min(max(settled * (1.0 - mf), 1e-6), 1 - 1e-6)
-        state, _ = self.evidence_state(rs, settled)
+        state, _ = self.evidence_state(rs, settled, f)
         q = rs.quality
         return {"raw_logit": math.log(raw / (1 - raw)),
+                "equilibrium_rest": float(state == "converged" and rests_at_equilibrium(rs, f)),
                 "quality_plateau": float(q is not None and state == "converged"),
                 "quality_improving": float(q is not None and state == "still_changing"),
                 "quality_worsening": float(state == "worsening"),
@@ -273,9 +315,12 @@ class ConvergenceDetector(GanDetector):
         settled = settled_probability(f, self.settled_weights or SETTLED)
         mf = max(fails.values(), default=0.0)
         feats = self.features(rs, fails)
-        state, reason = self.evidence_state(rs, settled)
+        state, reason = self.evidence_state(rs, settled, f)
         conf, _ = self.confidence("default", feats)
-        if mf >= self.min_confidence:
+        if mf >= self.min_confidence or state != "converged":
+            # a failure excludes convergence; without positive evidence (a plateaued quality
+            # metric, a rest at the equilibrium, a discriminator that had been ahead) the
+            # finding says what the logs show instead of guessing (issue 10 item 1)
             conf = min(conf, self.min_confidence - 1e-4)
         raw = 1.0 / (1.0 + math.exp(-feats["raw_logit"]))
         ev = evidence_common(rs)

@@ -414,3 +414,39 @@ def test_labels_survive_logging_choices_that_leave_the_dynamics_alone(name):
             total += 1
             agree += labels_of(s, **opts)[0] == labels_of(TRANSFORMS[name](s), **opts)[0]
     assert agree >= 0.95 * total, (name, agree, total)
+
+
+def _noiseless_rest(n: int = 600, d_offset: float = 0.0, g_offset: float = 0.0):
+    """A noiseless rest at the summed-BCE equilibrium (a Dirac-GAN with R1 started next to it):
+    a small oscillation that dies out, then losses at 2 ln 2 / ln 2 that move by far less than
+    1e-4 of themselves; the discriminator never gets ahead."""
+    t = np.arange(n, dtype=float)
+    decay = 0.01 * np.exp(-t / 20.0) * np.cos(t / 6.0)
+    idx = pd.Index(np.arange(n), name="step")
+    return {"d_loss": pd.Series(2 * LN2 + decay + d_offset, index=idx),
+            "g_loss": pd.Series(LN2 - decay + g_offset, index=idx)}
+
+
+def test_a_noiseless_rest_at_the_known_equilibrium_is_converged_on_positive_evidence():
+    res = analyse(_noiseless_rest(), loss_family="bce_nonsaturating", d_loss_reduction="summed")
+    conv = next(f for f in res.findings if f.label == "converged")
+    assert "converged" in res.labels and conv.evidence["state"] == "converged", conv.summary
+    assert conv.evidence["equilibrium_rest"] == 1.0 and "rest at the equilibrium" in conv.summary
+
+
+def test_without_positive_evidence_converged_stays_below_the_threshold():
+    # offsets hide the family: the same rest is then "cannot tell", never a confident converged,
+    # with the shipped calibration too (its cannot_tell weight alone would say 0.56 here)
+    series = _noiseless_rest(d_offset=1.0, g_offset=5.0)
+    for detectors in (default_detectors(calibration=HAND), default_detectors()):
+        res = analyze_run(series_run(series), settings=Settings(roles={r: r for r in series}),
+                          detectors=detectors)
+        conv = next(f for f in res.findings if f.label == "converged")
+        assert "converged" not in res.labels and conv.confidence < 0.5, conv.summary
+        assert conv.evidence["state"] == "cannot_tell", conv.summary
+    from ganlogs.testing import stalemate_series
+
+    res = analyse(stalemate_series(0))
+    conv = next(f for f in res.findings if f.label == "converged")
+    assert conv.evidence["state"] != "converged" and conv.confidence < 0.5
+    assert conv.summary.startswith("Cannot tell"), conv.summary
