@@ -98,9 +98,14 @@ class ModeCollapseDetector(GanDetector):
         if won:
             d = rs.series["d_loss"]
             how = "outright" if f["d_outright"] >= 1.0 else "clearly"
-            summary = (f"The discriminator won {how}: its loss fell from {fmt(rs.d_start, 2)} "
-                       f"to {fmt(float(np.median(d.values[-max(3, len(d.values) // 10):])), 2)} (median of "
-                       f"the last tenth), below half its start from step {onset}, "
+            end = float(np.median(d.values[-max(3, len(d.values) // 10):]))
+            if rs.d_start and end < 0.5 * rs.d_start:
+                how_seen = (f"its loss fell from {fmt(rs.d_start, 2)} to {fmt(end, 2)} (median of the "
+                            f"last tenth), below half its start from step {onset}")
+            else:  # the logged probabilities show the win; the loss itself did not fall by half
+                how_seen = (f"D(x) = {fmt(rs.p_real, 2)} against D(G(z)) = {fmt(rs.p_fake, 2)} at the "
+                            f"end (its loss went from {fmt(rs.d_start, 2)} to {fmt(end, 2)})")
+            summary = (f"The discriminator won {how}: {how_seen}, "
                        "while the generator loss did not fall, so the adversarial "
                        "term gives the generator little to learn from and it tends to collapse "
                        "onto what still fools D (check samples). Lower D's learning rate or "

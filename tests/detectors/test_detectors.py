@@ -450,3 +450,15 @@ def test_without_positive_evidence_converged_stays_below_the_threshold():
     conv = next(f for f in res.findings if f.label == "converged")
     assert conv.evidence["state"] != "converged" and conv.confidence < 0.5
     assert conv.summary.startswith("Cannot tell"), conv.summary
+
+
+def test_a_win_seen_in_the_probabilities_is_not_worded_as_a_falling_loss():
+    # a discriminator that is ahead from its first logged point: D(x) - D(G(z)) shows the win
+    # while the D loss rose from its (already low) start; the summary must not say it "fell"
+    import ganlogs
+
+    root = Path(__file__).resolve().parents[2] / "fixtures" / "labelled" / "digits_bce_ns_strongD_000"
+    res = ganlogs.analyze(root).runs[0]
+    f = next(x for x in res.findings if x.label == "mode_collapse")
+    assert f.confidence >= 0.5 and "discriminator won" in f.summary
+    assert "fell from" not in f.summary and "D(x) = " in f.summary, f.summary
