@@ -108,6 +108,31 @@ def _strong_d_run(rng, cfg):
     return dict(lr_g=lr_g, lr_d=lr_g * float(_pick(rng, (5.0, 10.0))))
 
 
+#: the losses of a "standard" cell: mostly non-saturating BCE, some LSGAN and hinge
+_LOSS_MIX = ("bce_nonsaturating",) * 3 + ("lsgan", "hinge")
+
+
+def _wgangp_run(rng, cfg):
+    """WGAN-GP with one critic step and a large step size: the oscillating recipe."""
+    return {**_std_run(3e-4, 8e-4, (1.0,))(rng, cfg), "gp_lambda": 1.0, "betas": [0.5, 0.9]}
+
+
+def _target_cell(target: str, kind: str, n_cells: int) -> Recipe:
+    """One of the cells every new 2-D target gets, named ``{target}_{kind}``: ``standard``
+    (a random shape and loss), ``tuned`` (the recipe that converges on the ring of 8),
+    ``smallG_strongD`` (mode collapse) or ``wgangp_nd1`` (oscillation)."""
+    intended, shared, per_run = {
+        "standard": ("converged", lambda r: _mixture(r, target, loss=str(_pick(r, _LOSS_MIX))), _std_run()),
+        "tuned": ("converged", lambda r: _mixture(r, target, g=[128, 128], d=[128, 128], steps=(3000,), batch=(64,)),
+                  _std_run(6e-4, 1.2e-3, (1.0,))),
+        "smallG_strongD": ("mode_collapse", lambda r: _mixture(r, target, g=[int(_pick(r, (16, 32)))], d=[128, 128],
+                                                               steps=(2000, 3000)), _strong_d_run),
+        "wgangp_nd1": ("oscillating", lambda r: _mixture(r, target, loss="wgan_gp", g=[128, 128], d=[128, 128],
+                                                         steps=(2000, 3000)), _wgangp_run),
+    }[kind]
+    return Recipe(f"{target}_{kind}", intended, n_cells, shared, per_run)
+
+
 def _dirac_run(lo, hi, **fixed):
     def f(rng, cfg):
         lr = _lr(rng, lo, hi)
@@ -144,7 +169,7 @@ RECIPES: tuple[Recipe, ...] = (
     Recipe("mix_wgangp_nd1", "oscillating", 4,
            lambda r: _mixture(r, str(_pick(r, ("ring8", "ring12", "moons"))), loss="wgan_gp", g=[128, 128],
                               d=[128, 128], steps=(2000, 3000)),
-           lambda r, c: {**_std_run(3e-4, 8e-4, (1.0,))(r, c), "gp_lambda": 1.0, "betas": [0.5, 0.9]},
+           _wgangp_run,
            "WGAN-GP with one critic step and a large step size"),
     Recipe("mix_wgan_sgd_looseclip", "diverged", 2,
            lambda r: _mixture(r, "ring8", loss="wgan_clip", opt="sgd", steps=(1000, 2000)),
@@ -156,19 +181,13 @@ RECIPES: tuple[Recipe, ...] = (
            lambda r: _mixture(r, str(_pick(r, _MIX_TARGETS)), g=[128, 128], d=[128, 128], steps=(3000,),
                               batch=(64,)),
            _std_run(6e-4, 1.2e-3, (1.0,)), "the v1 ring-of-8 recipe that converges, equal learning rates"),
-    Recipe("swissroll_tuned", "converged", 1,
-           lambda r: _mixture(r, "swissroll", g=[128, 128], d=[128, 128], steps=(3000,), batch=(64,)),
-           _std_run(6e-4, 1.2e-3, (1.0,))),
-    Recipe("gmm_tuned", "converged", 1,
-           lambda r: _mixture(r, "gmm", g=[128, 128], d=[128, 128], steps=(3000,), batch=(64,)),
-           _std_run(6e-4, 1.2e-3, (1.0,))),
+    _target_cell("swissroll", "tuned", 1),
+    _target_cell("gmm", "tuned", 1),
     # ---- held-out targets (docs/results/heldout_protocol.md, rule 1)
     Recipe("swissroll_standard", "converged", 2, lambda r: _mixture(r, "swissroll"), _std_run()),
     Recipe("swissroll_smallG_strongD", "mode_collapse", 1,
            lambda r: _mixture(r, "swissroll", g=[32], d=[128, 128], steps=(2000, 3000)), _strong_d_run),
-    Recipe("swissroll_wgangp_nd1", "oscillating", 1,
-           lambda r: _mixture(r, "swissroll", loss="wgan_gp", g=[128, 128], d=[128, 128], steps=(2000, 3000)),
-           lambda r, c: {**_std_run(3e-4, 8e-4, (1.0,))(r, c), "gp_lambda": 1.0, "betas": [0.5, 0.9]}),
+    _target_cell("swissroll", "wgangp_nd1", 1),
     Recipe("gmm_standard", "converged", 2, lambda r: _mixture(r, "gmm", steps=(1000, 2000, 3000)), _std_run()),
     Recipe("gmm_smallG_strongD", "mode_collapse", 1,
            lambda r: _mixture(r, "gmm", g=[32], d=[128, 128], steps=(2000, 3000)), _strong_d_run),
@@ -273,30 +292,14 @@ def _d3(rng) -> list[int]:
 
 V3_RECIPES: tuple[Recipe, ...] = (
     # ---- new targets
-    Recipe("circles_standard", "converged", 3,
-           lambda r: _mixture(r, "circles", loss=str(_pick(r, ("bce_nonsaturating",) * 3 + ("lsgan", "hinge")))),
-           _std_run()),
-    Recipe("spiral_standard", "converged", 2,
-           lambda r: _mixture(r, "spiral", loss=str(_pick(r, ("bce_nonsaturating",) * 3 + ("lsgan", "hinge")))),
-           _std_run()),
-    Recipe("circles_tuned", "converged", 2,
-           lambda r: _mixture(r, "circles", g=[128, 128], d=[128, 128], steps=(3000,), batch=(64,)),
-           _std_run(6e-4, 1.2e-3, (1.0,))),
-    Recipe("spiral_tuned", "converged", 2,
-           lambda r: _mixture(r, "spiral", g=[128, 128], d=[128, 128], steps=(3000,), batch=(64,)),
-           _std_run(6e-4, 1.2e-3, (1.0,))),
-    Recipe("circles_smallG_strongD", "mode_collapse", 2,
-           lambda r: _mixture(r, "circles", g=[int(_pick(r, (16, 32)))], d=[128, 128], steps=(2000, 3000)),
-           _strong_d_run),
-    Recipe("spiral_smallG_strongD", "mode_collapse", 1,
-           lambda r: _mixture(r, "spiral", g=[int(_pick(r, (16, 32)))], d=[128, 128], steps=(2000, 3000)),
-           _strong_d_run),
-    Recipe("circles_wgangp_nd1", "oscillating", 2,
-           lambda r: _mixture(r, "circles", loss="wgan_gp", g=[128, 128], d=[128, 128], steps=(2000, 3000)),
-           lambda r, c: {**_std_run(3e-4, 8e-4, (1.0,))(r, c), "gp_lambda": 1.0, "betas": [0.5, 0.9]}),
-    Recipe("spiral_wgangp_nd1", "oscillating", 1,
-           lambda r: _mixture(r, "spiral", loss="wgan_gp", g=[128, 128], d=[128, 128], steps=(2000, 3000)),
-           lambda r, c: {**_std_run(3e-4, 8e-4, (1.0,))(r, c), "gp_lambda": 1.0, "betas": [0.5, 0.9]}),
+    _target_cell("circles", "standard", 3),
+    _target_cell("spiral", "standard", 2),
+    _target_cell("circles", "tuned", 2),
+    _target_cell("spiral", "tuned", 2),
+    _target_cell("circles", "smallG_strongD", 2),
+    _target_cell("spiral", "smallG_strongD", 1),
+    _target_cell("circles", "wgangp_nd1", 2),
+    _target_cell("spiral", "wgangp_nd1", 1),
     Recipe("circles_wgan_sgd_looseclip", "diverged", 2,
            lambda r: _mixture(r, "circles", loss="wgan_clip", opt="sgd", steps=(1000, 2000)),
            lambda r, c: {**_std_run(0.03, 0.1, (1.0,))(r, c), "clip": 1e3}),
@@ -374,20 +377,12 @@ def _rms_run(lo=1e-4, hi=1e-3, ratios=(1.0, 1.0, 2.0, 4.0)):
 
 
 V4_RECIPES: tuple[Recipe, ...] = (
-    Recipe("pinwheel_standard", "converged", 3,
-           lambda r: _mixture(r, "pinwheel", loss=str(_pick(r, ("bce_nonsaturating",) * 3 + ("lsgan", "hinge")))),
-           _std_run()),
-    Recipe("pinwheel_tuned", "converged", 2,
-           lambda r: _mixture(r, "pinwheel", g=[128, 128], d=[128, 128], steps=(3000,), batch=(64,)),
-           _std_run(6e-4, 1.2e-3, (1.0,))),
-    Recipe("pinwheel_smallG_strongD", "mode_collapse", 2,
-           lambda r: _mixture(r, "pinwheel", g=[int(_pick(r, (16, 32)))], d=[128, 128], steps=(2000, 3000)),
-           _strong_d_run),
-    Recipe("pinwheel_wgangp_nd1", "oscillating", 1,
-           lambda r: _mixture(r, "pinwheel", loss="wgan_gp", g=[128, 128], d=[128, 128], steps=(2000, 3000)),
-           lambda r, c: {**_std_run(3e-4, 8e-4, (1.0,))(r, c), "gp_lambda": 1.0, "betas": [0.5, 0.9]}),
+    _target_cell("pinwheel", "standard", 3),
+    _target_cell("pinwheel", "tuned", 2),
+    _target_cell("pinwheel", "smallG_strongD", 2),
+    _target_cell("pinwheel", "wgangp_nd1", 1),
     Recipe("rms_standard", "converged", 3,
-           lambda r: _rms(_mixture(r, loss=str(_pick(r, ("bce_nonsaturating",) * 3 + ("lsgan", "hinge"))))),
+           lambda r: _rms(_mixture(r, loss=str(_pick(r, _LOSS_MIX)))),
            _rms_run()),
     Recipe("rms_tuned", "converged", 2,
            lambda r: _rms(_mixture(r, str(_pick(r, _MIX_TARGETS)), g=[128, 128], d=[128, 128], steps=(3000,),
@@ -437,19 +432,12 @@ def _tanh_g(cfg: dict) -> dict:
     return {**cfg, "g_act": "tanh"}
 
 
-_LOSS_MIX = ("bce_nonsaturating",) * 3 + ("lsgan", "hinge")
 
 V5_RECIPES: tuple[Recipe, ...] = (
-    Recipe("rose_standard", "converged", 3, lambda r: _mixture(r, "rose", loss=str(_pick(r, _LOSS_MIX))), _std_run()),
-    Recipe("rose_tuned", "converged", 2,
-           lambda r: _mixture(r, "rose", g=[128, 128], d=[128, 128], steps=(3000,), batch=(64,)),
-           _std_run(6e-4, 1.2e-3, (1.0,))),
-    Recipe("rose_smallG_strongD", "mode_collapse", 2,
-           lambda r: _mixture(r, "rose", g=[int(_pick(r, (16, 32)))], d=[128, 128], steps=(2000, 3000)),
-           _strong_d_run),
-    Recipe("rose_wgangp_nd1", "oscillating", 1,
-           lambda r: _mixture(r, "rose", loss="wgan_gp", g=[128, 128], d=[128, 128], steps=(2000, 3000)),
-           lambda r, c: {**_std_run(3e-4, 8e-4, (1.0,))(r, c), "gp_lambda": 1.0, "betas": [0.5, 0.9]}),
+    _target_cell("rose", "standard", 3),
+    _target_cell("rose", "tuned", 2),
+    _target_cell("rose", "smallG_strongD", 2),
+    _target_cell("rose", "wgangp_nd1", 1),
     Recipe("tanhG_standard", "converged", 3, lambda r: _tanh_g(_mixture(r, loss=str(_pick(r, _LOSS_MIX)))),
            _std_run()),
     Recipe("tanhG_tuned", "converged", 2,
@@ -463,7 +451,7 @@ V5_RECIPES: tuple[Recipe, ...] = (
     Recipe("tanhG_wgangp_nd1", "oscillating", 1,
            lambda r: _tanh_g(_mixture(r, str(_pick(r, ("ring8", "ring12", "moons"))), loss="wgan_gp", g=[128, 128],
                                       d=[128, 128], steps=(2000, 3000))),
-           lambda r, c: {**_std_run(3e-4, 8e-4, (1.0,))(r, c), "gp_lambda": 1.0, "betas": [0.5, 0.9]}),
+           _wgangp_run),
     Recipe("tanhG_wgan_sgd_looseclip", "diverged", 2,
            lambda r: _tanh_g(_mixture(r, "ring8", loss="wgan_clip", opt="sgd", steps=(1000, 2000))),
            lambda r, c: {**_std_run(0.03, 0.1, (1.0,))(r, c), "clip": 1e3}),
