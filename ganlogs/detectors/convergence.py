@@ -152,9 +152,7 @@ def settled_probability(f: dict[str, float], weights: Mapping[str, float] = SETT
 
 
 def rests_at_equilibrium(rs: RunStats, settling: Mapping[str, float], tol: float = EQUILIBRIUM_REST) -> bool:
-    """True when the family is known (not WGAN), the D loss tail is within ``tol`` of the
-    family's equilibrium and the losses barely move (``settling["tiny_motion"] >= 1``) without
-    a persistent cycle or frozen losses over moving gradients."""
+    """True when :func:`equilibrium_offset` is within ``tol``."""
     return equilibrium_offset(rs, settling) <= tol
 
 
@@ -238,7 +236,7 @@ class ConvergenceDetector(GanDetector):
         return settling_statistics(rs, alpha=self.cycle_alpha, acf_return=self.cycle_acf_return)
 
     def evidence_state(self, rs: RunStats, settled: float,
-                       settling: Mapping[str, float] | None = None) -> tuple[str, str]:
+                       settling: Mapping[str, float]) -> tuple[str, str]:
         """(state, reason): what the run's logs say about convergence.
 
         ``converged``: a quality metric has plateaued, or (without one) the losses rest,
@@ -261,12 +259,12 @@ class ConvergenceDetector(GanDetector):
                                           f"{fmt(q.last)}, {fmt(100 * q.change, 2)}% better "
                                           "than before)")
             return "converged", f"{name} has plateaued at {fmt(q.last)} (best {fmt(q.best)})"
-        if settled >= 0.5 and settling is not None and rests_at_equilibrium(rs, settling):
+        offset = equilibrium_offset(rs, settling)
+        if settled >= 0.5 and offset <= EQUILIBRIUM_REST:
             # before the learning-rate check: a step down calms noisy losses, it does not put
             # them at rest on the equilibrium
             return "converged", (f"the losses rest at the equilibrium ({equilibrium_words(rs)}: D loss "
-                                 f"within {fmt(100 * equilibrium_offset(rs, settling), 2)}% of it) and "
-                                 "barely move")
+                                 f"within {fmt(100 * offset, 2)}% of it) and barely move")
         tail_start = min((s_.tail_start_step for s_ in rs.series.values()), default=None)
         if tail_start is not None and any(st_ >= tail_start for st_ in rs.lr_step_downs):
             return "cannot_tell", ("the losses calmed at a learning-rate step down, which is "
@@ -290,13 +288,14 @@ class ConvergenceDetector(GanDetector):
                                f"(its loss stayed within {fmt(100 * self.d_ahead, 2)}% of its "
                                "start), so they cannot tell a good generator from a poor one")
 
-    def features(self, rs: RunStats, failures: Mapping[str, float] | None = None
-                 ) -> dict[str, float]:
+    def features(self, rs: RunStats, failures: Mapping[str, float] | None = None, *,
+                 settling: Mapping[str, float] | None = None) -> dict[str, float]:
         """``raw_logit``: logit of P(settled) x (1 - largest failure confidence); the
         evidence state (:meth:`evidence_state`) as 0/1 features ``quality_plateau``,
         ``quality_improving``, ``quality_worsening``, ``cannot_tell``; ``equilibrium_rest``
-        (0/1, :func:`rests_at_equilibrium`)."""
-        f = self.settling(rs)
+        (0/1, :func:`rests_at_equilibrium`). ``settling``: :meth:`settling` of ``rs``, when
+        the caller has it already."""
+        f = settling if settling is not None else self.settling(rs)
         settled = settled_probability(f, self.settled_weights or SETTLED)
         mf = max((failures or {}).values(), default=0.0)
         raw = min(max(settled * (1.0 - mf), 1e-6), 1 - 1e-6)
@@ -314,7 +313,7 @@ class ConvergenceDetector(GanDetector):
         f = self.settling(rs)
         settled = settled_probability(f, self.settled_weights or SETTLED)
         mf = max(fails.values(), default=0.0)
-        feats = self.features(rs, fails)
+        feats = self.features(rs, fails, settling=f)
         state, reason = self.evidence_state(rs, settled, f)
         conf, _ = self.confidence("default", feats)
         if mf >= self.min_confidence or state != "converged":
