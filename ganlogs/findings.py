@@ -8,7 +8,7 @@ config and the reports read them. Nothing here computes a statistic.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 __all__ = ["CORE_LABELS", "LABELS", "FAILURE_LABELS", "FINDING_LABELS", "Finding", "LossFamily"]
@@ -105,7 +105,9 @@ class Finding:
     pair: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        d = asdict(self)
+        # every other field is a plain value: no deep copy (asdict's), which a sweep of tiny
+        # runs would pay per finding; evidence and parameters are copied one level, as before
+        d = {name: getattr(self, name) for name in self.__dataclass_fields__}
         d["evidence"] = dict(self.evidence)
         d["parameters"] = dict(self.parameters)
         d["span"] = list(self.span) if self.span is not None else None
