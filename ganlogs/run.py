@@ -31,7 +31,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any, Mapping, NamedTuple, Sequence
 
 import numpy as np
 import pandas as pd
@@ -87,6 +87,19 @@ class RunMeta:
 STEP_UNITS = ("step", "iteration", "kimg", "epoch", "line")
 
 
+class _FrameColumns(NamedTuple):
+    """A :class:`Run`'s ``scalars`` as numpy arrays (not copied); ``code_of``, ``codes`` and
+    ``names`` are None when the tag column is not categorical."""
+
+    frame: pd.DataFrame  # the frame they were read from (a replaced frame is read again)
+    code_of: dict[str, int] | None  # tag -> category code
+    codes: np.ndarray | None  # the tag code of every row
+    step: np.ndarray
+    value: np.ndarray
+    superseded: np.ndarray
+    names: list[str] | None  # the categories
+
+
 class Run:
     """One training run: ``scalars`` (see the module docstring) and ``meta``.
 
@@ -100,16 +113,15 @@ class Run:
         self.meta = meta
         self._views: dict[str, pd.Series] = {}
         self._sums: dict[str, tuple[str, ...]] = {}
-        self._columns: tuple | None = None
+        self._columns: _FrameColumns | None = None
         self._order: tuple | None = None  # (frame, codes in order of first appearance)
 
-    def _arrays(self) -> tuple:
-        """``scalars`` as numpy (not copied), for :meth:`series`: ``(frame, code of each
-        tag, codes or None when the tag column is not categorical, step, value,
-        superseded, the categories as a list)``; read once per frame (pandas' column access costs ~20 us a column,
-        which a sweep of tiny runs pays many times per run)."""
+    def _arrays(self) -> "_FrameColumns":
+        """``scalars`` as numpy (not copied), for :meth:`series`; read once per frame (pandas'
+        column access costs ~20 us a column, which a sweep of tiny runs pays many times per
+        run)."""
         cols = self._columns
-        if cols is None or cols[0] is not self.scalars:
+        if cols is None or cols.frame is not self.scalars:
             frame = self.scalars
             col = frame["tag"]
             if isinstance(col.dtype, pd.CategoricalDtype):
@@ -118,17 +130,17 @@ class Run:
                 codes = col.array.codes
             else:
                 names, code_of, codes = None, None, None
-            cols = self._columns = (frame, code_of, codes, frame["step"].to_numpy(),
-                                    frame["value"].to_numpy(),
-                                    frame["superseded"].to_numpy() if "superseded" in frame
-                                    else np.zeros(len(frame), dtype=bool), names)
+            cols = self._columns = _FrameColumns(
+                frame, code_of, codes, frame["step"].to_numpy(), frame["value"].to_numpy(),
+                frame["superseded"].to_numpy() if "superseded" in frame else np.zeros(len(frame), dtype=bool),
+                names)
         return cols
 
     def _first_codes(self) -> np.ndarray:
         """The tag codes in order of first appearance (categorical tags only)."""
         order = self._order
         if order is None or order[0] is not self.scalars:
-            codes = self._arrays()[2]
+            codes = self._arrays().codes
             order = self._order = (self.scalars, pd.unique(codes))
         return order[1]
 
@@ -215,7 +227,7 @@ class Run:
     @property
     def tags(self) -> list[str]:
         """Tags in order of first appearance."""
-        names = self._arrays()[6]
+        names = self._arrays().names
         if names is not None:
             # from the codes: turning every row into a string costs ~30 ms per 100k rows
             return [str(names[c]) for c in self._first_codes() if c >= 0]
@@ -232,7 +244,8 @@ class Run:
         if tag in self._sums:
             return self._summed(tag)
         # numpy on the columns (filtering the whole frame costs ~5 ms per 100k rows per tag)
-        _, code_of, codes, all_steps, all_values, superseded, _ = self._arrays()
+        cols = self._arrays()
+        code_of, codes, superseded = cols.code_of, cols.codes, cols.superseded
         if codes is not None:
             loc = code_of.get(tag, -1) if isinstance(tag, str) else -1
             idx = (np.flatnonzero(codes == loc) if loc >= 0
@@ -252,8 +265,8 @@ class Run:
                 self._sums.update({k: v for k, v in roles.sums.items() if k not in self._sums})
                 return self.series(role_tag)
             raise KeyError(f"run {self.meta.run_id!r} has no tag {tag!r}; it has {self.tags}")
-        steps = all_steps[idx]
-        values = all_values[idx]
+        steps = cols.step[idx]
+        values = cols.value[idx]
         if len(idx) > 1 and (steps == steps[0]).all():
             out = pd.Series(values, index=np.arange(len(idx), dtype=np.int64))
         else:
@@ -300,7 +313,8 @@ class Run:
         ``last_step`` (over all rows)."""
         if self.scalars.empty:
             return {}
-        _, _, codes, steps, _, _, names = self._arrays()
+        cols = self._arrays()
+        codes, steps, names = cols.codes, cols.step, cols.names
         if codes is None:
             g = self.scalars.groupby("tag", observed=True, sort=False)["step"]
             agg = g.agg(["size", "min", "max"])
