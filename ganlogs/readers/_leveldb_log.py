@@ -26,6 +26,9 @@ import zlib
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
+import numpy as np
+
+from ._leveldb_bulk import Prefix, empty_prefix, intact_prefix
 from .base import Damage
 
 __all__ = ["HEADER", "BLOCK_SIZE", "RECORD_HEADER_SIZE", "FULL", "FIRST", "MIDDLE", "LAST",
@@ -102,21 +105,61 @@ class Scan:
     order: FULL records point into the scanned buffer (no copy); multi-part records are joined
     into a new ``bytes``. ``truncated`` is None for a cleanly ended log, else one sentence
     saying where the file stops; ``truncated_at`` is then the offset of the incomplete part.
+
+    The same records as arrays (what the vectorised decoder takes): ``starts`` and ``ends``
+    of each record's data in ``buf``, except record ``i`` in ``joined``, whose bytes are
+    ``joined[i]`` (its ``starts``/``ends`` are 0); ``heads`` is the file offset of each
+    record's first physical record (:attr:`offsets` as a list).
     """
 
-    records: list[tuple[bytes, int, int]] = field(default_factory=list)
-    #: byte offset in the file of each logical record's first physical record
-    offsets: list[int] = field(default_factory=list)
+    buf: bytes = b""
+    starts: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    ends: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    heads: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    joined: dict[int, bytes] = field(default_factory=dict)
     truncated: str | None = None
     truncated_at: int = -1
     damage: list[Damage] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return int(self.starts.size)
+
+    @property
+    def records(self) -> list[tuple[bytes, int, int]]:
+        joined = self.joined
+        return [(joined[i], 0, len(joined[i])) if i in joined else (self.buf, a, b)
+                for i, (a, b) in enumerate(zip(self.starts.tolist(), self.ends.tolist()))]
+
+    @property
+    def offsets(self) -> list[int]:
+        """Byte offset in the file of each logical record's first physical record."""
+        return self.heads.tolist()
+
+
+def _prefix_records(buf: bytes, prefix: Prefix, out: Scan) -> None:
+    """The logical records of the intact prefix into ``out`` (arrays; multi-part ones joined)."""
+    types = prefix.types
+    data = prefix.heads + RECORD_HEADER_SIZE
+    opens = np.flatnonzero((types == FULL) | (types == FIRST))
+    out.heads = prefix.heads[opens]
+    out.starts = data[opens]
+    out.ends = data[opens] + prefix.lengths[opens]
+    multi = np.flatnonzero(types[opens] == FIRST)
+    if multi.size:
+        out.starts[multi] = 0
+        out.ends[multi] = 0
+        closes = np.flatnonzero(types == LAST)  # the k-th FIRST's LAST is the k-th LAST
+        for k, (i, j) in enumerate(zip(opens[multi].tolist(), closes.tolist())):
+            out.joined[int(multi[k])] = b"".join(
+                buf[a:a + ln] for a, ln in zip(data[i:j + 1].tolist(),
+                                               prefix.lengths[i:j + 1].tolist()))
 
 
 def _all_zero(buf: bytes, start: int) -> bool:
     return buf.count(0, start) == len(buf) - start
 
 
-def scan(buf: bytes, *, resync: bool = False) -> Scan:
+def scan(buf: bytes, *, resync: bool = False, bulk: bool = True) -> Scan:
     """Split a whole ``.wandb`` file into logical records.
 
     A file that ends mid-record (a killed or still-running job) is not an error: every
@@ -126,6 +169,10 @@ def scan(buf: bytes, *, resync: bool = False) -> Scan:
     too, unless ``resync``: the damaged stretch is then skipped up to the next physical
     record that checks out (:func:`next_record`; a multi-part record cut by the damage is
     lost with it), listed in :attr:`Scan.damage`, and every intact record is kept.
+
+    ``bulk``: find the intact prefix with numpy first (:mod:`._leveldb_bulk`) and walk
+    record by record only from where it ends; False walks every record (the reference the
+    bulk prefix is tested against). Both give the same Scan.
     """
     n = len(buf)
     out = Scan()
@@ -142,14 +189,22 @@ def scan(buf: bytes, *, resync: bool = False) -> Scan:
                                    f"(magic/version {buf[4:7].hex()}, expected {HEADER[4:].hex()})")
         raise LogCorruption(0, "not a W&B transaction log (bad header)")
 
+    out.buf = buf
+    prefix = intact_prefix(buf, len(HEADER)) if bulk else empty_prefix(len(HEADER))
+    _prefix_records(buf, prefix, out)
+    if prefix.end >= n:
+        return out
+    # the Python walk goes on where the intact prefix ends, with no record pending
     mv = memoryview(buf)
-    records = out.records
+    records: list[tuple[int, int]] = []  # (start, end) in buf, or (0, 0) for a joined one
+    offsets: list[int] = []
+    joined: dict[int, bytes] = {}
     unpack = _REC.unpack_from
     crc32 = zlib.crc32
     type_crc = _TYPE_CRC
     parts: list[memoryview] | None = None  # pieces of a FIRST..LAST record
     first_at = -1
-    pos = len(HEADER)
+    pos = prefix.end
 
     def zero_tail(at: int) -> None:
         out.truncated = f"the file ends with {n - at} zero byte(s) after its last record"
@@ -209,8 +264,8 @@ def scan(buf: bytes, *, resync: bool = False) -> Scan:
                                                  f"multi-part record cut off by a {what} record"))
                         parts = None
                     if rtype == FULL:
-                        records.append((buf, start, end))
-                        out.offsets.append(pos)
+                        records.append((start, end))
+                        offsets.append(pos)
                     else:
                         parts = [mv[start:end]]
                         first_at = pos
@@ -220,9 +275,9 @@ def scan(buf: bytes, *, resync: bool = False) -> Scan:
                                                  "record")
                     parts.append(mv[start:end])
                     if rtype == LAST:
-                        joined = b"".join(parts)
-                        records.append((joined, 0, len(joined)))
-                        out.offsets.append(first_at)
+                        joined[len(records)] = b"".join(parts)
+                        records.append((0, 0))
+                        offsets.append(first_at)
                         parts = None
                 else:
                     raise LogCorruption(pos, f"unknown record type {rtype}")
@@ -247,6 +302,13 @@ def scan(buf: bytes, *, resync: bool = False) -> Scan:
         del parts
         mv.release()
     out.damage = _merge(out.damage)
+    if records:
+        base = len(out)
+        walked = np.array(records, dtype=np.int64).reshape(-1, 2)
+        out.starts = np.concatenate([out.starts, walked[:, 0]])
+        out.ends = np.concatenate([out.ends, walked[:, 1]])
+        out.heads = np.concatenate([out.heads, np.array(offsets, dtype=np.int64)])
+        out.joined.update((base + i, b) for i, b in joined.items())
     return out
 
 

@@ -35,8 +35,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ._leveldb_log import Scan
 from ._spans import numbers, spans
-
 from ._wandb_decode import DROP, STEP, TIMESTAMP, VALUE, FileResult, History
 
 __all__ = ["decode_records"]
@@ -219,18 +219,18 @@ def _predicted_items(arr: np.ndarray, starts: np.ndarray, ends: np.ndarray
     return fits, q, q + 3, ends.copy()
 
 
-def decode_records(data: bytes, spans: list[tuple[bytes, int, int]], res: FileResult,
+def decode_records(found: Scan, res: FileResult,
                    handle_other: Callable[[bytes, int, int, int], None],
                    item_tag: Callable[[bytes, int, int], str], key_kind: Callable[[str], int],
                    slow_item: Callable[..., None]) -> bool:
-    """Decode every logical record; fill ``res.columns`` with the history rows.
+    """Decode every logical record of ``found``; fill ``res.columns`` with the history rows.
 
     ``handle_other(buf, field, a, b)`` decodes a non-history top-level field (config, run,
     exit, header, telemetry) with the reference code. Returns False, having changed nothing in
     ``res``, when the fast path does not apply (the caller then uses the reference decoder).
     """
     try:
-        out = _decode(data, spans, item_tag, key_kind, slow_item)
+        out = _decode(found, item_tag, key_kind, slow_item)
     except (_Fallback, IndexError, ValueError, OverflowError, pd.errors.ParserError):
         return False
     buf, others, columns, step_from, n_hist, skipped = out
@@ -244,15 +244,15 @@ def decode_records(data: bytes, spans: list[tuple[bytes, int, int]], res: FileRe
     return True
 
 
-def _decode(data, spans, item_tag, key_kind, slow_item):
+def _decode(found, item_tag, key_kind, slow_item):
     # FULL records are read where they lie in the file; multi-part ones were joined by the
     # framing reader and are appended after the file's bytes
-    rec_start = np.fromiter((a for _, a, _ in spans), dtype=np.int64, count=len(spans))
-    rec_end = np.fromiter((e for _, _, e in spans), dtype=np.int64, count=len(spans))
-    joined = [i for i, (b, _, _) in enumerate(spans) if b is not data]
-    buf = data
+    rec_start = found.starts.copy()
+    rec_end = found.ends.copy()
+    joined = sorted(found.joined)
+    buf = data = found.buf
     if joined:
-        extra = [spans[i][0] for i in joined]
+        extra = [found.joined[i] for i in joined]
         offsets = np.cumsum([len(data)] + [len(x) for x in extra])
         rec_start[joined] = offsets[:-1]
         rec_end[joined] = offsets[1:]

@@ -105,15 +105,15 @@ def decode_file(data: bytes, path: Path, *, fast: bool | None = None) -> FileRes
     res = FileResult()
     res.empty = not data
     res.truncated = found.truncated
-    res.records = len(found.records)
+    res.records = len(found)
     res.damage = found.damage
-    if found.damage and not found.records:
+    if found.damage and not len(found):
         first = found.damage[0]
         raise CorruptLogError(path, f"no intact record: {first.reason} at byte offset "
                                     f"{first.offset}; the file is damaged throughout")
     if fast is None:
-        fast = len(found.records) >= FAST_PATH_MIN_RECORDS
-    if fast and found.records:
+        fast = len(found) >= FAST_PATH_MIN_RECORDS
+    if fast and len(found):
         from ._wandb_fast import decode_records
 
         def other(buf: bytes, field: int, a: int, b: int) -> None:
@@ -124,7 +124,7 @@ def decode_file(data: bytes, path: Path, *, fast: bool | None = None) -> FileRes
                 raise ValueError(f"undecodable record: {exc}") from None
 
         try:
-            done = decode_records(data, found.records, res, other, item_tag, key_kind, slow_item)
+            done = decode_records(found, res, other, item_tag, key_kind, slow_item)
         except ValueError:  # an undecodable record: the reference decoder skips it
             done = False
         if done:
