@@ -28,6 +28,8 @@ the same rows, notes and metadata.
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
 from typing import Callable
 
 import numpy as np
@@ -41,6 +43,8 @@ from ._wandb_decode import DROP, STEP, TIMESTAMP, VALUE, FileResult, History
 
 __all__ = ["decode_records"]
 
+CHUNK_RECORDS = 8192  # records decoded together (about 1 MB of a file's bytes: cached)
+MAX_THREADS = 2  # threads decoding chunks (measured on the 2-core development machine)
 _MAX_NESTED = 8  # key fields per item the predicted layout follows
 _VALUE_START = np.zeros(256, dtype=bool)  # first bytes of a JSON number, NaN or +-Infinity
 _VALUE_START[[ord(c) for c in "-0123456789NI"]] = True
@@ -153,15 +157,123 @@ def _walk(arr: np.ndarray, starts: np.ndarray, ends: np.ndarray, *, ordered: boo
     return tuple(out)  # type: ignore[return-value]
 
 
+def _unaligned(arr: np.ndarray, dtype: str) -> np.ndarray:
+    """``arr`` (uint8) seen as little-endian ``dtype`` words starting at every byte: element
+    ``i`` is the word made of ``arr[i:i + size]`` (no copy)."""
+    size = np.dtype(dtype).itemsize
+    return np.ndarray(shape=(max(arr.size - size + 1, 0),), dtype=dtype, buffer=arr,
+                      strides=(1,))
+
+
+def _walk_short(arr: np.ndarray, starts: np.ndarray, ends: np.ndarray
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None:
+    """:func:`_walk` for messages made only of LEN fields with a one-byte key and a one-byte
+    length (a history record as both writers write it: items and the step): ``(owner,
+    field, a, b)`` sorted by owner, each owner's fields in message order; None when a message
+    holds anything else (then :func:`_walk` reads it).
+
+    Every message advances one field per pass (a message that has ended stays where it
+    ended), so pass ``k`` fills row ``k`` of a (fields x messages) table and no pass
+    compacts the messages still going: a pass is one two-byte gather and a few
+    element-wise operations."""
+    n = starts.size
+    if arr.size < 2 or not n:
+        return None if n else tuple(np.zeros(0, dtype=np.int64) for _ in range(4))
+    head = _unaligned(arr, "<u2")  # key byte, then length byte
+    cap = head.size - 1
+    pos = starts.astype(np.int64, copy=True)
+    going = pos < ends
+    keys, begins = [], []
+    while going.any():
+        kl = head[np.minimum(pos, cap)]
+        # wire type 2, a one-byte key (< 0x80), field > 0; a one-byte length (< 0x80)
+        if (going & (((kl & 0x8087) != 0x0002) | ((kl & 0xFF) < 8) | (pos + 2 > ends))).any():
+            return None
+        nxt = np.where(going, pos + 2 + (kl >> 8), pos)
+        if (nxt > ends).any():
+            return None
+        keys.append(np.where(going, kl & 0xFF, 0).astype(np.uint8))
+        begins.append(pos)
+        pos = nxt
+        going = pos < ends
+    key = np.stack(keys, axis=1)  # (messages, fields): message order is row-major order
+    begin = np.stack(begins, axis=1)
+    real = key != 0
+    begin, key = begin[real], key[real]
+    owner = np.broadcast_to(np.arange(n)[:, None], real.shape)[real]
+    a = begin + 2
+    b = a + head[begin] // 256  # the length byte again, for the fields kept
+    return owner, (key >> 3).astype(np.int64), a, b
+
+
+_KEY_WORDS = 4  # key regions up to 32 bytes get ids from their 8-byte words
+
+
 def _key_ids(arr: np.ndarray, starts: np.ndarray, lengths: np.ndarray
              ) -> tuple[np.ndarray, np.ndarray]:
     """Ids of equal byte strings ``arr[starts[i]:starts[i]+lengths[i]]``: (ids, the first
-    item of each id). pyarrow's hash dictionary encodes the ranges where they lie in the
-    buffer (:mod:`._spans`; exact: it compares the bytes); ids are numbered in order of first
-    appearance in the buffer."""
+    item of each id). Ids are numbered in order of first appearance in the buffer.
+
+    Strings of up to 32 bytes (every key region of the usual writers) are read as four 8-byte
+    words (bytes past the end masked off) and factorized by a hash of words and length; each
+    string is then compared with its id's first one word by word, so the ids are exact. Longer
+    strings, or a hash collision, go to :func:`_key_ids_arrow`."""
     n = starts.size
     if not n:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    if int(lengths.max()) > 8 * _KEY_WORDS or arr.size < 8:
+        return _key_ids_arrow(arr, starts, lengths)
+    words8 = _unaligned(arr, "<u8")
+    last = words8.size - 1
+    words = []
+    mixed = lengths.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)
+    for j in range(_KEY_WORDS):
+        left = lengths - 8 * j
+        if not (left > 0).any():
+            break
+        # the word at starts + 8j, masked to the string's bytes (a read past the buffer's
+        # last word is taken from the last word and shifted: bytes past the end never count)
+        at = starts + 8 * j
+        over = np.clip(at - last, 0, 7)
+        w = words8[np.minimum(at, last)] >> (8 * over).astype(np.uint64)
+        keep = np.clip(left, 0, 8).astype(np.uint64)
+        mask = np.where(keep == 8, np.uint64(0xFFFFFFFFFFFFFFFF),
+                        (np.uint64(1) << (8 * keep)) - np.uint64(1))
+        w &= mask
+        words.append(w)
+        mixed = (mixed ^ w) * np.uint64(0x100000001B3) + np.uint64(j + 1)
+    order = None
+    if (starts[1:] < starts[:-1]).any():  # multi-part records sit after the file's bytes
+        order = np.argsort(starts, kind="stable")
+        mixed = mixed[order]
+    ids, _ = pd.factorize(mixed, sort=False)  # in order of first appearance
+    ids = ids.astype(np.int64)
+    if order is not None:
+        unsorted = np.empty_like(ids)
+        unsorted[order] = ids
+        ids = unsorted
+    first_sorted = np.flatnonzero(_firsts(ids if order is None else ids[order]))
+    first = first_sorted if order is None else order[first_sorted]
+    # exact: every string equals its id's first string (length and every word)
+    rep = first[ids]
+    if (lengths[rep] != lengths).any() or any((w[rep] != w).any() for w in words):
+        return _key_ids_arrow(arr, starts, lengths)
+    return ids, first
+
+
+def _firsts(ids: np.ndarray) -> np.ndarray:
+    """Whether each item is its id's first (ids count up in order of first appearance)."""
+    new = np.empty(ids.size, dtype=bool)
+    new[0] = True
+    new[1:] = ids[1:] > np.maximum.accumulate(ids)[:-1]
+    return new
+
+
+def _key_ids_arrow(arr: np.ndarray, starts: np.ndarray, lengths: np.ndarray
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_key_ids` for any strings: pyarrow's hash dictionary encodes the ranges where
+    they lie in the buffer (:mod:`._spans`; exact: it compares the bytes)."""
+    n = starts.size
     order = None
     if (starts[1:] < starts[:-1]).any():  # multi-part records sit after the file's bytes
         order = np.argsort(starts, kind="stable")
@@ -169,12 +281,7 @@ def _key_ids(arr: np.ndarray, starts: np.ndarray, lengths: np.ndarray
     keys = spans(arr, starts, starts + lengths).cast(pa.large_binary())
     codes = pc.dictionary_encode(keys).indices  # null at the gaps between keys
     ids = pc.fill_null(codes, 0).to_numpy()[1::2].astype(np.int64)
-    # ids count up in order of first appearance: an item is its id's first where its id
-    # exceeds every id before it
-    new = np.empty(n, dtype=bool)
-    new[0] = True
-    new[1:] = ids[1:] > np.maximum.accumulate(ids)[:-1]
-    first = np.flatnonzero(new)
+    first = np.flatnonzero(_firsts(ids)) if n else np.zeros(0, dtype=np.int64)
     if order is None:
         return ids, first
     unsorted = np.empty_like(ids)
@@ -202,7 +309,36 @@ def _predicted_items(arr: np.ndarray, starts: np.ndarray, ends: np.ndarray
                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Check every item against the layout both writers produce: key fields (1 or 2) with
     one-byte tags and lengths, then one ``value_json`` (field 16, tag ``82 01``) with a
-    one-byte length that ends the item. Returns (fits, key_end, json_start, json_end)."""
+    one-byte length that ends the item. Returns (fits, key_end, json_start, json_end).
+
+    Items with one key field (a flat key, or a nested key of one part: most items) are
+    checked first, two-byte words at a time; the others go through the general check."""
+    fits = np.zeros(starts.size, dtype=bool)
+    q = starts.copy()
+    rest = np.arange(starts.size)
+    if arr.size >= 3:
+        head = _unaligned(arr, "<u2")
+        cap = head.size - 1
+        kl = head[np.minimum(starts, cap)]
+        t = kl & 0xFF
+        q1 = starts + 2 + (kl >> 8)
+        ln = arr[np.minimum(q1 + 2, arr.size - 1)].astype(np.int64)
+        one = (((t == 0x0A) | (t == 0x12)) & (kl < 0x8000) & (starts + 1 < ends)
+               & (q1 + 3 <= ends) & (head[np.minimum(q1, cap)] == 0x0182) & (ln < 0x80)
+               & (q1 + 3 + ln == ends))
+        fits[one] = True
+        q[one] = q1[one]
+        rest = np.flatnonzero(~one)
+    if rest.size:
+        f, k, _, _ = _predicted_general(arr, starts[rest], ends[rest])
+        fits[rest] = f
+        q[rest] = k
+    return fits, q, q + 3, ends.copy()
+
+
+def _predicted_general(arr: np.ndarray, starts: np.ndarray, ends: np.ndarray
+                       ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`_predicted_items` for any number of key fields (up to ``_MAX_NESTED``)."""
     last = arr.size - 1
     q = starts.copy()
     for _ in range(_MAX_NESTED):
@@ -244,21 +380,26 @@ def decode_records(found: Scan, res: FileResult,
     return True
 
 
-def _decode(found, item_tag, key_kind, slow_item):
-    # FULL records are read where they lie in the file; multi-part ones were joined by the
-    # framing reader and are appended after the file's bytes
-    rec_start = found.starts.copy()
-    rec_end = found.ends.copy()
-    joined = sorted(found.joined)
-    buf = data = found.buf
-    if joined:
-        extra = [found.joined[i] for i in joined]
-        offsets = np.cumsum([len(data)] + [len(x) for x in extra])
-        rec_start[joined] = offsets[:-1]
-        rec_end[joined] = offsets[1:]
-        buf = data + b"".join(extra)
-    arr = np.frombuffer(buf, dtype=np.uint8)
+def _front_parts(arr: np.ndarray, rec_start: np.ndarray, rec_end: np.ndarray) -> list[tuple]:
+    """:func:`_front` of consecutive chunks of :data:`CHUNK_RECORDS` records (a chunk's bytes
+    stay in the CPU's cache through its passes), on one thread per CPU (numpy releases the
+    GIL), in record order."""
+    n = rec_start.size
+    bounds = list(range(0, n, CHUNK_RECORDS)) + [n]
+    chunks = [(arr, rec_start[i:j], rec_end[i:j]) for i, j in zip(bounds[:-1], bounds[1:])]
+    threads = min(len(chunks), os.cpu_count() or 1, MAX_THREADS)
+    if threads <= 1:
+        return [_front(*c) for c in chunks]
+    with ThreadPoolExecutor(threads) as pool:
+        return list(pool.map(lambda c: _front(*c), chunks))
 
+
+def _front(arr: np.ndarray, rec_start: np.ndarray, rec_end: np.ndarray) -> tuple:
+    """The per-record half of the decoding, for the records ``arr[rec_start:rec_end]``:
+    ``(others, n_hist, has_step, step_num, item_h, item_s, item_e, key_end, json_s, json_e,
+    n_json)``: the non-history fields for the reference code, then per history record
+    whether it has a step message and its number, then per item its history record, its
+    span, where its key fields end, its (last) ``value_json`` span and how many it has."""
     # records -> history spans, and the few other fields for the reference code
     owner, field, wt, a, b, _ = _walk(arr, rec_start, rec_end)
     is_hist = np.flatnonzero((field == 2) & (wt == 2))
@@ -268,9 +409,13 @@ def _decode(found, item_tag, key_kind, slow_item):
     n_hist = hs.size
 
     # history records -> items and steps
-    h_owner, h_field, h_wt, h_a, h_b, _ = _walk(arr, hs, he)
-    if ((h_field == 1) & (h_wt != 2)).any() or ((h_field == 2) & (h_wt != 2)).any():
-        raise _Fallback("unexpected wire type in a history record")
+    short = _walk_short(arr, hs, he)
+    if short is not None:  # every field a LEN field (the writers' layout)
+        h_owner, h_field, h_a, h_b = short
+    else:
+        h_owner, h_field, h_wt, h_a, h_b, _ = _walk(arr, hs, he)
+        if ((h_field == 1) & (h_wt != 2)).any() or ((h_field == 2) & (h_wt != 2)).any():
+            raise _Fallback("unexpected wire type in a history record")
     it = np.flatnonzero(h_field == 1)  # items in record order, then item order
     item_h, item_s, item_e = h_owner[it], h_a[it], h_b[it]
     st = h_field == 2
@@ -305,6 +450,34 @@ def _decode(found, item_tag, key_kind, slow_item):
         json_s[rest[i_owner[is_json]]] = i_a[is_json]  # the last one wins, as in protobuf
         json_e[rest[i_owner[is_json]]] = i_b[is_json]
 
+    return (others, n_hist, has_step, step_num, item_h, item_s, item_e, key_end, json_s,
+            json_e, n_json)
+
+
+def _decode(found, item_tag, key_kind, slow_item):
+    # FULL records are read where they lie in the file; multi-part ones were joined by the
+    # framing reader and are appended after the file's bytes
+    rec_start = found.starts.copy()
+    rec_end = found.ends.copy()
+    joined = sorted(found.joined)
+    buf = data = found.buf
+    if joined:
+        extra = [found.joined[i] for i in joined]
+        offsets = np.cumsum([len(data)] + [len(x) for x in extra])
+        rec_start[joined] = offsets[:-1]
+        rec_end[joined] = offsets[1:]
+        buf = data + b"".join(extra)
+    arr = np.frombuffer(buf, dtype=np.uint8)
+
+    parts = _front_parts(arr, rec_start, rec_end)
+    others = [o for part in parts for o in part[0]]
+    hist_base = np.cumsum([0] + [part[1] for part in parts])
+    n_hist = int(hist_base[-1])
+    has_step, step_num = (np.concatenate([part[k] for part in parts]) for k in (2, 3))
+    item_h = np.concatenate([part[4] + base for part, base in zip(parts, hist_base)])
+    item_s, item_e, key_end, json_s, json_e, n_json = (
+        np.concatenate([part[k] for part in parts]) for k in range(5, 11))
+
     # distinct keys -> tag, kind
     ids, first = _key_ids(arr, item_s, key_end - item_s)
     tags: list[str] = []
@@ -333,9 +506,13 @@ def _decode(found, item_tag, key_kind, slow_item):
     fast &= item_kind != DROP
     fast_idx = np.flatnonzero(fast)
     # multi-part records lie after the file's bytes: parse in buffer order, then put back
-    by_pos = np.argsort(json_s[fast_idx], kind="stable")
-    values = np.empty(fast_idx.size)
-    values[by_pos] = _parse_numbers(arr, json_s[fast_idx][by_pos], json_e[fast_idx][by_pos])
+    fast_s, fast_e = json_s[fast_idx], json_e[fast_idx]
+    if (fast_s[1:] < fast_s[:-1]).any():
+        by_pos = np.argsort(fast_s, kind="stable")
+        values = np.empty(fast_idx.size)
+        values[by_pos] = _parse_numbers(arr, fast_s[by_pos], fast_e[by_pos])
+    else:
+        values = _parse_numbers(arr, fast_s, fast_e)
 
     wall = np.full(n_hist, np.nan)
     step_item = np.full(n_hist, np.nan)
