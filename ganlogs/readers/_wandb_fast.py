@@ -157,14 +157,6 @@ def _walk(arr: np.ndarray, starts: np.ndarray, ends: np.ndarray, *, ordered: boo
     return tuple(out)  # type: ignore[return-value]
 
 
-def _unaligned(arr: np.ndarray, dtype: str) -> np.ndarray:
-    """``arr`` (uint8) seen as little-endian ``dtype`` words starting at every byte: element
-    ``i`` is the word made of ``arr[i:i + size]`` (no copy)."""
-    size = np.dtype(dtype).itemsize
-    return np.ndarray(shape=(max(arr.size - size + 1, 0),), dtype=dtype, buffer=arr,
-                      strides=(1,))
-
-
 def _walk_short(arr: np.ndarray, starts: np.ndarray, ends: np.ndarray
                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None:
     """:func:`_walk` for messages made only of LEN fields with a one-byte key and a one-byte
@@ -179,13 +171,13 @@ def _walk_short(arr: np.ndarray, starts: np.ndarray, ends: np.ndarray
     n = starts.size
     if arr.size < 2 or not n:
         return None if n else tuple(np.zeros(0, dtype=np.int64) for _ in range(4))
-    head = _unaligned(arr, "<u2")  # key byte, then length byte
-    cap = head.size - 1
+    cap = arr.size - 2
     pos = starts.astype(np.int64, copy=True)
     going = pos < ends
     keys, begins = [], []
     while going.any():
-        kl = head[np.minimum(pos, cap)]
+        at = np.minimum(pos, cap)  # key byte, then length byte (two byte gathers: faster
+        kl = arr[at] | (arr[at + 1].astype(np.uint16) << 8)  # than an unaligned uint16 view)
         # wire type 2, a one-byte key (< 0x80), field > 0; a one-byte length (< 0x80)
         if (going & (((kl & 0x8087) != 0x0002) | ((kl & 0xFF) < 8) | (pos + 2 > ends))).any():
             return None
@@ -202,63 +194,35 @@ def _walk_short(arr: np.ndarray, starts: np.ndarray, ends: np.ndarray
     begin, key = begin[real], key[real]
     owner = np.broadcast_to(np.arange(n)[:, None], real.shape)[real]
     a = begin + 2
-    b = a + head[begin] // 256  # the length byte again, for the fields kept
+    b = a + arr[begin + 1]  # the length byte again, for the fields kept
     return owner, (key >> 3).astype(np.int64), a, b
-
-
-_KEY_WORDS = 4  # key regions up to 32 bytes get ids from their 8-byte words
 
 
 def _key_ids(arr: np.ndarray, starts: np.ndarray, lengths: np.ndarray
              ) -> tuple[np.ndarray, np.ndarray]:
     """Ids of equal byte strings ``arr[starts[i]:starts[i]+lengths[i]]``: (ids, the first
-    item of each id). Ids are numbered in order of first appearance in the buffer.
-
-    Strings of up to 32 bytes (every key region of the usual writers) are read as four 8-byte
-    words (bytes past the end masked off) and factorized by a hash of words and length; each
-    string is then compared with its id's first one word by word, so the ids are exact. Longer
-    strings, or a hash collision, go to :func:`_key_ids_arrow`."""
-    n = starts.size
-    if not n:
+    item of each id). pyarrow's hash dictionary encodes the ranges where they lie in the
+    buffer (:mod:`._spans`; exact: it compares the bytes); ids are numbered in order of first
+    appearance in the buffer. (Hashing 8-byte words of the keys with numpy was tried: its
+    unaligned gathers made it twice as slow.)"""
+    if not starts.size:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    if int(lengths.max()) > 8 * _KEY_WORDS or arr.size < 8:
-        return _key_ids_arrow(arr, starts, lengths)
-    words8 = _unaligned(arr, "<u8")
-    last = words8.size - 1
-    words = []
-    mixed = lengths.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)
-    for j in range(_KEY_WORDS):
-        left = lengths - 8 * j
-        if not (left > 0).any():
-            break
-        # the word at starts + 8j, masked to the string's bytes (a read past the buffer's
-        # last word is taken from the last word and shifted: bytes past the end never count)
-        at = starts + 8 * j
-        over = np.clip(at - last, 0, 7)
-        w = words8[np.minimum(at, last)] >> (8 * over).astype(np.uint64)
-        keep = np.clip(left, 0, 8).astype(np.uint64)
-        mask = np.where(keep == 8, np.uint64(0xFFFFFFFFFFFFFFFF),
-                        (np.uint64(1) << (8 * keep)) - np.uint64(1))
-        w &= mask
-        words.append(w)
-        mixed = (mixed ^ w) * np.uint64(0x100000001B3) + np.uint64(j + 1)
+    n = starts.size
     order = None
     if (starts[1:] < starts[:-1]).any():  # multi-part records sit after the file's bytes
         order = np.argsort(starts, kind="stable")
-        mixed = mixed[order]
-    ids, _ = pd.factorize(mixed, sort=False)  # in order of first appearance
-    ids = ids.astype(np.int64)
-    if order is not None:
-        unsorted = np.empty_like(ids)
-        unsorted[order] = ids
-        ids = unsorted
-    first_sorted = np.flatnonzero(_firsts(ids if order is None else ids[order]))
-    first = first_sorted if order is None else order[first_sorted]
-    # exact: every string equals its id's first string (length and every word)
-    rep = first[ids]
-    if (lengths[rep] != lengths).any() or any((w[rep] != w).any() for w in words):
-        return _key_ids_arrow(arr, starts, lengths)
-    return ids, first
+        starts, lengths = starts[order], lengths[order]
+    keys = spans(arr, starts, starts + lengths).cast(pa.large_binary())
+    codes = pc.dictionary_encode(keys).indices  # null at the gaps between keys
+    # the indices' data buffer as it is (the gaps' slots hold some value; they are skipped)
+    raw = np.frombuffer(codes.buffers()[1], dtype=codes.type.to_pandas_dtype())
+    ids = raw[codes.offset:codes.offset + len(codes)][1::2].astype(np.int64)
+    first = np.flatnonzero(_firsts(ids)) if n else np.zeros(0, dtype=np.int64)
+    if order is None:
+        return ids, first
+    unsorted = np.empty_like(ids)
+    unsorted[order] = ids
+    return unsorted, order[first]
 
 
 def _firsts(ids: np.ndarray) -> np.ndarray:
@@ -267,26 +231,6 @@ def _firsts(ids: np.ndarray) -> np.ndarray:
     new[0] = True
     new[1:] = ids[1:] > np.maximum.accumulate(ids)[:-1]
     return new
-
-
-def _key_ids_arrow(arr: np.ndarray, starts: np.ndarray, lengths: np.ndarray
-                   ) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`_key_ids` for any strings: pyarrow's hash dictionary encodes the ranges where
-    they lie in the buffer (:mod:`._spans`; exact: it compares the bytes)."""
-    n = starts.size
-    order = None
-    if (starts[1:] < starts[:-1]).any():  # multi-part records sit after the file's bytes
-        order = np.argsort(starts, kind="stable")
-        starts, lengths = starts[order], lengths[order]
-    keys = spans(arr, starts, starts + lengths).cast(pa.large_binary())
-    codes = pc.dictionary_encode(keys).indices  # null at the gaps between keys
-    ids = pc.fill_null(codes, 0).to_numpy()[1::2].astype(np.int64)
-    first = np.flatnonzero(_firsts(ids)) if n else np.zeros(0, dtype=np.int64)
-    if order is None:
-        return ids, first
-    unsorted = np.empty_like(ids)
-    unsorted[order] = ids
-    return unsorted, order[first]
 
 
 def _parse_numbers(arr: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
@@ -317,14 +261,15 @@ def _predicted_items(arr: np.ndarray, starts: np.ndarray, ends: np.ndarray
     q = starts.copy()
     rest = np.arange(starts.size)
     if arr.size >= 3:
-        head = _unaligned(arr, "<u2")
-        cap = head.size - 1
-        kl = head[np.minimum(starts, cap)]
-        t = kl & 0xFF
-        q1 = starts + 2 + (kl >> 8)
-        ln = arr[np.minimum(q1 + 2, arr.size - 1)].astype(np.int64)
-        one = (((t == 0x0A) | (t == 0x12)) & (kl < 0x8000) & (starts + 1 < ends)
-               & (q1 + 3 <= ends) & (head[np.minimum(q1, cap)] == 0x0182) & (ln < 0x80)
+        cap = arr.size - 3
+        at = np.minimum(starts, cap)
+        t = arr[at]
+        kl = arr[at + 1]
+        q1 = starts + 2 + kl
+        at = np.minimum(q1, cap)
+        ln = arr[at + 2].astype(np.int64)
+        one = (((t == 0x0A) | (t == 0x12)) & (kl < 0x80) & (starts + 1 < ends)
+               & (q1 + 3 <= ends) & (arr[at] == 0x82) & (arr[at + 1] == 0x01) & (ln < 0x80)
                & (q1 + 3 + ln == ends))
         fits[one] = True
         q[one] = q1[one]
