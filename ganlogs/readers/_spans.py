@@ -17,15 +17,18 @@ __all__ = ["spans", "numbers"]
 
 
 def spans(raw: np.ndarray, begin: np.ndarray, end: np.ndarray) -> pa.Array:
-    """``raw[begin[i]:end[i]]`` (increasing, disjoint ranges) as entry ``2i+1`` of a
-    ``large_string`` array over ``raw`` (uint8, not copied; keep it alive)."""
+    """``raw[begin[i]:end[i]]`` (increasing, disjoint ranges) as entry ``2i+1`` of a string
+    array over ``raw`` (uint8, not copied; keep it alive): ``string`` (int32 offsets, half
+    the memory to fill) when ``raw`` is under 2 GiB, else ``large_string``."""
     n = len(begin)
-    offsets = np.empty(2 * n + 1, dtype=np.int64)
+    small = raw.size < 2 ** 31
+    offsets = np.empty(2 * n + 1, dtype=np.int32 if small else np.int64)
     offsets[0] = 0
     offsets[1::2], offsets[2::2] = begin, end
     valid = np.full((2 * n + 7) // 8, 0xAA, dtype=np.uint8)  # entries 1, 3, 5...
-    return pa.LargeStringArray.from_buffers(2 * n, pa.py_buffer(offsets), pa.py_buffer(raw),
-                                            pa.py_buffer(valid))
+    kind = pa.StringArray if small else pa.LargeStringArray
+    return kind.from_buffers(2 * n, pa.py_buffer(offsets), pa.py_buffer(raw),
+                             pa.py_buffer(valid))
 
 
 def numbers(raw: np.ndarray, begin: np.ndarray, end: np.ndarray, to: pa.DataType,
@@ -37,5 +40,7 @@ def numbers(raw: np.ndarray, begin: np.ndarray, end: np.ndarray, to: pa.DataType
         ok = pc.match_substring_regex(arr, pattern)
         if pc.sum(ok).as_py() != len(begin):  # nulls (the gaps) are not counted
             return None
-    out = pc.cast(arr, to).to_numpy(zero_copy_only=False)
-    return out[1::2].astype(to.to_pandas_dtype(), copy=False)
+    out = pc.cast(arr, to)
+    # the values buffer as it is (no copy turning the gaps' nulls into NaN: they are skipped)
+    values = np.frombuffer(out.buffers()[1], dtype=to.to_pandas_dtype())
+    return values[out.offset:out.offset + len(out)][1::2]

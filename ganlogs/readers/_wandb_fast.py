@@ -198,7 +198,27 @@ def _walk_short(arr: np.ndarray, starts: np.ndarray, ends: np.ndarray
     return owner, (key >> 3).astype(np.int64), a, b
 
 
-def _key_ids(arr: np.ndarray, starts: np.ndarray, lengths: np.ndarray
+def _buffer_groups(starts: np.ndarray, file_size: int) -> list[np.ndarray] | None:
+    """None when ``starts`` increase (the pyarrow passes read ranges where they lie in the
+    buffer, in increasing order); else the items in groups whose starts increase: those in
+    the file's bytes, then those of multi-part records, which lie after them
+    (``>= file_size``).
+
+    Items come in record order, so each group is already in buffer order; it is checked,
+    and sorted only if not."""
+    if not (starts[1:] < starts[:-1]).any():
+        return None
+    after = starts >= file_size
+    out = []
+    for idx in (np.flatnonzero(~after), np.flatnonzero(after)):
+        s = starts[idx]
+        if (s[1:] < s[:-1]).any():  # not the writers' layout: sort
+            idx = idx[np.argsort(s, kind="stable")]
+        out.append(idx)
+    return out
+
+
+def _key_ids(arr: np.ndarray, starts: np.ndarray, lengths: np.ndarray, file_size: int
              ) -> tuple[np.ndarray, np.ndarray]:
     """Ids of equal byte strings ``arr[starts[i]:starts[i]+lengths[i]]``: (ids, the first
     item of each id). pyarrow's hash dictionary encodes the ranges where they lie in the
@@ -208,21 +228,31 @@ def _key_ids(arr: np.ndarray, starts: np.ndarray, lengths: np.ndarray
     if not starts.size:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
     n = starts.size
-    order = None
-    if (starts[1:] < starts[:-1]).any():  # multi-part records sit after the file's bytes
-        order = np.argsort(starts, kind="stable")
-        starts, lengths = starts[order], lengths[order]
-    keys = spans(arr, starts, starts + lengths).cast(pa.large_binary())
-    codes = pc.dictionary_encode(keys).indices  # null at the gaps between keys
-    # the indices' data buffer as it is (the gaps' slots hold some value; they are skipped)
-    raw = np.frombuffer(codes.buffers()[1], dtype=codes.type.to_pandas_dtype())
-    ids = raw[codes.offset:codes.offset + len(codes)][1::2].astype(np.int64)
-    first = np.flatnonzero(_firsts(ids)) if n else np.zeros(0, dtype=np.int64)
-    if order is None:
-        return ids, first
-    unsorted = np.empty_like(ids)
-    unsorted[order] = ids
-    return unsorted, order[first]
+    groups = _buffer_groups(starts, file_size)
+    chunks = []
+    for idx in ([None] if groups is None else groups):
+        a = starts if idx is None else starts[idx]
+        b = a + (lengths if idx is None else lengths[idx])
+        g = spans(arr, a, b)
+        chunks.append(g.view(pa.binary() if g.type == pa.string() else pa.large_binary()))
+    # one dictionary over the groups, in order of first appearance in the buffer
+    encoded = pc.dictionary_encode(pa.chunked_array(chunks))
+    in_buffer = np.concatenate([_indices(c) for c in encoded.chunks])  # buffer order
+    first = np.flatnonzero(_firsts(in_buffer))
+    if groups is None:
+        return in_buffer, first
+    order = np.concatenate(groups)
+    ids = np.empty(n, dtype=np.int64)
+    ids[order] = in_buffer
+    return ids, order[first]
+
+
+def _indices(codes: pa.DictionaryArray) -> np.ndarray:
+    """The dictionary indices of entries 1, 3, 5... (the ranges of :func:`._spans.spans`),
+    int64, read from the indices buffer as it is (the gaps' slots are skipped)."""
+    idx = codes.indices
+    raw = np.frombuffer(idx.buffers()[1], dtype=idx.type.to_pandas_dtype())
+    return raw[idx.offset:idx.offset + len(idx)][1::2].astype(np.int64)
 
 
 def _firsts(ids: np.ndarray) -> np.ndarray:
@@ -424,7 +454,7 @@ def _decode(found, item_tag, key_kind, slow_item):
         np.concatenate([part[k] for part in parts]) for k in range(5, 11))
 
     # distinct keys -> tag, kind
-    ids, first = _key_ids(arr, item_s, key_end - item_s)
+    ids, first = _key_ids(arr, item_s, key_end - item_s, len(data))
     tags: list[str] = []
     kinds = np.empty(first.size, dtype=np.int8)
     for k, i in enumerate(first.tolist()):
@@ -452,12 +482,13 @@ def _decode(found, item_tag, key_kind, slow_item):
     fast_idx = np.flatnonzero(fast)
     # multi-part records lie after the file's bytes: parse in buffer order, then put back
     fast_s, fast_e = json_s[fast_idx], json_e[fast_idx]
-    if (fast_s[1:] < fast_s[:-1]).any():
-        by_pos = np.argsort(fast_s, kind="stable")
-        values = np.empty(fast_idx.size)
-        values[by_pos] = _parse_numbers(arr, fast_s[by_pos], fast_e[by_pos])
-    else:
+    groups = _buffer_groups(fast_s, len(data))
+    if groups is None:
         values = _parse_numbers(arr, fast_s, fast_e)
+    else:
+        values = np.empty(fast_idx.size)
+        for idx in groups:
+            values[idx] = _parse_numbers(arr, fast_s[idx], fast_e[idx])
 
     wall = np.full(n_hist, np.nan)
     step_item = np.full(n_hist, np.nan)
