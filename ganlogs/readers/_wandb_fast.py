@@ -286,24 +286,22 @@ def _predicted_items(arr: np.ndarray, starts: np.ndarray, ends: np.ndarray
     one-byte length that ends the item. Returns (fits, key_end, json_start, json_end).
 
     Items with one key field (a flat key, or a nested key of one part: most items) are
-    checked first, two-byte words at a time; the others go through the general check."""
-    fits = np.zeros(starts.size, dtype=bool)
-    q = starts.copy()
-    rest = np.arange(starts.size)
-    if arr.size >= 3:
-        cap = arr.size - 3
-        at = np.minimum(starts, cap)
-        t = arr[at]
-        kl = arr[at + 1]
-        q1 = starts + 2 + kl
-        at = np.minimum(q1, cap)
-        ln = arr[at + 2].astype(np.int64)
-        one = (((t == 0x0A) | (t == 0x12)) & (kl < 0x80) & (starts + 1 < ends)
-               & (q1 + 3 <= ends) & (arr[at] == 0x82) & (arr[at + 1] == 0x01) & (ln < 0x80)
-               & (q1 + 3 + ln == ends))
-        fits[one] = True
-        q[one] = q1[one]
-        rest = np.flatnonzero(~one)
+    checked first, with five byte reads each; the others go through the general check."""
+    if arr.size < 3:
+        return _predicted_general(arr, starts, ends)
+    cap = arr.size - 3
+    at = np.minimum(starts, cap)
+    kl = arr[at + 1]
+    q1 = starts + 2 + kl
+    at1 = np.minimum(q1, cap)
+    ln = arr[at1 + 2]
+    # q1 + 3 + ln == ends implies the item holds the key's tag and length bytes
+    fits = ((kl < 0x80) & (q1 + 3 + ln == ends) & (arr[at1] == 0x82) & (arr[at1 + 1] == 0x01)
+            & (ln < 0x80))
+    t = arr[at]
+    fits &= (t == 0x0A) | (t == 0x12)
+    q = np.where(fits, q1, starts)
+    rest = np.flatnonzero(~fits)
     if rest.size:
         f, k, _, _ = _predicted_general(arr, starts[rest], ends[rest])
         fits[rest] = f
