@@ -11,7 +11,8 @@ functions called many times: read them as shares). The inputs are those of
   blocks of lines in threads);
 * ``csv``: wide CSV, 250,000 rows x 4 metrics;
 * ``tensorboard``: 1,000,000 scalar events;
-* ``wandb``: ``.wandb`` log, 250,000 rows x 4 metrics.
+* ``wandb``: ``.wandb`` log, 250,000 rows x 4 metrics (decoded in one thread, as cProfile sees
+  only the thread it runs in: ``_wandb_fast.MAX_THREADS = 1``).
 
 Usage::
 
@@ -74,6 +75,11 @@ def main(argv: list[str] | None = None) -> int:
         def read():
             return read_fast(path.read_bytes(), path, ".", threads=1).scalars
     else:
+        if args.kind == "wandb":
+            from ganlogs.readers import _wandb_fast
+
+            _wandb_fast.MAX_THREADS = 1
+
         def read():
             return ganlogs.read(path).scalars
     n = len(read())  # untimed: imports, page cache

@@ -14,8 +14,10 @@ A logical record is one FULL record, or FIRST + MIDDLE* + LAST; its payload is a
 ``wandb_internal.Record``. A record never crosses a block boundary, so a length that claims
 more than its block holds is corruption, never a reason to allocate.
 
-:func:`scan` walks the whole buffer with ``struct``/``zlib`` on a memoryview (no per-byte
-Python loop). :class:`LogWriter` produces the same framing; tests and benchmarks use it to
+:func:`scan` finds the file's intact prefix with numpy (:mod:`._leveldb_bulk`: every block
+walked at once, one CRC-32 per block with each record's checksum folded in) and walks record
+by record, with ``struct``/``zlib`` on a memoryview, only from where that prefix ends
+(damage, a cut, a zero tail). :class:`LogWriter` produces the same framing; tests and benchmarks use it to
 build files with multi-block records and to cut or corrupt them.
 """
 

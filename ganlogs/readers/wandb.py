@@ -36,11 +36,13 @@ How history items become points
   a ``_type``, e.g. ``image-file``), lists, ``null`` and booleans (a flag such as
   ``is_best`` is not a training curve; it would otherwise read as a 0/1 series).
 
-Speed: the framing is walked with ``struct``/``zlib`` over the whole file (no per-byte loop).
-Files of :data:`FAST_PATH_MIN_RECORDS` records or more are decoded by the vectorised
-:mod:`._wandb_fast` (numpy; about 2.5x faster than the reference decoder below, which walks
-items in Python with a key cache and a ``float()`` fast path); both give the same rows, and
-the fast path hands anything unusual back to the reference decoder.
+Speed: the framing and checksums of the file's intact prefix are checked with numpy
+(:mod:`._leveldb_bulk`); damage, a cut or a zero tail are walked record by record from where
+that prefix ends. Files of :data:`FAST_PATH_MIN_RECORDS` records or more are decoded by the
+vectorised :mod:`._wandb_fast` (numpy and pyarrow, in chunks of records on up to two
+threads; about 3x faster than the reference decoder below, which walks items in Python with
+a key cache and a ``float()`` fast path); both give the same rows, and the fast path hands
+anything unusual back to the reference decoder.
 
 Truncation and corruption follow the reader contract: a file cut mid-record (a killed job)
 yields every complete record and a :class:`~ganlogs.errors.TruncatedLogWarning`; a bad
