@@ -367,6 +367,37 @@ def _front_parts(arr: np.ndarray, rec_start: np.ndarray, rec_end: np.ndarray) ->
         return list(pool.map(lambda c: _front(*c), chunks))
 
 
+def _predicted_records(arr: np.ndarray, rs: np.ndarray, re: np.ndarray
+                       ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Which records are exactly ``num`` (field 1, a varint) then one history message (field
+    2, a length of up to three bytes) that ends the record, as both writers write a history
+    record: (fits, history start, history end). The others are walked by :func:`_walk`."""
+    if arr.size < 4:
+        return np.zeros(rs.size, dtype=bool), rs, re
+    cap = arr.size - 1
+    fits = (re - rs >= 4) & (arr[np.minimum(rs, cap)] == 0x08)
+    v = rs + 1  # through the num varint: at most 10 bytes
+    going = fits.copy()
+    for _ in range(10):
+        idx = np.flatnonzero(going)
+        if not idx.size:
+            break
+        more = arr[np.minimum(v[idx], cap)] >= 0x80
+        v[idx] += 1
+        going[idx[~more]] = False
+    fits &= ~going
+    at = np.minimum(v, cap - 3)
+    l0, l1, l2 = (arr[at + k].astype(np.int64) for k in (1, 2, 3))
+    one = l0 < 0x80
+    two = ~one & (l1 < 0x80)
+    three = ~one & ~two & (l2 < 0x80)
+    length = np.where(one, l0, (l0 & 0x7F) | (l1 & 0x7F) << 7 | np.where(two, 0, l2 << 14))
+    hs = v + 2 + two + 2 * three
+    he = hs + length
+    fits &= (one | two | three) & (arr[at] == 0x12) & (at == v) & (he == re)
+    return fits, hs, he
+
+
 def _front(arr: np.ndarray, rec_start: np.ndarray, rec_end: np.ndarray) -> tuple:
     """The per-record half of the decoding, for the records ``arr[rec_start:rec_end]``:
     ``(others, n_hist, has_step, step_num, item_h, item_s, item_e, key_end, json_s, json_e,
@@ -374,11 +405,19 @@ def _front(arr: np.ndarray, rec_start: np.ndarray, rec_end: np.ndarray) -> tuple
     whether it has a step message and its number, then per item its history record, its
     span, where its key fields end, its (last) ``value_json`` span and how many it has."""
     # records -> history spans, and the few other fields for the reference code
-    owner, field, wt, a, b, _ = _walk(arr, rec_start, rec_end)
-    is_hist = np.flatnonzero((field == 2) & (wt == 2))
-    other = np.flatnonzero(np.isin(field, (5, 11, 17, 18, 21)) & (wt == 2))
-    others = [(int(field[i]), int(a[i]), int(b[i])) for i in other]
-    hs, he = a[is_hist], b[is_hist]
+    fits, hs, he = _predicted_records(arr, rec_start, rec_end)
+    others: list[tuple[int, int, int]] = []
+    if not fits.all():
+        rest = np.flatnonzero(~fits)
+        owner, field, wt, a, b, _ = _walk(arr, rec_start[rest], rec_end[rest])
+        is_hist = np.flatnonzero((field == 2) & (wt == 2))
+        other = np.flatnonzero(np.isin(field, (5, 11, 17, 18, 21)) & (wt == 2))
+        others = [(int(field[i]), int(a[i]), int(b[i])) for i in other]
+        # history messages in record order (a record's own in message order: stable sort)
+        record = np.concatenate([np.flatnonzero(fits), rest[owner[is_hist]]])
+        order = np.argsort(record, kind="stable")
+        hs = np.concatenate([hs[fits], a[is_hist]])[order]
+        he = np.concatenate([he[fits], b[is_hist]])[order]
     n_hist = hs.size
 
     # history records -> items and steps
@@ -395,9 +434,21 @@ def _front(arr: np.ndarray, rec_start: np.ndarray, rec_end: np.ndarray) -> tuple
     has_step = np.zeros(n_hist, dtype=bool)
     has_step[h_owner[st]] = True
     step_num = np.zeros(n_hist, dtype=np.int64)
-    s_owner, s_field, s_wt, s_a, _, _ = _walk(arr, h_a[st], h_b[st])
-    num = (s_field == 1) & (s_wt == 0)
-    step_num[h_owner[st][s_owner[num]]] = s_a[num]
+    # step messages: one varint num (field 1) as the writers write them, else walked
+    ss, se = h_a[st], h_b[st]
+    step_h = h_owner[st]
+    simple = (se - ss >= 2) & (arr[np.minimum(ss, arr.size - 1)] == 0x08)
+    if simple.any():
+        k = np.flatnonzero(simple)
+        value, end = _varint(arr, ss[k] + 1, se[k])
+        done = end == se[k]
+        step_num[step_h[k[done]]] = value[done]
+        simple[k[~done]] = False
+    if not simple.all():
+        k = np.flatnonzero(~simple)
+        s_owner, s_field, s_wt, s_a, _, _ = _walk(arr, ss[k], se[k])
+        num = (s_field == 1) & (s_wt == 0)
+        step_num[step_h[k][s_owner[num]]] = s_a[num]
 
     # items -> key region, value_json: the writers' layout is predicted for every item at once;
     # the items it does not fit are walked field by field
