@@ -353,6 +353,11 @@ def decode_records(found: Scan, res: FileResult,
     return True
 
 
+def _threads() -> int:
+    """Threads the decoding may use: one per CPU, at most :data:`MAX_THREADS`."""
+    return min(os.cpu_count() or 1, MAX_THREADS)
+
+
 def _front_parts(arr: np.ndarray, rec_start: np.ndarray, rec_end: np.ndarray) -> list[tuple]:
     """:func:`_front` of consecutive chunks of :data:`CHUNK_RECORDS` records (a chunk's bytes
     stay in the CPU's cache through its passes), on one thread per CPU (numpy releases the
@@ -360,7 +365,7 @@ def _front_parts(arr: np.ndarray, rec_start: np.ndarray, rec_end: np.ndarray) ->
     n = rec_start.size
     bounds = list(range(0, n, CHUNK_RECORDS)) + [n]
     chunks = [(arr, rec_start[i:j], rec_end[i:j]) for i, j in zip(bounds[:-1], bounds[1:])]
-    threads = min(len(chunks), os.cpu_count() or 1, MAX_THREADS)
+    threads = min(len(chunks), _threads())
     if threads <= 1:
         return [_front(*c) for c in chunks]
     with ThreadPoolExecutor(threads) as pool:
@@ -502,8 +507,45 @@ def _decode(found, item_tag, key_kind, slow_item):
     item_s, item_e, key_end, json_s, json_e, n_json = (
         np.concatenate([part[k] for part in parts]) for k in range(5, 11))
 
+    # keys -> ids on a second thread (pyarrow releases the GIL) while the number texts of
+    # the items that look like numbers are converted; items of bookkeeping keys are dropped
+    # after (their texts converted for nothing: about one item in seven)
+    pool = ThreadPoolExecutor(1) if _threads() > 1 else None
+    try:
+        key_job = pool.submit(_key_ids, arr, item_s, key_end - item_s, len(data)) if pool \
+            else None
+        # fast items: one value_json that starts like a number (NaN/Infinity checked exactly)
+        json_len = json_e - json_s
+        first_byte = arr[np.minimum(json_s, arr.size - 1)]
+        fast = (n_json == 1) & (json_len > 0) & _VALUE_START[first_byte] & (json_len <= 64)
+        for letter, word in ((ord("N"), b"NaN"), (ord("I"), b"Infinity")):
+            cand = np.flatnonzero(fast & (first_byte == letter))
+            bad = [i for i in cand.tolist() if buf[json_s[i]:json_e[i]] != word]
+            fast[bad] = False
+        neg = np.flatnonzero(fast & (first_byte == ord("-")) & (json_len > 1))
+        if neg.size:
+            second = arr[json_s[neg] + 1]
+            cand = neg[second == ord("I")]
+            bad = [i for i in cand.tolist() if buf[json_s[i]:json_e[i]] != b"-Infinity"]
+            fast[bad] = False
+            fast[neg[second == ord("N")]] = False
+        numeric = np.flatnonzero(fast)
+        # multi-part records lie after the file's bytes: parse in buffer order, then put back
+        num_s, num_e = json_s[numeric], json_e[numeric]
+        groups = _buffer_groups(num_s, len(data))
+        if groups is None:
+            numeric_values = _parse_numbers(arr, num_s, num_e)
+        else:
+            numeric_values = np.empty(numeric.size)
+            for idx in groups:
+                numeric_values[idx] = _parse_numbers(arr, num_s[idx], num_e[idx])
+        ids, first = key_job.result() if key_job else _key_ids(arr, item_s, key_end - item_s,
+                                                                len(data))
+    finally:
+        if pool:
+            pool.shutdown()
+
     # distinct keys -> tag, kind
-    ids, first = _key_ids(arr, item_s, key_end - item_s, len(data))
     tags: list[str] = []
     kinds = np.empty(first.size, dtype=np.int8)
     for k, i in enumerate(first.tolist()):
@@ -511,33 +553,10 @@ def _decode(found, item_tag, key_kind, slow_item):
         tags.append(tag)
         kinds[k] = key_kind(tag)
     item_kind = kinds[ids]
-
-    # fast items: one value_json that starts like a number (NaN/Infinity checked exactly)
-    json_len = json_e - json_s
-    first_byte = arr[np.minimum(json_s, arr.size - 1)]
-    fast = (n_json == 1) & (json_len > 0) & _VALUE_START[first_byte] & (json_len <= 64)
-    for letter, word, offset in ((ord("N"), b"NaN", 0), (ord("I"), b"Infinity", 0)):
-        cand = np.flatnonzero(fast & (first_byte == letter))
-        bad = [i for i in cand.tolist() if buf[json_s[i]:json_e[i]] != word]
-        fast[bad] = False
-    neg = np.flatnonzero(fast & (first_byte == ord("-")) & (json_len > 1))
-    if neg.size:
-        second = arr[json_s[neg] + 1]
-        cand = neg[second == ord("I")]
-        bad = [i for i in cand.tolist() if buf[json_s[i]:json_e[i]] != b"-Infinity"]
-        fast[bad] = False
-        fast[neg[second == ord("N")]] = False
-    fast &= item_kind != DROP
-    fast_idx = np.flatnonzero(fast)
-    # multi-part records lie after the file's bytes: parse in buffer order, then put back
-    fast_s, fast_e = json_s[fast_idx], json_e[fast_idx]
-    groups = _buffer_groups(fast_s, len(data))
-    if groups is None:
-        values = _parse_numbers(arr, fast_s, fast_e)
-    else:
-        values = np.empty(fast_idx.size)
-        for idx in groups:
-            values[idx] = _parse_numbers(arr, fast_s[idx], fast_e[idx])
+    kept = item_kind[numeric] != DROP
+    fast_idx = numeric[kept]
+    values = numeric_values[kept]
+    fast[numeric[~kept]] = False
 
     wall = np.full(n_hist, np.nan)
     step_item = np.full(n_hist, np.nan)
