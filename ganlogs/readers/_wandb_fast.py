@@ -357,7 +357,7 @@ def decode_records(found: Scan, res: FileResult,
 def _threads() -> int:
     """Threads the decoding may use: one per CPU, at most :data:`MAX_THREADS`; one in a
     process started by :mod:`multiprocessing` (a worker of a sweep, which has one worker per
-    CPU already: a second thread there only adds CPU time, measured 20 to 40% more)."""
+    CPU already: a second thread there only adds CPU time)."""
     if multiprocessing.parent_process() is not None:
         return 1
     return min(os.cpu_count() or 1, MAX_THREADS)
