@@ -11,8 +11,8 @@ functions called many times: read them as shares). The inputs are those of
   blocks of lines in threads);
 * ``csv``: wide CSV, 250,000 rows x 4 metrics;
 * ``tensorboard``: 1,000,000 scalar events;
-* ``wandb``: ``.wandb`` log, 250,000 rows x 4 metrics (decoded in one thread, as cProfile sees
-  only the thread it runs in: ``_wandb_fast.MAX_THREADS = 1``).
+* ``wandb``: ``.wandb`` log, 250,000 rows x 4 metrics (decoded in one thread,
+  ``WandbRunReader(threads=1)``: cProfile sees only the thread it runs in).
 
 Usage::
 
@@ -76,12 +76,13 @@ def main(argv: list[str] | None = None) -> int:
             return read_fast(path.read_bytes(), path, ".", threads=1).scalars
     else:
         if args.kind == "wandb":
-            from ganlogs.readers import _wandb_fast
+            from ganlogs.readers.wandb import WandbRunReader
 
-            _wandb_fast.MAX_THREADS = 1
-
-        def read():
-            return ganlogs.read(path).scalars
+            def read():
+                return WandbRunReader(threads=1).read(path, run_id=path.name)[0].scalars
+        else:
+            def read():
+                return ganlogs.read(path).scalars
     n = len(read())  # untimed: imports, page cache
     cpu = []
     for _ in range(args.repeat):

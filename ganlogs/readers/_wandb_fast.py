@@ -45,7 +45,7 @@ from ._wandb_decode import DROP, STEP, TIMESTAMP, VALUE, FileResult, History
 __all__ = ["decode_records"]
 
 CHUNK_RECORDS = 8192  # records decoded together (about 1 MB of a file's bytes: cached)
-MAX_THREADS = 2  # threads decoding chunks (measured on the 2-core development machine)
+MAX_THREADS = 2  # threads decoding by default (the 2-core development machine)
 _MAX_NESTED = 8  # key fields per item the predicted layout follows
 _VALUE_START = np.zeros(256, dtype=bool)  # first bytes of a JSON number, NaN or +-Infinity
 _VALUE_START[[ord(c) for c in "-0123456789NI"]] = True
@@ -332,15 +332,18 @@ def _predicted_general(arr: np.ndarray, starts: np.ndarray, ends: np.ndarray
 def decode_records(found: Scan, res: FileResult,
                    handle_other: Callable[[bytes, int, int, int], None],
                    item_tag: Callable[[bytes, int, int], str], key_kind: Callable[[str], int],
-                   slow_item: Callable[..., None]) -> bool:
+                   slow_item: Callable[..., None], *, threads: int | None = None) -> bool:
     """Decode every logical record of ``found``; fill ``res.columns`` with the history rows.
+
+    ``threads``: how many threads decode (None: :func:`_threads`).
 
     ``handle_other(buf, field, a, b)`` decodes a non-history top-level field (config, run,
     exit, header, telemetry) with the reference code. Returns False, having changed nothing in
     ``res``, when the fast path does not apply (the caller then uses the reference decoder).
     """
     try:
-        out = _decode(found, item_tag, key_kind, slow_item)
+        out = _decode(found, item_tag, key_kind, slow_item,
+                      _threads() if threads is None else max(1, threads))
     except (_Fallback, IndexError, ValueError, OverflowError, pd.errors.ParserError):
         return False
     buf, others, columns, step_from, n_hist, skipped = out
@@ -363,14 +366,15 @@ def _threads() -> int:
     return min(os.cpu_count() or 1, MAX_THREADS)
 
 
-def _front_parts(arr: np.ndarray, rec_start: np.ndarray, rec_end: np.ndarray) -> list[tuple]:
+def _front_parts(arr: np.ndarray, rec_start: np.ndarray, rec_end: np.ndarray, threads: int
+                 ) -> list[tuple]:
     """:func:`_front` of consecutive chunks of :data:`CHUNK_RECORDS` records (a chunk's bytes
     stay in the CPU's cache through its passes), on one thread per CPU (numpy releases the
     GIL), in record order."""
     n = rec_start.size
     bounds = list(range(0, n, CHUNK_RECORDS)) + [n]
     chunks = [(arr, rec_start[i:j], rec_end[i:j]) for i, j in zip(bounds[:-1], bounds[1:])]
-    threads = min(len(chunks), _threads())
+    threads = min(len(chunks), threads)
     if threads <= 1:
         return [_front(*c) for c in chunks]
     with ThreadPoolExecutor(threads) as pool:
@@ -488,7 +492,7 @@ def _front(arr: np.ndarray, rec_start: np.ndarray, rec_end: np.ndarray) -> tuple
             json_e, n_json)
 
 
-def _decode(found, item_tag, key_kind, slow_item):
+def _decode(found, item_tag, key_kind, slow_item, threads):
     # FULL records are read where they lie in the file; multi-part ones were joined by the
     # framing reader and are appended after the file's bytes
     rec_start = found.starts.copy()
@@ -503,7 +507,7 @@ def _decode(found, item_tag, key_kind, slow_item):
         buf = data + b"".join(extra)
     arr = np.frombuffer(buf, dtype=np.uint8)
 
-    parts = _front_parts(arr, rec_start, rec_end)
+    parts = _front_parts(arr, rec_start, rec_end, threads)
     others = [o for part in parts for o in part[0]]
     hist_base = np.cumsum([0] + [part[1] for part in parts])
     n_hist = int(hist_base[-1])
@@ -515,7 +519,7 @@ def _decode(found, item_tag, key_kind, slow_item):
     # keys -> ids on a second thread (pyarrow releases the GIL) while the number texts of
     # the items that look like numbers are converted; items of bookkeeping keys are dropped
     # after (their texts converted for nothing: about one item in seven)
-    pool = ThreadPoolExecutor(1) if _threads() > 1 else None
+    pool = ThreadPoolExecutor(1) if threads > 1 else None
     try:
         key_job = pool.submit(_key_ids, arr, item_s, key_end - item_s, len(data)) if pool \
             else None

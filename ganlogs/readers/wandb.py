@@ -76,27 +76,29 @@ __all__ = ["WandbRunReader", "BOOKKEEPING_KEYS", "FAST_PATH_MIN_RECORDS", "FileR
 _SUFFIX = ".wandb"
 
 
-def _read_file(path: Path, fast: bool | None = None) -> FileResult:
+def _read_file(path: Path, fast: bool | None = None, threads: int | None = None) -> FileResult:
     """Decode one ``.wandb`` file; raises CorruptLogError / ReadError naming it."""
     try:
         data = path.read_bytes()
     except OSError as exc:
         raise ReadError(path, f"cannot read file: {exc.strerror or exc}") from None
-    return decode_file(data, path, fast=fast)
+    return decode_file(data, path, fast=fast, threads=threads)
 
 
 #: files with at least this many records are decoded by the vectorised path first
 FAST_PATH_MIN_RECORDS = 512
 
 
-def decode_file(data: bytes, path: Path, *, fast: bool | None = None) -> FileResult:
+def decode_file(data: bytes, path: Path, *, fast: bool | None = None,
+                threads: int | None = None) -> FileResult:
     """Decode the bytes of one ``.wandb`` file (``path`` names it in errors) into a
     :class:`FileResult` (history columns, records, damage, truncation, whether the fast path
     decoded it), as the reader does for each file; for tests and tools.
 
     ``fast``: use the vectorised decoder (:mod:`._wandb_fast`; None: when the file has at
     least :data:`FAST_PATH_MIN_RECORDS` records). It falls back to the reference decoder on
-    anything it does not handle, and both give the same rows.
+    anything it does not handle, and both give the same rows. ``threads``: as
+    :class:`WandbRunReader`'s.
     """
     try:
         found = scan(data, resync=True)
@@ -126,7 +128,8 @@ def decode_file(data: bytes, path: Path, *, fast: bool | None = None) -> FileRes
                 raise ValueError(f"undecodable record: {exc}") from None
 
         try:
-            done = decode_records(found, res, other, item_tag, key_kind, slow_item)
+            done = decode_records(found, res, other, item_tag, key_kind, slow_item,
+                                  threads=threads)
         except ValueError:  # an undecodable record: the reference decoder skips it
             done = False
         if done:
@@ -183,15 +186,18 @@ class WandbRunReader(Reader):
     formats = ("wandb",)
     kind = "dir"
 
-    def __init__(self, *, fast: bool | None = None) -> None:
+    def __init__(self, *, fast: bool | None = None, threads: int | None = None) -> None:
         """``fast``: True decodes with the vectorised decoder (it still hands files it does
         not handle to the reference decoder), False with the reference decoder only; None
         (default) takes the vectorised one for files of at least
-        :data:`FAST_PATH_MIN_RECORDS` records. Both give the same rows."""
+        :data:`FAST_PATH_MIN_RECORDS` records. Both give the same rows. ``threads``: how many
+        threads the vectorised decoder uses (None: one per CPU, at most two, and one in a
+        process started by :mod:`multiprocessing`, such as a sweep's worker)."""
         self.fast = fast
+        self.threads = threads
 
     def __repr__(self) -> str:
-        return f"WandbRunReader(fast={self.fast})"
+        return f"WandbRunReader(fast={self.fast}, threads={self.threads})"
 
     def guess_can_open(self, path: Path) -> bool:
         """True for a directory that directly holds a ``*.wandb`` file starting ``:W&B``
@@ -231,7 +237,7 @@ class WandbRunReader(Reader):
         for f in files:
             rel = Path(os.path.relpath(f, base)).as_posix()
             try:
-                results.append((f, rel, _read_file(f, self.fast)))
+                results.append((f, rel, _read_file(f, self.fast, self.threads)))
             except ReadError as exc:
                 failed.append((rel, exc))
         if not results:

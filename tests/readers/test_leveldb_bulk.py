@@ -1,20 +1,17 @@
 """The vectorised framing of ``.wandb`` files (``readers/_leveldb_bulk.py``) against the
-record-by-record walk: ``scan(buf, bulk=True)`` and ``scan(buf, bulk=False)`` must give the
-same records, offsets, truncation and damage, or raise the same error, on intact, cut,
+record-by-record walk: ``scan_log(buf, bulk=True)`` and ``scan_log(buf, bulk=False)`` must give
+the same records, offsets, truncation and damage, or raise the same error, on intact, cut,
 corrupted and padded logs."""
 
 from __future__ import annotations
 
-import zlib
-
 import numpy as np
 import pytest
 
-from ganlogs.readers._leveldb_bulk import intact_prefix
-from ganlogs.readers._leveldb_log import LogCorruption, scan
 from ganlogs.readers.wire import WANDB_BLOCK_SIZE as BLOCK_SIZE
 from ganlogs.readers.wire import WANDB_HEADER as HEADER
-from ganlogs.readers.wire import encode_log
+from ganlogs.readers.wire import LogCorruption, encode_log
+from ganlogs.readers.wire import scan_log as scan
 
 
 def _payloads(rng: np.random.Generator, count: int) -> list[bytes]:
@@ -85,34 +82,30 @@ def test_small_and_odd_files():
 
 
 def test_every_stored_checksum_is_checked():
-    """A wrong checksum in any record (first, middle, last of its block, or a part of a
-    multi-part record) ends the intact prefix exactly there."""
+    """A wrong checksum in any record (first, middle or last of its block, or the first part
+    of a multi-part record) is found there: the damage starts at that record."""
     rng = np.random.default_rng(7)
-    payloads = _payloads(rng, 300)
-    log = encode_log(payloads)
-    clean = intact_prefix(log, len(HEADER))
-    assert clean.end == len(log)
-    for i in np.linspace(0, clean.heads.size - 1, 60).astype(int).tolist():
+    log = encode_log(_payloads(rng, 300))
+    offsets = scan(log).offsets
+    for i in np.linspace(0, len(offsets) - 1, 60).astype(int).tolist():
         a = bytearray(log)
-        a[int(clean.heads[i])] ^= 1  # the stored checksum's lowest byte
-        got = intact_prefix(bytes(a), len(HEADER))
-        assert got.end <= clean.heads[i]
-        # it keeps every logical record that ends before the damaged one
-        assert got.heads.size <= i and (got.heads == clean.heads[:got.heads.size]).all()
+        a[offsets[i]] ^= 1  # the stored checksum's lowest byte
+        found = scan(bytes(a), resync=True)
+        assert found.offsets[:i] == offsets[:i]
+        assert (found.damage and found.damage[0].offset == offsets[i]) or \
+            found.truncated_at == offsets[i]
         _same(bytes(a))
 
 
 def test_two_damaged_records_in_one_block_are_found():
-    """Two records of one block with checksum errors that are equal (the same flip): the
-    sum over the block still sees them (their errors are shifted apart by the records
-    between them)."""
-    payloads = [bytes([i]) * 40 for i in range(50)]
-    log = encode_log(payloads)
-    clean = intact_prefix(log, len(HEADER))
+    """Two records of one block with equal checksum errors (the same flip): the one CRC-32
+    over the block still sees them (their errors are shifted apart by the records between)."""
+    log = encode_log([bytes([i]) * 40 for i in range(50)])
+    offsets = scan(log).offsets
     a = bytearray(log)
     for i in (10, 20):
-        a[int(clean.heads[i])] ^= 0x55
-    got = intact_prefix(bytes(a), len(HEADER))
-    assert got.end == clean.heads[10]
+        a[offsets[i]] ^= 0x55
+    found = scan(bytes(a), resync=True)
+    assert [d.offset for d in found.damage] == [offsets[10], offsets[20]]
+    assert len(found.records) == 48
     _same(bytes(a))
-    assert zlib.crc32(b"") == 0  # (zlib's convention the module relies on)

@@ -627,28 +627,33 @@ def test_fast_path_falls_back_on_unusual_layouts():
     assert (names[codes[-1]], int(steps[-1]), float(values[-1])) == ("late", 4, 2.5)
 
 
-def test_fast_path_in_chunks_on_threads(monkeypatch):
-    """Records decoded in many small chunks on two threads (CHUNK_RECORDS made tiny): the
-    same rows as the reference decoder, with multi-block records, long keys (over 32 bytes,
-    not read as words), nested keys and a non-history record among them."""
-    from ganlogs.readers import _wandb_fast
-
-    monkeypatch.setattr(_wandb_fast, "CHUNK_RECORDS", 37)
-    monkeypatch.setattr(_wandb_fast, "MAX_THREADS", 2)
-    monkeypatch.setattr(_wandb_fast.os, "cpu_count", lambda: 2)
+def test_fast_path_in_chunks_on_threads():
+    """A file of several chunks of records (8,192 each) decoded on two threads: the same
+    rows as the reference decoder, with multi-block records, long keys, nested keys and a
+    non-history record among them."""
     long_key = "train/" + "discriminator_" * 4 + "loss"
     recs = [run_record(config={"lr": 0.1})]
-    for s in range(FAST_PATH_MIN_RECORDS + 300):
-        values = {"loss.D": repr(1 / (s + 1)), "d": f"{s}.5", long_key: repr(s * 0.1)}
-        if s % 97 == 5:
+    for s in range(2 * 8192 + 300):
+        values = {"loss.D": repr(1 / (s + 1)), long_key: repr(s * 0.1)}
+        if s % 997 == 5:
             values["big"] = "1" * 70000 if s == 5 else "NaN"
         recs.append(go_row(s, values))
-        if s == 400:
+        if s == 9000:
             recs.append(exit_record(0))
     data = encode_log(recs)
     assert {FIRST, MIDDLE, LAST} <= _physical_types(data)
-    res = decode_file(data, Path("x.wandb"))
+    res = decode_file(data, Path("x.wandb"), threads=2)
     assert res.fast
-    assert _outcome(data, fast=True) == _outcome(data, fast=False)
+    assert _outcome_threads(data, 2) == _outcome(data, fast=False)
+    assert _outcome_threads(data, 1) == _outcome(data, fast=False)
     names, codes, *_ = res.columns
     assert long_key in names and "loss.D" in names
+
+
+def _outcome_threads(data: bytes, threads: int):
+    res = decode_file(data, Path("x.wandb"), fast=True, threads=threads)
+    names, codes, steps, values, walls = res.columns
+    return ([names[c] for c in codes], steps.tolist(), values.tobytes(), walls.tobytes(),
+            {k: dict(v) for k, v in res.hist.skipped.items()}, dict(res.hist.step_from),
+            res.hparams, res.run, res.exit_code, res.producer, res.cli_version, res.truncated,
+            res.damage)
