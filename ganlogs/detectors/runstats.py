@@ -196,6 +196,10 @@ class RunStats:
     d_start: float | None = None
     #: the G loss's start (same window)
     g_start: float | None = None
+    #: the most negative of the G loss's first 3 points (the saturating loss log(1 - D(G(z)))
+    #: is most negative nearest initialisation, -ln 2 at D = 1/2, and rises as D takes over
+    #: within the first steps of a strong D); None without a G loss
+    g_head_low: float | None = None
     #: absolute levels (equilibria) may be used: the user stated the family, or it was
     #: inferred from where the losses start (which confirms their scale)
     family_stated: bool = False
@@ -469,6 +473,7 @@ def compute_run_stats(series: Mapping[str, pd.Series | None], conventions: LossF
         v = g.values
         if len(v) >= 8:
             rs.g_start = float(np.median(v[:3]))
+            rs.g_head_low = float(np.min(v[:3]))
             if float(np.min(v)) > 0:
                 rs.g_tail_over_start = float(np.median(g.tail)) / max(rs.g_start, 1e-12)
     rs.missing = tuple(r for r in ("d_loss", "g_loss", "d_x", "d_gz", "g_grad_norm")

@@ -57,8 +57,7 @@ def gradient_shrink(rs: RunStats) -> tuple[float, float, str] | None:
         return None
     if rs.p_fake is not None and rs.p_source == "d_x/d_gz":
         pass
-    elif not rs.family_stated and not (rs.g_start is not None
-                                       and abs(rs.g_start + LN2) <= 0.25 * LN2):
+    elif not rs.family_stated and not unscaled_saturating_start(rs):
         # the G loss's level is read as D(G(z)) only when it is the unscaled saturating loss:
         # stated by the user, or starting at -ln 2 (D = 1/2 at initialisation)
         return None
@@ -72,6 +71,23 @@ def gradient_shrink(rs: RunStats) -> tuple[float, float, str] | None:
         src = "D(G(z)) = 1 - exp(G loss)"
     d = min(max(d, 1e-12), 1.0)
     return d, math.log10(0.5 / d), src
+
+
+#: how close to -ln 2 the G loss's start must be for its level to be read as D(G(z)) (a quarter
+#: of ln 2: D(G(z)) between 0.42 and 0.58 at the first points; a loss weighted x2 or x0.5, or
+#: offset by more than 0.17, fails and the level is not read)
+SATURATING_START_TOLERANCE = 0.25 * LN2
+
+
+def unscaled_saturating_start(rs: RunStats) -> bool:
+    """True when the G loss starts where the unscaled saturating loss starts, -ln 2.
+
+    The start is the most negative of the first 3 points, not their median: against a
+    discriminator that takes over within the first steps the saturating loss has already
+    risen towards 0 by the third point, and its most negative early value is the one
+    nearest initialisation.
+    """
+    return rs.g_head_low is not None and abs(rs.g_head_low + LN2) <= SATURATING_START_TOLERANCE
 
 
 def model_for(rs: RunStats) -> str:
@@ -129,6 +145,10 @@ class VanishingGradientsDetector(GanDetector):
                 what = (f"with the saturating loss, D(G(z)) = {fmt(shrink[0], 2)} ({shrink[2]}) "
                         f"shrinks the generator's gradient {fmt(10 ** shrink[1], 2)}x from "
                         "equilibrium (two orders of magnitude is the failure)")
+            elif rs.family == "bce_minimax":
+                what = (f"the D loss sits at {fmt(rs.d_rel, 2)} x {reference_words(rs)}; the "
+                        "loss is the saturating one, but its G loss does not start at -ln 2, "
+                        "so its level cannot be read as D(G(z))")
             else:
                 what = (f"the D loss sits at {fmt(rs.d_rel, 2)} x {reference_words(rs)} and "
                         "the loss is not the saturating one")

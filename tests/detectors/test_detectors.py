@@ -296,6 +296,39 @@ def test_a_log_with_only_d_real_and_d_fake_gets_a_d_loss_and_a_family(tmp_path):
     assert f.confidence >= 0.5 and "discriminator won" in f.summary
 
 
+def _saturating_pix2pix_log(path, *, seed: int = 0):
+    """A loss_log.txt in pix2pix's line format from code that changed pix2pix's G loss to the
+    saturating log(1 - D(G(z))): a discriminator that takes over within the first steps, so
+    the G loss is -0.69 at the first line, about -0.35 by the third, and prints as -0.000 (3
+    decimals) for most of the run while D_real and D_fake fall to 0.000."""
+    rng = np.random.default_rng(seed)
+    lines = ["================ Training Loss (Sat Dec  5 08:00:00 2026) ================"]
+    for i in range(600):
+        dgz = 0.5 * np.exp(-i / 4.0) * (1 + 0.05 * abs(rng.normal()))
+        dx = 1 - 0.5 * np.exp(-i / 4.0)
+        lines.append(f"(epoch: {i // 100 + 1}, iters: {i % 100 + 1}, time: 0.017, data: 0.002) "
+                     f"D_real: {-np.log(dx):.3f} D_fake: {-np.log(1 - dgz):.3f} G_GAN: {np.log(1 - dgz):.3f} ")
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def test_a_g_loss_that_is_never_positive_overrules_the_code_bases_default_family(tmp_path):
+    """pix2pix's code computes the non-saturating loss by default, but a G loss that is never
+    positive cannot come from it: the values win (saturating minimax), even where 3 decimals
+    print most of the run as -0.000, and the saturated level is read as D(G(z))."""
+    import ganlogs
+
+    path = _saturating_pix2pix_log(tmp_path / "loss_log.txt")
+    printed_zero = [line.endswith(("G_GAN: -0.000 ", "G_GAN: 0.000 ")) for line in path.read_text().splitlines()]
+    assert sum(printed_zero) > 500
+    res = analyze_run(ganlogs.read(path), detectors=default_detectors(calibration=HAND))
+    assert res.loss_family.family == "bce_minimax" and res.loss_family.method == "values"
+    assert "pix2pix" in res.loss_family.reasons[0] and "never positive" in res.loss_family.reasons[0]
+    f = [f for f in res.findings if f.label == "vanishing_gradients"][0]
+    assert f.confidence >= 0.5 and "saturating loss" in f.summary, f.summary
+    assert "mode_collapse" not in res.labels
+
+
 @pytest.mark.parametrize("d_gz,vanishing", [(0.06, False), (0.02, False), (0.002, True)])
 def test_saturating_g_loss_is_read_as_d_of_g_of_z_and_needs_two_orders(d_gz, vanishing):
     """Issue 10 item 4: log(1 - D(G(z))) = -0.06 means D(G(z)) ~ 0.06, a gradient about 8x
