@@ -36,10 +36,13 @@ from ..conventions import LN2
 
 
 from ._common import GanDetector, tail_span
-from .runstats import reference_words, RunStats, d_win, evidence_common, first_change_step, fmt
+from .runstats import (reference_words, OUTRIGHT_ORDERS, RunStats, d_outright, d_win, evidence_common,
+                       first_change_step, fmt, g_loss_freeze, g_still_at_ceiling)
 from .base import Finding
 
-__all__ = ["VanishingGradientsDetector", "model_for", "gradient_shrink"]
+__all__ = ["VanishingGradientsDetector", "model_for", "gradient_shrink", "g_frozen"]
+
+
 
 
 def gradient_shrink(rs: RunStats) -> tuple[float, float, str] | None:
@@ -90,6 +93,13 @@ def unscaled_saturating_start(rs: RunStats) -> bool:
     return rs.g_head_low is not None and abs(rs.g_head_low + LN2) <= SATURATING_START_TOLERANCE
 
 
+def g_frozen(rs: RunStats) -> float:
+    """0-1: the G loss froze at the top of its range
+    (:func:`~.runstats.g_still_at_ceiling`) while the discriminator won outright
+    (:func:`~.runstats.d_outright`, which scales it)."""
+    return float(g_still_at_ceiling(rs) * d_outright(rs, OUTRIGHT_ORDERS))
+
+
 def model_for(rs: RunStats) -> str:
     """``grad_norm`` when the generator's gradient norm is logged, else ``losses_only``."""
     return "grad_norm" if rs.grad_orders is not None else "losses_only"
@@ -121,7 +131,10 @@ class VanishingGradientsDetector(GanDetector):
         shrink = gradient_shrink(rs)
         return {"grad_orders": orders, "d_win": dw, "grad_x_dwin": orders * dw,
                 "minimax": minimax,
-                "shrink_orders": 0.0 if shrink is None else float(min(max(shrink[1], 0.0), 4.0))}
+                "shrink_orders": 0.0 if shrink is None else float(min(max(shrink[1], 0.0), 4.0)),
+                # a readable D(G(z)) measures the shrink itself; the freeze stands in for it
+                # only where the level cannot be read (a low but steady D(G(z)) also freezes)
+                "g_frozen": g_frozen(rs) if shrink is None else 0.0}
 
     def judge(self, rs: RunStats) -> list[Finding]:
         model = model_for(rs)
@@ -141,7 +154,13 @@ class VanishingGradientsDetector(GanDetector):
             d = rs.series.get("d_loss") or rs.series.get("g_loss")
             onset = first_change_step(d, self.change_alpha) if conf >= 0.5 else None
             shrink = gradient_shrink(rs)
-            if shrink is not None:
+            freeze = g_loss_freeze(rs)
+            if f["g_frozen"] > 0 and freeze is not None:
+                what = (f"the G loss froze at the top of its range (its last half spans "
+                        f"{fmt(100 * freeze[0], 2)}% of the run's range) while the D loss fell "
+                        f"{fmt(rs.d_drop_orders, 2)} orders of magnitude below its start: a "
+                        "generator loss that no longer moves under a winning discriminator")
+            elif shrink is not None:
                 what = (f"with the saturating loss, D(G(z)) = {fmt(shrink[0], 2)} ({shrink[2]}) "
                         f"shrinks the generator's gradient {fmt(10 ** shrink[1], 2)}x from "
                         "equilibrium (two orders of magnitude is the failure)")

@@ -346,6 +346,37 @@ def test_saturating_g_loss_is_read_as_d_of_g_of_z_and_needs_two_orders(d_gz, van
     assert "shrinks the generator's gradient" in f.summary
 
 
+def _d_takes_over(n: int = 800, seed: int = 1):
+    """D(x) -> 1 and D(G(z)) -> 0 (to about 1e-5, noisy in proportion) from step 150 on."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(n)
+    w = 1 / (1 + np.exp(-(t - 150) / 20))
+    dgz = np.clip(0.5 * (1 - w) + 1e-5 * w * (1 + 0.3 * rng.normal(size=n)), 1e-9, 1)
+    dx = np.clip(0.5 + 0.5 * w - 1e-5 * w * abs(rng.normal(size=n)), 0, 1 - 1e-9)
+    return dx, dgz
+
+
+@pytest.mark.parametrize("k,offset", [(10.0, 0.0), (0.1, 0.0), (3.0, 5.0)])
+def test_a_g_loss_frozen_at_its_ceiling_under_a_winning_d_is_vanishing_whatever_its_scale(k, offset):
+    """The saturating G loss stops moving at its ceiling once D has won: read on the loss's
+    own range, the freeze gives vanishing gradients where its level cannot be read as
+    D(G(z)) (weighted, offset, family not stated), and mode collapse gives way to it."""
+    dx, dgz = _d_takes_over()
+    s = {"d_loss": k * (-np.log(dx) - np.log(1 - dgz)), "g_loss": k * np.log(1 - dgz) + offset}
+    f = VanishingGradientsDetector().detect_series(s)[0]
+    assert f.evidence["shrink_orders"] == 0 and f.evidence["g_frozen"] > 0.9, f.evidence
+    assert f.confidence >= 0.5 and "froze at the top of its range" in f.summary, f.summary
+    assert conf_of(ModeCollapseDetector().detect_series(s), "mode_collapse") < 0.5
+
+
+def test_a_non_saturating_g_loss_under_a_winning_d_keeps_moving_and_is_not_frozen():
+    """-log D(G(z)) climbs and stays noisy as D wins: no freeze, no vanishing call from it."""
+    dx, dgz = _d_takes_over()
+    s = {"d_loss": -np.log(dx) - np.log(1 - dgz), "g_loss": -np.log(dgz)}
+    f = VanishingGradientsDetector().detect_series(s)[0]
+    assert f.evidence["g_frozen"] == 0 and f.confidence < 0.5, f.evidence
+
+
 @pytest.mark.parametrize("k", [0.1, 1.0, 10.0])
 def test_a_winning_discriminator_is_read_on_the_losses_own_scale(k):
     """D loss falling to ~2% of its start while G's does not fall: the discriminator won,
