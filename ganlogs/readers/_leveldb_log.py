@@ -161,7 +161,12 @@ def _all_zero(buf: bytes, start: int) -> bool:
     return buf.count(0, start) == len(buf) - start
 
 
-def scan(buf: bytes, *, resync: bool = False, bulk: bool = True) -> Scan:
+#: files at least this large are framed with numpy first (``scan(bulk=None)``): the blocks are
+#: its lanes, so a file of a few blocks would take a numpy step per record of its longest one
+BULK_MIN_BYTES = 32 * BLOCK_SIZE
+
+
+def scan(buf: bytes, *, resync: bool = False, bulk: bool | None = None) -> Scan:
     """Split a whole ``.wandb`` file into logical records.
 
     A file that ends mid-record (a killed or still-running job) is not an error: every
@@ -174,7 +179,8 @@ def scan(buf: bytes, *, resync: bool = False, bulk: bool = True) -> Scan:
 
     ``bulk``: find the intact prefix with numpy first (:mod:`._leveldb_bulk`) and walk
     record by record only from where it ends; False walks every record (the reference the
-    bulk prefix is tested against). Both give the same Scan.
+    bulk prefix is tested against); None (default): bulk for files of at least
+    :data:`BULK_MIN_BYTES`. All give the same Scan.
     """
     n = len(buf)
     out = Scan()
@@ -192,6 +198,8 @@ def scan(buf: bytes, *, resync: bool = False, bulk: bool = True) -> Scan:
         raise LogCorruption(0, "not a W&B transaction log (bad header)")
 
     out.buf = buf
+    if bulk is None:
+        bulk = n >= BULK_MIN_BYTES
     prefix = intact_prefix(buf, len(HEADER)) if bulk else empty_prefix(len(HEADER))
     _prefix_records(buf, prefix, out)
     if prefix.end >= n:

@@ -22,7 +22,7 @@ def _payloads(rng: np.random.Generator, count: int) -> list[bytes]:
     return [rng.integers(0, 256, int(s), dtype=np.uint8).tobytes() for s in sizes]
 
 
-def _outcome(buf: bytes, resync: bool, bulk: bool):
+def _outcome(buf: bytes, resync: bool, bulk: bool | None):
     try:
         found = scan(buf, resync=resync, bulk=bulk)
     except LogCorruption as exc:
@@ -86,11 +86,11 @@ def test_every_stored_checksum_is_checked():
     of a multi-part record) is found there: the damage starts at that record."""
     rng = np.random.default_rng(7)
     log = encode_log(_payloads(rng, 300))
-    offsets = scan(log).offsets
+    offsets = scan(log, bulk=True).offsets
     for i in np.linspace(0, len(offsets) - 1, 60).astype(int).tolist():
         a = bytearray(log)
         a[offsets[i]] ^= 1  # the stored checksum's lowest byte
-        found = scan(bytes(a), resync=True)
+        found = scan(bytes(a), resync=True, bulk=True)
         assert found.offsets[:i] == offsets[:i]
         assert (found.damage and found.damage[0].offset == offsets[i]) or \
             found.truncated_at == offsets[i]
@@ -101,11 +101,11 @@ def test_two_damaged_records_in_one_block_are_found():
     """Two records of one block with equal checksum errors (the same flip): the one CRC-32
     over the block still sees them (their errors are shifted apart by the records between)."""
     log = encode_log([bytes([i]) * 40 for i in range(50)])
-    offsets = scan(log).offsets
+    offsets = scan(log, bulk=True).offsets
     a = bytearray(log)
     for i in (10, 20):
         a[offsets[i]] ^= 0x55
-    found = scan(bytes(a), resync=True)
+    found = scan(bytes(a), resync=True, bulk=True)
     assert [d.offset for d in found.damage] == [offsets[10], offsets[20]]
     assert len(found.records) == 48
     _same(bytes(a))
