@@ -30,6 +30,7 @@ carries a warning saying so.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Mapping, NamedTuple, Sequence
 
@@ -199,9 +200,12 @@ class Run:
                               if "wall_time" in frame else _nans(n)),
                 "source": (_str_categorical(frame["source"]) if "source" in frame and n
                            else pd.Categorical.from_codes(np.zeros(n, dtype=np.int8),
-                                                          categories=[Path(path).name])),
+                                                          dtype=_categories((Path(path).name,)),
+                                                          validate=False)),
                 "superseded": superseded,
             },
+            # (the shared Series already have this index: pandas need not align them)
+            index=frame.index if shared else None,
             copy=False,
         )
         if restart_context:
@@ -396,25 +400,51 @@ def _numeric(col: pd.Series, dtype: type, shared: bool) -> pd.Series | np.ndarra
 
 def _str_categorical(col: pd.Series) -> pd.Categorical:
     """``pd.Categorical(col.astype(str))``, without turning a million categorical rows into
-    strings when ``col`` is already categorical (same categories, same order, same codes)."""
+    strings when ``col`` is already categorical (same categories, same order, same codes).
+
+    Categories that are distinct Python strings (every reader's tags) are sorted, narrowed
+    to those used and given their dtype in Python (:func:`_categories`), not by pandas'
+    Index operations (~100 us a run, which a sweep of tiny runs pays per run)."""
     if isinstance(col.dtype, pd.CategoricalDtype):
-        codes = col.array.codes  # (a read-only view: not copied)
-        cats = col.cat.categories.astype(str)
+        cat = col.array
+        codes = cat.codes  # (a read-only view: not copied)
+        names = cat.categories.tolist()
+        if len(codes) and codes.min() >= 0 and all(type(x) is str for x in names) \
+                and len(set(names)) == len(names):
+            return _from_codes(codes, names)
+        cats = cat.categories.astype(str)
         if len(codes) and codes.min() >= 0 and cats.is_unique:
-            if len(cats) <= 16:  # a few passes over int8 codes beat widening them for bincount
-                keep = np.flatnonzero([(codes == c).any() for c in range(len(cats))])
-            else:
-                keep = np.flatnonzero(np.bincount(codes, minlength=len(cats)))
-            kept = cats[keep]
-            new = kept.sort_values()
-            # (the codes are those of a valid categorical, >= 0, remapped onto as many
-            # categories: pandas need not check them again)
-            if len(keep) == len(cats) and new.equals(kept):
-                return pd.Categorical.from_codes(codes, categories=new, validate=False)
-            remap = np.zeros(len(cats), dtype=codes.dtype)
-            remap[keep] = new.get_indexer(kept)
-            return pd.Categorical.from_codes(remap[codes], categories=new, validate=False)
+            return _from_codes(codes, cats.tolist())
     return pd.Categorical(col.astype(str))
+
+
+def _from_codes(codes: np.ndarray, names: list[str]) -> pd.Categorical:
+    """The categorical of valid ``codes`` (>= 0) into the distinct strings ``names``, with
+    only the categories used, sorted (code point order, as pandas sorts strings)."""
+    k = len(names)
+    if k <= 16:  # a few passes over int8 codes beat widening them for bincount
+        keep = [c for c in range(k) if (codes == c).any()]
+    else:
+        keep = np.flatnonzero(np.bincount(codes, minlength=k)).tolist()
+    kept = [names[c] for c in keep]
+    new = sorted(kept)
+    # (the codes are those of a valid categorical, >= 0, remapped onto as many categories:
+    # pandas need not check them again)
+    if len(keep) == k and new == kept:
+        return pd.Categorical.from_codes(codes, dtype=_categories(tuple(new)), validate=False)
+    rank = {name: i for i, name in enumerate(new)}
+    remap = np.zeros(k, dtype=codes.dtype)
+    remap[keep] = [rank[name] for name in kept]
+    return pd.Categorical.from_codes(remap[codes], dtype=_categories(tuple(new)),
+                                     validate=False)
+
+
+@lru_cache(maxsize=1024)
+def _categories(names: tuple[str, ...]) -> pd.CategoricalDtype:
+    """The categorical dtype of these (sorted, distinct) string categories, as pandas makes
+    it from ``Index.astype(str)``; made once per set of names (building a dtype costs ~20 us
+    and the runs of a sweep share their tag names)."""
+    return pd.CategoricalDtype(pd.Index(list(names), dtype=object).astype(str), ordered=False)
 
 
 def _nans(n: int) -> np.ndarray:

@@ -68,3 +68,25 @@ def test_constant_step_warning_names_the_step():
                           "value": [1.0, 2.0, 3.0, 4.0]})
     run = Run.from_frame(frame, run_id="r", path="p", format="x")
     assert any("'b' is at step 7" in w for w in run.meta.warnings)
+
+
+@pytest.mark.parametrize("n_tags", [3, 40])
+@pytest.mark.parametrize("kind", ["str", "unicode", "int"])
+def test_categorical_tags_sorted_and_narrowed_as_pandas_does(kind, n_tags):
+    """Categories in any order, some unused, non-ASCII names (code point order) or numbers
+    (read as their text): the same categories, dtype and codes as from the strings."""
+    rng = np.random.default_rng(n_tags)
+    names = {"str": [f"t{i}" for i in range(n_tags)],
+             "unicode": [f"{c}{i}" for i, c in zip(range(n_tags), "Zaé_Ωz" * 10)],
+             "int": list(range(n_tags))}[kind]
+    tags = [names[int(x)] for x in rng.integers(0, n_tags - 1, 300)]  # the last one unused
+    plain = pd.DataFrame({"tag": [str(t) for t in tags], "step": np.arange(300),
+                          "value": rng.normal(size=300)})
+    cat = plain.copy()
+    cat["tag"] = pd.Categorical(tags, categories=list(reversed(names)))
+    a = Run.from_frame(plain, run_id="r", path="p", format="x")
+    b = Run.from_frame(cat, run_id="r", path="p", format="x")
+    pd.testing.assert_frame_equal(a.scalars, b.scalars, check_exact=True)
+    assert a.scalars["tag"].cat.categories.dtype == b.scalars["tag"].cat.categories.dtype
+    assert list(b.scalars["tag"].cat.categories) == sorted({str(t) for t in tags})
+    assert a.tags == b.tags
