@@ -23,6 +23,7 @@ Engines
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import pickle
@@ -206,12 +207,21 @@ def _call_batch(fn, batch: list) -> list:
     return out
 
 
+def _worker_started() -> None:
+    """In each worker, once: move every object it started with (the modules and the
+    detectors' libraries a forked worker inherits: hundreds of thousands of objects) out of
+    the garbage collector's reach, so that its collections scan only what the runs allocate
+    (about 3% of a tiny run's CPU time otherwise) and leave the inherited pages shared."""
+    gc.freeze()
+
+
 def _run_pool(fn, items, indices: list[int], jobs: int, finish,
               on_crash, batch: int = 1) -> tuple[list[int], bool]:
     """Run ``indices`` in a fresh pool, ``batch`` items per task; return the indices left
     unfinished by a crash, and whether the workers could start at all."""
     unfinished: list[int] = []
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=_context()) as pool:
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=_context(),
+                             initializer=_worker_started) as pool:
         try:
             pool.submit(os.getpid).result()
         except BrokenProcessPool:
