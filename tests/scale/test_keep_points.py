@@ -48,3 +48,38 @@ def test_json_written_run_by_run_is_the_document(sweep, tmp_path):
         out = io.StringIO()
         write(analysis, out)
         assert out.getvalue() == dumps(analysis)
+
+
+def test_json_written_run_by_run_keeps_awkward_values_exact():
+    """The run-by-run writer's own encoder gives json.dumps' text for every value a run may
+    hold (non-finite floats, numpy scalars, tuples, empty and nested containers, escapes,
+    non-str keys), or hands the run to json.dumps."""
+    import io
+
+    import numpy as np
+    import pandas as pd
+
+    from ganlogs.analysis import Analysis, Settings, analyze_run
+    from ganlogs.report.json import dumps, write
+
+    steps = np.arange(120)
+    frame = pd.DataFrame({"tag": ["d_loss"] * 120 + ["g_loss"] * 120,
+                          "step": np.r_[steps, steps],
+                          "value": np.r_[1.3 + 0.01 * np.sin(steps), 0.7 + 0.01 * np.cos(steps)]})
+    awkward = [
+        {"nan": float("nan"), "inf": float("inf"), "-inf": -float("inf"), "zero": -0.0,
+         "tiny": 5e-324, "big": 1.7976931348623157e308, "int": -(2 ** 70), "t": True,
+         "f": False, "none": None, "text": 'é\n"\\\t\u2028 \U0001f600', "empty": {},
+         "list": [], "nested": {"a": [1, (2.5, [{}]), {"b": []}]}, "tuple": (1, "x")},
+        {"np": np.float32(0.1), "i": np.int64(3), "b": np.bool_(True), "nanv": np.float64("nan")},
+        {1: "int key", "1": "str key"},
+    ]
+    runs = []
+    for i, hparams in enumerate(awkward):
+        run = Run.from_frame(frame, run_id=f"r{i}", path=f"r{i}.csv", format="csv_wide",
+                             hparams=hparams)
+        runs.append(analyze_run(run))
+    analysis = Analysis(root="root", runs=runs, settings=Settings())
+    out = io.StringIO()
+    write(analysis, out)
+    assert out.getvalue() == dumps(analysis)
