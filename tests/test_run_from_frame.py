@@ -90,3 +90,27 @@ def test_categorical_tags_sorted_and_narrowed_as_pandas_does(kind, n_tags):
     assert a.scalars["tag"].cat.categories.dtype == b.scalars["tag"].cat.categories.dtype
     assert list(b.scalars["tag"].cat.categories) == sorted({str(t) for t in tags})
     assert a.tags == b.tags
+
+
+def test_columns_kept_from_construction_are_the_frames():
+    """from_frame keeps the numpy columns it built; a Run made from the same frame and meta
+    (which reads them back from the frame) has the same tags, summary and series, on every
+    fixture."""
+    import warnings
+    from pathlib import Path
+
+    from ganlogs.readers import discover, load
+
+    found = discover(Path(__file__).resolve().parents[1] / "fixtures")
+    assert found.sources
+    for source in found.sources:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            runs = load(source)
+        for built in runs:
+            again = Run(built.scalars, built.meta)
+            assert built.tags == again.tags, source.run_id
+            assert built.series_summary() == again.series_summary(), source.run_id
+            for tag in built.tags:
+                pd.testing.assert_series_equal(built.series(tag), again.series(tag),
+                                               check_exact=True)
