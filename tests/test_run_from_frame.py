@@ -114,3 +114,31 @@ def test_columns_kept_from_construction_are_the_frames():
             for tag in built.tags:
                 pd.testing.assert_series_equal(built.series(tag), again.series(tag),
                                                check_exact=True)
+
+
+def test_a_mapping_of_columns_gives_the_frames_run():
+    """from_frame takes a mapping of columns (numpy arrays taken over, a Categorical, lists)
+    and gives exactly the Run of the same columns as a DataFrame."""
+    rng = np.random.default_rng(7)
+    frame = _frame(rng, 150, 4, categorical=True)
+    frame["wall_time"] = rng.normal(size=150)
+    as_frame = Run.from_frame(frame, run_id="r", path="p", format="x")
+    columns = {"tag": frame["tag"].array.copy(), "step": frame["step"].to_numpy().copy(),
+               "value": frame["value"].to_numpy().copy(),
+               "wall_time": list(frame["wall_time"]),
+               "source": frame["source"].to_numpy().astype(object)}
+    as_mapping = Run.from_frame(columns, run_id="r", path="p", format="x")
+    pd.testing.assert_frame_equal(as_mapping.scalars, as_frame.scalars, check_exact=True)
+    assert as_mapping.meta == as_frame.meta and as_mapping.tags == as_frame.tags
+    floats = dict(columns, step=columns["step"].astype(float))
+    pd.testing.assert_frame_equal(Run.from_frame(floats, run_id="r", path="p",
+                                                 format="x").scalars, as_frame.scalars)
+    with pytest.raises(ValueError, match="differ in length"):
+        Run.from_frame(dict(columns, value=columns["value"][:-1]), run_id="r", path="p",
+                       format="x")
+    with pytest.raises(ValueError, match="non-numeric or missing"):
+        Run.from_frame(dict(floats, step=np.r_[np.nan, floats["step"][1:]]), run_id="r",
+                       path="p", format="x")
+    with pytest.raises(ValueError, match="lacks column"):
+        Run.from_frame({"tag": columns["tag"], "step": columns["step"]}, run_id="r",
+                       path="p", format="x")
