@@ -217,9 +217,9 @@ class Run:
                 "wall_time": (_numeric(frame["wall_time"], np.float64, shared)
                               if "wall_time" in frame else _nans(n)),
                 "source": (_str_categorical(frame["source"]) if "source" in frame and n
-                           else pd.Categorical.from_codes(np.zeros(n, dtype=np.int8),
-                                                          dtype=_categories((Path(path).name,)),
-                                                          validate=False)),
+                           else pd.Categorical.from_codes(
+                               np.zeros(n, dtype=np.int8), validate=False,
+                               dtype=pd.CategoricalDtype(pd.Index([Path(path).name])))),
                 "superseded": superseded,
             },
             # (the shared Series already have this index: pandas need not align them)
