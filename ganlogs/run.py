@@ -107,7 +107,7 @@ class Run:
     Build one with :meth:`Run.from_frame`; readers never call the constructor directly.
     """
 
-    __slots__ = ("scalars", "meta", "_views", "_sums", "_columns", "_order")
+    __slots__ = ("scalars", "meta", "_views", "_sums", "_columns", "_order", "_summary")
 
     def __init__(self, scalars: pd.DataFrame, meta: RunMeta) -> None:
         self.scalars = scalars
@@ -116,6 +116,7 @@ class Run:
         self._sums: dict[str, tuple[str, ...]] = {}
         self._columns: _FrameColumns | None = None
         self._order: tuple | None = None  # (frame, codes in order of first appearance)
+        self._summary: tuple | None = None  # (frame, series_summary of that frame)
 
     def _arrays(self) -> "_FrameColumns":
         """``scalars`` as numpy (not copied), for :meth:`series`; read once per frame (pandas'
@@ -319,7 +320,13 @@ class Run:
                                f"lacks: {missing or 'none given'}")
         out = Run(self.scalars, self.meta)
         out._sums = {**self._sums, **{k: tuple(v) for k, v in sums.items()}}
+        out._share_columns(self)
         return out
+
+    def _share_columns(self, other: "Run") -> None:
+        """Take ``other``'s numpy columns, tag order and summary (they hold the frame they
+        were read from, so a replaced frame is read again)."""
+        self._columns, self._order, self._summary = other._columns, other._order, other._summary
 
     def _summed(self, name: str) -> pd.Series:
         """The sum of a composite's parts at the steps every part has."""
@@ -338,7 +345,14 @@ class Run:
 
     def series_summary(self) -> dict[str, dict[str, int]]:
         """Per tag: ``points`` (every row read, superseded included), ``first_step``,
-        ``last_step`` (over all rows)."""
+        ``last_step`` (over all rows). Computed once per frame (analysis, the digest and the
+        reports each ask), a fresh copy returned each time."""
+        cached = self._summary
+        if cached is None or cached[0] is not self.scalars:
+            cached = self._summary = (self.scalars, self._series_summary())
+        return {tag: dict(s) for tag, s in cached[1].items()}
+
+    def _series_summary(self) -> dict[str, dict[str, int]]:
         if self.scalars.empty:
             return {}
         cols = self._arrays()
@@ -371,6 +385,7 @@ class Run:
 
         out = Run(self.scalars, replace(self.meta, **changes))
         out._sums = dict(self._sums)
+        out._share_columns(self)
         return out
 
     def __len__(self) -> int:
