@@ -201,7 +201,8 @@ def infer_loss_family(
                                                 "loss family; pass --loss-family")
     # BCE, LSGAN and hinge D losses are sums of non-negative terms: a D loss that is
     # negative at 5% of its points or more (beyond rounding) is a critic's.
-    q_lo = float(np.quantile(d, 0.05))
+    # (a quantile is never below the minimum: a D loss with no value below -1e-6 needs none)
+    q_lo = float(np.quantile(d, 0.05)) if float(d.min()) < -1e-6 else 0.0
     if q_lo < -1e-6:
         small = float(np.median(np.abs(d))) < 0.05
         if small:
@@ -212,7 +213,9 @@ def infer_loss_family(
         return FamilyInference("wgan_gp", "values",
                                f"the D loss goes negative (5th percentile {q_lo:.3g}): a WGAN "
                                "critic loss (clipping versus GP cannot be told; GP assumed)")
-    if len(g) >= 3 and (float(np.median(g)) < -0.05 or float(np.quantile(g, 0.95)) < 0):
+    # (nor is the median or the 95th percentile: a G loss never negative needs neither)
+    if len(g) >= 3 and float(g.min()) < 0 and (float(np.median(g)) < -0.05
+                                               or float(np.quantile(g, 0.95)) < 0):
         return FamilyInference("bce_minimax", "values",
                                f"the G loss is negative (median {np.median(g):.3g}) while the "
                                "D loss is not: the saturating minimax loss log(1 - D(G(z)))")
