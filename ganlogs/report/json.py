@@ -24,7 +24,8 @@ from ..analysis import Analysis, RunResult
 if TYPE_CHECKING:
     from ..checks import CheckResult
 
-__all__ = ["SCHEMA_VERSION", "to_document", "dumps", "write", "check_document", "dumps_check"]
+__all__ = ["SCHEMA_VERSION", "to_document", "dumps", "write", "RunByRunWriter",
+           "check_document", "dumps_check"]
 
 SCHEMA_VERSION = 1
 
@@ -87,20 +88,49 @@ def dumps(analysis: Analysis, *, indent: int | None = 2) -> str:
 def write(analysis: Analysis, out: IO[str]) -> None:
     """``dumps(analysis)`` written to ``out`` a run at a time: the same text, without the
     whole document (a sweep of 20,000 runs: hundreds of MB) in memory at once."""
-    head = to_document(Analysis(root=analysis.root, runs=[], settings=analysis.settings,
-                                version=analysis.version))
-    head["summary"] = _clean({"runs": len(analysis.runs), "errors": len(analysis.errors),
-                              "labels": analysis.label_counts()})
-    text = json.dumps(head, indent=2, allow_nan=False)
-    slot = '\n  "runs": []'  # the top-level key: its indentation is unique to it
-    if not analysis.runs or text.count(slot) != 1:
-        out.write(dumps(analysis))
-        return
-    before, after = text.split(slot)
-    out.write(before + '\n  "runs": [')
-    for i, r in enumerate(analysis.runs):
-        out.write(("," if i else "") + "\n    " + _run_text(run_to_dict(r)))
-    out.write("\n  ]" + after)
+    writer = RunByRunWriter(out, root=analysis.root, settings=analysis.settings,
+                            version=analysis.version)
+    for r in analysis.runs:
+        writer.add(r)
+    writer.finish(analysis)
+
+
+class RunByRunWriter:
+    """``dumps(analysis)`` written as the runs come: :meth:`add` each run in the order of
+    ``analysis.runs`` (e.g. as ``analyze(..., on_result=writer.add)`` hands them over, so
+    the document is written while later runs are still analysed), then :meth:`finish` with
+    the whole analysis (the summary closes the document). Nothing is written before the
+    first run; a document the run-by-run layout cannot hold is written whole at the end."""
+
+    def __init__(self, out: IO[str], *, root: str, settings: Any, version: str) -> None:
+        self.out = out
+        head = to_document(Analysis(root=root, runs=[], settings=settings, version=version))
+        text = json.dumps(head, indent=2, allow_nan=False)
+        slot = '\n  "runs": []'  # the top-level key: its indentation is unique to it
+        # (the summary follows the runs: the text before them is known now)
+        self.before = text.split(slot)[0] + '\n  "runs": [' if text.count(slot) == 1 else None
+        self.written = 0
+
+    def add(self, r: RunResult) -> None:
+        if self.before is None:
+            return  # (written whole by finish)
+        self.out.write((self.before if not self.written else ",")
+                       + "\n    " + _run_text(run_to_dict(r)))
+        self.written += 1
+
+    def finish(self, analysis: Analysis) -> None:
+        if self.before is None or not self.written or self.written != len(analysis.runs):
+            if self.written:
+                raise ValueError(f"RunByRunWriter: {self.written} run(s) added, but the "
+                                 f"analysis holds {len(analysis.runs)}")
+            self.out.write(dumps(analysis))
+            return
+        head = to_document(Analysis(root=analysis.root, runs=[], settings=analysis.settings,
+                                    version=analysis.version))
+        head["summary"] = _clean({"runs": len(analysis.runs), "errors": len(analysis.errors),
+                                  "labels": analysis.label_counts()})
+        text = json.dumps(head, indent=2, allow_nan=False)
+        self.out.write("\n  ]" + text.split('\n  "runs": []')[1])
 
 
 def _run_text(item: dict[str, Any]) -> str:

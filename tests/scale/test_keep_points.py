@@ -83,3 +83,42 @@ def test_json_written_run_by_run_keeps_awkward_values_exact():
     out = io.StringIO()
     write(analysis, out)
     assert out.getvalue() == dumps(analysis)
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_results_handed_over_in_order_as_the_json_writer_writes_them(tmp_path, jobs):
+    """analyze(on_result=) gets every result once, in the order of Analysis.runs (files no
+    reader takes first), and a RunByRunWriter fed that way writes the document write()
+    writes."""
+    import io
+
+    from ganlogs.report.json import RunByRunWriter, write
+
+    root = tmp_path / "sweep"
+    shutil.copytree(FIXTURES, root / "a", symlinks=True, ignore=FORMAT_FIXTURES_ONLY)
+    (root / "b").mkdir()
+    (root / "b" / "damaged.csv").write_bytes(b"step,d_loss\n1,\x00\x00\n")
+    (root / "b" / "console.log").write_text("loss went down, then up\nno numbers here\n")
+    seen = []
+    streamed = io.StringIO()
+    writer = None
+
+    def on_result(r):
+        nonlocal writer
+        if writer is None:
+            writer = RunByRunWriter(streamed, root=str(root), settings=result_settings,
+                                    version=__version__)
+        seen.append(r)
+        writer.add(r)
+
+    from ganlogs import __version__
+    from ganlogs.analysis import Settings
+
+    result_settings = Settings()
+    analysis = analyze(root, jobs=jobs, keep_points=False, on_result=on_result)
+    assert [id(r) for r in seen] == [id(r) for r in analysis.runs]
+    assert analysis.errors and analysis.runs[0].error  # (the unreadable ones come first)
+    writer.finish(analysis)
+    whole = io.StringIO()
+    write(analysis, whole)
+    assert streamed.getvalue() == whole.getvalue()
