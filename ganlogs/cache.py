@@ -155,11 +155,17 @@ def _files_of(path: Path, reader: Any = None) -> list[list[Any]]:
     return out
 
 
+_SOURCE_FILES: dict[type, str] = {}  # (inspect.getsourcefile: ~10 us a call, per run)
+
+
 def _module_stamp(obj: object) -> list[Any]:
-    try:
-        module_file = inspect.getsourcefile(type(obj)) or ""
-    except TypeError:
-        module_file = ""
+    module_file = _SOURCE_FILES.get(type(obj))
+    if module_file is None:
+        try:
+            module_file = inspect.getsourcefile(type(obj)) or ""
+        except TypeError:
+            module_file = ""
+        _SOURCE_FILES[type(obj)] = module_file
     return [type(obj).__module__, type(obj).__qualname__] + (
         _stat_key(Path(module_file)) if module_file else [-1, -1])
 
