@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
 
 from ._version import __version__
-from .conventions import D_LOSS_REDUCTIONS, LOSS_FAMILIES, resolve_conventions
+from .conventions import D_LOSS_REDUCTIONS, LOSS_FAMILIES, contradicting_family, resolve_conventions
 from .detectors import Detector, RunContext, default_detectors, sufficiency
 from .detectors.stats import MIN_POINTS
 from .findings import FAILURE_LABELS, LABELS, Finding, LossFamily
@@ -170,6 +170,11 @@ def _conventions(run: Run, roles: RoleMap, settings: Settings) -> LossFamily:
     derived = d_tag is not None and roles.sums.get(d_tag) == (roles.get("d_loss_real"),
                                                               roles.get("d_loss_fake"))
     family = settings.loss_family or (cb.loss_family if cb is not None else None)
+    contradiction = None
+    if settings.loss_family is None and family is not None:
+        contradiction = contradicting_family(family, views.get("d_loss"), views.get("g_loss"))
+        if contradiction is not None:
+            family = contradiction.family
     reduction = settings.d_loss_reduction or ("summed" if derived else None) or (
         cb.d_loss_reduction if cb is not None and "d_loss" in views else None)
     pair_tags = [t for t in run.tags if t in set(roles.tags.values())] if roles.name else run.tags
@@ -182,7 +187,11 @@ def _conventions(run: Run, roles: RoleMap, settings: Settings) -> LossFamily:
         reasons[1] = f"D loss summed: d_loss is {d_tag}, the sum of the logged real and fake terms"
     if cb is None:
         return replace(lf, reasons=tuple(reasons), **changes) if changes else lf
-    if settings.loss_family is None and cb.loss_family is not None:
+    if contradiction is not None:
+        changes["method"] = "values"
+        reasons[0] = (f"loss family {contradiction.family}, not the {cb.loss_family} its code "
+                      f"base ({cb.name}) computes: {contradiction.reason}")
+    elif settings.loss_family is None and cb.loss_family is not None:
         changes["method"] = "code_base"
         reasons[0] = f"loss family {cb.loss_family}, as the code base computes it ({cb.name})"
     if settings.d_loss_reduction is None and reduction is not None and not derived:

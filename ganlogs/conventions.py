@@ -25,7 +25,7 @@ import pandas as pd
 from .errors import UsageError
 from .findings import LossFamily
 
-__all__ = ["LOSS_FAMILIES", "D_LOSS_REDUCTIONS", "Equilibrium", "equilibrium",
+__all__ = ["LOSS_FAMILIES", "D_LOSS_REDUCTIONS", "Equilibrium", "equilibrium", "contradicting_family",
            "FamilyInference", "infer_loss_family", "ReductionInference",
            "infer_d_loss_reduction", "resolve_conventions", "LN2"]
 
@@ -213,12 +213,18 @@ def infer_loss_family(
         return FamilyInference("wgan_gp", "values",
                                f"the D loss goes negative (5th percentile {q_lo:.3g}): a WGAN "
                                "critic loss (clipping versus GP cannot be told; GP assumed)")
-    # (nor is the median or the 95th percentile: a G loss never negative needs neither)
-    if len(g) >= 3 and float(g.min()) < 0 and (float(np.median(g)) < -0.05
-                                               or float(np.quantile(g, 0.95)) < 0):
+    # the saturating G loss log(1 - D(G(z))) is never positive; against a winning D it rises
+    # to 0, which a log printed to 3 decimals writes as -0.000 or 0.000 for most of the run,
+    # so "never above 0 and clearly negative somewhere" reads it as well as a negative median
+    # (each test needs a negative value: a G loss never negative skips the quantiles)
+    negative = len(g) >= 3 and float(g.min()) < 0
+    never_positive = negative and float(np.quantile(g, 0.95)) <= 0 and float(np.min(g)) < -0.05
+    if negative and (float(np.median(g)) < -0.05 or float(np.quantile(g, 0.95)) < 0
+                     or never_positive):
         return FamilyInference("bce_minimax", "values",
-                               f"the G loss is negative (median {np.median(g):.3g}) while the "
-                               "D loss is not: the saturating minimax loss log(1 - D(G(z)))")
+                               f"the G loss is never positive (median {np.median(g):.3g}, lowest "
+                               f"{np.min(g):.3g}) while the D loss is not negative: the "
+                               "saturating minimax loss log(1 - D(G(z)))")
     # The first logged point is the closest to initialisation, where D outputs about 1/2
     # (logit 0): compare it with each family's starting values (summed and averaged D loss;
     # LSGAN with and without the 1/2 factor). BCE is by far the most common loss, so its
@@ -250,6 +256,33 @@ def infer_loss_family(
     return FamilyInference(None, "unknown",
                            f"the losses do not match a known family's starting values "
                            f"(D starts at {d0:.3f}); pass --loss-family")
+
+
+#: families whose losses cannot take a sign: the G loss of these is never negative (BCE
+#: -log D(G(z)), least squares), and the D loss of these never (sums of non-negative terms)
+_G_NEVER_NEGATIVE = ("bce_nonsaturating", "lsgan")
+_D_NEVER_NEGATIVE = ("bce_nonsaturating", "bce_minimax", "lsgan", "hinge")
+
+
+def contradicting_family(family: str, d_loss: pd.Series | None,
+                         g_loss: pd.Series | None) -> FamilyInference | None:
+    """The family the values leave no doubt of, when they are impossible under ``family``.
+
+    A family that a code base computes by default (pix2pix's vanilla BCE) is an assumption
+    about code the user may have changed; a G loss that is never positive cannot come from
+    the non-saturating or least-squares loss, and a D loss that goes negative cannot come
+    from BCE, least squares or hinge. Only these sign tests count here (a start near another
+    family's values does not): the inference from the values when it rests on a sign the
+    stated family cannot produce, else None.
+    """
+    inferred = infer_loss_family(d_loss, g_loss)
+    if inferred.method != "values" or inferred.family is None or inferred.family == family:
+        return None
+    if inferred.family == "bce_minimax" and family in _G_NEVER_NEGATIVE:
+        return inferred
+    if inferred.family in ("wgan_clip", "wgan_gp") and family in _D_NEVER_NEGATIVE:
+        return inferred
+    return None
 
 
 def _healthy(s: pd.Series | None) -> np.ndarray:

@@ -18,7 +18,8 @@ import torch.nn.functional as F
 __all__ = ["BatchedMLP", "DiracGenerator", "DiracDiscriminator", "BatchedOptimizer", "per_run_norm"]
 
 
-#: hidden activations by name (the generator's ``g_act``; ``tanh`` is the v5 held-out setting)
+#: hidden activations by name (the generator's ``g_act``; ``tanh`` is the v5 held-out setting,
+#: ``lrelu`` in the generator the v6 one; the discriminator always uses ``lrelu``)
 _ACTS = {"relu": F.relu, "lrelu": lambda h: F.leaky_relu(h, 0.2), "tanh": torch.tanh}
 
 

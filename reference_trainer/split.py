@@ -12,7 +12,12 @@ from __future__ import annotations
 __all__ = ["HELD_OUT_TARGETS", "HELD_OUT_G_DEPTH", "TUNING_FAMILIES", "V3_HELD_OUT_TARGETS", "V3_HELD_OUT_D_DEPTH",
            "V3_HELD_OUT_DIRAC_DIM", "V4_HELD_OUT_TARGETS", "V4_HELD_OUT_OPTIMISER", "split_of", "is_held_out",
            "v3_held_out_reason", "v4_held_out_reason", "V5_HELD_OUT_TARGETS", "V5_HELD_OUT_G_ACT",
-           "v5_held_out_reason"]
+           "v5_held_out_reason", "V6_HELD_OUT_TARGETS", "V6_HELD_OUT_G_ACT", "v6_held_out_reason"]
+
+#: the fifth held-out set (docs/results/heldout_protocol_v6.md), chosen before the fifth
+#: tuning round: a target and a generator activation no detector was designed on
+V6_HELD_OUT_TARGETS = ("star10",)
+V6_HELD_OUT_G_ACT = "lrelu"
 
 #: the fourth held-out set (docs/results/heldout_protocol_v5.md), chosen before the fourth
 #: tuning round: a target and a generator activation no detector was designed on
@@ -53,6 +58,9 @@ def split_of(ground_truth: dict) -> tuple[str, str]:
     """
     cfg = ground_truth.get("config") or {}
     target = str(cfg.get("target", ""))
+    v6 = v6_held_out_reason(cfg)
+    if v6:
+        return "held_out", v6
     v5 = v5_held_out_reason(cfg)
     if v5:
         return "held_out", v5
@@ -118,4 +126,18 @@ def v5_held_out_reason(config: dict) -> str:
         return f"v5 held-out target {target}"
     if config.get("g_act") == V5_HELD_OUT_G_ACT:
         return f"v5 held-out generator activation {V5_HELD_OUT_G_ACT}"
+    return ""
+
+
+def v6_held_out_reason(config: dict) -> str:
+    """The v6 protocol's reason a run configuration is held out, or ``""``.
+
+    No v1 to v5 run has these settings; under the v6 protocol every v2 to v5 run is a tuning
+    run (all four were evaluated and read).
+    """
+    target = str(config.get("target", ""))
+    if target in V6_HELD_OUT_TARGETS:
+        return f"v6 held-out target {target}"
+    if config.get("g_act") == V6_HELD_OUT_G_ACT:
+        return f"v6 held-out generator activation {V6_HELD_OUT_G_ACT}"
     return ""

@@ -29,28 +29,17 @@ __all__ = ["run_sweep", "build_manifest", "train_and_label", "set_cpu_threads"]
 
 MAX_GROUP = {"dirac": 64, "mixture": 24, "digits": 12}
 
-#: sweep sizes: ``small`` (fixtures/labelled), ``full`` (the v1 sweep), ``v2`` (issue 10's varied corpus), ``v3``, ``v4`` and ``v5`` (its second, third and fourth held-out sets)
-SIZES = ("small", "full", "v2", "v3", "v4", "v5")
+#: sweep sizes: ``small`` (fixtures/labelled), ``full`` (the v1 sweep), ``v2`` (issue 10's varied corpus), ``v3``, ``v4``, ``v5`` and ``v6`` (its second to fifth held-out sets)
+SIZES = ("small", "full", "v2", "v3", "v4", "v5", "v6")
 
 
 def specs_for(size: str) -> list[dict]:
-    """Run specs of a sweep size."""
-    if size == "v2":
-        from reference_trainer.variety import build_v2_specs
+    """Run specs of a sweep size (``v2`` to ``v6``: ``reference_trainer.variety``, whose held-out
+    protocols are ``docs/results/heldout_protocol_v3.md`` to ``_v6.md``)."""
+    if size in ("v2", "v3", "v4", "v5", "v6"):
+        from reference_trainer import variety
 
-        return build_v2_specs()
-    if size == "v3":  # the second held-out corpus (docs/results/heldout_protocol_v3.md)
-        from reference_trainer.variety import build_v3_specs
-
-        return build_v3_specs()
-    if size == "v4":  # the third held-out corpus (docs/results/heldout_protocol_v4.md)
-        from reference_trainer.variety import build_v4_specs
-
-        return build_v4_specs()
-    if size == "v5":  # the fourth held-out corpus (docs/results/heldout_protocol_v5.md)
-        from reference_trainer.variety import build_v5_specs
-
-        return build_v5_specs()
+        return getattr(variety, f"build_{size}_specs")()
     from reference_trainer.scenarios import build_specs
 
     return build_specs(size)

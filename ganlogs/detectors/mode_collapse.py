@@ -30,7 +30,8 @@ from typing import ClassVar
 import numpy as np
 
 from ._common import GanDetector, tail_span
-from .runstats import reference_words, OUTRIGHT_ORDERS, RunStats, d_outright, d_win, evidence_common, fmt, last_change_step
+from .runstats import (reference_words, OUTRIGHT_ORDERS, RunStats, d_outright, d_win, evidence_common, fmt,
+                       g_still_at_ceiling, last_change_step)
 from .base import Finding
 
 __all__ = ["ModeCollapseDetector"]
@@ -59,7 +60,8 @@ class ModeCollapseDetector(GanDetector):
         G loss tail over its equilibrium, clipped to [-2, 3]; 0 without an equilibrium),
         ``d_outright`` (0-1, :func:`~.runstats.d_outright`: how far the D loss fell below its
         own start, 1 at ``outright_orders``, while the G loss did not fall; 0 for the
-        saturating loss, where a winning D means vanishing gradients instead)."""
+        saturating loss, where a winning D means vanishing gradients instead, and scaled
+        down as far as the G loss froze at its ceiling, which is what that loss does)."""
         g = rs.series.get("g_loss")
         rise = 0.0
         if g is not None and g.trend is not None:
@@ -68,7 +70,10 @@ class ModeCollapseDetector(GanDetector):
         if rs.g_rel is not None and rs.g_rel > 0:
             rel = float(min(max(math.log(rs.g_rel), -2.0), 3.0))
         nonsat = 1.0 if rs.family in ("bce_nonsaturating", "lsgan", "hinge") else 0.0
-        outright = 0.0 if rs.family == "bce_minimax" else d_outright(rs, self.outright_orders)
+        # the saturating loss, stated or seen (a G loss frozen at its ceiling: no gradient),
+        # turns a winning D into vanishing gradients, not collapse
+        outright = 0.0 if rs.family == "bce_minimax" else \
+            d_outright(rs, self.outright_orders) * (1.0 - g_still_at_ceiling(rs))
         return {"d_win": d_win(rs), "nonsaturating": nonsat, "g_rise": rise, "g_rel_log": rel,
                 "d_outright": outright}
 

@@ -33,7 +33,8 @@ __all__ = ["SeriesStats", "RunStats", "StatsSettings", "run_stats", "compute_run
            "d_win", "d_outright", "OUTRIGHT_ORDERS", "HEALTHY_DROP_ORDERS", "Quality",
            "quality_of", "lr_step_downs", "AUX_ROLES", "reference_words",
            "Sufficiency", "sufficiency", "ROLES_READ", "TAIL_FRACTION", "BLOWUP_ABS",
-           "BLOWUP_ORDERS"]
+           "BLOWUP_ORDERS", "g_loss_freeze", "g_still_at_ceiling", "FROZEN_FULL", "FROZEN_NONE",
+           "FROZEN_AT_CEILING"]
 
 #: default tail: this fraction of the healthy points (the end of training is what is judged)
 TAIL_FRACTION = 0.5
@@ -196,6 +197,10 @@ class RunStats:
     d_start: float | None = None
     #: the G loss's start (same window)
     g_start: float | None = None
+    #: the most negative of the G loss's first 3 points (the saturating loss log(1 - D(G(z)))
+    #: is most negative nearest initialisation, -ln 2 at D = 1/2, and rises as D takes over
+    #: within the first steps of a strong D); None without a G loss
+    g_head_low: float | None = None
     #: absolute levels (equilibria) may be used: the user stated the family, or it was
     #: inferred from where the losses start (which confirms their scale)
     family_stated: bool = False
@@ -469,6 +474,7 @@ def compute_run_stats(series: Mapping[str, pd.Series | None], conventions: LossF
         v = g.values
         if len(v) >= 8:
             rs.g_start = float(np.median(v[:3]))
+            rs.g_head_low = float(np.min(v[:3]))
             if float(np.min(v)) > 0:
                 rs.g_tail_over_start = float(np.median(g.tail)) / max(rs.g_start, 1e-12)
     rs.missing = tuple(r for r in ("d_loss", "g_loss", "d_x", "d_gz", "g_grad_norm")
@@ -574,6 +580,51 @@ def d_outright(rs: RunStats, orders: float = OUTRIGHT_ORDERS) -> float:
     from_probs = ((rs.separation - 0.5) / 0.4 if rs.p_source == "d_x/d_gz"
                   and rs.separation is not None else 0.0)
     return float(min(max(from_loss, from_probs, 0.0), 1.0))
+
+
+#: a G loss whose last half spans at most this share of the run's range is fully frozen, and
+#: one that spans ``FROZEN_NONE`` or more is not frozen at all (linear between). The
+#: saturating loss log(1 - D(G(z))) spans about ln 2 over a run, so a tail moving 0.5% of
+#: that keeps D(G(z)) within about 0.0035: a gradient shrunk about 140x, past the truth's
+#: two orders; at 2% (D(G(z)) near 0.014, a 36x shrink) the freeze says nothing.
+FROZEN_FULL = 0.005
+FROZEN_NONE = 0.02
+#: ... and its tail must sit at the top of its range (median at or above this position from
+#: the run's lowest to highest value): the saturating loss rises to its ceiling as D wins
+FROZEN_AT_CEILING = 0.9
+
+
+def g_loss_freeze(rs: RunStats) -> tuple[float, float] | None:
+    """(spread ratio, position) of the G loss's tail, or None without enough points.
+
+    The spread ratio is the 5-95% range of the tail (the run's last half) over that of the
+    whole run; the position is where the tail's median sits between the run's 1st and 99th
+    percentiles (0 bottom, 1 top). Both are unchanged when a constant weights the loss or is
+    added to it, and neither needs the family: a loss whose gradient has vanished stops
+    moving, and the saturating loss stops at its ceiling.
+    """
+    g = rs.series.get("g_loss")
+    if g is None or len(g.values) < 20 or len(g.tail) < 10:
+        return None
+    v, t = np.asarray(g.values, dtype=float), np.asarray(g.tail, dtype=float)
+    whole = float(np.percentile(v, 95) - np.percentile(v, 5))
+    lo, hi = float(np.percentile(v, 1)), float(np.percentile(v, 99))
+    if not whole > 0 or not hi > lo:
+        return None
+    ratio = float(np.percentile(t, 95) - np.percentile(t, 5)) / whole
+    return ratio, (float(np.median(t)) - lo) / (hi - lo)
+
+
+def g_still_at_ceiling(rs: RunStats) -> float:
+    """0-1: the G loss stopped moving at the top of its range (1 when its last half spans
+    :data:`FROZEN_FULL` of the run's range or less, 0 at :data:`FROZEN_NONE` or more, 0 when
+    its tail is not at the top, :data:`FROZEN_AT_CEILING`). The saturating loss does this
+    under a winning discriminator (its gradient has vanished); the non-saturating loss keeps
+    moving and climbing (a strong gradient: collapse territory)."""
+    freeze = g_loss_freeze(rs)
+    if freeze is None or freeze[1] < FROZEN_AT_CEILING:
+        return 0.0
+    return float(min(max((FROZEN_NONE - freeze[0]) / (FROZEN_NONE - FROZEN_FULL), 0.0), 1.0))
 
 
 def d_win(rs: RunStats) -> float:

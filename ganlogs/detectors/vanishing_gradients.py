@@ -36,10 +36,13 @@ from ..conventions import LN2
 
 
 from ._common import GanDetector, tail_span
-from .runstats import reference_words, RunStats, d_win, evidence_common, first_change_step, fmt
+from .runstats import (reference_words, OUTRIGHT_ORDERS, RunStats, d_outright, d_win, evidence_common,
+                       first_change_step, fmt, g_loss_freeze, g_still_at_ceiling)
 from .base import Finding
 
-__all__ = ["VanishingGradientsDetector", "model_for", "gradient_shrink"]
+__all__ = ["VanishingGradientsDetector", "model_for", "gradient_shrink", "g_frozen"]
+
+
 
 
 def gradient_shrink(rs: RunStats) -> tuple[float, float, str] | None:
@@ -57,8 +60,7 @@ def gradient_shrink(rs: RunStats) -> tuple[float, float, str] | None:
         return None
     if rs.p_fake is not None and rs.p_source == "d_x/d_gz":
         pass
-    elif not rs.family_stated and not (rs.g_start is not None
-                                       and abs(rs.g_start + LN2) <= 0.25 * LN2):
+    elif not rs.family_stated and not unscaled_saturating_start(rs):
         # the G loss's level is read as D(G(z)) only when it is the unscaled saturating loss:
         # stated by the user, or starting at -ln 2 (D = 1/2 at initialisation)
         return None
@@ -72,6 +74,30 @@ def gradient_shrink(rs: RunStats) -> tuple[float, float, str] | None:
         src = "D(G(z)) = 1 - exp(G loss)"
     d = min(max(d, 1e-12), 1.0)
     return d, math.log10(0.5 / d), src
+
+
+#: how close to -ln 2 the G loss's start must be for its level to be read as D(G(z)) (a quarter
+#: of ln 2: D(G(z)) between 0.42 and 0.58 at the first points; a loss weighted x2 or x0.5, or
+#: offset by more than 0.17, fails and the level is not read)
+SATURATING_START_TOLERANCE = 0.25 * LN2
+
+
+def unscaled_saturating_start(rs: RunStats) -> bool:
+    """True when the G loss starts where the unscaled saturating loss starts, -ln 2.
+
+    The start is the most negative of the first 3 points, not their median: against a
+    discriminator that takes over within the first steps the saturating loss has already
+    risen towards 0 by the third point, and its most negative early value is the one
+    nearest initialisation.
+    """
+    return rs.g_head_low is not None and abs(rs.g_head_low + LN2) <= SATURATING_START_TOLERANCE
+
+
+def g_frozen(rs: RunStats) -> float:
+    """0-1: the G loss froze at the top of its range
+    (:func:`~.runstats.g_still_at_ceiling`) while the discriminator won outright
+    (:func:`~.runstats.d_outright`, which scales it)."""
+    return float(g_still_at_ceiling(rs) * d_outright(rs, OUTRIGHT_ORDERS))
 
 
 def model_for(rs: RunStats) -> str:
@@ -105,7 +131,10 @@ class VanishingGradientsDetector(GanDetector):
         shrink = gradient_shrink(rs)
         return {"grad_orders": orders, "d_win": dw, "grad_x_dwin": orders * dw,
                 "minimax": minimax,
-                "shrink_orders": 0.0 if shrink is None else float(min(max(shrink[1], 0.0), 4.0))}
+                "shrink_orders": 0.0 if shrink is None else float(min(max(shrink[1], 0.0), 4.0)),
+                # a readable D(G(z)) measures the shrink itself; the freeze stands in for it
+                # only where the level cannot be read (a low but steady D(G(z)) also freezes)
+                "g_frozen": g_frozen(rs) if shrink is None else 0.0}
 
     def judge(self, rs: RunStats) -> list[Finding]:
         model = model_for(rs)
@@ -125,10 +154,20 @@ class VanishingGradientsDetector(GanDetector):
             d = rs.series.get("d_loss") or rs.series.get("g_loss")
             onset = first_change_step(d, self.change_alpha) if conf >= 0.5 else None
             shrink = gradient_shrink(rs)
-            if shrink is not None:
+            freeze = g_loss_freeze(rs)
+            if f["g_frozen"] > 0 and freeze is not None:
+                what = (f"the G loss froze at the top of its range (its last half spans "
+                        f"{fmt(100 * freeze[0], 2)}% of the run's range) while the D loss fell "
+                        f"{fmt(rs.d_drop_orders, 2)} orders of magnitude below its start: a "
+                        "generator loss that no longer moves under a winning discriminator")
+            elif shrink is not None:
                 what = (f"with the saturating loss, D(G(z)) = {fmt(shrink[0], 2)} ({shrink[2]}) "
                         f"shrinks the generator's gradient {fmt(10 ** shrink[1], 2)}x from "
                         "equilibrium (two orders of magnitude is the failure)")
+            elif rs.family == "bce_minimax":
+                what = (f"the D loss sits at {fmt(rs.d_rel, 2)} x {reference_words(rs)}; the "
+                        "loss is the saturating one, but its G loss does not start at -ln 2, "
+                        "so its level cannot be read as D(G(z))")
             else:
                 what = (f"the D loss sits at {fmt(rs.d_rel, 2)} x {reference_words(rs)} and "
                         "the loss is not the saturating one")

@@ -296,6 +296,39 @@ def test_a_log_with_only_d_real_and_d_fake_gets_a_d_loss_and_a_family(tmp_path):
     assert f.confidence >= 0.5 and "discriminator won" in f.summary
 
 
+def _saturating_pix2pix_log(path, *, seed: int = 0):
+    """A loss_log.txt in pix2pix's line format from code that changed pix2pix's G loss to the
+    saturating log(1 - D(G(z))): a discriminator that takes over within the first steps, so
+    the G loss is -0.69 at the first line, about -0.35 by the third, and prints as -0.000 (3
+    decimals) for most of the run while D_real and D_fake fall to 0.000."""
+    rng = np.random.default_rng(seed)
+    lines = ["================ Training Loss (Sat Dec  5 08:00:00 2026) ================"]
+    for i in range(600):
+        dgz = 0.5 * np.exp(-i / 4.0) * (1 + 0.05 * abs(rng.normal()))
+        dx = 1 - 0.5 * np.exp(-i / 4.0)
+        lines.append(f"(epoch: {i // 100 + 1}, iters: {i % 100 + 1}, time: 0.017, data: 0.002) "
+                     f"D_real: {-np.log(dx):.3f} D_fake: {-np.log(1 - dgz):.3f} G_GAN: {np.log(1 - dgz):.3f} ")
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def test_a_g_loss_that_is_never_positive_overrules_the_code_bases_default_family(tmp_path):
+    """pix2pix's code computes the non-saturating loss by default, but a G loss that is never
+    positive cannot come from it: the values win (saturating minimax), even where 3 decimals
+    print most of the run as -0.000, and the saturated level is read as D(G(z))."""
+    import ganlogs
+
+    path = _saturating_pix2pix_log(tmp_path / "loss_log.txt")
+    printed_zero = [line.endswith(("G_GAN: -0.000 ", "G_GAN: 0.000 ")) for line in path.read_text().splitlines()]
+    assert sum(printed_zero) > 500
+    res = analyze_run(ganlogs.read(path), detectors=default_detectors(calibration=HAND))
+    assert res.loss_family.family == "bce_minimax" and res.loss_family.method == "values"
+    assert "pix2pix" in res.loss_family.reasons[0] and "never positive" in res.loss_family.reasons[0]
+    f = [f for f in res.findings if f.label == "vanishing_gradients"][0]
+    assert f.confidence >= 0.5 and "saturating loss" in f.summary, f.summary
+    assert "mode_collapse" not in res.labels
+
+
 @pytest.mark.parametrize("d_gz,vanishing", [(0.06, False), (0.02, False), (0.002, True)])
 def test_saturating_g_loss_is_read_as_d_of_g_of_z_and_needs_two_orders(d_gz, vanishing):
     """Issue 10 item 4: log(1 - D(G(z))) = -0.06 means D(G(z)) ~ 0.06, a gradient about 8x
@@ -311,6 +344,37 @@ def test_saturating_g_loss_is_read_as_d_of_g_of_z_and_needs_two_orders(d_gz, van
     assert (f.confidence >= 0.5) == vanishing, (f.confidence, f.evidence["shrink_orders"])
     assert f.evidence["shrink_orders"] == pytest.approx(np.log10(0.5 / d_gz), abs=0.15)
     assert "shrinks the generator's gradient" in f.summary
+
+
+def _d_takes_over(n: int = 800, seed: int = 1):
+    """D(x) -> 1 and D(G(z)) -> 0 (to about 1e-5, noisy in proportion) from step 150 on."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(n)
+    w = 1 / (1 + np.exp(-(t - 150) / 20))
+    dgz = np.clip(0.5 * (1 - w) + 1e-5 * w * (1 + 0.3 * rng.normal(size=n)), 1e-9, 1)
+    dx = np.clip(0.5 + 0.5 * w - 1e-5 * w * abs(rng.normal(size=n)), 0, 1 - 1e-9)
+    return dx, dgz
+
+
+@pytest.mark.parametrize("k,offset", [(10.0, 0.0), (0.1, 0.0), (3.0, 5.0)])
+def test_a_g_loss_frozen_at_its_ceiling_under_a_winning_d_is_vanishing_whatever_its_scale(k, offset):
+    """The saturating G loss stops moving at its ceiling once D has won: read on the loss's
+    own range, the freeze gives vanishing gradients where its level cannot be read as
+    D(G(z)) (weighted, offset, family not stated), and mode collapse gives way to it."""
+    dx, dgz = _d_takes_over()
+    s = {"d_loss": k * (-np.log(dx) - np.log(1 - dgz)), "g_loss": k * np.log(1 - dgz) + offset}
+    f = VanishingGradientsDetector().detect_series(s)[0]
+    assert f.evidence["shrink_orders"] == 0 and f.evidence["g_frozen"] > 0.9, f.evidence
+    assert f.confidence >= 0.5 and "froze at the top of its range" in f.summary, f.summary
+    assert conf_of(ModeCollapseDetector().detect_series(s), "mode_collapse") < 0.5
+
+
+def test_a_non_saturating_g_loss_under_a_winning_d_keeps_moving_and_is_not_frozen():
+    """-log D(G(z)) climbs and stays noisy as D wins: no freeze, no vanishing call from it."""
+    dx, dgz = _d_takes_over()
+    s = {"d_loss": -np.log(dx) - np.log(1 - dgz), "g_loss": -np.log(dgz)}
+    f = VanishingGradientsDetector().detect_series(s)[0]
+    assert f.evidence["g_frozen"] == 0 and f.confidence < 0.5, f.evidence
 
 
 @pytest.mark.parametrize("k", [0.1, 1.0, 10.0])

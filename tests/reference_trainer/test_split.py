@@ -28,3 +28,10 @@ def test_v5_rose_target_and_tanh_generator_are_held_out():
     s, why = split_of({"family": "ring8_bce_ns_adam", "config": {"target": "ring8", "g_act": "tanh"}})
     assert s == "held_out" and "tanh" in why
     assert split_of({"family": "ring8_bce_ns_adam", "config": {"target": "ring8", "g_act": "relu"}})[0] == "tuning"
+
+
+def test_v6_star10_target_and_leaky_relu_generator_are_held_out():
+    s, why = split_of({"family": "star10_bce_ns_adam", "config": {"target": "star10"}})
+    assert s == "held_out" and "star10" in why
+    s, why = split_of({"family": "ring8_bce_ns_adam", "config": {"target": "ring8", "g_act": "lrelu"}})
+    assert s == "held_out" and "lrelu" in why

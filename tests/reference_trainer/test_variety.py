@@ -55,7 +55,8 @@ def test_specs_vary_what_users_vary(specs):
 
 
 @pytest.mark.parametrize("name,kw", [("ring12", {}), ("grid9", {}), ("moons", {}), ("swissroll", {}),
-                                     ("gmm", dict(dim=12, n_modes=6, seed=5)), ("rose", {})])
+                                     ("gmm", dict(dim=12, n_modes=6, seed=5)), ("rose", {}),
+                                     ("star10", {})])
 def test_new_targets_real_data_is_covered_and_one_mode_is_not(name, kw):
     tgt = get_target(name, **kw)
     x = tgt.sample(2000, torch.Generator().manual_seed(0))[None]
@@ -116,15 +117,16 @@ def test_text_writer_writes_pix2pix_lines_and_ema_smooths_losses_only(tmp_path):
     assert "G_GAN: 39.000" not in last  # losses are
 
 
-def test_v5_specs_hold_out_the_rose_and_tanh_generators_and_train():
-    from reference_trainer.variety import build_v5_specs
+@pytest.mark.parametrize("size,target,g_act", [("v5", "rose", "tanh"), ("v6", "star10", "lrelu")])
+def test_held_out_specs_hold_out_their_target_and_generator_and_train(size, target, g_act):
+    import reference_trainer.variety as variety
 
-    specs = build_v5_specs()
-    assert specs == build_v5_specs() and len(specs) >= 120
+    specs = getattr(variety, f"build_{size}_specs")()
+    assert specs == getattr(variety, f"build_{size}_specs")() and len(specs) >= 120
     reasons = Counter(split_of({"config": s["config"], "family": s["family"]})[1] for s in specs)
-    assert set(reasons) == {"v5 held-out target rose", "v5 held-out generator activation tanh"}
+    assert set(reasons) == {f"{size} held-out target {target}", f"{size} held-out generator activation {g_act}"}
     cfg = dict(_DEFAULTS, steps=20, probe_every=5, eval_every=10, eval_n=100, probe_n=8, d_loss_reduction="mean",
-               g_hidden=[16], d_hidden=[16], lr_g=1e-3, lr_d=1e-3, target="rose", seed=7)
-    relu, tanh = train_group([cfg])[0], train_group([dict(cfg, g_act="tanh")])[0]
-    assert np.isfinite(tanh.series["g_loss"]).all()
-    assert not np.allclose(relu.series["g_loss"], tanh.series["g_loss"])
+               g_hidden=[16], d_hidden=[16], lr_g=1e-3, lr_d=1e-3, target=target, seed=7)
+    relu, other = train_group([cfg])[0], train_group([dict(cfg, g_act=g_act)])[0]
+    assert np.isfinite(other.series["g_loss"]).all()
+    assert not np.allclose(relu.series["g_loss"], other.series["g_loss"])
