@@ -438,6 +438,7 @@ def analyze(
     cache: "bool | str | os.PathLike[str] | RunCache | None" = None,
     exclude: Sequence[str] = (),
     keep_points: bool = True,
+    on_result: Callable[[RunResult], None] | None = None,
 ) -> Analysis:
     """Find every run under ``path``, read it and analyse it.
 
@@ -459,6 +460,11 @@ def analyze(
     metadata, tags, number of points and series summary; what the terminal, JSON and
     Markdown reports read), so a sweep of many runs does not hold every point in this
     process; plots and the HTML report need the points.
+    ``on_result(result)``: called in this process with each result in the order of
+    :attr:`Analysis.runs`, as soon as it and every earlier one are known, so that a report
+    can be written while later runs are still analysed (``ganlogs analyze --format json``
+    does); it is first called once the runs are being analysed, never before the options
+    are checked.
     """
     from functools import partial
 
@@ -481,9 +487,18 @@ def analyze(
                                  error=str(problem)))
     work = partial(_analyze_guarded, settings=settings, detectors=detectors, cache=cache,
                    transfer=engine != "local" or jobs != 1, keep_points=keep_points)
+    held = [list(results)]  # (handed on with the first run analysed: options checked by then)
+
+    def ready(index: int, source_results: list[RunResult]) -> None:
+        for res in (held.pop() if held else []) + source_results:
+            on_result(res)  # type: ignore[misc]
+
     per_source = map_ordered(work, found.sources, engine=engine, jobs=jobs,
                              scheduler=scheduler, progress=progress, on_crash=_crashed,
-                             prepare=partial(_warm_up, settings, detectors, cache))
+                             prepare=partial(_warm_up, settings, detectors, cache),
+                             on_ready=ready if on_result is not None else None)
+    for res in (held.pop() if held and on_result is not None else []):
+        on_result(res)
     for source_results in per_source:
         results.extend(source_results)
     return Analysis(root=str(path), runs=results, settings=settings)

@@ -12,7 +12,9 @@ used only while its **fingerprint** still matches:
 * the size and modification time of the reader's module and of ``ganlogs/run.py``, so a
   changed reader never serves stale points during development.
 
-A run whose files change while it is read is not stored, nor one with a file modified in the
+A run read in less than :data:`CHEAP_READ_SECONDS` is not stored either: its entry would cost
+more to write than it saves (see :class:`RunCache`). A run whose files change while it is
+read is not stored, nor one with a file modified in the
 last :data:`RACY_SECONDS` (as git does for its index: a file rewritten within the same
 timestamp tick, with the same size, would otherwise look unchanged); such a run is simply
 read again next time, which is what a run still being written needs anyway. Anything that goes wrong with the
@@ -46,6 +48,7 @@ import numpy as np
 import pandas as pd
 
 from ._version import __version__
+from .errors import UsageError
 from .run import Run, RunMeta
 
 __all__ = ["RunCache", "CachedRead", "default_cache_dir", "pyarrow_available", "open_cache",
@@ -55,6 +58,13 @@ __all__ = ["RunCache", "CachedRead", "default_cache_dir", "pyarrow_available", "
 CACHE_LAYOUT = 1
 #: runs with a file modified less than this many seconds ago are not stored
 RACY_SECONDS = 2.0
+#: runs read in less than this many seconds (wall time) are not stored: writing a Parquet
+#: entry costs about 1.6 ms and reading one back about 1.4 ms for a run of a few thousand
+#: points (``bench/tiny_run_costs.py``), so a run this cheap to read gains little or nothing
+#: on a warm pass and pays the write on every cold one (a tiny CSV reads in about 1 ms, a
+#: TensorBoard run of 80,000 events in about 20 ms, a text log read line by line in about
+#: 10 us a line)
+CHEAP_READ_SECONDS = 0.005
 _META_KEY = b"ganlogs"
 _RUN_PY = Path(__file__).with_name("run.py")
 
@@ -145,11 +155,17 @@ def _files_of(path: Path, reader: Any = None) -> list[list[Any]]:
     return out
 
 
+_SOURCE_FILES: dict[type, str] = {}  # (inspect.getsourcefile: ~10 us a call, per run)
+
+
 def _module_stamp(obj: object) -> list[Any]:
-    try:
-        module_file = inspect.getsourcefile(type(obj)) or ""
-    except TypeError:
-        module_file = ""
+    module_file = _SOURCE_FILES.get(type(obj))
+    if module_file is None:
+        try:
+            module_file = inspect.getsourcefile(type(obj)) or ""
+        except TypeError:
+            module_file = ""
+        _SOURCE_FILES[type(obj)] = module_file
     return [type(obj).__module__, type(obj).__qualname__] + (
         _stat_key(Path(module_file)) if module_file else [-1, -1])
 
@@ -174,10 +190,20 @@ class RunCache:
     ----------
     directory
         Where entries live; created on first write.
+    min_read_seconds
+        Runs whose read took less wall time than this are not stored (reading them again
+        is about as cheap as reading their entry back); default :data:`CHEAP_READ_SECONDS`.
+        ``0`` stores every run.
     """
 
-    def __init__(self, directory: str | os.PathLike[str]) -> None:
+    def __init__(self, directory: str | os.PathLike[str], *,
+                 min_read_seconds: float | None = None) -> None:
         self.directory = Path(directory)
+        if min_read_seconds is not None and (isinstance(min_read_seconds, bool) or not (
+                isinstance(min_read_seconds, (int, float)) and min_read_seconds >= 0)):
+            raise UsageError("RunCache: min_read_seconds must be a number >= 0 (seconds); "
+                             f"got {min_read_seconds!r}")
+        self.min_read_seconds = min_read_seconds
 
     def __repr__(self) -> str:
         return f"RunCache({str(self.directory)!r})"
@@ -214,13 +240,18 @@ class RunCache:
         if hit is not None:
             return hit
         started = time.time_ns()
+        clock = time.perf_counter()
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             runs = load(source)
+        took = time.perf_counter() - clock
         messages = reader_messages(caught)
+        cheap = self.min_read_seconds if self.min_read_seconds is not None \
+            else CHEAP_READ_SECONDS
         newest = max((f[2] for f in before["files"]), default=-1)
         settled = newest < started - int(RACY_SECONDS * 1e9)
-        if settled and self.fingerprint(source) == before:  # and unchanged while read
+        if took >= cheap and settled and self.fingerprint(source) == before:
+            # (worth an entry, and unchanged while read)
             self._put(source, before, runs, messages)
         return CachedRead(runs=runs, warnings=messages, hit=False)
 

@@ -26,12 +26,12 @@ import enum
 import os
 import shutil
 import sys
-from typing import NoReturn
+from typing import Callable, NoReturn
 
 import click
 
 from ._version import __version__
-from .analysis import DEFAULT_MIN_CONFIDENCE, Analysis, Settings, analyze
+from .analysis import DEFAULT_MIN_CONFIDENCE, Analysis, RunResult, Settings, analyze
 from .conventions import D_LOSS_REDUCTIONS, LOSS_FAMILIES
 from .errors import GanlogsError
 from .roles import parse_role_overrides
@@ -66,13 +66,18 @@ def _settings(role: tuple[str, ...], loss_family: str | None, d_loss_reduction: 
         tuple(cfg.exclude) + tuple(exclude)
 
 
-def _analyze_cli(path: str, settings_args: tuple, scale: dict) -> Analysis:
+def _analyze_cli(path: str, settings_args: tuple, scale: dict,
+                 on_result: Callable[[Settings], Callable[[RunResult], None]] | None = None
+                 ) -> Analysis:
     """``analyze`` with the progress bar; a GanlogsError (a bad option or config file, an
-    unusable path) ends the command with exit 2. ``settings_args`` go to :func:`_settings`."""
+    unusable path) ends the command with exit 2. ``settings_args`` go to :func:`_settings`.
+    ``on_result(settings)``: what gets each result as it is known (see ``analyze``)."""
     progress = _progress()
     try:
         settings, exclude = _settings(*settings_args)
-        return analyze(path, settings=settings, progress=progress, exclude=exclude, **scale)
+        return analyze(path, settings=settings, progress=progress, exclude=exclude,
+                       on_result=on_result(settings) if on_result is not None else None,
+                       **scale)
     except GanlogsError as exc:
         _fail(str(exc))
     finally:
@@ -232,15 +237,26 @@ def analyze_cmd(path: str, fmt: str, role: tuple[str, ...], loss_family: str | N
                 scheduler: str | None, no_cache: bool, cache_dir: str | None) -> None:
     """Find every run under PATH, read it and analyse it."""
     # only the HTML page reads the points: the other formats need a digest of each run
+    writer = None
+
+    def json_writer(settings: Settings) -> Callable[[RunResult], None]:
+        # written a run at a time as the sweep is analysed: a large sweep's document is
+        # never whole, and writing it overlaps the analysis instead of following it
+        from .report.json import RunByRunWriter
+
+        nonlocal writer
+        writer = RunByRunWriter(click.get_text_stream("stdout"), root=str(path),
+                                settings=settings, version=__version__)
+        return writer.add
+
     result = _analyze_cli(path, (role, loss_family, d_loss_reduction, min_confidence, config,
                                  exclude),
                           {**_scale_kwargs(jobs, engine, scheduler, no_cache, cache_dir),
-                           "keep_points": fmt == "html"})
-    if fmt == "json":  # written a run at a time: a large sweep's document is never whole
-        from .report.json import write
-
+                           "keep_points": fmt == "html"},
+                          on_result=json_writer if fmt == "json" else None)
+    if fmt == "json":
         stdout = click.get_text_stream("stdout")
-        write(result, stdout)
+        writer.finish(result)  # type: ignore[union-attr]
         stdout.write("\n")
         stdout.flush()
     else:

@@ -201,7 +201,8 @@ def infer_loss_family(
                                                 "loss family; pass --loss-family")
     # BCE, LSGAN and hinge D losses are sums of non-negative terms: a D loss that is
     # negative at 5% of its points or more (beyond rounding) is a critic's.
-    q_lo = float(np.quantile(d, 0.05))
+    # (a quantile is never below the minimum: a D loss with no value below -1e-6 needs none)
+    q_lo = float(np.quantile(d, 0.05)) if float(d.min()) < -1e-6 else 0.0
     if q_lo < -1e-6:
         small = float(np.median(np.abs(d))) < 0.05
         if small:
@@ -215,9 +216,11 @@ def infer_loss_family(
     # the saturating G loss log(1 - D(G(z))) is never positive; against a winning D it rises
     # to 0, which a log printed to 3 decimals writes as -0.000 or 0.000 for most of the run,
     # so "never above 0 and clearly negative somewhere" reads it as well as a negative median
-    never_positive = len(g) >= 3 and float(np.quantile(g, 0.95)) <= 0 and float(np.min(g)) < -0.05
-    if len(g) >= 3 and (float(np.median(g)) < -0.05 or float(np.quantile(g, 0.95)) < 0
-                        or never_positive):
+    # (each test needs a negative value: a G loss never negative skips the quantiles)
+    negative = len(g) >= 3 and float(g.min()) < 0
+    never_positive = negative and float(np.quantile(g, 0.95)) <= 0 and float(np.min(g)) < -0.05
+    if negative and (float(np.median(g)) < -0.05 or float(np.quantile(g, 0.95)) < 0
+                     or never_positive):
         return FamilyInference("bce_minimax", "values",
                                f"the G loss is never positive (median {np.median(g):.3g}, lowest "
                                f"{np.min(g):.3g}) while the D loss is not negative: the "

@@ -75,6 +75,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import ClassVar
 
@@ -355,7 +356,7 @@ def _read_table(table: Table, path: Path, run_id: str, variant: str,
     del steps, wall
     if n == 0:
         warnings.append("the file has a header but no rows yet")
-    elif out.empty:
+    elif not len(out["step"]):
         warnings.append("every cell is blank: no points")
     unit = "line" if step_name is None else "epoch" if step_name.lower() == "epoch" else "step"
     return Run.from_frame(out, run_id=run_id, path=path, format=variant,
@@ -374,9 +375,10 @@ def _codes_dtype(k: int) -> type:
 
 
 def _long_frame(values: list[np.ndarray | None], present: list[np.ndarray],
-                row_ok: np.ndarray,
-                tags: list[str], steps: np.ndarray, wall: np.ndarray | None) -> pd.DataFrame:
-    """Row-major reshaping of wide columns into (tag, step, value, wall_time): row by row,
+                row_ok: np.ndarray, tags: list[str], steps: np.ndarray,
+                wall: np.ndarray | None) -> dict[str, np.ndarray | pd.Categorical]:
+    """Row-major reshaping of wide columns into the columns (tag, step, value, wall_time)
+    that ``Run.from_frame`` takes over (no DataFrame is built in between): row by row,
     columns left to right. ``present[j]`` marks the points of column ``j``; rows where
     ``row_ok`` is False have none. A table with every cell present takes a path with no
     masks (repeat and tile); the others gather the points at the mask's flat positions.
@@ -410,12 +412,19 @@ def _long_frame(values: list[np.ndarray | None], present: list[np.ndarray],
         del flat
         step = steps[rows]
         wall_time = wall[rows] if wall is not None else _nans(len(rows))
-    return pd.DataFrame({
+    return {
         # (codes from rank: each within the categories, so pandas need not check them)
         "tag": pd.Categorical.from_codes(
-            codes, categories=pd.Index([tags[j] for j in order], dtype=object), validate=False)
+            codes, dtype=_tag_dtype(tuple(tags[j] for j in order)), validate=False)
         if tags else pd.Categorical([]),
-        "step": step, "value": value, "wall_time": wall_time}, copy=False)
+        "step": step, "value": value, "wall_time": wall_time}
+
+
+@lru_cache(maxsize=256)
+def _tag_dtype(names: tuple[str, ...]) -> pd.CategoricalDtype:
+    """The categorical dtype of a table's series names, made once per header (~40 us each,
+    and the files of a sweep share their headers)."""
+    return pd.CategoricalDtype(pd.Index(list(names), dtype=object))
 
 
 def _warn_bad_cells(columns: dict[str, Column], names: list[str], warnings: list[str]) -> None:

@@ -69,6 +69,19 @@ def test_series_summary_counts_superseded_rows():
     assert run.series_summary() == {"d": {"points": 13, "first_step": 0, "last_step": 9}}
 
 
+def test_series_summary_is_a_fresh_copy_and_follows_a_replaced_frame():
+    run = make([("d", s, 0.0) for s in range(10)] + [("g", s, 1.0) for s in range(3)])
+    got = run.series_summary()
+    got["d"]["points"] = -1
+    del got["g"]
+    assert run.series_summary() == {"d": {"points": 10, "first_step": 0, "last_step": 9},
+                                    "g": {"points": 3, "first_step": 0, "last_step": 2}}
+    assert run.with_meta(run_id="other").series_summary() == run.series_summary()
+    run.scalars = make([("x", 5, 1.0), ("x", 7, 2.0)]).scalars
+    assert run.series_summary() == {"x": {"points": 2, "first_step": 5, "last_step": 7}}
+    assert run.tags == ["x"]
+
+
 def test_bad_frames_are_usage_errors():
     with pytest.raises(UsageError, match="lacks column"):
         Run.from_frame(pd.DataFrame({"tag": ["a"]}), run_id="r", path="p", format="x")

@@ -87,10 +87,12 @@ def _private_cache_dir(tmp_path_factory, monkeypatch):
 @pytest.fixture
 def settled_files(monkeypatch):
     """Let the cache store runs whose files were written a moment ago (tests write their
-    sweeps just before analysing them; the cache skips such runs as racy)."""
+    sweeps just before analysing them; the cache skips such runs as racy), and runs however
+    quickly they were read (the small fixtures read in less than CHEAP_READ_SECONDS)."""
     import ganlogs.cache
 
     monkeypatch.setattr(ganlogs.cache, "RACY_SECONDS", -1.0)
+    monkeypatch.setattr(ganlogs.cache, "CHEAP_READ_SECONDS", 0.0)
 
 
 def pytest_terminal_summary(terminalreporter):

@@ -178,7 +178,7 @@ def test_a_run_written_a_moment_ago_is_read_again_not_stored(tmp_path):
     for f in run_files(run):
         os.utime(f)  # written just now (copies keep the fixture's old mtime)
     (source,) = discover(run).sources
-    cache = RunCache(tmp_path / "c")
+    cache = RunCache(tmp_path / "c", min_read_seconds=0)  # (however quick the read)
     assert not cache.read(source, load).hit
     assert not cache.read(source, load).hit and not cache.entry_path(source).exists()
     old = time.time_ns() - 3 * 10**9
@@ -186,3 +186,26 @@ def test_a_run_written_a_moment_ago_is_read_again_not_stored(tmp_path):
         os.utime(f, ns=(old, old))
     assert not cache.read(source, load).hit
     assert cache.read(source, load).hit
+
+
+def test_a_run_cheaper_to_read_than_its_entry_is_not_stored(tmp_path):
+    """A run read in less than min_read_seconds is read again next time, not stored (its
+    entry would cost more to write than it saves); 0 stores every run; the default is
+    CHEAP_READ_SECONDS."""
+    run = tb_sweep(tmp_path / "s", 1)[0]
+    (source,) = discover(run).sources
+    slow_only = RunCache(tmp_path / "c", min_read_seconds=3600.0)
+    first = slow_only.read(source, load)
+    assert not first.hit and not slow_only.read(source, load).hit
+    assert not slow_only.entry_path(source).exists()
+    every = RunCache(tmp_path / "c", min_read_seconds=0)
+    assert not every.read(source, load).hit
+    again = every.read(source, load)
+    assert again.hit and again.warnings == first.warnings
+    pd.testing.assert_frame_equal(again.runs[0].scalars, first.runs[0].scalars,
+                                  check_exact=True)
+    assert slow_only.read(source, load).hit  # an entry that exists is used whatever its cost
+    assert RunCache(tmp_path / "c").min_read_seconds is None  # CHEAP_READ_SECONDS, read at use
+    for bad in (-1.0, "1", True):
+        with pytest.raises(ValueError, match="min_read_seconds"):
+            RunCache(tmp_path / "c", min_read_seconds=bad)

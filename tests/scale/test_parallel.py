@@ -78,6 +78,22 @@ def test_map_ordered_keeps_item_order_and_validates_arguments():
         map_ordered(_square, items, engine="dask")
 
 
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_on_ready_gets_results_in_item_order_and_the_collector_is_left_as_it_was(jobs):
+    import gc
+
+    items = list(range(60, 0, -1))
+    for enabled in (True, False):
+        (gc.enable if enabled else gc.disable)()
+        try:
+            got = []
+            out = map_ordered(_square, items, jobs=jobs, on_ready=lambda i, v: got.append((i, v)))
+            assert got == list(enumerate(out)) and out == [x * x for x in items]
+            assert gc.isenabled() is enabled
+        finally:
+            gc.enable()
+
+
 # ----------------------------------------------------------------------------- bad runs
 
 class ToyReader(readers.Reader):
