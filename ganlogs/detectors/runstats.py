@@ -211,6 +211,8 @@ class RunStats:
     quality: "Quality | None" = None
     #: steps where a logged learning rate stepped down by more than a fifth at once
     lr_step_downs: tuple[int, ...] = ()
+    #: :func:`g_loss_freeze`'s answer once asked (three detectors ask; six percentiles each)
+    _g_freeze: Any = field(default=None, repr=False, compare=False)
 
     @property
     def has_losses(self) -> bool:
@@ -603,15 +605,21 @@ def g_loss_freeze(rs: RunStats) -> tuple[float, float] | None:
     added to it, and neither needs the family: a loss whose gradient has vanished stops
     moving, and the saturating loss stops at its ceiling.
     """
-    g = rs.series.get("g_loss")
+    if rs._g_freeze is None:
+        rs._g_freeze = (_g_loss_freeze(rs.series.get("g_loss")),)
+    return rs._g_freeze[0]
+
+
+def _g_loss_freeze(g: SeriesStats | None) -> tuple[float, float] | None:
     if g is None or len(g.values) < 20 or len(g.tail) < 10:
         return None
     v, t = np.asarray(g.values, dtype=float), np.asarray(g.tail, dtype=float)
-    whole = float(np.percentile(v, 95) - np.percentile(v, 5))
-    lo, hi = float(np.percentile(v, 1)), float(np.percentile(v, 99))
+    lo, p5, p95, hi = (float(x) for x in np.percentile(v, [1, 5, 95, 99]))
+    whole = p95 - p5
     if not whole > 0 or not hi > lo:
         return None
-    ratio = float(np.percentile(t, 95) - np.percentile(t, 5)) / whole
+    t5, t95 = np.percentile(t, [5, 95])
+    ratio = float(t95 - t5) / whole
     return ratio, (float(np.median(t)) - lo) / (hi - lo)
 
 
