@@ -221,7 +221,9 @@ def prf(items: list[Item], method: str) -> dict[str, tuple[float, float, float, 
         fp = sum(1 for it in items if lab not in it.truth and lab in it.pred[method])
         fn = sum(1 for it in items if lab in it.truth and lab not in it.pred[method])
         sup = tp + fn
-        p = tp / (tp + fp) if tp + fp else (1.0 if sup == 0 else 0.0)
+        # no call: precision is undefined (n/a) where there is nothing to find either, and
+        # 0 where runs were missed (so F1 counts the misses)
+        p = tp / (tp + fp) if tp + fp else (float("nan") if sup == 0 else 0.0)
         r = tp / sup if sup else float("nan")
         f = 2 * p * r / (p + r) if sup and p + r else (0.0 if sup else float("nan"))
         out[lab] = (p, r, f, sup)
