@@ -115,18 +115,23 @@ def v4_held_out_reason(config: dict) -> str:
     return ""
 
 
+def _target_or_g_act_reason(version: str, config: dict, targets: tuple[str, ...], g_act: str) -> str:
+    """``version``'s reason a configuration is held out (a new target or generator activation)."""
+    target = str(config.get("target", ""))
+    if target in targets:
+        return f"{version} held-out target {target}"
+    if config.get("g_act") == g_act:
+        return f"{version} held-out generator activation {g_act}"
+    return ""
+
+
 def v5_held_out_reason(config: dict) -> str:
     """The v5 protocol's reason a run configuration is held out, or ``""``.
 
     No v1 to v4 run has these settings; under the v5 protocol every v2, v3 and v4 run is a
     tuning run (all three were evaluated and read).
     """
-    target = str(config.get("target", ""))
-    if target in V5_HELD_OUT_TARGETS:
-        return f"v5 held-out target {target}"
-    if config.get("g_act") == V5_HELD_OUT_G_ACT:
-        return f"v5 held-out generator activation {V5_HELD_OUT_G_ACT}"
-    return ""
+    return _target_or_g_act_reason("v5", config, V5_HELD_OUT_TARGETS, V5_HELD_OUT_G_ACT)
 
 
 def v6_held_out_reason(config: dict) -> str:
@@ -135,9 +140,4 @@ def v6_held_out_reason(config: dict) -> str:
     No v1 to v5 run has these settings; under the v6 protocol every v2 to v5 run is a tuning
     run (all four were evaluated and read).
     """
-    target = str(config.get("target", ""))
-    if target in V6_HELD_OUT_TARGETS:
-        return f"v6 held-out target {target}"
-    if config.get("g_act") == V6_HELD_OUT_G_ACT:
-        return f"v6 held-out generator activation {V6_HELD_OUT_G_ACT}"
-    return ""
+    return _target_or_g_act_reason("v6", config, V6_HELD_OUT_TARGETS, V6_HELD_OUT_G_ACT)

@@ -424,52 +424,57 @@ def build_v3_specs(runs_per_cell: int = 6) -> list[dict]:
 
 
 # ---------------------------------------------------------------------------------------------
-# v5: a fourth held-out corpus (docs/results/heldout_protocol_v5.md), chosen before any rule of
-# the fourth tuning round changed: a new target (``rose``, a three-petal rose curve) and a new
-# generator setting (tanh hidden units, ``g_act``) on the known 2-D targets and on digits.
+# v5 and v6: held-out corpora (docs/results/heldout_protocol_v5.md, _v6.md), each chosen before
+# any rule of its tuning round changed: a new target (v5 ``rose``, a three-petal rose curve; v6
+# ``star10``, ten Gaussian modes on two rings) and a new generator activation (v5 tanh, v6 leaky
+# ReLU hidden units, ``g_act``) on the known 2-D targets and on digits, in the same cells.
 
-def _tanh_g(cfg: dict) -> dict:
-    return {**cfg, "g_act": "tanh"}
+def _g_act_recipes(target: str, act: str) -> tuple[Recipe, ...]:
+    """The cells of a held-out corpus with a new ``target`` and generator activation ``act``."""
+    def g(cfg: dict) -> dict:
+        return {**cfg, "g_act": act}
+
+    tag = f"{act}G"
+    return (
+        _target_cell(target, "standard", 3),
+        _target_cell(target, "tuned", 2),
+        _target_cell(target, "smallG_strongD", 2),
+        _target_cell(target, "wgangp_nd1", 1),
+        Recipe(f"{tag}_standard", "converged", 3, lambda r: g(_mixture(r, loss=str(_pick(r, _LOSS_MIX)))),
+               _std_run()),
+        Recipe(f"{tag}_tuned", "converged", 2,
+               lambda r: g(_mixture(r, str(_pick(r, _MIX_TARGETS)), g=[128, 128], d=[128, 128], steps=(3000,),
+                                    batch=(64,))),
+               _std_run(6e-4, 1.2e-3, (1.0,))),
+        Recipe(f"{tag}_smallG_strongD", "mode_collapse", 2,
+               lambda r: g(_mixture(r, str(_pick(r, ("ring8", "ring12", "grid9", "moons"))),
+                                    g=[int(_pick(r, (16, 32)))], d=[128, 128], steps=(2000, 3000))),
+               _strong_d_run),
+        Recipe(f"{tag}_wgangp_nd1", "oscillating", 1,
+               lambda r: g(_mixture(r, str(_pick(r, ("ring8", "ring12", "moons"))), loss="wgan_gp", g=[128, 128],
+                                    d=[128, 128], steps=(2000, 3000))),
+               _wgangp_run),
+        Recipe(f"{tag}_wgan_sgd_looseclip", "diverged", 2,
+               lambda r: g(_mixture(r, "ring8", loss="wgan_clip", opt="sgd", steps=(1000, 2000))),
+               lambda r, c: {**_std_run(0.03, 0.1, (1.0,))(r, c), "clip": 1e3}),
+        Recipe(f"digits_{tag}_mm_strongD", "vanishing_gradients", 2,
+               lambda r: g(_digits(r, loss="bce_minimax", n_d=3, opt_g=str(_pick(r, ("sgd", "adam"))))),
+               _digits_vanish_run),
+        Recipe(f"digits_{tag}_ns_strongD", "mode_collapse", 1,
+               lambda r: g(_digits(r, loss="bce_nonsaturating", n_d=int(_pick(r, (3, 5))))),
+               lambda r, c: dict(lr_g=_lr(r, 4e-5, 1.5e-4), lr_d=1e-3)),
+        Recipe(f"digits_{tag}_ns_big_equal", "oscillating", 1,
+               lambda r: g(_digits(r, loss="bce_nonsaturating", n_d=1, g=[256, 256], d=[256], batch=(128,),
+                                   steps=(2000,))),
+               _std_run(2e-4, 5e-4, (1.0,))),
+        Recipe(f"digitsfew_{tag}", "d_overfitting", 2,
+               lambda r: g(_digits(r, loss="bce_nonsaturating", n_d=int(_pick(r, (2, 3))), target="digitsfew",
+                                   n_real=int(_pick(r, (32, 64, 128))), steps=(2000, 3000), d=[256])),
+               _std_run(2e-4, 1e-3, (1.0, 2.0, 4.0)), "few real images, D trained long"),
+    )
 
 
-
-V5_RECIPES: tuple[Recipe, ...] = (
-    _target_cell("rose", "standard", 3),
-    _target_cell("rose", "tuned", 2),
-    _target_cell("rose", "smallG_strongD", 2),
-    _target_cell("rose", "wgangp_nd1", 1),
-    Recipe("tanhG_standard", "converged", 3, lambda r: _tanh_g(_mixture(r, loss=str(_pick(r, _LOSS_MIX)))),
-           _std_run()),
-    Recipe("tanhG_tuned", "converged", 2,
-           lambda r: _tanh_g(_mixture(r, str(_pick(r, _MIX_TARGETS)), g=[128, 128], d=[128, 128], steps=(3000,),
-                                      batch=(64,))),
-           _std_run(6e-4, 1.2e-3, (1.0,))),
-    Recipe("tanhG_smallG_strongD", "mode_collapse", 2,
-           lambda r: _tanh_g(_mixture(r, str(_pick(r, ("ring8", "ring12", "grid9", "moons"))),
-                                      g=[int(_pick(r, (16, 32)))], d=[128, 128], steps=(2000, 3000))),
-           _strong_d_run),
-    Recipe("tanhG_wgangp_nd1", "oscillating", 1,
-           lambda r: _tanh_g(_mixture(r, str(_pick(r, ("ring8", "ring12", "moons"))), loss="wgan_gp", g=[128, 128],
-                                      d=[128, 128], steps=(2000, 3000))),
-           _wgangp_run),
-    Recipe("tanhG_wgan_sgd_looseclip", "diverged", 2,
-           lambda r: _tanh_g(_mixture(r, "ring8", loss="wgan_clip", opt="sgd", steps=(1000, 2000))),
-           lambda r, c: {**_std_run(0.03, 0.1, (1.0,))(r, c), "clip": 1e3}),
-    Recipe("digits_tanhG_mm_strongD", "vanishing_gradients", 2,
-           lambda r: _tanh_g(_digits(r, loss="bce_minimax", n_d=3, opt_g=str(_pick(r, ("sgd", "adam"))))),
-           _digits_vanish_run),
-    Recipe("digits_tanhG_ns_strongD", "mode_collapse", 1,
-           lambda r: _tanh_g(_digits(r, loss="bce_nonsaturating", n_d=int(_pick(r, (3, 5))))),
-           lambda r, c: dict(lr_g=_lr(r, 4e-5, 1.5e-4), lr_d=1e-3)),
-    Recipe("digits_tanhG_ns_big_equal", "oscillating", 1,
-           lambda r: _tanh_g(_digits(r, loss="bce_nonsaturating", n_d=1, g=[256, 256], d=[256], batch=(128,),
-                                     steps=(2000,))),
-           _std_run(2e-4, 5e-4, (1.0,))),
-    Recipe("digitsfew_tanhG", "d_overfitting", 2,
-           lambda r: _tanh_g(_digits(r, loss="bce_nonsaturating", n_d=int(_pick(r, (2, 3))), target="digitsfew",
-                                     n_real=int(_pick(r, (32, 64, 128))), steps=(2000, 3000), d=[256])),
-           _std_run(2e-4, 1e-3, (1.0, 2.0, 4.0)), "few real images, D trained long"),
-)
+V5_RECIPES: tuple[Recipe, ...] = _g_act_recipes("rose", "tanh")
 
 
 def build_v5_specs(runs_per_cell: int = 6) -> list[dict]:
@@ -477,53 +482,7 @@ def build_v5_specs(runs_per_cell: int = 6) -> list[dict]:
     return build_specs_from(V5_RECIPES, "v5", runs_per_cell)
 
 
-# ---------------------------------------------------------------------------------------------
-# v6: a fifth held-out corpus (docs/results/heldout_protocol_v6.md), chosen before any rule of
-# the fifth tuning round changed: a new target (``star10``, ten Gaussian modes on two rings) and
-# a new generator setting (leaky-ReLU hidden units in the generator) on the known 2-D targets
-# and on digits.
-
-def _lrelu_g(cfg: dict) -> dict:
-    return {**cfg, "g_act": "lrelu"}
-
-
-V6_RECIPES: tuple[Recipe, ...] = (
-    _target_cell("star10", "standard", 3),
-    _target_cell("star10", "tuned", 2),
-    _target_cell("star10", "smallG_strongD", 2),
-    _target_cell("star10", "wgangp_nd1", 1),
-    Recipe("lreluG_standard", "converged", 3, lambda r: _lrelu_g(_mixture(r, loss=str(_pick(r, _LOSS_MIX)))),
-           _std_run()),
-    Recipe("lreluG_tuned", "converged", 2,
-           lambda r: _lrelu_g(_mixture(r, str(_pick(r, _MIX_TARGETS)), g=[128, 128], d=[128, 128], steps=(3000,),
-                                       batch=(64,))),
-           _std_run(6e-4, 1.2e-3, (1.0,))),
-    Recipe("lreluG_smallG_strongD", "mode_collapse", 2,
-           lambda r: _lrelu_g(_mixture(r, str(_pick(r, ("ring8", "ring12", "grid9", "moons"))),
-                                       g=[int(_pick(r, (16, 32)))], d=[128, 128], steps=(2000, 3000))),
-           _strong_d_run),
-    Recipe("lreluG_wgangp_nd1", "oscillating", 1,
-           lambda r: _lrelu_g(_mixture(r, str(_pick(r, ("ring8", "ring12", "moons"))), loss="wgan_gp", g=[128, 128],
-                                       d=[128, 128], steps=(2000, 3000))),
-           _wgangp_run),
-    Recipe("lreluG_wgan_sgd_looseclip", "diverged", 2,
-           lambda r: _lrelu_g(_mixture(r, "ring8", loss="wgan_clip", opt="sgd", steps=(1000, 2000))),
-           lambda r, c: {**_std_run(0.03, 0.1, (1.0,))(r, c), "clip": 1e3}),
-    Recipe("digits_lreluG_mm_strongD", "vanishing_gradients", 2,
-           lambda r: _lrelu_g(_digits(r, loss="bce_minimax", n_d=3, opt_g=str(_pick(r, ("sgd", "adam"))))),
-           _digits_vanish_run),
-    Recipe("digits_lreluG_ns_strongD", "mode_collapse", 1,
-           lambda r: _lrelu_g(_digits(r, loss="bce_nonsaturating", n_d=int(_pick(r, (3, 5))))),
-           lambda r, c: dict(lr_g=_lr(r, 4e-5, 1.5e-4), lr_d=1e-3)),
-    Recipe("digits_lreluG_ns_big_equal", "oscillating", 1,
-           lambda r: _lrelu_g(_digits(r, loss="bce_nonsaturating", n_d=1, g=[256, 256], d=[256], batch=(128,),
-                                      steps=(2000,))),
-           _std_run(2e-4, 5e-4, (1.0,))),
-    Recipe("digitsfew_lreluG", "d_overfitting", 2,
-           lambda r: _lrelu_g(_digits(r, loss="bce_nonsaturating", n_d=int(_pick(r, (2, 3))), target="digitsfew",
-                                      n_real=int(_pick(r, (32, 64, 128))), steps=(2000, 3000), d=[256])),
-           _std_run(2e-4, 1e-3, (1.0, 2.0, 4.0)), "few real images, D trained long"),
-)
+V6_RECIPES: tuple[Recipe, ...] = _g_act_recipes("star10", "lrelu")
 
 
 def build_v6_specs(runs_per_cell: int = 6) -> list[dict]:
