@@ -12,7 +12,14 @@ from __future__ import annotations
 __all__ = ["HELD_OUT_TARGETS", "HELD_OUT_G_DEPTH", "TUNING_FAMILIES", "V3_HELD_OUT_TARGETS", "V3_HELD_OUT_D_DEPTH",
            "V3_HELD_OUT_DIRAC_DIM", "V4_HELD_OUT_TARGETS", "V4_HELD_OUT_OPTIMISER", "split_of", "is_held_out",
            "v3_held_out_reason", "v4_held_out_reason", "V5_HELD_OUT_TARGETS", "V5_HELD_OUT_G_ACT",
-           "v5_held_out_reason", "V6_HELD_OUT_TARGETS", "V6_HELD_OUT_G_ACT", "v6_held_out_reason"]
+           "v5_held_out_reason", "V6_HELD_OUT_TARGETS", "V6_HELD_OUT_G_ACT", "v6_held_out_reason",
+           "V7_HELD_OUT_TARGETS", "V7_HELD_OUT_G_ACT", "v7_held_out_reason"]
+
+#: the sixth held-out set (docs/results/heldout_protocol_v7.md), chosen after the round-5
+#: freeze, before any rule of a sixth tuning round: a target and a generator activation no
+#: detector was designed on
+V7_HELD_OUT_TARGETS = ("lissajous",)
+V7_HELD_OUT_G_ACT = "silu"
 
 #: the fifth held-out set (docs/results/heldout_protocol_v6.md), chosen before the fifth
 #: tuning round: a target and a generator activation no detector was designed on
@@ -58,6 +65,9 @@ def split_of(ground_truth: dict) -> tuple[str, str]:
     """
     cfg = ground_truth.get("config") or {}
     target = str(cfg.get("target", ""))
+    v7 = v7_held_out_reason(cfg)
+    if v7:
+        return "held_out", v7
     v6 = v6_held_out_reason(cfg)
     if v6:
         return "held_out", v6
@@ -141,3 +151,12 @@ def v6_held_out_reason(config: dict) -> str:
     run (all four were evaluated and read).
     """
     return _target_or_g_act_reason("v6", config, V6_HELD_OUT_TARGETS, V6_HELD_OUT_G_ACT)
+
+
+def v7_held_out_reason(config: dict) -> str:
+    """The v7 protocol's reason a run configuration is held out, or ``""``.
+
+    No v1 to v6 run has these settings; under the v7 protocol every v2 to v6 run is a tuning
+    run (all five were evaluated and read).
+    """
+    return _target_or_g_act_reason("v7", config, V7_HELD_OUT_TARGETS, V7_HELD_OUT_G_ACT)

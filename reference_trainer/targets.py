@@ -295,9 +295,18 @@ def _star10() -> MixtureTarget:
     return MixtureTarget("star10", np.concatenate([inner, outer]), 0.05)
 
 
+def _lissajous() -> CurveTarget:
+    """A 3:2 Lissajous figure ``(2 sin(3 t + pi / 2), 2 sin(2 t))`` for t in [0, 2 pi) (one
+    closed curve that crosses itself, radius up to 2.8; v7 held-out target); 8 arc-length
+    modes."""
+    t = np.linspace(0, 2 * np.pi, 8000)
+    return _curve("lissajous", np.stack([2.0 * np.sin(3 * t + np.pi / 2), 2.0 * np.sin(2 * t)], 1), 8, 2000)
+
+
 #: targets without parameters, by name
 _NAMED_TARGETS = {"grid25": _grid25, "grid9": _grid9, "moons": _moons, "swissroll": _swissroll, "circles": _circles,
-                  "spiral": _spiral, "pinwheel": _pinwheel, "rose": _rose, "star10": _star10}
+                  "spiral": _spiral, "pinwheel": _pinwheel, "rose": _rose, "star10": _star10,
+                  "lissajous": _lissajous}
 
 
 @functools.lru_cache(maxsize=None)
@@ -305,7 +314,7 @@ def get_target(name: str, dim: int = 1, n_modes: int = 0, seed: int = 0, n_real:
     """Return the target called ``name``.
 
     ``ringK`` (K >= 3), ``grid9``, ``grid25``, ``moons``, ``swissroll``, ``circles``,
-    ``spiral``, ``pinwheel``, ``rose``, ``star10``, ``digits``,
+    ``spiral``, ``pinwheel``, ``rose``, ``star10``, ``lissajous``, ``digits``,
     ``digitsfew`` (``n_real`` training images), ``dirac`` (``dim`` 1 to 3) and ``gmm``
     (``dim`` dimensions, ``n_modes`` modes, centres from ``seed``).
     """

@@ -28,7 +28,8 @@ import numpy as np
 from reference_trainer.scenarios import _DEFAULTS, family_of
 
 __all__ = ["Recipe", "RECIPES", "V3_RECIPES", "V4_RECIPES", "build_v2_specs", "build_v3_specs", "build_v4_specs", "build_specs_from",
-           "V5_RECIPES", "build_v5_specs", "V6_RECIPES", "build_v6_specs"]
+           "V5_RECIPES", "build_v5_specs", "V6_RECIPES", "build_v6_specs",
+           "V7_RECIPES", "build_v7_specs"]
 
 
 def _rng(*parts) -> np.random.Generator:
@@ -488,3 +489,14 @@ V6_RECIPES: tuple[Recipe, ...] = _g_act_recipes("star10", "lrelu")
 def build_v6_specs(runs_per_cell: int = 6) -> list[dict]:
     """Every run spec of the v6 (fifth held-out) sweep."""
     return build_specs_from(V6_RECIPES, "v6", runs_per_cell)
+
+
+# v7: a sixth held-out corpus (docs/results/heldout_protocol_v7.md), chosen after the round-5
+# freeze and before any rule of a sixth tuning round: a new target (``lissajous``, a 3:2
+# Lissajous curve) and a new generator activation (SiLU), in the same cells as v5 and v6.
+V7_RECIPES: tuple[Recipe, ...] = _g_act_recipes("lissajous", "silu")
+
+
+def build_v7_specs(runs_per_cell: int = 6) -> list[dict]:
+    """Every run spec of the v7 (sixth held-out) sweep."""
+    return build_specs_from(V7_RECIPES, "v7", runs_per_cell)

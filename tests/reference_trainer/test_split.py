@@ -35,3 +35,11 @@ def test_v6_star10_target_and_leaky_relu_generator_are_held_out():
     assert s == "held_out" and "star10" in why
     s, why = split_of({"family": "ring8_bce_ns_adam", "config": {"target": "ring8", "g_act": "lrelu"}})
     assert s == "held_out" and "lrelu" in why
+
+
+def test_v7_lissajous_target_and_silu_generator_are_held_out():
+    s, why = split_of({"family": "lissajous_bce_ns_adam", "config": {"target": "lissajous"}})
+    assert s == "held_out" and "lissajous" in why
+    s, why = split_of({"family": "ring8_bce_ns_adam", "config": {"target": "ring8", "g_act": "silu"}})
+    assert s == "held_out" and "silu" in why
+    assert split_of({"family": "star10_bce_ns_adam", "config": {"target": "star10"}})[1].startswith("v6")
