@@ -459,15 +459,13 @@ def compute_run_stats(series: Mapping[str, pd.Series | None], conventions: LossF
             end = float(np.median(v[-max(3, len(v) // 10):]))
             rs.d_start = start
             if start > 0:
-                wl = max(3, len(v) // 20) | 1
-                low = pd.Series(v).rolling(wl, center=True, min_periods=1).median().min()
-                rs.d_low_over_start = float(low) / start
-                rs.d_drop_orders = float(min(max(math.log10(start / max(end, start * 1e-4)),
-                                                 -4.0), 4.0))
-                # the fall: where the D loss (running median over 5% of the points) first
-                # went below half its start
+                # running median over 5% of the points (one for the low and the fall)
                 w = max(3, len(v) // 20) | 1
                 sm = pd.Series(v).rolling(w, center=True, min_periods=1).median().to_numpy()
+                rs.d_low_over_start = float(sm.min()) / start
+                rs.d_drop_orders = float(min(max(math.log10(start / max(end, start * 1e-4)),
+                                                 -4.0), 4.0))
+                # the fall: where the D loss (running median) first went below half its start
                 below = np.nonzero(sm < start / 2.0)[0]
                 if len(below):
                     rs.d_fall_step = int(d.steps[int(below[0])])

@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 from typing import Any, Callable
 
 import numpy as np
@@ -41,7 +41,8 @@ import pandas as pd
 
 __all__ = ["MAX_POINTS", "MIN_POINTS", "Prepared", "prepare", "bin_means", "Trend", "hac_trend",
            "Stationarity", "stationarity", "adf", "Periodicity", "periodicity", "cusum_change",
-           "binary_segmentation", "anti_phase", "keep_per_period", "logistic", "cached", "round_floats"]
+           "binary_segmentation", "anti_phase", "keep_per_period", "logistic", "cached", "round_floats",
+           "kendall_tau"]
 
 #: series longer than this are averaged into this many bins before the tests
 MAX_POINTS = 1024
@@ -81,6 +82,12 @@ def cached(ctx: Any, key: str, fn: Callable[[], Any]) -> Any:
     if key not in cache:
         cache[key] = fn()
     return cache[key]
+
+
+def _evidence(result: Any, prefix: str) -> dict[str, Any]:
+    """``{prefix_field: value}`` of a result dataclass whose fields are scalars (what
+    ``dataclasses.asdict`` gives for those, without its deep copies)."""
+    return {f"{prefix}_{f.name}": getattr(result, f.name) for f in fields(result)}
 
 
 def logistic(z: float) -> float:
@@ -203,14 +210,54 @@ class Trend:
     p_mk: float
 
     def evidence(self, prefix: str) -> dict[str, Any]:
-        return {f"{prefix}_{k}": v for k, v in asdict(self).items()}
+        return _evidence(self, prefix)
+
+
+def _kendalltau_unwrapped() -> Callable[..., Any] | None:
+    """scipy's ``kendalltau`` without the ``_axis_nan_policy`` decorator (found with
+    :func:`inspect.unwrap`, the standard route through :func:`functools.wraps`), or None
+    when scipy does not decorate it."""
+    import inspect
+
+    from scipy import stats
+
+    inner = inspect.unwrap(stats.kendalltau)
+    return None if inner is stats.kendalltau else inner
+
+
+_KENDALLTAU_INNER: list = []  # [function or None], filled on first use
+
+
+def kendall_tau(y: np.ndarray) -> tuple[float, float]:
+    """Kendall's tau-b of ``y`` against its point index and its two-sided p-value: exactly
+    ``scipy.stats.kendalltau(np.arange(len(y)), y)``.
+
+    scipy's decorator (axis and NaN handling, ``_axis_nan_policy``) costs more than the
+    test itself on a tiny run (~130 of ~230 us for 500 points; it calls
+    ``inspect.signature`` three times a call). For a 1-D ``y`` of at least 2 points with no
+    NaN it only promotes both samples to float64 and calls the undecorated function, so
+    that is what is done here, bit for bit (``tests/detectors/test_kendall_tau.py`` compares
+    the two); anything else goes through the decorated function.
+    """
+    from scipy import stats
+
+    if not _KENDALLTAU_INNER:
+        _KENDALLTAU_INNER.append(_kendalltau_unwrapped())
+    inner = _KENDALLTAU_INNER[0]
+    y = np.asarray(y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        if (inner is not None and y.ndim == 1 and y.dtype == np.float64 and len(y) >= 2
+                and not np.isnan(y).any()):
+            r = inner(np.arange(len(y), dtype=np.float64), y)
+        else:
+            r = stats.kendalltau(np.arange(len(y)), y)
+    return float(r.statistic), float(r.pvalue)
 
 
 def hac_trend(y: np.ndarray, *, kendall: bool = True) -> Trend:
     """Linear trend with autocorrelation-robust (HAC / Newey-West 1987) errors, Bartlett
     kernel with Andrews' (1991) plug-in bandwidth."""
-    from scipy import stats
-
     n = len(y)
     t = np.arange(n, dtype=np.float64)
     t -= t.mean()
@@ -224,12 +271,7 @@ def hac_trend(y: np.ndarray, *, kendall: bool = True) -> Trend:
     p = math.erfc(abs(tstat) / math.sqrt(2.0)) if math.isfinite(tstat) else 0.0
     change = b * (n - 1)
     half = 1.96 * se * (n - 1)
-    tau, p_mk = (np.nan, np.nan)
-    if kendall:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            r = stats.kendalltau(np.arange(n), y)
-        tau, p_mk = float(r.statistic), float(r.pvalue)
+    tau, p_mk = kendall_tau(y) if kendall else (np.nan, np.nan)
     return Trend(b, change, change - half, change + half, float(tstat), p, tau, p_mk)
 
 
@@ -252,7 +294,7 @@ class Stationarity:
         return self.adf_p < 0.05 and self.kpss_p > 0.05
 
     def evidence(self, prefix: str) -> dict[str, Any]:
-        return {f"{prefix}_{k}": v for k, v in asdict(self).items()}
+        return _evidence(self, prefix)
 
 
 def adf(y: np.ndarray, lags: int) -> tuple[float, float]:
@@ -331,7 +373,7 @@ class Periodicity:
     keep_per_period: float = 0.0
 
     def evidence(self, prefix: str) -> dict[str, Any]:
-        return {f"{prefix}_{k}": v for k, v in asdict(self).items()}
+        return _evidence(self, prefix)
 
 
 def _acf(x: np.ndarray, nlags: int) -> np.ndarray:
