@@ -87,3 +87,100 @@ def test_evidence_keeps_asdict_names_order_and_values():
         ref = {f"x_{k}": v for k, v in asdict(result).items()}
         assert list(ev) == list(ref)
         assert all(same_float(ev[k], ref[k]) for k in ref)
+
+
+def median_cases():
+    rng = np.random.default_rng(21)
+    for n in list(range(1, 12)) + [50, 51, 500, 1000]:
+        x = rng.normal(size=n)
+        yield f"normal n={n}", x
+        yield f"ties n={n}", np.round(x, 1)
+        yield f"signed zeros n={n}", rng.choice([0.0, -0.0, 1.0, -1.0], size=n)
+        yield f"zeros only n={n}", rng.choice([0.0, -0.0], size=n)
+        y = x.copy()
+        y[rng.integers(0, n)] = np.nan
+        yield f"NaN n={n}", y
+        z = x.copy()
+        z[0], z[-1] = np.inf, -np.inf
+        yield f"inf n={n}", z
+    base = rng.normal(size=40)
+    yield "a strided view", base[::3]
+    yield "a list", [3.0, 1.0, 2.0, 5.0]
+    yield "integers", np.arange(10)
+    yield "float32", base.astype(np.float32)
+    yield "2-D", base.reshape(5, 8)
+    yield "empty", np.array([], dtype=np.float64)
+
+
+@pytest.mark.parametrize("name,x", list(median_cases()), ids=lambda v: v if isinstance(v, str) else "")
+def test_median_is_numpys_median_bit_for_bit(name, x):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref = np.median(x)
+        got = st.median(x)
+    assert type(got) is type(ref), name
+    assert same_float(float(got), float(ref)), (name, got, ref)
+
+
+def running_median_cases():
+    rng = np.random.default_rng(22)
+    for n in (5, 60, 101, 102, 333, 1000, 1024):
+        for w in (3, 5, 25, 51, 53):
+            x = rng.normal(size=n)
+            yield f"normal n={n} w={w}", x, w
+            yield f"ties n={n} w={w}", rng.integers(1, 4, size=n).astype(np.float64), w
+            yield f"falling n={n} w={w}", np.abs(x).cumsum()[::-1].copy(), w
+    x = rng.normal(size=300)
+    yield "with zeros (pandas)", np.r_[x, 0.0, -0.0, x], 25
+    yield "with NaN (pandas)", np.r_[x, np.nan, x], 25
+    yield "with inf", np.r_[x, np.inf, x, -np.inf, x], 25
+    yield "even window (pandas)", x, 24
+
+
+@pytest.mark.parametrize("name,v,w", list(running_median_cases()),
+                         ids=lambda v: v if isinstance(v, str) else "")
+def test_running_median_is_pandas_rolling_median_bit_for_bit(name, v, w):
+    import pandas as pd
+
+    ref = pd.Series(v).rolling(w, center=True, min_periods=1).median().to_numpy()
+    got = st.running_median(v, w)
+    assert got.dtype == ref.dtype and got.shape == ref.shape
+    assert got.tobytes() == ref.tobytes() or (
+        np.array_equal(np.isnan(got), np.isnan(ref))
+        and np.array_equal(got[~np.isnan(got)].view(np.int64), ref[~np.isnan(ref)].view(np.int64))), name
+
+
+def round_floats_before(d, ndigits=6):
+    """round_floats as it was before its fast path (the reference)."""
+    out = {}
+    for k, v in d.items():
+        if isinstance(v, (np.floating, float)):
+            v = float(v)
+            out[k] = round(v, ndigits) if math.isfinite(v) else None
+        elif isinstance(v, (np.integer,)):
+            out[k] = int(v)
+        elif isinstance(v, (np.bool_,)):
+            out[k] = bool(v)
+        elif isinstance(v, (list, tuple)):
+            out[k] = [round(float(x), ndigits) if isinstance(x, (float, np.floating)) else x
+                      for x in v]
+        else:
+            out[k] = v
+    return out
+
+
+def test_round_floats_fast_path_gives_the_same_values_and_types():
+    class FloatSub(float):
+        pass
+
+    d = {"f": 0.1234567891, "np64": np.float64(2.0000004999), "np64_half": np.float64(1.0000005),
+         "np32": np.float32(1.2345678), "nan": float("nan"), "np_nan": np.float64("nan"),
+         "inf": float("inf"), "neg_zero": -0.0, "np_neg_zero": np.float64(-0.0),
+         "big": 1.2345678901234e300, "int": 7, "np_int": np.int64(-3), "bool": True,
+         "np_bool": np.bool_(False), "none": None, "str": "d_loss", "list": [0.1234567, 3, "x"],
+         "tuple": (np.float64(0.33333333), None), "sub": FloatSub(0.9999999)}
+    got, ref = st.round_floats(d), round_floats_before(d)
+    assert list(got) == list(ref)
+    for k in ref:
+        assert type(got[k]) is type(ref[k]), k
+        assert repr(got[k]) == repr(ref[k]), k
