@@ -42,7 +42,7 @@ import pandas as pd
 __all__ = ["MAX_POINTS", "MIN_POINTS", "Prepared", "prepare", "bin_means", "Trend", "hac_trend",
            "Stationarity", "stationarity", "adf", "Periodicity", "periodicity", "cusum_change",
            "binary_segmentation", "anti_phase", "keep_per_period", "logistic", "cached", "round_floats",
-           "kendall_tau"]
+           "kendall_tau", "median", "running_median", "mackinnon_p", "kpss_level"]
 
 #: series longer than this are averaged into this many bins before the tests
 MAX_POINTS = 1024
@@ -367,8 +367,6 @@ def adf(y: np.ndarray, lags: int) -> tuple[float, float]:
     t-statistic of g is referred to MacKinnon's (1994, 2010) response surface through
     ``statsmodels.tsa.adfvalues.mackinnonp``. Returns (statistic, p-value).
     """
-    from statsmodels.tsa.adfvalues import mackinnonp
-
     dy = np.diff(y)
     m = len(dy) - lags
     cols = [np.ones(m), y[lags:-1]] + [dy[lags - i:len(dy) - i] for i in range(1, lags + 1)]
@@ -384,22 +382,88 @@ def adf(y: np.ndarray, lags: int) -> tuple[float, float]:
         return 0.0, 1.0
     se = math.sqrt(max(cov[1, 1], 1e-300))
     stat = float(beta[1] / se)
-    return stat, float(mackinnonp(stat, regression="c", N=1))
+    return stat, mackinnon_p(stat)
+
+
+_MACKINNON_C1: list = []  # [(largest, smallest, switch, small coefs, large coefs) or None]
+
+
+def mackinnon_p(stat: float) -> float:
+    """``statsmodels.tsa.adfvalues.mackinnonp(stat, regression="c", N=1)``, the same float.
+
+    statsmodels evaluates MacKinnon's response surface (a polynomial in the statistic) and
+    passes it through ``scipy.stats.norm.cdf``, whose generic argument handling costs ~25
+    of mackinnonp's ~27 us; for a finite value that is ``scipy.special.ndtr`` of the same
+    number. The coefficients are statsmodels' own tables; when they cannot be found (a
+    statsmodels that moved them) or the statistic is not finite, mackinnonp itself is
+    called. ``tests/detectors/test_stats_exact.py`` compares the two.
+    """
+    from statsmodels.tsa import adfvalues
+
+    if not _MACKINNON_C1:
+        try:
+            _MACKINNON_C1.append((float(adfvalues._tau_maxs["c"][0]),
+                                  float(adfvalues._tau_mins["c"][0]),
+                                  float(adfvalues._tau_stars["c"][0]),
+                                  np.asarray(adfvalues._tau_smallps["c"][0])[::-1],
+                                  np.asarray(adfvalues._tau_largeps["c"][0])[::-1]))
+        except (AttributeError, KeyError, IndexError, TypeError, ValueError):
+            _MACKINNON_C1.append(None)
+    table = _MACKINNON_C1[0]
+    if table is None or not math.isfinite(stat):
+        return float(adfvalues.mackinnonp(stat, regression="c", N=1))
+    largest, smallest, switch, small, large = table
+    if stat > largest:
+        return 1.0
+    if stat < smallest:
+        return 0.0
+    from scipy.special import ndtr
+
+    return float(ndtr(np.polyval(small if stat <= switch else large, stat)))
 
 
 def stationarity(y: np.ndarray) -> Stationarity:
     """ADF (constant, lag order (n-1)^(1/3)) and KPSS (level, Newey-West lags)."""
-    from statsmodels.tsa.stattools import kpss
-
     n = len(y)
     if not float(np.std(y)) > 1e-12 * max(1.0, abs(float(np.mean(y)))):
         return Stationarity(-np.inf, 0.0, 0.0, 0.1)  # constant up to rounding: settled
     lag = max(1, int((n - 1) ** (1.0 / 3.0)))
     a_stat, a_p = adf(y, lag)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        k = kpss(y, regression="c", nlags=nw_lags(n))
-    return Stationarity(a_stat, a_p, float(k[0]), float(k[1]))
+    k_stat, k_p = kpss_level(y, nw_lags(n))
+    return Stationarity(a_stat, a_p, k_stat, k_p)
+
+
+#: KPSS (level) critical values and their p-values, Kwiatkowski et al. (1992) table 1, as
+#: ``statsmodels.tsa.stattools.kpss`` interpolates them
+_KPSS_CRIT = [0.347, 0.463, 0.574, 0.739]
+_KPSS_PVALS = [0.10, 0.05, 0.025, 0.01]
+
+
+def kpss_level(y: np.ndarray, lags: int) -> tuple[float, float]:
+    """KPSS test of level stationarity with ``lags`` Bartlett lags: (statistic, p-value),
+    ``statsmodels.tsa.stattools.kpss(y, regression="c", nlags=lags)``'s two numbers bit for
+    bit (the same numpy operations in the same order; its argument checks, warnings and
+    result object cost more than the test on a tiny run). The p-value is interpolated in
+    the published table and clipped to [0.01, 0.1]. A non-float64 or multi-dimensional
+    ``y`` goes to statsmodels. ``tests/detectors/test_stats_exact.py`` compares the two.
+    """
+    y = np.asarray(y)
+    nobs = y.shape[0] if y.ndim == 1 else 0
+    if y.dtype != np.float64 or y.ndim != 1 or not 0 <= lags < nobs:
+        from statsmodels.tsa.stattools import kpss
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            k = kpss(y, regression="c", nlags=lags)
+        return float(k[0]), float(k[1])
+    with np.errstate(all="ignore"):  # statsmodels' call was silenced too
+        resids = y - y.mean()
+        eta = np.sum(resids.cumsum() ** 2) / (nobs ** 2)
+        s_hat = np.sum(resids ** 2)
+        for i in range(1, lags + 1):
+            s_hat += 2 * np.dot(resids[i:], resids[: nobs - i]) * (1.0 - (i / (lags + 1.0)))
+        stat = eta / (s_hat / nobs)
+    return float(stat), float(np.interp(stat, _KPSS_CRIT, _KPSS_PVALS))
 
 
 # ------------------------------------------------------------------ periodicity

@@ -184,3 +184,48 @@ def test_round_floats_fast_path_gives_the_same_values_and_types():
     for k in ref:
         assert type(got[k]) is type(ref[k]), k
         assert repr(got[k]) == repr(ref[k]), k
+
+
+def test_mackinnon_p_is_statsmodels_mackinnonp_bit_for_bit():
+    from statsmodels.tsa.adfvalues import mackinnonp
+
+    rng = np.random.default_rng(23)
+    stats = np.r_[np.linspace(-40.0, 10.0, 5001), rng.normal(scale=4.0, size=2000),
+                  -1.61, -1.6100000000000001, 2.74, 2.7400000000000002, -18.83, -18.830000000000002,
+                  0.0, -0.0, np.inf, -np.inf, np.nan]
+    for s in stats:
+        ref = float(mackinnonp(float(s), regression="c", N=1))
+        assert same_float(st.mackinnon_p(float(s)), ref), s
+
+
+def kpss_cases():
+    rng = np.random.default_rng(24)
+    for n in (16, 17, 50, 330, 500, 1000, 1024):
+        for lags in sorted({0, 1, st.nw_lags(n), n // 3}):
+            yield f"noise n={n} lags={lags}", rng.normal(size=n), lags
+            yield f"walk n={n} lags={lags}", np.cumsum(rng.normal(size=n)), lags
+            yield f"trend n={n} lags={lags}", np.linspace(0, 5, n) + rng.normal(size=n), lags
+    yield "constant", np.full(100, 2.5), 4
+    yield "integers", rng.integers(0, 9, size=200), 5
+    yield "float32", rng.normal(size=200).astype(np.float32), 5
+
+
+@pytest.mark.parametrize("name,y,lags", list(kpss_cases()), ids=lambda v: v if isinstance(v, str) else "")
+def test_kpss_level_is_statsmodels_kpss_bit_for_bit(name, y, lags):
+    from statsmodels.tsa.stattools import kpss
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref = kpss(y, regression="c", nlags=lags)
+        got = st.kpss_level(y, lags)
+    assert same_float(got[0], float(ref[0])), (name, got, ref[:2])
+    assert same_float(got[1], float(ref[1])), (name, got, ref[:2])
+
+
+def test_adf_and_stationarity_keep_statsmodels_p_values():
+    from statsmodels.tsa.adfvalues import mackinnonp
+
+    rng = np.random.default_rng(25)
+    for y in (rng.normal(size=500), np.cumsum(rng.normal(size=500))):
+        stat, p = st.adf(y, 7)
+        assert same_float(p, float(mackinnonp(stat, regression="c", N=1)))
