@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import inspect
 from abc import ABC, abstractmethod
+from collections import abc
 from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar, Mapping, Sequence
 
@@ -180,7 +181,7 @@ class Detector(ABC):
                 v = v.source_id
             elif isinstance(v, (list, tuple)) and v and all(isinstance(x, Detector) for x in v):
                 v = [x.name for x in v]
-            elif isinstance(v, Mapping):
+            elif isinstance(v, abc.Mapping):  # typing.Mapping's check is ~10x slower
                 v = dict(v)
             out[k] = v
         return out

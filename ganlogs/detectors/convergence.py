@@ -43,7 +43,7 @@ import numpy as np
 from typing import Mapping, Sequence
 
 from ..findings import FAILURE_LABELS
-from .stats import logistic
+from .stats import logistic, median
 from ._common import GanDetector, tail_span
 from .runstats import RunStats, equilibrium_words, evidence_common, fmt, last_change_step
 from .base import Detector, Finding, RunContext
@@ -276,7 +276,7 @@ class ConvergenceDetector(GanDetector):
             if d is None:
                 return "cannot_tell", "no discriminator loss to judge"
             peak = float(np.max(np.abs(d.values))) or 1.0
-            closed = abs(float(np.median(d.tail))) / peak
+            closed = abs(float(median(d.tail))) / peak
             if closed <= self.critic_closed:
                 return "converged", (f"the critic's estimate closed to {fmt(100 * closed, 2)}% "
                                      "of its largest")

@@ -113,7 +113,7 @@ def relative_spread(s: SeriesStats) -> float:
     """log10 of the tail's standard deviation over the series' typical magnitude (median
     |value| over the healthy run, floored at 1e-3), clipped to [-6, 1]: a motion of
     1e-7 x the loss is rounding, not a cycle."""
-    scale = max(float(np.median(np.abs(s.values))), 1e-3)
+    scale = max(float(st.median(np.abs(s.values))), 1e-3)
     sd = max(s.tail_std, 1e-300)
     return float(min(max(math.log10(sd / scale), -6.0), 1.0))
 
@@ -132,13 +132,13 @@ def _onset(s: SeriesStats, period: float, alpha: float) -> int:
     lv = np.log(np.convolve(dev, k, mode="same") + np.convolve((smooth - smooth.mean()) ** 2,
                                                                 k, mode="same") + 1e-30)
     cps = st.binary_segmentation(lv, alpha=alpha, min_size=max(w, 10))
-    tail_level = float(np.median(lv[s.tail_start:]))
+    tail_level = float(st.median(lv[s.tail_start:]))
     start = 0
     for c in cps:
-        before = float(np.median(lv[max(0, c - w):c]))
+        before = float(st.median(lv[max(0, c - w):c]))
         if before < tail_level - math.log(2.0):
             start = c
-    if start == 0 and cps == [] and np.median(lv[: s.tail_start]) < tail_level - math.log(2.0):
+    if start == 0 and cps == [] and st.median(lv[: s.tail_start]) < tail_level - math.log(2.0):
         start = s.tail_start
     return int(s.steps[min(start, s.tail_start)])
 
@@ -249,4 +249,4 @@ def _step_per_point(s: SeriesStats) -> float:
     """Median steps between logged points (binned values are means of bin_width points)."""
     if len(s.steps) < 2:
         return 1.0
-    return float(np.median(np.diff(s.steps))) / max(s.bin_width, 1)
+    return float(st.median(np.diff(s.steps))) / max(s.bin_width, 1)

@@ -134,7 +134,7 @@ def quality_of(role: str, s: pd.Series | None, tolerance: float = QUALITY_TOLERA
     early, recent = u[:-k], u[-k:]
     best_early = float(np.max(early))
     scale = max(abs(best_early), 1e-12)
-    change = (float(np.median(recent)) - best_early) / scale
+    change = (float(st.median(recent)) - best_early) / scale
     trend = ("improving" if change > tolerance else "worsening" if change < -2 * tolerance
              else "plateaued")
     return Quality(role=role, trend=trend, values=int(len(v)), best=float(sign * np.max(u)),
@@ -286,7 +286,7 @@ def _blowup(p: st.Prepared, cfg: StatsSettings) -> tuple[float, int | None]:
     if n < 4:
         return 0.0, None
     lv = np.log10(np.maximum(np.abs(v), 1e-300))
-    scale_log = max(float(np.median(lv[: max(3, n // 50)])), 0.0)
+    scale_log = max(float(st.median(lv[: max(3, n // 50)])), 0.0)
     peak_log = float(np.max(lv))
     orders = peak_log - scale_log
     step = None
@@ -308,7 +308,7 @@ def _stats_for(role: str, p: st.Prepared, cfg: StatsSettings, *, full: bool) -> 
                     tail_start=ts, head_mean=float(np.mean(head)) if n else np.nan,
                     tail_mean=float(np.mean(tail)) if len(tail) else np.nan,
                     tail_std=float(np.std(tail)) if len(tail) else np.nan,
-                    tail_mad=float(np.median(np.abs(tail - np.median(tail)))) if len(tail) else np.nan)
+                    tail_mad=float(st.median(np.abs(tail - st.median(tail)))) if len(tail) else np.nan)
     s.growth_orders, s.blowup_step = _blowup(p, cfg)
     if full and len(tail) >= 16:
         s.trend = st.hac_trend(tail)
@@ -330,10 +330,10 @@ def _grad_drop(p: st.Prepared) -> tuple[float, float, float, int | None]:
         return 0.0, np.nan, np.nan, None
     lv = np.log10(np.maximum(v, 1e-30))
     w = max(3, n // 20) | 1
-    sm = pd.Series(lv).rolling(w, center=True, min_periods=1).median().to_numpy()
+    sm = st.running_median(lv, w)
     ipk = int(np.argmax(sm))
     peak = float(sm[ipk])
-    end = float(np.median(lv[-max(3, n // 10):]))
+    end = float(st.median(lv[-max(3, n // 10):]))
     orders = max(peak - end, 0.0)
     onset = None
     below = np.nonzero(sm[ipk:] <= peak - 2.0)[0]
@@ -455,19 +455,17 @@ def compute_run_stats(series: Mapping[str, pd.Series | None], conventions: LossF
         v = d.values
         if len(v) >= 8 and float(np.min(v)) >= 0:
             # the start: the first 3 points, nearest to initialisation (D outputs about 1/2)
-            start = float(np.median(v[:3]))
-            end = float(np.median(v[-max(3, len(v) // 10):]))
+            start = float(st.median(v[:3]))
+            end = float(st.median(v[-max(3, len(v) // 10):]))
             rs.d_start = start
             if start > 0:
-                wl = max(3, len(v) // 20) | 1
-                low = pd.Series(v).rolling(wl, center=True, min_periods=1).median().min()
-                rs.d_low_over_start = float(low) / start
+                # running median over 5% of the points (one for the low and the fall)
+                w = max(3, len(v) // 20) | 1
+                sm = st.running_median(v, w)
+                rs.d_low_over_start = float(sm.min()) / start
                 rs.d_drop_orders = float(min(max(math.log10(start / max(end, start * 1e-4)),
                                                  -4.0), 4.0))
-                # the fall: where the D loss (running median over 5% of the points) first
-                # went below half its start
-                w = max(3, len(v) // 20) | 1
-                sm = pd.Series(v).rolling(w, center=True, min_periods=1).median().to_numpy()
+                # the fall: where the D loss (running median) first went below half its start
                 below = np.nonzero(sm < start / 2.0)[0]
                 if len(below):
                     rs.d_fall_step = int(d.steps[int(below[0])])
@@ -475,10 +473,10 @@ def compute_run_stats(series: Mapping[str, pd.Series | None], conventions: LossF
         g = rs.series["g_loss"]
         v = g.values
         if len(v) >= 8:
-            rs.g_start = float(np.median(v[:3]))
+            rs.g_start = float(st.median(v[:3]))
             rs.g_head_low = float(np.min(v[:3]))
             if float(np.min(v)) > 0:
-                rs.g_tail_over_start = float(np.median(g.tail)) / max(rs.g_start, 1e-12)
+                rs.g_tail_over_start = float(st.median(g.tail)) / max(rs.g_start, 1e-12)
     rs.missing = tuple(r for r in ("d_loss", "g_loss", "d_x", "d_gz", "g_grad_norm")
                        if r not in prepared)
     return rs
@@ -620,7 +618,7 @@ def _g_loss_freeze(g: SeriesStats | None) -> tuple[float, float] | None:
         return None
     t5, t95 = np.percentile(t, [5, 95])
     ratio = float(t95 - t5) / whole
-    return ratio, (float(np.median(t)) - lo) / (hi - lo)
+    return ratio, (float(st.median(t)) - lo) / (hi - lo)
 
 
 def g_still_at_ceiling(rs: RunStats) -> float:

@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 from typing import Any, Callable
 
 import numpy as np
@@ -41,7 +41,8 @@ import pandas as pd
 
 __all__ = ["MAX_POINTS", "MIN_POINTS", "Prepared", "prepare", "bin_means", "Trend", "hac_trend",
            "Stationarity", "stationarity", "adf", "Periodicity", "periodicity", "cusum_change",
-           "binary_segmentation", "anti_phase", "keep_per_period", "logistic", "cached", "round_floats"]
+           "binary_segmentation", "anti_phase", "keep_per_period", "logistic", "cached", "round_floats",
+           "kendall_tau", "median", "running_median", "mackinnon_p", "kpss_level"]
 
 #: series longer than this are averaged into this many bins before the tests
 MAX_POINTS = 1024
@@ -53,6 +54,14 @@ def round_floats(d: dict[str, Any], ndigits: int = 6) -> dict[str, Any]:
     """JSON-safe copy of ``d``: numpy scalars to Python, floats rounded, NaN to None."""
     out: dict[str, Any] = {}
     for k, v in d.items():
+        kind = type(v)  # the common exact types first: the same branches, fewer checks
+        if kind is float or kind is np.float64:
+            v = float(v)  # Python's round, correctly rounded (numpy's scalar round is not)
+            out[k] = round(v, ndigits) if math.isfinite(v) else None
+            continue
+        if kind is int or kind is str or kind is bool or v is None:
+            out[k] = v
+            continue
         if isinstance(v, (np.floating, float)):
             v = float(v)
             out[k] = round(v, ndigits) if math.isfinite(v) else None
@@ -65,6 +74,60 @@ def round_floats(d: dict[str, Any], ndigits: int = 6) -> dict[str, Any]:
                       for x in v]
         else:
             out[k] = v
+    return out
+
+
+def median(x: Any) -> Any:
+    """``np.median(x)``, the same value bit for bit, without its dispatch.
+
+    For a 1-D float64 array this is numpy's own computation (``numpy.lib``'s ``_median``):
+    the same ``np.partition`` call with the same indices (NaN check included), then the
+    mean of the middle one or two values; it skips the generic axis machinery that makes
+    ``np.median`` cost ~10 us on a tiny run's 3 to 500 points (about 20 calls a run). Any
+    other input goes to ``np.median``. ``tests/detectors/test_stats_exact.py`` compares
+    the two.
+    """
+    if type(x) is not np.ndarray or x.ndim != 1 or x.dtype != np.float64 or not x.size:
+        return np.median(x)
+    n = x.size
+    i = n // 2
+    part = np.partition(x, [i - 1, i, -1] if n % 2 == 0 else [i, -1])
+    if np.isnan(part[-1]):
+        return part[-1]  # a NaN sorts last: np.median gives it
+    return part[i:i + 1].mean() if n % 2 else part[i - 1:i + 1].mean()
+
+
+def running_median(v: np.ndarray, window: int) -> np.ndarray:
+    """``pd.Series(v).rolling(window, center=True, min_periods=1).median().to_numpy()``,
+    the same values bit for bit, for a 1-D float64 ``v`` and an odd ``window``.
+
+    A centred window of odd width holds an odd number of points except near the ends,
+    where it is cut short; pandas gives the middle value of an odd count and the mean of
+    the two middle values, ``(a + b) / 2``, of an even one. Here the full windows are
+    numpy medians of a sliding view (one middle value each) and the ~``window`` cut ones
+    are sorted in one call; about half pandas' time for 1,000 points and a window of 51.
+    Inputs with a non-finite value (pandas' answer near an infinity differs) or a zero (two
+    equal values, 0.0 and -0.0, that differ in sign), and short series, go to pandas.
+    """
+    from numpy.lib.stride_tricks import sliding_window_view
+
+    v = np.asarray(v)
+    n = len(v)
+    if (v.ndim != 1 or v.dtype != np.float64 or window % 2 == 0 or window < 3
+            or n < 2 * window or not np.isfinite(v).all() or (v == 0).any()):
+        return pd.Series(v).rolling(window, center=True, min_periods=1).median().to_numpy()
+    h = window // 2
+    out = np.empty(n)
+    out[h:n - h] = np.partition(sliding_window_view(v, window), h, axis=1)[:, h]
+    # the cut windows: [0, i + h] for i < h, [i - h, n) for i >= n - h (h + 1 to 2h points)
+    count = np.arange(h + 1, 2 * h + 1)
+    rows = np.arange(h)
+    for ends, values in ((slice(0, h), v[:2 * h]), (slice(n - h, n), v[n - 2 * h:][::-1])):
+        cut = np.where(np.arange(2 * h) < count[:, None], values, np.inf)
+        cut.sort(axis=1)
+        lo, hi = cut[rows, (count - 1) // 2], cut[rows, count // 2]
+        mid = np.where(count % 2 == 1, lo, (lo + hi) / 2)
+        out[ends] = mid if ends.start == 0 else mid[::-1]
     return out
 
 
@@ -81,6 +144,12 @@ def cached(ctx: Any, key: str, fn: Callable[[], Any]) -> Any:
     if key not in cache:
         cache[key] = fn()
     return cache[key]
+
+
+def _evidence(result: Any, prefix: str) -> dict[str, Any]:
+    """``{prefix_field: value}`` of a result dataclass whose fields are scalars (what
+    ``dataclasses.asdict`` gives for those, without its deep copies)."""
+    return {f"{prefix}_{f.name}": getattr(result, f.name) for f in fields(result)}
 
 
 def logistic(z: float) -> float:
@@ -203,14 +272,54 @@ class Trend:
     p_mk: float
 
     def evidence(self, prefix: str) -> dict[str, Any]:
-        return {f"{prefix}_{k}": v for k, v in asdict(self).items()}
+        return _evidence(self, prefix)
+
+
+def _kendalltau_unwrapped() -> Callable[..., Any] | None:
+    """scipy's ``kendalltau`` without the ``_axis_nan_policy`` decorator (found with
+    :func:`inspect.unwrap`, the standard route through :func:`functools.wraps`), or None
+    when scipy does not decorate it."""
+    import inspect
+
+    from scipy import stats
+
+    inner = inspect.unwrap(stats.kendalltau)
+    return None if inner is stats.kendalltau else inner
+
+
+_KENDALLTAU_INNER: list = []  # [function or None], filled on first use
+
+
+def kendall_tau(y: np.ndarray) -> tuple[float, float]:
+    """Kendall's tau-b of ``y`` against its point index and its two-sided p-value: exactly
+    ``scipy.stats.kendalltau(np.arange(len(y)), y)``.
+
+    scipy's decorator (axis and NaN handling, ``_axis_nan_policy``) costs more than the
+    test itself on a tiny run (~130 of ~230 us for 500 points; it calls
+    ``inspect.signature`` three times a call). For a 1-D ``y`` of at least 2 points with no
+    NaN it only promotes both samples to float64 and calls the undecorated function, so
+    that is what is done here, bit for bit (``tests/detectors/test_kendall_tau.py`` compares
+    the two); anything else goes through the decorated function.
+    """
+    from scipy import stats
+
+    if not _KENDALLTAU_INNER:
+        _KENDALLTAU_INNER.append(_kendalltau_unwrapped())
+    inner = _KENDALLTAU_INNER[0]
+    y = np.asarray(y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        if (inner is not None and y.ndim == 1 and y.dtype == np.float64 and len(y) >= 2
+                and not np.isnan(y).any()):
+            r = inner(np.arange(len(y), dtype=np.float64), y)
+        else:
+            r = stats.kendalltau(np.arange(len(y)), y)
+    return float(r.statistic), float(r.pvalue)
 
 
 def hac_trend(y: np.ndarray, *, kendall: bool = True) -> Trend:
     """Linear trend with autocorrelation-robust (HAC / Newey-West 1987) errors, Bartlett
     kernel with Andrews' (1991) plug-in bandwidth."""
-    from scipy import stats
-
     n = len(y)
     t = np.arange(n, dtype=np.float64)
     t -= t.mean()
@@ -224,12 +333,7 @@ def hac_trend(y: np.ndarray, *, kendall: bool = True) -> Trend:
     p = math.erfc(abs(tstat) / math.sqrt(2.0)) if math.isfinite(tstat) else 0.0
     change = b * (n - 1)
     half = 1.96 * se * (n - 1)
-    tau, p_mk = (np.nan, np.nan)
-    if kendall:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            r = stats.kendalltau(np.arange(n), y)
-        tau, p_mk = float(r.statistic), float(r.pvalue)
+    tau, p_mk = kendall_tau(y) if kendall else (np.nan, np.nan)
     return Trend(b, change, change - half, change + half, float(tstat), p, tau, p_mk)
 
 
@@ -252,7 +356,7 @@ class Stationarity:
         return self.adf_p < 0.05 and self.kpss_p > 0.05
 
     def evidence(self, prefix: str) -> dict[str, Any]:
-        return {f"{prefix}_{k}": v for k, v in asdict(self).items()}
+        return _evidence(self, prefix)
 
 
 def adf(y: np.ndarray, lags: int) -> tuple[float, float]:
@@ -263,8 +367,6 @@ def adf(y: np.ndarray, lags: int) -> tuple[float, float]:
     t-statistic of g is referred to MacKinnon's (1994, 2010) response surface through
     ``statsmodels.tsa.adfvalues.mackinnonp``. Returns (statistic, p-value).
     """
-    from statsmodels.tsa.adfvalues import mackinnonp
-
     dy = np.diff(y)
     m = len(dy) - lags
     cols = [np.ones(m), y[lags:-1]] + [dy[lags - i:len(dy) - i] for i in range(1, lags + 1)]
@@ -280,22 +382,88 @@ def adf(y: np.ndarray, lags: int) -> tuple[float, float]:
         return 0.0, 1.0
     se = math.sqrt(max(cov[1, 1], 1e-300))
     stat = float(beta[1] / se)
-    return stat, float(mackinnonp(stat, regression="c", N=1))
+    return stat, mackinnon_p(stat)
+
+
+_MACKINNON_C1: list = []  # [(largest, smallest, switch, small coefs, large coefs) or None]
+
+
+def mackinnon_p(stat: float) -> float:
+    """``statsmodels.tsa.adfvalues.mackinnonp(stat, regression="c", N=1)``, the same float.
+
+    statsmodels evaluates MacKinnon's response surface (a polynomial in the statistic) and
+    passes it through ``scipy.stats.norm.cdf``, whose generic argument handling costs ~25
+    of mackinnonp's ~27 us; for a finite value that is ``scipy.special.ndtr`` of the same
+    number. The coefficients are statsmodels' own tables; when they cannot be found (a
+    statsmodels that moved them) or the statistic is not finite, mackinnonp itself is
+    called. ``tests/detectors/test_stats_exact.py`` compares the two.
+    """
+    from statsmodels.tsa import adfvalues
+
+    if not _MACKINNON_C1:
+        try:
+            _MACKINNON_C1.append((float(adfvalues._tau_maxs["c"][0]),
+                                  float(adfvalues._tau_mins["c"][0]),
+                                  float(adfvalues._tau_stars["c"][0]),
+                                  np.asarray(adfvalues._tau_smallps["c"][0])[::-1],
+                                  np.asarray(adfvalues._tau_largeps["c"][0])[::-1]))
+        except (AttributeError, KeyError, IndexError, TypeError, ValueError):
+            _MACKINNON_C1.append(None)
+    table = _MACKINNON_C1[0]
+    if table is None or not math.isfinite(stat):
+        return float(adfvalues.mackinnonp(stat, regression="c", N=1))
+    largest, smallest, switch, small, large = table
+    if stat > largest:
+        return 1.0
+    if stat < smallest:
+        return 0.0
+    from scipy.special import ndtr
+
+    return float(ndtr(np.polyval(small if stat <= switch else large, stat)))
 
 
 def stationarity(y: np.ndarray) -> Stationarity:
     """ADF (constant, lag order (n-1)^(1/3)) and KPSS (level, Newey-West lags)."""
-    from statsmodels.tsa.stattools import kpss
-
     n = len(y)
     if not float(np.std(y)) > 1e-12 * max(1.0, abs(float(np.mean(y)))):
         return Stationarity(-np.inf, 0.0, 0.0, 0.1)  # constant up to rounding: settled
     lag = max(1, int((n - 1) ** (1.0 / 3.0)))
     a_stat, a_p = adf(y, lag)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        k = kpss(y, regression="c", nlags=nw_lags(n))
-    return Stationarity(a_stat, a_p, float(k[0]), float(k[1]))
+    k_stat, k_p = kpss_level(y, nw_lags(n))
+    return Stationarity(a_stat, a_p, k_stat, k_p)
+
+
+#: KPSS (level) critical values and their p-values, Kwiatkowski et al. (1992) table 1, as
+#: ``statsmodels.tsa.stattools.kpss`` interpolates them
+_KPSS_CRIT = [0.347, 0.463, 0.574, 0.739]
+_KPSS_PVALS = [0.10, 0.05, 0.025, 0.01]
+
+
+def kpss_level(y: np.ndarray, lags: int) -> tuple[float, float]:
+    """KPSS test of level stationarity with ``lags`` Bartlett lags: (statistic, p-value),
+    ``statsmodels.tsa.stattools.kpss(y, regression="c", nlags=lags)``'s two numbers bit for
+    bit (the same numpy operations in the same order; its argument checks, warnings and
+    result object cost more than the test on a tiny run). The p-value is interpolated in
+    the published table and clipped to [0.01, 0.1]. A non-float64 or multi-dimensional
+    ``y`` goes to statsmodels. ``tests/detectors/test_stats_exact.py`` compares the two.
+    """
+    y = np.asarray(y)
+    nobs = y.shape[0] if y.ndim == 1 else 0
+    if y.dtype != np.float64 or y.ndim != 1 or not 0 <= lags < nobs:
+        from statsmodels.tsa.stattools import kpss
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            k = kpss(y, regression="c", nlags=lags)
+        return float(k[0]), float(k[1])
+    with np.errstate(all="ignore"):  # statsmodels' call was silenced too
+        resids = y - y.mean()
+        eta = np.sum(resids.cumsum() ** 2) / (nobs ** 2)
+        s_hat = np.sum(resids ** 2)
+        for i in range(1, lags + 1):
+            s_hat += 2 * np.dot(resids[i:], resids[: nobs - i]) * (1.0 - (i / (lags + 1.0)))
+        stat = eta / (s_hat / nobs)
+    return float(stat), float(np.interp(stat, _KPSS_CRIT, _KPSS_PVALS))
 
 
 # ------------------------------------------------------------------ periodicity
@@ -331,7 +499,7 @@ class Periodicity:
     keep_per_period: float = 0.0
 
     def evidence(self, prefix: str) -> dict[str, Any]:
-        return {f"{prefix}_{k}": v for k, v in asdict(self).items()}
+        return _evidence(self, prefix)
 
 
 def _acf(x: np.ndarray, nlags: int) -> np.ndarray:
@@ -437,8 +605,13 @@ def keep_per_period(r: np.ndarray, period: float) -> float:
     if not c0 > 0:
         return 0.0
 
+    known: dict[int, float] = {}  # the lag windows below overlap: each lag computed once
+
     def acf(k: int) -> float:
-        return float(r[: T - k] @ r[k:]) / (T - k) / c0
+        value = known.get(k)
+        if value is None:
+            value = known[k] = float(r[: T - k] @ r[k:]) / (T - k) / c0
+        return value
 
     lo, hi = max(2, int(math.floor(period * 0.85))), min(T // 2, int(math.ceil(period * 1.15)))
     hi = max(hi, lo)
