@@ -110,58 +110,25 @@ def read_fast(data: bytes, path: "Path", run_id: str, *, min_bytes: int = MIN_BY
         except UnicodeDecodeError:
             return None
     tail = data[size:].decode("utf-8")
-    raw = np.frombuffer(data, dtype=np.uint8, count=size)
-    ends = np.flatnonzero(raw == 0x0A)  # every complete line ends with '\n'
-    starts = np.empty_like(ends)
-    starts[0] = 0
-    starts[1:] = ends[:-1] + 1
-    stops = ends - (raw[ends - 1] == 0x0D) if crlf else ends  # drop the '\r' of '\r\n'
-    n_lines = len(ends)
-
-    head_lines = min(int(np.searchsorted(ends, _LEARN_BYTES)) + 1, n_lines)
-    head_bytes = data[:ends[head_lines - 1]]
+    lines = Lines(data, size, crlf)
+    head_lines = min(int(np.searchsorted(lines.ends, _LEARN_BYTES)) + 1, lines.n)
+    head_bytes = data[:lines.ends[head_lines - 1]]
     head = head_bytes.decode("utf-8").split("\n")
     if crlf:
         head = [seg[:-1] for seg in head]  # each ends with the '\r' of its '\r\n'
-    fmt = _choose_format(T, head, tail if head_lines == n_lines else "")
+    fmt = _choose_format(T, head, tail if head_lines == lines.n else "")
     if fmt is None or fmt.step not in (T._epoch_times_batches, T._counter, T._later):
         return None
     is_cyclegan = fmt.step is T._later
     parse = T._ShapeParser(fmt)
     _learn_shapes(parse, head, head_bytes.translate(_ZERO_DIGITS).split(b"\n"))
-    shapes = [(key.split("\x00"), tpl) for key, tpl in parse.cache.items() if tpl is not None]
-    if not shapes:
+    got = match_lines(lines, fmt, parse, threads=threads)
+    if got is None:
         return None
-
-    offsets = np.empty(n_lines + 1, dtype=np.int64)  # entry i: line i with its newline
-    offsets[0] = 0
-    offsets[1:] = ends + 1
-    lines = pa.LargeStringArray.from_buffers(n_lines, pa.py_buffer(offsets), pa.py_buffer(raw))
-    blank = stops == starts
-    blocks = _blocks(n_lines, size, threads)
-    try:
-        if len(blocks) == 1:
-            found = [_match_block(lines, shapes, fmt, T, raw, starts, stops, 0, n_lines)]
-        else:
-            with ThreadPoolExecutor(len(blocks)) as pool:
-                found = list(pool.map(
-                    lambda b: _match_block(lines, shapes, fmt, T, raw, starts, stops, *b),
-                    blocks))
-    except _NotRegular:
+    chunks, slow, matched = got
+    if len(slow) > max_slow_share * lines.n:
         return None
-    chunks = [_Chunk(  # per shape, blocks joined
-        np.concatenate([b[s].rows for b in found]),
-        tuple(None if found[0][s].fields[f] is None
-              else np.concatenate([b[s].fields[f] for b in found]) for f in range(3)),
-        np.concatenate([b[s].values for b in found]), shapes[s][1].names)
-        for s in range(len(shapes))]
-    matched = np.zeros(n_lines, dtype=bool)
-    for chunk in chunks:
-        matched[chunk.rows] = True
-
-    slow = np.flatnonzero(~matched & ~blank)
-    if len(slow) > max_slow_share * n_lines:
-        return None
+    n_lines, starts, stops = lines.n, lines.starts, lines.stops
     first_fast = int(np.argmax(matched)) if matched.any() else n_lines
     records: list[tuple[int, object]] = []  # (line, the per-line parser's record)
     headers = _Headers()
@@ -224,6 +191,64 @@ def read_fast(data: bytes, path: "Path", run_id: str, *, min_bytes: int = MIN_BY
     return T.Run.from_frame(frame, run_id=run_id, path=path, format=fmt.id, hparams=hparams,
                             notes=notes, warnings=warnings, step_unit="iteration",
                             restart_context=restart_context)
+
+
+class Lines:
+    """The complete lines of ``data[:size]`` (each ends in ``\\n``; ``crlf``: some end in
+    ``\\r\\n``, and no ``\\r`` stands alone): where each starts and stops (byte offsets, the
+    newline excluded), and the lines as one pyarrow string array (each entry with its
+    newline), over the bytes without a copy."""
+
+    def __init__(self, data: bytes, size: int, crlf: bool) -> None:
+        self.raw = raw = np.frombuffer(data, dtype=np.uint8, count=size)
+        self.ends = ends = np.flatnonzero(raw == 0x0A)
+        self.n = len(ends)
+        self.starts = np.empty_like(ends)
+        self.starts[:1] = 0
+        self.starts[1:] = ends[:-1] + 1
+        self.stops = ends - (raw[ends - 1] == 0x0D) if crlf else ends  # drop '\r' of '\r\n'
+        offsets = np.empty(self.n + 1, dtype=np.int64)  # entry i: line i with its newline
+        offsets[0] = 0
+        offsets[1:] = ends + 1
+        self.array = pa.LargeStringArray.from_buffers(self.n, pa.py_buffer(offsets),
+                                                      pa.py_buffer(raw))
+
+
+def match_lines(lines: Lines, fmt, parse, *, threads: int | None = None):
+    """The lines of every shape ``parse`` (a :class:`~.text.ShapeParser` of ``fmt``) has
+    learnt: ``(chunks, slow, matched)``, a :class:`_Chunk` per shape, the indices of the
+    other lines that are not blank (for the per-line parser, in order) and the mask of the
+    matched lines; None when no shape is learnt or a number is one pyarrow cannot convert
+    (the per-line path then reads the lines). ``threads`` as in :func:`read_fast`."""
+    from . import text as T
+
+    shapes = [(key.split("\x00"), tpl) for key, tpl in parse.cache.items() if tpl is not None]
+    if not shapes or not lines.n:
+        return None
+    blocks = _blocks(lines.n, int(lines.ends[-1]) + 1, threads)
+    args = (lines.array, shapes, fmt, T, lines.raw, lines.starts, lines.stops)
+    try:
+        if len(blocks) == 1:
+            found = [_match_block(*args, 0, lines.n)]
+        else:
+            with ThreadPoolExecutor(len(blocks)) as pool:
+                found = list(pool.map(lambda b: _match_block(*args, *b), blocks))
+    except _NotRegular:
+        return None
+    if len(found) == 1:
+        chunks = found[0]
+    else:
+        chunks = [_Chunk(  # per shape, blocks joined
+            np.concatenate([b[s].rows for b in found]),
+            tuple(None if found[0][s].fields[f] is None
+                  else np.concatenate([b[s].fields[f] for b in found]) for f in range(3)),
+            np.concatenate([b[s].values for b in found]), shapes[s][1].names)
+            for s in range(len(shapes))]
+    matched = np.zeros(lines.n, dtype=bool)
+    for chunk in chunks:
+        matched[chunk.rows] = True
+    slow = np.flatnonzero(~matched & (lines.stops != lines.starts))
+    return chunks, slow, matched
 
 
 def _choose_format(T, head: list[str], tail: str):
