@@ -9,6 +9,8 @@ functions called many times: read them as shares). The inputs are those of
 * ``text``: PyTorch-GAN console log, 300,000 lines (read by the text reader's fast path in
   one thread: cProfile sees only the thread it runs in, and the reader otherwise matches
   blocks of lines in threads);
+* ``cyclegan``: CycleGAN ``loss_log.txt``, 300,000 lines of 8 losses (row 7; the fast
+  path in one thread, as ``text``);
 * ``csv``: wide CSV, 250,000 rows x 4 metrics;
 * ``tensorboard``: 1,000,000 scalar events;
 * ``wandb``: ``.wandb`` log, 250,000 rows x 4 metrics (decoded in one thread,
@@ -42,6 +44,8 @@ def input_path(kind: str, workdir: Path) -> Path:
     workdir.mkdir(parents=True, exist_ok=True)
     if kind == "text":
         return read_speed_table.write_text_logs(workdir, 300_000)[0]
+    if kind == "cyclegan":
+        return read_speed_table.write_cyclegan_logs(workdir, 300_000)[0]
     if kind == "csv":
         path = workdir / "wide_250000.csv"
         if not path.exists():
@@ -62,14 +66,14 @@ def main(argv: list[str] | None = None) -> int:
     import ganlogs
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("kind", choices=["text", "csv", "tensorboard", "wandb"])
+    ap.add_argument("kind", choices=["text", "cyclegan", "csv", "tensorboard", "wandb"])
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--top", type=int, default=15)
     ap.add_argument("--workdir", type=Path,
                     default=Path(tempfile.gettempdir()) / "ganlogs-bench-read-speed")
     args = ap.parse_args(argv)
     path = input_path(args.kind, args.workdir)
-    if args.kind == "text":
+    if args.kind in ("text", "cyclegan"):
         from ganlogs.readers.text import read_fast
 
         def read():

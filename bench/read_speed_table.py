@@ -24,10 +24,15 @@ Rows
        fresh process (``bench/tiny_sweep.py``; ``--quick``: 2,000 runs, the figure scaled to
        20,000): wall seconds, CPU seconds, peak RSS of the largest process. Goals: < 60 s on
        2 cores, < 1 GB. Measured once (a sweep is long), not five times.
+    7. Row 3's goal for a CycleGAN/pix2pix ``loss_log.txt`` of 300,000 lines (a ``Training
+       Loss`` header, then ``(epoch: E, iters: I, time: T, data: D) D_A: v ... idt_B: v``,
+       8 losses, as ``util/visualizer.py`` prints them) against ``pandas.read_csv`` of the
+       same numbers as a CSV (the 12 numbers of each line: epoch, iters, time, data and the
+       8 losses). Goal: >= 0.5x.
 
 Usage::
 
-    nice python bench/read_speed_table.py [--quick] [--repeat 5] [--only 1,2,4]
+    nice python bench/read_speed_table.py [--quick] [--repeat 5] [--only 1,2,4,7]
                                           [--workdir DIR]
 """
 
@@ -47,7 +52,6 @@ import numpy as np
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-TEXT_KINDS = ("pytorch_gan", "cyclegan")
 
 
 # ------------------------------------------------------------------------------- timing
@@ -148,6 +152,57 @@ def row_text(workdir: Path, repeat: int, lines: int):
                      "the same numbers", res, "read_csv", 0.5)
 
 
+#: the losses pytorch-CycleGAN-and-pix2pix prints for a CycleGAN model, in its order
+CYCLEGAN_LOSSES = ("D_A", "G_A", "cycle_A", "idt_A", "D_B", "G_B", "cycle_B", "idt_B")
+
+
+def write_cyclegan_logs(workdir: Path, lines: int) -> tuple[Path, Path]:
+    """A CycleGAN ``loss_log.txt`` of ``lines`` loss lines (a print every 100 samples of a
+    1,334-sample epoch, so ``iters`` drifts from epoch to epoch as the code base's does;
+    ``%.3f`` numbers and the trailing space), and the same numbers as a CSV."""
+    log = workdir / f"cyclegan_{lines}" / "loss_log.txt"
+    csv_path = workdir / f"cyclegan_{lines}.csv"
+    if log.exists() and csv_path.exists():
+        return log, csv_path
+    log.parent.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(5)
+    losses = rng.gamma(2.0, 0.4, (lines, len(CYCLEGAN_LOSSES)))
+    timing = rng.uniform(0.05, 0.4, (lines, 2))
+    dataset, print_freq = 1334, 100
+    with open(log, "w") as fh, open(csv_path, "w") as out:
+        fh.write("================ Training Loss (Sat Dec  5 10:00:00 2026) ================\n")
+        out.write("epoch,iters,time,data," + ",".join(CYCLEGAN_LOSSES) + "\n")
+        for k in range(lines):
+            total = (k + 1) * print_freq
+            e, i = divmod(total - 1, dataset)
+            e, i = e + 1, i + 1  # the epoch from 1, the samples into it
+            vals = [f"{v:.3f}" for v in losses[k]]
+            t, d = f"{timing[k, 0]:.3f}", f"{timing[k, 1]:.3f}"
+            fh.write(f"(epoch: {e}, iters: {i}, time: {t}, data: {d}) "
+                     + "".join(f"{n}: {v} " for n, v in zip(CYCLEGAN_LOSSES, vals)) + "\n")
+            out.write(f"{e},{i},{t},{d}," + ",".join(vals) + "\n")
+    return log, csv_path
+
+
+def row_cyclegan(workdir: Path, repeat: int, lines: int):
+    import pandas as pd
+
+    import ganlogs
+
+    from ganlogs.readers.text import TextLogReader
+
+    log, csv_path = write_cyclegan_logs(workdir, lines)
+    res = side_by_side({"ganlogs": lambda: ganlogs.read(log).scalars,
+                        "read_csv": lambda: pd.read_csv(csv_path)}, repeat)
+    # the per-line path (the reference the fast path is tested equal to), timed once
+    c0, w0 = time.process_time(), time.perf_counter()
+    TextLogReader(fast=False).read(log, run_id=".")
+    per_line = (f"; the per-line path once: {time.perf_counter() - w0:.2f} s wall, "
+                f"{time.process_time() - c0:.2f} CPU-s")
+    return ratio_row(f"text log (CycleGAN loss_log.txt, 8 losses), {lines:,} lines vs "
+                     "pandas.read_csv of the same numbers", res, "read_csv", 0.5, per_line)
+
+
 def row_wandb(workdir: Path, repeat: int, rows: int):
     import ganlogs
     import read_speed_formats
@@ -225,7 +280,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--quick", action="store_true",
                     help="smaller sizes (memory 100 MB, sweep 2,000 runs scaled)")
     ap.add_argument("--repeat", type=int, default=5)
-    ap.add_argument("--only", default="1,2,3,4,5,6", help="rows to run, e.g. 1,2,4")
+    ap.add_argument("--only", default="1,2,3,4,5,6,7", help="rows to run, e.g. 1,2,4")
     ap.add_argument("--workdir", type=Path,
                     default=Path(tempfile.gettempdir()) / "ganlogs-bench-read-speed")
     args = ap.parse_args(argv)
@@ -242,6 +297,7 @@ def main(argv: list[str] | None = None) -> int:
         (4, lambda: row_wandb(args.workdir, args.repeat, 250_000)),
         (5, lambda: row_memory(args.workdir, 100 if args.quick else 1000)),
         (6, lambda: row_tiny_sweep(args.workdir, 2_000 if args.quick else 20_000, 20_000)),
+        (7, lambda: row_cyclegan(args.workdir, args.repeat, 300_000)),
     ]
     for number, fn in todo:
         if number not in only:

@@ -33,15 +33,17 @@ import pandas as pd
 
 from ..errors import CorruptLogError
 from ..readers import RunSource
-from ..readers.text_lines import (FORMAT_WINDOW, TextLineLoop, choose_format, early_record,
-                                  split_segments)
+from ..readers.text_lines import (FORMAT_WINDOW, Rows, TextLineLoop, choose_format,
+                                  early_record, split_segments)
 from .rows import RowStore
 from .tail import MAX_READ, Follower, Growth, _FileCursor
 
 __all__ = ["TextFollower"]
 
 
-def _append(store: RowStore, rows: tuple[list[str], list[int], list[float]]) -> int:
+def _append(store: RowStore, rows: "tuple[list[str], list[int], list[float]] | Rows") -> int:
+    if isinstance(rows, Rows):
+        return store.append(rows.names, rows.codes, rows.steps, rows.values)
     tags, steps, values = rows
     if not steps:
         return 0
@@ -152,11 +154,12 @@ class TextFollower(Follower):
         taken = self._early_record(loop, head, rest, take=settled)
         more = loop.feed([taken]) if taken is not None else None
         if loop.cyclegan:  # every row with the mapping of the whole
-            rows = loop.all_rows()
-        elif more is not None:
-            rows = tuple(x + y for x, y in zip(rows, more))
+            parts = loop.all_rows()
+        else:
+            parts = [rows] + ([more] if more is not None else [])
         store = self.stores[rid] = RowStore()
-        _append(store, rows)
+        for part in parts:
+            _append(store, part)
         self.formats[rid] = fmt.id
         if settled:
             self._loop = loop
@@ -167,14 +170,18 @@ class TextFollower(Follower):
         """Parse the appended complete segments (and a whole last ``\\r`` record)."""
         loop = self._loop
         rid = self.source.run_id
-        segments = self._segments(complete)
-        taken = self._early_record(loop, complete, rest, take=True)
-        if taken is not None:
-            segments.append(taken)
-        rows = loop.feed(segments)
+        if loop.takes_block(complete):  # many lines (no '\r' record): vectorised
+            rows = loop.feed_block(complete)
+        else:
+            segments = self._segments(complete)
+            taken = self._early_record(loop, complete, rest, take=True)
+            if taken is not None:
+                segments.append(taken)
+            rows = loop.feed(segments)
         if rows is None:  # a CycleGAN step mapping moved: every row again, from memory
             store = self.stores[rid] = RowStore()
-            _append(store, loop.all_rows())
+            for part in loop.all_rows():
+                _append(store, part)
             return None
         return _append(self.stores[rid], rows) or 0
 

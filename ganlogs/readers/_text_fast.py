@@ -7,10 +7,10 @@ reads such a log without a Python step per line:
 
 1. the lines are cut at their newlines in numpy and handed to pyarrow as one string array
    (no copy, no Python string per line);
-2. the reader's own shape parser learns the shapes of the first 64 KB (each shape's template
-   says which number token holds which value, and which hold the epoch, batch and number of
-   batches), as the per-line path does (one line per pattern of digits: lines that differ
-   only in their digits have the same shape);
+2. the reader's own shape parser learns the shapes of the log's first lines (each shape's
+   template says which number token holds which value, and which hold the epoch, batch and
+   number of batches), as the per-line path does (one line per pattern of digits: lines that
+   differ only in their digits have the same shape);
 3. each shape becomes one RE2 pattern (the shape's fixed text, escaped, a number per token;
    the epoch, batch and batch-count tokens 1 to 9 digits), matched against every line at
    once by ``pyarrow.compute.match_substring_regex``, in blocks of lines on threads
@@ -22,23 +22,33 @@ reads such a log without a Python step per line:
    through the per-line path one by one, so they are read, counted or skipped exactly as
    there; their points join the others in file order.
 
+CycleGAN/pix2pix ``loss_log.txt`` takes the same way: its ``(epoch: E, iters: I, time: T,
+data: D) NAME: v ...`` lines are matched and converted as above (epoch and ``iters`` are the
+integer tokens), its section headers (``=== Training Loss (<date>) ===``, ``Validation
+Loss``, others) are among the lines left to the per-line parser, which also tracks the
+section each header opens, and the steps, sections and relaunches, which need the whole log,
+are computed from the parsed columns in numpy by :mod:`._text_cyclegan` with the per-line
+path's rules.
+
 A line matches a shape's pattern only when its fixed text is the shape's, character for
 character, and the text on both sides of each number is the same as in the line the shape
 was learnt from: so it holds the same standalone numbers at the same places, and the template
 gives the same points the per-line path would (the tests compare the two on every format).
 
-It applies when the file is at least :data:`MIN_BYTES`, UTF-8, its lines end in ``\\n`` or
-``\\r\\n`` (no lone ``\\r``), its last line is complete, the format is not CycleGAN's (whose
-steps need the whole log: the per-line path handles it), the epoch, batch and batch-count
-tokens are plain integers of at most 9 digits, and at most :data:`MAX_SLOW_SHARE` of the lines
-need the per-line path; otherwise :func:`read_fast` returns None and the per-line path reads
-the file.
+It applies when the file is at least :data:`MIN_BYTES`, UTF-8, holds a newline, its lines end
+in ``\\n`` or ``\\r\\n`` (no lone ``\\r``), the format is chosen from the first 64 KB (as the
+per-line path chooses it there), the epoch, batch and batch-count tokens are plain integers
+of at most 9 digits, and at most :data:`MAX_SLOW_SHARE` of the lines need the per-line path;
+otherwise :func:`read_fast` returns None and the per-line path reads the file. A last line
+without its newline (a log being written) is dropped with the per-line path's
+:class:`~ganlogs.errors.TruncatedLogWarning`.
 """
 
 from __future__ import annotations
 
 import os
 import re
+import warnings as _warnings
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
@@ -46,6 +56,9 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+
+from ..errors import TruncatedLogWarning
+from . import _text_cyclegan as cyclegan_steps
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -59,12 +72,18 @@ MIN_BYTES = 256 << 10
 #: the largest share of lines that may need the per-line path (else the fast path gives up)
 MAX_SLOW_SHARE = 0.05
 _HEAD_BYTES = 65536
+#: the lines whose shapes are learnt: 4x the format window's characters in bytes (a UTF-8
+#: character is at most 4 bytes), so the window the format is chosen from always fits
+_LEARN_BYTES = 4 * _HEAD_BYTES
 _ZERO_DIGITS = bytes.maketrans(b"123456789", b"000000000")
 #: a file is matched in one thread per this many bytes (at most one per CPU)
 THREAD_BYTES = 4 << 20
 _NUM_RE2 = r"[-+]?(?:\d+(?:\.\d*)?(?:[eE][-+]?\d+)?|\.\d+(?:[eE][-+]?\d+)?|(?i:nan|inf(?:inity)?))"
 _LINE_END = r"\r?\n$"  # an entry of the lines holds the newline ('\r' only in '\r\n')
 _SMALL_INT_RE2 = r"\d{1,9}"  # epoch, batch, batches: products stay within int64
+#: epoch and iters of a CycleGAN record read by the per-line parser must stay below this
+#: (as the fast path's 1 to 9 digits do), so that its steps fit int64 (else: per-line path)
+_CYCLEGAN_INT_LIMIT = 10 ** 9
 
 
 def read_fast(data: bytes, path: "Path", run_id: str, *, min_bytes: int = MIN_BYTES,
@@ -77,7 +96,10 @@ def read_fast(data: bytes, path: "Path", run_id: str, *, min_bytes: int = MIN_BY
     per CPU)."""
     from . import text as T  # the per-line reader: its formats, shapes and notes
 
-    if len(data) < min_bytes or not data.endswith(b"\n"):
+    if len(data) < min_bytes:
+        return None
+    size = data.rfind(b"\n") + 1  # the complete lines; after them, a torn last line
+    if not size:
         return None
     crlf = data.find(b"\r") >= 0
     if crlf and data.count(b"\r") != data.count(b"\r\n"):
@@ -87,57 +109,29 @@ def read_fast(data: bytes, path: "Path", run_id: str, *, min_bytes: int = MIN_BY
             data.decode("utf-8")
         except UnicodeDecodeError:
             return None
-    raw = np.frombuffer(data, dtype=np.uint8)
-    ends = np.flatnonzero(raw == 0x0A)  # every line ends with '\n' (checked above)
-    starts = np.empty_like(ends)
-    starts[0] = 0
-    starts[1:] = ends[:-1] + 1
-    stops = ends - (raw[ends - 1] == 0x0D) if crlf else ends  # drop the '\r' of '\r\n'
-    n_lines = len(ends)
-
-    head_lines = min(int(np.searchsorted(ends, _HEAD_BYTES)) + 1, n_lines)
-    head_bytes = data[:ends[head_lines - 1]]
+    tail = data[size:].decode("utf-8")
+    lines = Lines(data, size, crlf)
+    head_lines = min(int(np.searchsorted(lines.ends, _LEARN_BYTES)) + 1, lines.n)
+    head_bytes = data[:lines.ends[head_lines - 1]]
     head = head_bytes.decode("utf-8").split("\n")
     if crlf:
         head = [seg[:-1] for seg in head]  # each ends with the '\r' of its '\r\n'
-    fmt = T._choose_format(head)
-    if fmt is None or fmt.step not in (T._epoch_times_batches, T._counter):
-        return None  # nothing in the first 64 KB, or CycleGAN (steps need the whole log)
+    fmt = _choose_format(T, head, tail if head_lines == lines.n else "")
+    if fmt is None or fmt.step not in (T._epoch_times_batches, T._counter, T._later):
+        return None
+    is_cyclegan = fmt.step is T._later
     parse = T._ShapeParser(fmt)
     _learn_shapes(parse, head, head_bytes.translate(_ZERO_DIGITS).split(b"\n"))
-    shapes = [(key.split("\x00"), tpl) for key, tpl in parse.cache.items() if tpl is not None]
-    if not shapes:
+    got = match_lines(lines, fmt, parse, threads=threads)
+    if got is None:
         return None
-
-    offsets = np.empty(n_lines + 1, dtype=np.int64)  # entry i: line i with its newline
-    offsets[0] = 0
-    offsets[1:] = ends + 1
-    lines = pa.LargeStringArray.from_buffers(n_lines, pa.py_buffer(offsets), pa.py_buffer(raw))
-    blank = stops == starts
-    blocks = _blocks(n_lines, len(data), threads)
-    try:
-        if len(blocks) == 1:
-            found = [_match_block(lines, shapes, fmt, T, raw, starts, stops, 0, n_lines)]
-        else:
-            with ThreadPoolExecutor(len(blocks)) as pool:
-                found = list(pool.map(
-                    lambda b: _match_block(lines, shapes, fmt, T, raw, starts, stops, *b),
-                    blocks))
-    except _NotRegular:
+    chunks, slow, matched = got
+    if len(slow) > max_slow_share * lines.n:
         return None
-    chunks = [(np.concatenate([b[s][0] for b in found]),  # per shape, blocks joined:
-               np.concatenate([b[s][1] for b in found]),  # (rows, steps, values, names)
-               np.concatenate([b[s][2] for b in found]), shapes[s][1].names)
-              for s in range(len(shapes))]
-    matched = np.zeros(n_lines, dtype=bool)
-    for rows, *_ in chunks:
-        matched[rows] = True
-
-    slow = np.flatnonzero(~matched & ~blank)
-    if len(slow) > max_slow_share * n_lines:
-        return None
+    n_lines, starts, stops = lines.n, lines.starts, lines.stops
     first_fast = int(np.argmax(matched)) if matched.any() else n_lines
-    records: list[tuple[int, int, list[tuple[str, float]]]] = []  # (line, step, points)
+    records: list[tuple[int, object]] = []  # (line, the per-line parser's record)
+    headers = _Headers()
     before = between = out_of_range = 0
     hparams: dict[str, object] = {}
     hp_source = None
@@ -147,7 +141,9 @@ def read_fast(data: bytes, path: "Path", run_id: str, *, min_bytes: int = MIN_BY
         if rec is not None and not T._step_in_range(rec):
             out_of_range += 1
         elif rec is not None:
-            records.append((int(i), rec.step, rec.points))
+            records.append((int(i), rec))
+        elif is_cyclegan and (hm := T._CYCLEGAN_HEADER.fullmatch(seg)):
+            headers.add(int(i), hm.group("title").strip(), T)
         elif seg.strip():
             if records or first_fast < i:
                 between += 1
@@ -156,8 +152,22 @@ def read_fast(data: bytes, path: "Path", run_id: str, *, min_bytes: int = MIN_BY
                 if not hparams and seg.startswith("Namespace("):
                     hparams = T._namespace(seg)
                     hp_source = "the argparse Namespace(...) line" if hparams else None
+    if is_cyclegan:
+        if any(rec.epoch >= _CYCLEGAN_INT_LIMIT or rec.batch >= _CYCLEGAN_INT_LIMIT
+               for _, rec in records):
+            return None  # steps that may pass int64: the per-line path's arithmetic
+        opt = T._cyclegan_options(path.parent)
+        if opt:
+            hp_source, hparams = f"{opt[0]} beside the log", dict(opt[1])
 
-    n_records = sum(len(c[0]) for c in chunks) + len(records)
+    warnings: list[str] = []
+    if tail.strip():
+        msg = (f"the last line has no final newline ({len(tail)} characters): the "
+               "file was cut while being written; that line was dropped, every "
+               "complete one was kept")
+        _warnings.warn(TruncatedLogWarning(f"{path}: {msg}"), stacklevel=3)
+        warnings.append(msg)
+    n_records = sum(len(c.rows) for c in chunks) + len(records)
     notes = [f"format: {fmt.id}; {n_records} record line(s)", fmt.step_note]
     if before:
         notes.append(f"{before} line(s) before the first record (arguments, seeds...) skipped")
@@ -166,14 +176,171 @@ def read_fast(data: bytes, path: "Path", run_id: str, *, min_bytes: int = MIN_BY
                      "skipped")
     if hp_source:
         notes.append(f"hparams from {hp_source}")
-    warnings: list[str] = []
     if out_of_range:
         warnings.append(f"{out_of_range} record(s) whose step is beyond the int64 range "
                         "(a damaged line) were skipped")
-    frame = _frame(chunks, records)
+    restart_context = None
+    if is_cyclegan:
+        parts, slow_points, restart_context, more = _cyclegan(
+            chunks, records, headers, T._batch_size(hparams), T.VALIDATION_PREFIX)
+        notes += more
+    else:
+        parts = [(c.rows, _step(fmt, T, c.fields), c.values, c.names, None) for c in chunks]
+        slow_points = [(i, rec.step, rec.points) for i, rec in records]
+    frame = _frame(parts, slow_points)
     return T.Run.from_frame(frame, run_id=run_id, path=path, format=fmt.id, hparams=hparams,
                             notes=notes, warnings=warnings, step_unit="iteration",
-                            restart_context=None)
+                            restart_context=restart_context)
+
+
+class Lines:
+    """The complete lines of ``data[:size]`` (each ends in ``\\n``; ``crlf``: some end in
+    ``\\r\\n``, and no ``\\r`` stands alone): where each starts and stops (byte offsets, the
+    newline excluded), and the lines as one pyarrow string array (each entry with its
+    newline), over the bytes without a copy."""
+
+    def __init__(self, data: bytes, size: int, crlf: bool) -> None:
+        self.raw = raw = np.frombuffer(data, dtype=np.uint8, count=size)
+        self.ends = ends = np.flatnonzero(raw == 0x0A)
+        self.n = len(ends)
+        self.starts = np.empty_like(ends)
+        self.starts[:1] = 0
+        self.starts[1:] = ends[:-1] + 1
+        self.stops = ends - (raw[ends - 1] == 0x0D) if crlf else ends  # drop '\r' of '\r\n'
+        offsets = np.empty(self.n + 1, dtype=np.int64)  # entry i: line i with its newline
+        offsets[0] = 0
+        offsets[1:] = ends + 1
+        self.array = pa.LargeStringArray.from_buffers(self.n, pa.py_buffer(offsets),
+                                                      pa.py_buffer(raw))
+
+
+def match_lines(lines: Lines, fmt, parse, *, threads: int | None = None):
+    """The lines of every shape ``parse`` (a :class:`~.text.ShapeParser` of ``fmt``) has
+    learnt: ``(chunks, slow, matched)``, a :class:`_Chunk` per shape, the indices of the
+    other lines that are not blank (for the per-line parser, in order) and the mask of the
+    matched lines; None when no shape is learnt or a number is one pyarrow cannot convert
+    (the per-line path then reads the lines). ``threads`` as in :func:`read_fast`."""
+    from . import text as T
+
+    shapes = [(key.split("\x00"), tpl) for key, tpl in parse.cache.items() if tpl is not None]
+    if not shapes or not lines.n:
+        return None
+    blocks = _blocks(lines.n, int(lines.ends[-1]) + 1, threads)
+    args = (lines.array, shapes, fmt, T, lines.raw, lines.starts, lines.stops)
+    try:
+        if len(blocks) == 1:
+            found = [_match_block(*args, 0, lines.n)]
+        else:
+            with ThreadPoolExecutor(len(blocks)) as pool:
+                found = list(pool.map(lambda b: _match_block(*args, *b), blocks))
+    except _NotRegular:
+        return None
+    if len(found) == 1:
+        chunks = found[0]
+    else:
+        chunks = [_Chunk(  # per shape, blocks joined
+            np.concatenate([b[s].rows for b in found]),
+            tuple(None if found[0][s].fields[f] is None
+                  else np.concatenate([b[s].fields[f] for b in found]) for f in range(3)),
+            np.concatenate([b[s].values for b in found]), shapes[s][1].names)
+            for s in range(len(shapes))]
+    matched = np.zeros(lines.n, dtype=bool)
+    for chunk in chunks:
+        matched[chunk.rows] = True
+    slow = np.flatnonzero(~matched & (lines.stops != lines.starts))
+    return chunks, slow, matched
+
+
+def _choose_format(T, head: list[str], tail: str):
+    """The format the per-line path chooses (its ``_choose_format``) when it finds one in
+    the first 64 KB; None otherwise (the per-line path then searches the whole file).
+
+    ``head``: the first complete lines, at least the window's; ``tail``: a torn last line
+    when ``head`` holds every complete line (the per-line path counts it too)."""
+    segments = head + [tail] if tail else head
+    window, size = [], 0
+    for seg in segments:
+        window.append(seg)
+        size += len(seg) + 1
+        if size >= T._HEAD_BYTES:
+            break
+    return T._most_matches(window)
+
+
+def _step(fmt, T, fields) -> np.ndarray:
+    """Steps (int64) from the epoch, batch and batch-count columns of one shape."""
+    epoch, batch, n_batches = fields
+    if fmt.step is T._counter:
+        return epoch
+    return epoch * n_batches + batch
+
+
+class _Headers:
+    """CycleGAN section headers among the lines left to the per-line parser, in file
+    order: their line indices, whether each opens a validation section, the line indices of
+    the ``Training Loss`` ones, and the other sections' titles counted (as the per-line
+    path names them in its notes)."""
+
+    def __init__(self) -> None:
+        self.lines: list[int] = []
+        self.validation: list[bool] = []
+        self.training: list[int] = []
+        self.other: dict[str, int] = {}
+
+    def add(self, line: int, title: str, T) -> None:
+        in_validation = title in T._VALIDATION_TITLES
+        self.lines.append(line)
+        self.validation.append(in_validation)
+        if title == T._TRAINING_TITLE:
+            self.training.append(line)
+        elif not in_validation:
+            self.other[title] = self.other.get(title, 0) + 1
+
+
+def _cyclegan(chunks, records, headers: _Headers, batch_size: int, prefix: str):
+    """A CycleGAN log's frame parts (chunks with their steps and validation rows), its
+    records from the per-line parser as (line, step, points), the restart sentence and the
+    notes, with the per-line path's rules (:mod:`._text_cyclegan`)."""
+    lines = np.concatenate([c.rows for c in chunks]
+                           + [np.array([i for i, _ in records], dtype=np.int64)])
+    epoch = np.concatenate([c.fields[0] for c in chunks]
+                           + [np.array([r.epoch for _, r in records], dtype=np.int64)])
+    iters = np.concatenate([c.fields[1] for c in chunks]
+                           + [np.array([r.batch for _, r in records], dtype=np.int64)])
+    validation = cyclegan_steps.sections(lines, np.array(headers.lines, dtype=np.int64),
+                                         np.array(headers.validation, dtype=bool))
+    # file order (a shape's rows are in order; several shapes or per-line records interleave)
+    if sum(1 for c in chunks if len(c.rows)) + bool(records) > 1:
+        order = np.argsort(lines, kind="stable")
+        in_order = (lines[order], epoch[order], iters[order], validation[order])
+    else:
+        order = None
+        in_order = (lines, epoch, iters, validation)
+    mapping = cyclegan_steps.step_mapping(*in_order[1:], batch_size)
+    step = cyclegan_steps.steps(epoch, iters, mapping, batch_size)
+    training_headers = np.searchsorted(in_order[0], np.array(headers.training, dtype=np.int64))
+    restart = cyclegan_steps.relaunches(training_headers,
+                                        step if order is None else step[order], in_order[1],
+                                        in_order[3])
+    parts, at = [], 0
+    for c in chunks:
+        n = len(c.rows)
+        val = validation[at:at + n]
+        parts.append((c.rows, step[at:at + n], c.values, c.names,
+                      (val, tuple(prefix + name for name in c.names)) if val.any() else None))
+        at += n
+    slow_points = [(i, int(step[at + k]),
+                    [(prefix + n, v) for n, v in rec.points] if validation[at + k]
+                    else rec.points) for k, (i, rec) in enumerate(records)]
+    notes = list(mapping.notes)
+    n_val = int(validation.sum())
+    if n_val:
+        notes.append(f"{n_val} line(s) in 'Validation Loss' sections read as "
+                     f"'{prefix}<name>' tags, apart from the training series")
+    if headers.other:
+        notes.append("section(s) that hold no losses skipped: " + ", ".join(
+            f"'{t}' x{n}" for t, n in headers.other.items()))
+    return parts, slow_points, restart, notes
 
 
 def _learn_shapes(parse, head: list[str], keys: list[bytes]) -> None:
@@ -194,6 +361,17 @@ class _NotRegular(Exception):
     """A captured number pyarrow cannot convert: the per-line path reads the file."""
 
 
+class _Chunk:
+    """The lines of one shape: their indices (increasing), their (epoch, batch, n_batches)
+    int64 columns (None where the format has none), their values (lines x names) and the
+    names."""
+
+    __slots__ = ("rows", "fields", "values", "names")
+
+    def __init__(self, rows, fields, values, names) -> None:
+        self.rows, self.fields, self.values, self.names = rows, fields, values, names
+
+
 def _blocks(n_lines: int, n_bytes: int, threads: int | None) -> list[tuple[int, int]]:
     """Line ranges matched in parallel threads (numpy and pyarrow release the GIL):
     ``threads`` of them, or one per :data:`THREAD_BYTES` of the file, at most one per CPU."""
@@ -205,8 +383,8 @@ def _blocks(n_lines: int, n_bytes: int, threads: int | None) -> list[tuple[int, 
 
 
 def _match_block(lines: pa.Array, shapes, fmt, T, raw: np.ndarray, starts: np.ndarray,
-                 stops: np.ndarray, lo: int, hi: int):
-    """The lines ``[lo, hi)`` of every shape: a list of (line indices, steps, values, names)."""
+                 stops: np.ndarray, lo: int, hi: int) -> list[_Chunk]:
+    """The lines ``[lo, hi)`` of every shape, one :class:`_Chunk` per shape."""
     block = lines.slice(lo, hi - lo)  # entry i is line lo + i
     taken = np.zeros(hi - lo, dtype=bool)
     out = []
@@ -214,11 +392,13 @@ def _match_block(lines: pa.Array, shapes, fmt, T, raw: np.ndarray, starts: np.nd
         got = _match(block, literals, tpl, fmt, T, raw, starts[lo:hi], stops[lo:hi])
         if got is None:
             raise _NotRegular
-        rows, step, values = got
+        rows, fields, values = got
         keep = ~taken[rows]  # (two shapes never match one line; kept safe)
-        rows, step, values = rows[keep], step[keep], values[keep]
+        if not keep.all():
+            rows, values = rows[keep], values[keep]
+            fields = tuple(None if f is None else f[keep] for f in fields)
         taken[rows] = True
-        out.append((rows + lo, step, values, tpl.names))
+        out.append(_Chunk(rows + lo, fields, values, tpl.names))
     return out
 
 
@@ -229,9 +409,9 @@ _TOKEN_CHARS = frozenset("0123456789+-.eEnNaAiIfFtTyY")
 
 def _match(lines: pa.Array, literals: list[str], tpl, fmt, T, raw: np.ndarray,
            starts: np.ndarray, stops: np.ndarray):
-    """Lines of one shape: (line indices, steps, values (rows x names)), or None when the
-    shape has no epoch (or batch) token or a number is one pyarrow cannot convert (the
-    per-line path then reads the file).
+    """Lines of one shape: (line indices, (epoch, batch, n_batches) int64 columns or None,
+    values (rows x names)), or None when the shape lacks a token the format's step needs or
+    a number is one pyarrow cannot convert (the per-line path then reads the file).
 
     The lines of the shape are found by one RE2 match without groups, in which the epoch,
     batch and batch-count tokens must be 1 to 9 plain digits (so products stay within
@@ -240,7 +420,12 @@ def _match(lines: pa.Array, literals: list[str], tpl, fmt, T, raw: np.ndarray,
     no number holds, and all the tokens are converted by one pyarrow cast (float64 holds
     every integer of 9 digits); other shapes use RE2 capture groups (slower)."""
     k = len(literals) - 1
-    needed = (tpl.epoch,) if fmt.step is T._counter else (tpl.epoch, tpl.batch, tpl.n_batches)
+    if fmt.step is T._counter:
+        needed = (tpl.epoch,)
+    elif fmt.step is T._later:  # CycleGAN: epoch and iters
+        needed = (tpl.epoch, tpl.batch)
+    else:
+        needed = (tpl.epoch, tpl.batch, tpl.n_batches)
     if not k or None in needed:
         return None
     int_cols = [j for j in (tpl.epoch, tpl.batch, tpl.n_batches) if j is not None]
@@ -273,11 +458,9 @@ def _match(lines: pa.Array, literals: list[str], tpl, fmt, T, raw: np.ndarray,
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         return None
     field = {j: ints[:, i] for i, j in enumerate(int_cols)}
-    if fmt.step is T._counter:
-        step = field[tpl.epoch]
-    else:
-        step = field[tpl.epoch] * field[tpl.n_batches] + field[tpl.batch]
-    return rows, step.astype(np.int64, copy=False), values
+    fields = tuple(None if j is None else np.ascontiguousarray(field[j], dtype=np.int64)
+                   for j in (tpl.epoch, tpl.batch, tpl.n_batches))
+    return rows, fields, values
 
 
 def _numbers(raw: np.ndarray, tokens: list[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
@@ -399,16 +582,26 @@ def _find_first(raw: np.ndarray, begin: np.ndarray, stop: np.ndarray, mark: int)
 
 
 def _frame(chunks, records) -> pd.DataFrame:
-    """Points in file order (line by line, each line's points in order) as a long frame."""
+    """Points in file order (line by line, each line's points in order) as a long frame.
+
+    ``chunks``: per shape (line indices, steps, values (lines x names), names, other), where
+    ``other`` is None or (a mask of the lines, the names those lines' points take instead:
+    CycleGAN's validation lines); ``records``: (line, step, points) of the lines the
+    per-line parser read."""
     names: dict[str, int] = {}
     line_parts, step_parts, value_parts, code_parts = [], [], [], []
-    for rows, step, values, tags in chunks:
+    for rows, step, values, tags, other in chunks:
         k = len(tags)
         codes = np.array([names.setdefault(t, len(names)) for t in tags], dtype=np.int32)
         line_parts.append(np.repeat(rows, k))
         step_parts.append(np.repeat(step, k))
         value_parts.append(values.reshape(-1))
-        code_parts.append(np.tile(codes, len(rows)))
+        codes = np.tile(codes, len(rows))
+        if other is not None:
+            mask, other_tags = other
+            codes.reshape(len(rows), k)[mask] = np.array(
+                [names.setdefault(t, len(names)) for t in other_tags], dtype=np.int32)
+        code_parts.append(codes)
     if records:
         line_parts.append(np.array([i for i, _, pts in records for _ in pts], dtype=np.int64))
         step_parts.append(np.array([s for _, s, pts in records for _ in pts], dtype=np.int64))

@@ -47,8 +47,8 @@ def test_every_text_fixture_reads_the_same(fixture_id):
     path, _ = fixture_path(fixture_id)
     slow, fast, used = read_both(path)
     assert_same(slow, fast)
-    # CycleGAN's steps need the whole log; PyTorch-GAN's cyclegan.py writes a '\r' stream
-    if fixture_id not in ("text_cyclegan_loss_log", "text_pytorch_gan_cyclegan"):
+    # PyTorch-GAN's cyclegan.py writes a '\r' stream (split by the per-line path)
+    if fixture_id != "text_pytorch_gan_cyclegan":
         assert used, "the fast path should apply to this fixture"
 
 
@@ -84,13 +84,21 @@ def test_generated_logs_read_the_same(tmp_path, name, newline):
     p.write_bytes(newline.join(CASES[name]).encode() + newline.encode())
     slow, fast, used = read_both(p)
     assert_same(slow, fast)
-    assert used == (name != "loss_log.txt")  # CycleGAN stays on the per-line path
+    assert used
 
 
-def test_truncated_or_carriage_return_logs_stay_on_the_per_line_path(tmp_path):
+def test_a_torn_last_line_is_dropped_with_the_same_warning(tmp_path):
     p = tmp_path / "cut.log"
     p.write_bytes("\n".join(_ptgan(50)).encode())  # no final newline
+    slow, fast, used = read_both(p)  # (read_both compares the warnings too)
+    assert used
+    assert_same(slow, fast)
+    assert any("no final newline" in w for w in fast[0].meta.warnings)
+    p.write_bytes(b"[Epoch 0/1] [Batch 0/1] [D loss: 0.5] [G loss: 0.5]")  # no newline at all
     assert not read_both(p)[2]
+
+
+def test_carriage_return_logs_stay_on_the_per_line_path(tmp_path):
     p = tmp_path / "cr.log"
     p.write_bytes("\r".join(_ptgan(50)).encode() + b"\n")
     slow, fast, used = read_both(p)
