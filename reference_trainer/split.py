@@ -13,7 +13,14 @@ __all__ = ["HELD_OUT_TARGETS", "HELD_OUT_G_DEPTH", "TUNING_FAMILIES", "V3_HELD_O
            "V3_HELD_OUT_DIRAC_DIM", "V4_HELD_OUT_TARGETS", "V4_HELD_OUT_OPTIMISER", "split_of", "is_held_out",
            "v3_held_out_reason", "v4_held_out_reason", "V5_HELD_OUT_TARGETS", "V5_HELD_OUT_G_ACT",
            "v5_held_out_reason", "V6_HELD_OUT_TARGETS", "V6_HELD_OUT_G_ACT", "v6_held_out_reason",
-           "V7_HELD_OUT_TARGETS", "V7_HELD_OUT_G_ACT", "v7_held_out_reason"]
+           "V7_HELD_OUT_TARGETS", "V7_HELD_OUT_G_ACT", "v7_held_out_reason",
+           "V8_HELD_OUT_TARGETS", "V8_HELD_OUT_G_ACT", "v8_held_out_reason"]
+
+#: the seventh held-out set (docs/results/heldout_protocol_v8.md), chosen after v7 was
+#: evaluated at the round-5 detectors, before any rule of a sixth tuning round: a target and a
+#: generator activation no detector was designed on
+V8_HELD_OUT_TARGETS = ("heart",)
+V8_HELD_OUT_G_ACT = "elu"
 
 #: the sixth held-out set (docs/results/heldout_protocol_v7.md), chosen after the round-5
 #: freeze, before any rule of a sixth tuning round: a target and a generator activation no
@@ -65,6 +72,9 @@ def split_of(ground_truth: dict) -> tuple[str, str]:
     """
     cfg = ground_truth.get("config") or {}
     target = str(cfg.get("target", ""))
+    v8 = v8_held_out_reason(cfg)
+    if v8:
+        return "held_out", v8
     v7 = v7_held_out_reason(cfg)
     if v7:
         return "held_out", v7
@@ -160,3 +170,12 @@ def v7_held_out_reason(config: dict) -> str:
     run (all five were evaluated and read).
     """
     return _target_or_g_act_reason("v7", config, V7_HELD_OUT_TARGETS, V7_HELD_OUT_G_ACT)
+
+
+def v8_held_out_reason(config: dict) -> str:
+    """The v8 protocol's reason a run configuration is held out, or ``""``.
+
+    No v1 to v7 run has these settings; under the v8 protocol every v2 to v7 run is a tuning
+    run (all six were evaluated and read).
+    """
+    return _target_or_g_act_reason("v8", config, V8_HELD_OUT_TARGETS, V8_HELD_OUT_G_ACT)

@@ -303,10 +303,21 @@ def _lissajous() -> CurveTarget:
     return _curve("lissajous", np.stack([2.0 * np.sin(3 * t + np.pi / 2), 2.0 * np.sin(2 * t)], 1), 8, 2000)
 
 
+def _heart() -> CurveTarget:
+    """A heart curve ``(16 sin^3 t, 13 cos t - 5 cos 2t - 2 cos 3t - cos 4t) / 8`` for t in
+    [0, 2 pi), centred on its mean point (one closed curve with a cusp, 4 wide and 3.6 high;
+    v8 held-out target); 8 arc-length modes."""
+    t = np.linspace(0, 2 * np.pi, 8000)
+    x = 16.0 * np.sin(t) ** 3
+    y = 13.0 * np.cos(t) - 5.0 * np.cos(2 * t) - 2.0 * np.cos(3 * t) - np.cos(4 * t)
+    pts = np.stack([x, y], 1) / 8.0
+    return _curve("heart", pts - pts.mean(0), 8, 2000)
+
+
 #: targets without parameters, by name
 _NAMED_TARGETS = {"grid25": _grid25, "grid9": _grid9, "moons": _moons, "swissroll": _swissroll, "circles": _circles,
                   "spiral": _spiral, "pinwheel": _pinwheel, "rose": _rose, "star10": _star10,
-                  "lissajous": _lissajous}
+                  "lissajous": _lissajous, "heart": _heart}
 
 
 @functools.lru_cache(maxsize=None)
@@ -314,7 +325,7 @@ def get_target(name: str, dim: int = 1, n_modes: int = 0, seed: int = 0, n_real:
     """Return the target called ``name``.
 
     ``ringK`` (K >= 3), ``grid9``, ``grid25``, ``moons``, ``swissroll``, ``circles``,
-    ``spiral``, ``pinwheel``, ``rose``, ``star10``, ``lissajous``, ``digits``,
+    ``spiral``, ``pinwheel``, ``rose``, ``star10``, ``lissajous``, ``heart``, ``digits``,
     ``digitsfew`` (``n_real`` training images), ``dirac`` (``dim`` 1 to 3) and ``gmm``
     (``dim`` dimensions, ``n_modes`` modes, centres from ``seed``).
     """

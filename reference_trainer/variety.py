@@ -29,7 +29,7 @@ from reference_trainer.scenarios import _DEFAULTS, family_of
 
 __all__ = ["Recipe", "RECIPES", "V3_RECIPES", "V4_RECIPES", "build_v2_specs", "build_v3_specs", "build_v4_specs", "build_specs_from",
            "V5_RECIPES", "build_v5_specs", "V6_RECIPES", "build_v6_specs",
-           "V7_RECIPES", "build_v7_specs"]
+           "V7_RECIPES", "build_v7_specs", "V8_RECIPES", "build_v8_specs"]
 
 
 def _rng(*parts) -> np.random.Generator:
@@ -500,3 +500,14 @@ V7_RECIPES: tuple[Recipe, ...] = _g_act_recipes("lissajous", "silu")
 def build_v7_specs(runs_per_cell: int = 6) -> list[dict]:
     """Every run spec of the v7 (sixth held-out) sweep."""
     return build_specs_from(V7_RECIPES, "v7", runs_per_cell)
+
+
+# v8: a seventh held-out corpus (docs/results/heldout_protocol_v8.md), chosen after v7 was
+# evaluated and before any rule of a sixth tuning round: a new target (``heart``, a heart
+# curve with a cusp) and a new generator activation (ELU), in the same cells as v5 to v7.
+V8_RECIPES: tuple[Recipe, ...] = _g_act_recipes("heart", "elu")
+
+
+def build_v8_specs(runs_per_cell: int = 6) -> list[dict]:
+    """Every run spec of the v8 (seventh held-out) sweep."""
+    return build_specs_from(V8_RECIPES, "v8", runs_per_cell)

@@ -43,3 +43,11 @@ def test_v7_lissajous_target_and_silu_generator_are_held_out():
     s, why = split_of({"family": "ring8_bce_ns_adam", "config": {"target": "ring8", "g_act": "silu"}})
     assert s == "held_out" and "silu" in why
     assert split_of({"family": "star10_bce_ns_adam", "config": {"target": "star10"}})[1].startswith("v6")
+
+
+def test_v8_heart_target_and_elu_generator_are_held_out():
+    s, why = split_of({"family": "heart_bce_ns_adam", "config": {"target": "heart"}})
+    assert s == "held_out" and "heart" in why
+    s, why = split_of({"family": "ring8_bce_ns_adam", "config": {"target": "ring8", "g_act": "elu"}})
+    assert s == "held_out" and "elu" in why
+    assert split_of({"family": "lissajous_bce_ns_adam", "config": {"target": "lissajous"}})[1].startswith("v7")
