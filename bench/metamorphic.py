@@ -16,6 +16,10 @@ only). Printed per transform:
 * ``runs``: runs the transform applies to (decimation: logs of >= 400 points per tag);
 * ``unchanged``: the share of those runs whose label set (labels at the default threshold) is
   the same as on the untransformed logs -- the metamorphic agreement of issue 10;
+* ``new label``: runs that gain a label the untransformed logs did not get -- what issue 10
+  calls the failure ("where an offset leaves the family ambiguous, the family is unknown and
+  confidence drops; a different confident label is the failure"); a run that only loses a
+  label (a finding that drops below the threshold) is changed but not counted here;
 * ``truth match``: the share whose label set equals the truth exactly (``not_converged``
   truth = no label), untransformed and transformed, as a reference.
 
@@ -113,7 +117,8 @@ def measure(items: list[tuple[Path, dict]], names: list[str], *, state_family: b
             show_changes: bool = False, log=print) -> dict:
     """Agreement per transform; returns ``{name: {runs, unchanged, truth_base, truth_after,
     changed: [run ids]}}`` and ``_base`` with the untransformed truth match."""
-    res = {n: {"runs": 0, "unchanged": 0, "truth_base": 0, "truth_after": 0, "changed": []} for n in names}
+    res = {n: {"runs": 0, "unchanged": 0, "new_label": 0, "truth_base": 0, "truth_after": 0, "changed": []}
+           for n in names}
     base_match = 0
     for run_dir, gt in items:
         run = load_run(run_dir)
@@ -130,6 +135,7 @@ def measure(items: list[tuple[Path, dict]], names: list[str], *, state_family: b
             r = res[n]
             r["runs"] += 1
             r["unchanged"] += after == base
+            r["new_label"] += bool(after - base)
             r["truth_base"] += base == truth
             r["truth_after"] += after == truth
             if after != base:
@@ -178,13 +184,15 @@ def main(argv: list[str] | None = None) -> int:
           f"loss family {fam}; ganlogs {ganlogs.__version__}; {dt:.1f} s")
     print(f"untransformed: label set equals the truth on {b['truth_match']}/{b['runs']} "
           f"({b['truth_match'] / b['runs']:.2f})")
-    print(f"{'transform':14s} {'runs':>5s} {'unchanged':>10s} {'share':>6s}   {'truth match before -> after':>28s}")
+    print(f"{'transform':14s} {'runs':>5s} {'unchanged':>10s} {'share':>6s} {'new label':>10s} {'share':>6s}   "
+          f"{'truth match before -> after':>28s}")
     for n in args.transforms:
         r = res[n]
         if not r["runs"]:
-            print(f"{n:14s} {0:5d} {'-':>10s} {'-':>6s}   (no run qualifies)")
+            print(f"{n:14s} {0:5d} {'-':>10s} {'-':>6s} {'-':>10s} {'-':>6s}   (no run qualifies)")
             continue
-        print(f"{n:14s} {r['runs']:5d} {r['unchanged']:10d} {r['unchanged'] / r['runs']:6.2f}   "
+        print(f"{n:14s} {r['runs']:5d} {r['unchanged']:10d} {r['unchanged'] / r['runs']:6.2f} "
+              f"{r['new_label']:10d} {r['new_label'] / r['runs']:6.2f}   "
               f"{r['truth_base'] / r['runs']:17.2f} -> {r['truth_after'] / r['runs']:.2f}")
     if args.json:
         Path(args.json).write_text(json.dumps({"corpus": str(corpus), "split": args.split, "runs": args.runs,

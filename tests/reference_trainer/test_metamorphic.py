@@ -152,6 +152,7 @@ def test_bench_runs_on_fixture_runs_and_guards_the_held_out_split(tmp_path, caps
     res = json.loads(out.read_text())
     assert res["transforms"]["resumed"]["runs"] == len(ids)
     assert res["transforms"]["resumed"]["unchanged"] == len(ids)  # the restart policy undoes it exactly
+    assert res["transforms"]["resumed"]["new_label"] == 0
     assert metamorphic.main(["--split", "held_out"]) == 2
 
 
@@ -166,3 +167,13 @@ def test_bench_uses_no_private_ganlogs_names():
                 assert not node.attr.startswith("_") or node.attr == "__version__", (path, node.attr)
     assert "import ganlogs" not in (BENCH / "logtransforms.py").read_text()
     assert hasattr(ganlogs, "analyze_run") and hasattr(ganlogs.Run, "from_frame")
+
+
+def test_new_label_counts_runs_that_gain_a_label_not_runs_that_only_lose_one(monkeypatch):
+    run_dir = next(p for p in metamorphic.corpus_runs(CORPUS) if metamorphic.read_truth(p)["split"] == "tuning")
+    answers = iter([frozenset({"diverged"}), frozenset(), frozenset({"diverged", "oscillating"})])
+    monkeypatch.setattr(metamorphic, "labels_of", lambda run, settings: next(answers))
+    res = metamorphic.measure([(run_dir, metamorphic.read_truth(run_dir))], ["loss_x10", "loss_x0.1"])
+    lost, gained = res["loss_x10"], res["loss_x0.1"]
+    assert (lost["unchanged"], lost["new_label"]) == (0, 0)  # only lost a label: confidence dropped
+    assert (gained["unchanged"], gained["new_label"]) == (0, 1)  # a different confident label
