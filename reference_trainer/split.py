@@ -72,24 +72,12 @@ def split_of(ground_truth: dict) -> tuple[str, str]:
     """
     cfg = ground_truth.get("config") or {}
     target = str(cfg.get("target", ""))
-    v8 = v8_held_out_reason(cfg)
-    if v8:
-        return "held_out", v8
-    v7 = v7_held_out_reason(cfg)
-    if v7:
-        return "held_out", v7
-    v6 = v6_held_out_reason(cfg)
-    if v6:
-        return "held_out", v6
-    v5 = v5_held_out_reason(cfg)
-    if v5:
-        return "held_out", v5
-    v4 = v4_held_out_reason(cfg)
-    if v4:
-        return "held_out", v4
-    v3 = v3_held_out_reason(cfg)
-    if v3:
-        return "held_out", v3
+    # the newest protocol first: a run with settings of two held-out sets names the newer one
+    for reason_of in (v8_held_out_reason, v7_held_out_reason, v6_held_out_reason, v5_held_out_reason,
+                      v4_held_out_reason, v3_held_out_reason):
+        why = reason_of(cfg)
+        if why:
+            return "held_out", why
     if target in HELD_OUT_TARGETS:
         return "held_out", f"held-out target {target}"
     if len(cfg.get("g_hidden") or []) == HELD_OUT_G_DEPTH:

@@ -63,6 +63,31 @@ def _most_common(values: np.ndarray, *, largest_on_tie: bool) -> tuple[int, int]
     return int(uniq[i]), int(counts[i])
 
 
+def samples_per_epoch(best: tuple[int, int] | None, n_boundaries: int, largest: int,
+                      interval: int | None, batch_size: int) -> tuple[int, list[str]]:
+    """Samples per epoch of a CycleGAN/pix2pix log and the notes saying how it was found.
+
+    ``best``: the most common estimate at the epoch boundaries and how many of the
+    ``n_boundaries`` agree with it, or None when no boundary gave one; ``largest``: the largest
+    ``iters``; ``interval``: the print interval in samples (None: unknown). Shared by the
+    per-line path (:mod:`.text`) and the vectorised one, so both say the same.
+    """
+    if best is not None:
+        per_epoch, agree = best
+        per_epoch = max(per_epoch, largest)  # never let an epoch overlap the next one
+        notes = [f"samples per epoch: {per_epoch}, read from the epoch boundaries (print "
+                 f"interval {interval} samples; {agree} of {n_boundaries} boundaries agree)"]
+    else:
+        per_epoch = largest + (interval or 1)
+        notes = [f"samples per epoch not readable from the log (no epoch boundary with a "
+                 f"known print interval): taken as {per_epoch}, the largest 'iters' plus one "
+                 "print interval"]
+    if batch_size != 1:
+        notes.append(f"batch_size {batch_size} (from the options file): step = samples / "
+                     f"{batch_size}")
+    return per_epoch, notes
+
+
 def step_mapping(epoch: np.ndarray, iters: np.ndarray, validation: np.ndarray,
                  batch_size: int) -> StepMapping:
     """The step mapping of a log whose records, in file order, have these ``epoch``,
@@ -78,20 +103,8 @@ def step_mapping(epoch: np.ndarray, iters: np.ndarray, validation: np.ndarray,
         n = i0 + interval - i1
         estimates = n[(e1 == e0 + 1) & (n > 0)]
     largest = int(iters.max()) if len(iters) else 0
-    if len(estimates):
-        per_epoch, agree = _most_common(estimates, largest_on_tie=True)
-        per_epoch = max(per_epoch, largest)  # never let an epoch overlap the next one
-        notes = [f"samples per epoch: {per_epoch}, read from the epoch boundaries (print "
-                 f"interval {interval} samples; {agree} of {len(estimates)} "
-                 "boundaries agree)"]
-    else:
-        per_epoch = largest + (interval or 1)
-        notes = [f"samples per epoch not readable from the log (no epoch boundary with a "
-                 f"known print interval): taken as {per_epoch}, the largest 'iters' plus one "
-                 "print interval"]
-    if batch_size != 1:
-        notes.append(f"batch_size {batch_size} (from the options file): step = samples / "
-                     f"{batch_size}")
+    best = _most_common(estimates, largest_on_tie=True) if len(estimates) else None
+    per_epoch, notes = samples_per_epoch(best, len(estimates), largest, interval, batch_size)
     first_epoch = min(int(epoch.min()) if len(epoch) else 1, 1)
     return StepMapping(per_epoch, first_epoch, tuple(notes))
 

@@ -76,6 +76,7 @@ import pandas as pd
 
 from ..errors import CorruptLogError, ReadError, TruncatedLogWarning
 from ..run import Run
+from ._text_cyclegan import samples_per_epoch
 from ._text_fast import read_fast
 from ._textio import read_bytes
 from .base import Reader, read_head
@@ -653,21 +654,11 @@ def _cyclegan_steps(records: list[_Record], validation: list[bool],
         if e1 == e0 + 1 and n > 0:
             estimates[n] = estimates.get(n, 0) + 1
     largest = max((int(r.batch or 0) for r in records), default=0)
+    best = None
     if estimates:
-        per_epoch = max(estimates, key=lambda k: (estimates[k], k))
-        agree = estimates[per_epoch]
-        per_epoch = max(per_epoch, largest)  # never let an epoch overlap the next one
-        notes = [f"samples per epoch: {per_epoch}, read from the epoch boundaries (print "
-                 f"interval {interval} samples; {agree} of {sum(estimates.values())} "
-                 "boundaries agree)"]
-    else:
-        per_epoch = largest + (interval or 1)
-        notes = [f"samples per epoch not readable from the log (no epoch boundary with a "
-                 f"known print interval): taken as {per_epoch}, the largest 'iters' plus one "
-                 "print interval"]
-    if batch_size != 1:
-        notes.append(f"batch_size {batch_size} (from the options file): step = samples / "
-                     f"{batch_size}")
+        most = max(estimates, key=lambda k: (estimates[k], k))
+        best = (most, estimates[most])
+    per_epoch, notes = samples_per_epoch(best, sum(estimates.values()), largest, interval, batch_size)
     # epochs count from 1 (the code base's --epoch_count default); a log from 0 keeps 0
     first_epoch = min(min((int(r.epoch or 0) for r in records), default=1), 1)
     for r in records:
