@@ -322,11 +322,15 @@ def _match_forms(lines: Lines, shapes, fmt, T, threads: int | None, use: bool | 
             rows = rows[_literal_digits(lines, rows, forms.codes[rows], spans, literals)]
         if taken is not None:
             taken[rows] = True
+        every = len(rows) == lines.n  # (then no gather by rows)
+        starts = lines.starts if every else lines.starts[rows]
+        codes = forms.codes if every else forms.codes[rows]
+        dtype = _offset_type(lines.raw)
         m = len(plan.cols)
-        picked = spans[:, [2 * j + e for j in plan.cols for e in (0, 1)]]
-        offsets = np.empty(2 * m * len(rows) + 1, dtype=np.int64)  # as _cast_tokens reads
+        picked = spans[:, [2 * j + e for j in plan.cols for e in (0, 1)]].astype(dtype)
+        offsets = np.empty(2 * m * len(rows) + 1, dtype=dtype)  # as _cast_tokens reads
         offsets[0] = 0
-        np.add(lines.starts[rows, None], picked[forms.codes[rows]],
+        np.add(starts.astype(dtype)[:, None], picked[codes],
                out=offsets[1:].reshape(len(rows), 2 * m))
         try:
             got = _cast_tokens(lines.raw, offsets, m, threads)
@@ -335,6 +339,12 @@ def _match_forms(lines: Lines, shapes, fmt, T, threads: int | None, use: bool | 
         fields, values = plan.columns(tpl, got)
         out.append(_Chunk(rows, fields, values, tpl.names))
     return out
+
+
+def _offset_type(raw: np.ndarray) -> type:
+    """The offsets of string arrays over ``raw``: int32 (a pyarrow string array, half the
+    bytes to write and read) where every offset fits, else int64 (a large string array)."""
+    return np.int32 if len(raw) < 2 ** 31 else np.int64
 
 
 #: the fixed text of a shape as its lines' forms hold it (every ASCII digit made '0')
@@ -380,32 +390,34 @@ def _form_spans(dictionary: pa.Array, hit: np.ndarray, plan: _Plan) -> np.ndarra
 
 def _cast_tokens(raw: np.ndarray, offsets: np.ndarray, m: int, threads: int | None
                  ) -> np.ndarray:
-    """Tokens of ``m`` per line as float64 (lines x ``m``, correctly rounded as
-    ``float()``): ``offsets`` (int64, ``2 * m * lines + 1`` entries, the first 0) cut
-    ``raw`` into entries that alternate between the gap before a token (null) and the
-    token, line by line. One pyarrow cast, in as many slices on threads as :func:`_blocks`
-    gives for the bytes (pyarrow releases the GIL)."""
+    """Tokens of ``m`` per line as float64, correctly rounded as ``float()``: a table of
+    lines x ``2 m`` in which column ``2 i + 1`` holds token ``i`` (the even columns: any
+    value). ``offsets`` (int32 or int64 as :func:`_offset_type` gives, ``2 m`` per line and
+    a first 0) cut ``raw`` into entries that alternate between the gap before a token
+    (null) and the token, line by line. One pyarrow cast, in as many slices on threads as
+    :func:`_blocks` gives for the bytes (pyarrow releases the GIL); pyarrow's buffer is
+    read in place."""
     n = (len(offsets) - 1) // (2 * m)
     if not n:
-        return np.zeros((0, m))
+        return np.zeros((0, 2 * m))
     valid = np.full((2 * n * m + 7) // 8, 0xAA, dtype=np.uint8)  # entries 1, 3, 5...
-    arr = pa.LargeStringArray.from_buffers(2 * n * m, pa.py_buffer(offsets), pa.py_buffer(raw),
-                                           pa.py_buffer(valid))
-    out = np.empty(2 * n * m, dtype=np.float64)
+    kind = pa.StringArray if offsets.dtype == np.int32 else pa.LargeStringArray
+    arr = kind.from_buffers(2 * n * m, pa.py_buffer(offsets), pa.py_buffer(raw),
+                            pa.py_buffer(valid))
 
-    def cast(block: tuple[int, int]) -> None:
+    def cast(block: tuple[int, int]) -> np.ndarray:
         a, b = 2 * m * block[0], 2 * m * block[1]
         got = pc.cast(arr.slice(a, b - a), pa.float64())
-        out[a:b] = np.frombuffer(got.buffers()[1], dtype=np.float64, count=len(got),
-                                 offset=8 * got.offset)  # (null entries: any value)
+        return np.frombuffer(got.buffers()[1], dtype=np.float64, count=len(got),
+                             offset=8 * got.offset)  # (null entries: any value)
 
     blocks = _blocks(n, int(offsets[-1]), threads)
     if len(blocks) == 1:
-        cast(blocks[0])
+        out = cast(blocks[0])
     else:
         with ThreadPoolExecutor(len(blocks)) as pool:
-            list(pool.map(cast, blocks))
-    return out[1::2].reshape(n, m)
+            out = np.concatenate(list(pool.map(cast, blocks)))
+    return out.reshape(n, 2 * m)
 
 
 def _match_blocks(lines: Lines, shapes, fmt, T, threads: int | None) -> list[_Chunk]:
@@ -611,12 +623,16 @@ class _Plan:
             + re.escape(self.literals[-1]) + _LINE_END
 
     def columns(self, tpl, got: np.ndarray):
-        """``(fields, values)`` from ``got``, the float64 tokens ``cols`` (lines x tokens):
-        the (epoch, batch, n_batches) int64 columns (None where the shape has none; float64
-        holds every integer of 9 digits exactly) and the values (lines x names)."""
-        values = got[:, [self.cols.index(j) for j in tpl.values]]
-        ints = got[:, [self.cols.index(j) for j in self.int_cols]].astype(np.int64)
-        return self.fields(tpl, ints), values
+        """``(fields, values)`` from ``got``, the float64 tokens ``cols`` as
+        :func:`_cast_tokens` gives them (lines x ``2 len(cols)``, token ``i`` in column
+        ``2 i + 1``): the (epoch, batch, n_batches) int64 columns (None where the shape has
+        none; float64 holds every integer of 9 digits exactly) and the values (lines x
+        names)."""
+        values = np.take(got, [2 * self.cols.index(j) + 1 for j in tpl.values], axis=1)
+        field = {j: got[:, 2 * self.cols.index(j) + 1].astype(np.int64)
+                 for j in self.int_cols}
+        return tuple(None if j is None else field[j]
+                     for j in (tpl.epoch, tpl.batch, tpl.n_batches)), values
 
     def fields(self, tpl, ints: np.ndarray):
         """The (epoch, batch, n_batches) int64 columns from ``ints`` (lines x ``int_cols``)."""
@@ -681,21 +697,16 @@ def _match(lines: pa.Array, literals: list[str], tpl, fmt, T, raw: np.ndarray,
 
 def _numbers(raw: np.ndarray, tokens: list[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
     """The tokens ``(begin, end)`` (each an array over the lines; in file order within a
-    line) as float64, lines x tokens: one pyarrow cast over one string array whose entries
-    alternate between the gap before a token (null) and the token, line by line (as
-    :func:`.spans`, without interleaving the arrays first)."""
+    line) as float64, as :func:`_cast_tokens` gives them (lines x twice the tokens, token
+    ``i`` in column ``2 i + 1``), in one thread."""
     n, m = len(tokens[0][0]), len(tokens)
-    offsets = np.empty(2 * n * m + 1, dtype=np.int64)
+    offsets = np.empty(2 * n * m + 1, dtype=_offset_type(raw))
     offsets[0] = 0
     pairs = offsets[1:].reshape(n, m, 2)
     for i, (begin, end) in enumerate(tokens):
         pairs[:, i, 0] = begin
         pairs[:, i, 1] = end
-    valid = np.full((2 * n * m + 7) // 8, 0xAA, dtype=np.uint8)  # entries 1, 3, 5...
-    arr = pa.LargeStringArray.from_buffers(2 * n * m, pa.py_buffer(offsets), pa.py_buffer(raw),
-                                           pa.py_buffer(valid))
-    out = pc.cast(arr, pa.float64()).to_numpy(zero_copy_only=False)
-    return out[1::2].reshape(n, m)
+    return _cast_tokens(raw, offsets, m, 1)
 
 
 #: rows whose token lengths are sampled to guess the common ones
