@@ -225,10 +225,11 @@ class Lines:
         self.array = pa.LargeStringArray.from_buffers(self.n, pa.py_buffer(offsets),
                                                       pa.py_buffer(raw))
         self.data = data
+        self._forms: _Forms | None = None
 
     def forms(self) -> "_Forms":
         """Each line's form (:class:`_Forms`), computed on the first call."""
-        if getattr(self, "_forms", None) is None:
+        if self._forms is None:
             self._forms = _Forms(self)
         return self._forms
 
@@ -820,7 +821,7 @@ def _frame(chunks, records) -> pd.DataFrame:
     for rows, step, values, tags, other in chunks:
         k = len(tags)
         codes = np.array([names.setdefault(t, len(names)) for t in tags], dtype=np.int32)
-        line_parts.append(np.repeat(rows, k))
+        line_parts.append((rows, k))  # (expanded only where parts are merged)
         step_parts.append(np.repeat(step, k))
         value_parts.append(values.reshape(-1))
         codes = np.tile(codes, len(rows))
@@ -830,20 +831,22 @@ def _frame(chunks, records) -> pd.DataFrame:
                 [names.setdefault(t, len(names)) for t in other_tags], dtype=np.int32)
         code_parts.append(codes)
     if records:
-        line_parts.append(np.array([i for i, _, pts in records for _ in pts], dtype=np.int64))
+        line_parts.append((np.array([i for i, _, pts in records for _ in pts], dtype=np.int64),
+                           1))
         step_parts.append(np.array([s for _, s, pts in records for _ in pts], dtype=np.int64))
         value_parts.append(np.array([v for _, _, pts in records for _, v in pts],
                                     dtype=np.float64))
         code_parts.append(np.array([names.setdefault(t, len(names))
                                     for _, _, pts in records for t, _ in pts], dtype=np.int32))
-    line_parts = [p for p in line_parts if len(p)] or [np.zeros(0, np.int64)]
+    line_parts = [p for p in line_parts if len(p[0]) * p[1]] or [(np.zeros(0, np.int64), 1)]
     step_parts = [p for p in step_parts if len(p)] or [np.zeros(0, np.int64)]
     value_parts = [p for p in value_parts if len(p)] or [np.zeros(0)]
     code_parts = [p for p in code_parts if len(p)] or [np.zeros(0, np.int32)]
     if len(line_parts) == 1:  # lines of one shape only: already in file order
         codes, step, value = code_parts[0], step_parts[0], value_parts[0]
     else:  # a line's points keep their order
-        order = np.argsort(np.concatenate(line_parts), kind="stable")
+        order = np.argsort(np.concatenate([np.repeat(rows, k) for rows, k in line_parts]),
+                           kind="stable")
         codes = np.concatenate(code_parts)[order]
         step = np.concatenate(step_parts)[order]
         value = np.concatenate(value_parts)[order]

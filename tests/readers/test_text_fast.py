@@ -207,7 +207,7 @@ def _chunks(data: bytes, forms: bool, learn: int = 200):
     for seg in head:
         parse(seg)
     chunks, slow, _ = F.match_lines(lines, fmt, parse, forms=forms)
-    return chunks, slow, getattr(lines, "_forms", None) is not None
+    return chunks, slow, lines._forms is not None
 
 
 def assert_forms_match_as_lines(data: bytes, learn: int = 200):
