@@ -334,10 +334,10 @@ def _match_forms(lines: Lines, shapes, fmt, T, threads: int | None, use: bool | 
         np.add(starts.astype(dtype)[:, None], picked[codes],
                out=offsets[1:].reshape(len(rows), 2 * m))
         try:
-            got = _cast_tokens(lines.raw, offsets, m, threads)
+            fields, values = _cast_tokens(lines.raw, offsets, m, threads,
+                                          lambda got, tpl=tpl: plan.columns(tpl, got))
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
             raise _NotRegular from None
-        fields, values = plan.columns(tpl, got)
         out.append(_Chunk(rows, fields, values, tpl.names))
     return out
 
@@ -389,36 +389,46 @@ def _form_spans(dictionary: pa.Array, hit: np.ndarray, plan: _Plan) -> np.ndarra
     return table
 
 
-def _cast_tokens(raw: np.ndarray, offsets: np.ndarray, m: int, threads: int | None
-                 ) -> np.ndarray:
+def _cast_tokens(raw: np.ndarray, offsets: np.ndarray, m: int, threads: int | None,
+                 use=None):
     """Tokens of ``m`` per line as float64, correctly rounded as ``float()``: a table of
     lines x ``2 m`` in which column ``2 i + 1`` holds token ``i`` (the even columns: any
-    value). ``offsets`` (int32 or int64 as :func:`_offset_type` gives, ``2 m`` per line and
-    a first 0) cut ``raw`` into entries that alternate between the gap before a token
-    (null) and the token, line by line. One pyarrow cast, in as many slices on threads as
-    :func:`_blocks` gives for the bytes (pyarrow releases the GIL); pyarrow's buffer is
-    read in place."""
+    value), or what ``use`` makes of it. ``offsets`` (int32 or int64 as
+    :func:`_offset_type` gives, ``2 m`` per line and a first 0) cut ``raw`` into entries
+    that alternate between the gap before a token (null) and the token, line by line.
+
+    One pyarrow cast (pyarrow's buffer read in place), in as many slices of lines on
+    threads as :func:`_blocks` gives for the bytes (pyarrow releases the GIL), each slice's
+    table handed to ``use`` (returning an array or a tuple of arrays or None) in its
+    thread; the slices' results are joined in order."""
     n = (len(offsets) - 1) // (2 * m)
-    if not n:
-        return np.zeros((0, 2 * m))
+    use = use or (lambda got: got)
     valid = np.full((2 * n * m + 7) // 8, 0xAA, dtype=np.uint8)  # entries 1, 3, 5...
     kind = pa.StringArray if offsets.dtype == np.int32 else pa.LargeStringArray
     arr = kind.from_buffers(2 * n * m, pa.py_buffer(offsets), pa.py_buffer(raw),
                             pa.py_buffer(valid))
 
-    def cast(block: tuple[int, int]) -> np.ndarray:
+    def cast(block: tuple[int, int]):
         a, b = 2 * m * block[0], 2 * m * block[1]
         got = pc.cast(arr.slice(a, b - a), pa.float64())
-        return np.frombuffer(got.buffers()[1], dtype=np.float64, count=len(got),
-                             offset=8 * got.offset)  # (null entries: any value)
+        return use(np.frombuffer(got.buffers()[1], dtype=np.float64, count=len(got),
+                                 offset=8 * got.offset).reshape(-1, 2 * m))
 
-    blocks = _blocks(n, int(offsets[-1]), threads)
-    if len(blocks) == 1:
-        out = cast(blocks[0])
-    else:
-        with ThreadPoolExecutor(len(blocks)) as pool:
-            out = np.concatenate(list(pool.map(cast, blocks)))
-    return out.reshape(n, 2 * m)
+    blocks = _blocks(n, int(offsets[-1]), threads) if n else []
+    if len(blocks) <= 1:
+        return cast(blocks[0] if blocks else (0, 0))
+    with ThreadPoolExecutor(len(blocks)) as pool:
+        return _joined(list(pool.map(cast, blocks)))
+
+
+def _joined(parts: list):
+    """Arrays (or tuples of arrays or None, alike) of consecutive slices of lines, joined."""
+    first = parts[0]
+    if first is None:
+        return None
+    if isinstance(first, tuple):
+        return tuple(_joined([p[i] for p in parts]) for i in range(len(first)))
+    return np.concatenate(parts)
 
 
 def _match_blocks(lines: Lines, shapes, fmt, T, threads: int | None) -> list[_Chunk]:
