@@ -240,11 +240,14 @@ class _Forms:
     string array, the distinct forms, one per code).
 
     A regular log holds few forms (lines whose numbers have the same lengths and signs share
-    one). A pattern in which every ASCII digit is interchangeable (its fixed text holds none;
-    its classes hold all ten digits or none) matches a line exactly when it matches the
-    line's form, and matches them the same way (the same groups at the same byte offsets):
-    so a shape is matched against the few forms instead of every line, and where each token
-    of a line lies is the place it lies in the line's form."""
+    one: 10 in the 300,000 PyTorch-GAN lines of ``bench/read_speed_table.py``, 20 in its
+    CycleGAN log). A pattern in which every ASCII digit is interchangeable (its fixed text
+    holds none; its classes hold all ten digits or none: ``\\d`` is ASCII in RE2) matches a
+    line exactly when it matches the line's form, and matches them the same way (the same
+    groups at the same byte offsets): so a shape is matched against the few forms instead
+    of every line, and each token of a line lies where it lies in the line's form. Digits
+    in a shape's fixed text are made ``0`` in its pattern too and checked in the lines'
+    bytes (:func:`_match_forms`)."""
 
     def __init__(self, lines: Lines) -> None:
         zero = lines.data.translate(_ZERO_DIGITS)  # same length: same offsets (torn tail unused)
@@ -283,11 +286,11 @@ def match_lines(lines: Lines, fmt, parse, *, threads: int | None = None,
     return chunks, slow, matched
 
 
-def _match_forms(lines: Lines, shapes, fmt, T, threads: int | None, use: bool | None
+def _match_forms(lines: Lines, shapes, fmt, T, threads: int | None, wanted: bool | None
                  ) -> list[_Chunk] | None:
     """A :class:`_Chunk` per shape, each shape matched against the lines' forms
-    (:class:`_Forms`) instead of the lines; None where the forms are not used (``use``
-    False, or, ``use`` None, the lines hold more than :data:`MAX_FORM_SHARE` forms per
+    (:class:`_Forms`) instead of the lines; None where the forms are not used (``wanted``
+    False, or, ``wanted`` None, the lines hold more than :data:`MAX_FORM_SHARE` forms per
     line): the lines are then matched one by one (:func:`_match_blocks`).
 
     A shape's pattern with every digit of its fixed text made ``0`` matches the form of
@@ -299,11 +302,11 @@ def _match_forms(lines: Lines, shapes, fmt, T, threads: int | None, use: bool | 
     RE2 capture groups (:func:`_form_spans`). Raises :class:`_NotRegular` where a shape
     lacks a token the format's step needs or a number is one pyarrow cannot convert, as
     the line by line match gives up then too."""
-    if use is False:
+    if wanted is False:
         return None
     forms = lines.forms()
     n_forms = len(forms.dictionary)
-    if use is None and n_forms > MAX_FORM_SHARE * lines.n:
+    if wanted is None and n_forms > MAX_FORM_SHARE * lines.n:
         return None
     taken = np.zeros(lines.n, dtype=bool) if len(shapes) > 1 else None
     out = []
