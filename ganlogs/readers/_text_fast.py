@@ -116,7 +116,7 @@ def read_fast(data: bytes, path: "Path", run_id: str, *, min_bytes: int = MIN_BY
     crlf = data.find(b"\r") >= 0
     if crlf and data.count(b"\r") != data.count(b"\r\n"):
         return None  # a progress-style '\r' stream: the per-line path splits it
-    if not data.isascii():
+    if np.frombuffer(data, dtype=np.uint8).max() >= 0x80:  # (not ASCII; a SIMD max)
         try:
             data.decode("utf-8")
         except UnicodeDecodeError:
@@ -213,7 +213,7 @@ class Lines:
 
     def __init__(self, data: bytes, size: int, crlf: bool) -> None:
         self.raw = raw = np.frombuffer(data, dtype=np.uint8, count=size)
-        self.ends = ends = np.flatnonzero(raw == 0x0A)
+        self.ends = ends = _newlines(raw)
         self.n = len(ends)
         self.starts = np.empty_like(ends)
         self.starts[:1] = 0
@@ -232,6 +232,26 @@ class Lines:
         if self._forms is None:
             self._forms = _Forms(self)
         return self._forms
+
+
+#: the newlines are searched in chunks of this many bytes, through one reused mask of that
+#: size (which stays in the CPU's cache; a mask of the whole file costs its page faults and
+#: memory traffic: 25 against 14 CPU-ms for the 45 MB CycleGAN log of the speed table)
+_SCAN_BYTES = 1 << 20
+
+
+def _newlines(raw: np.ndarray) -> np.ndarray:
+    """The offsets of the bytes ``\\n`` in ``raw`` (int64, increasing)."""
+    mask = np.empty(min(len(raw), _SCAN_BYTES), dtype=bool)
+    parts = []
+    for at in range(0, len(raw), _SCAN_BYTES):
+        chunk = raw[at:at + _SCAN_BYTES]
+        found = np.flatnonzero(np.equal(chunk, 0x0A, out=mask[:len(chunk)]))
+        found += at
+        parts.append(found)
+    if len(parts) == 1:
+        return parts[0]
+    return np.concatenate(parts) if parts else np.zeros(0, dtype=np.intp)
 
 
 class _Forms:
