@@ -234,18 +234,19 @@ class Lines:
         return self._forms
 
 
-#: the newlines are searched in chunks of this many bytes, through one reused mask of that
-#: size (which stays in the CPU's cache; a mask of the whole file costs its page faults and
-#: memory traffic: 25 against 14 CPU-ms for the 45 MB CycleGAN log of the speed table)
-_SCAN_BYTES = 1 << 20
+#: the passes over every byte (newlines, forms) take the file in chunks of about this many
+#: bytes, whose scratch arrays stay in the CPU's cache (file-sized ones cost their page
+#: faults and memory traffic: newlines 25 against 14 CPU-ms, forms 58 against 32 CPU-ms for
+#: the 45 MB CycleGAN log of the speed table)
+_CHUNK_BYTES = 256 << 10
 
 
 def _newlines(raw: np.ndarray) -> np.ndarray:
     """The offsets of the bytes ``\\n`` in ``raw`` (int64, increasing)."""
-    mask = np.empty(min(len(raw), _SCAN_BYTES), dtype=bool)
+    mask = np.empty(min(len(raw), _CHUNK_BYTES), dtype=bool)  # reused for every chunk
     parts = []
-    for at in range(0, len(raw), _SCAN_BYTES):
-        chunk = raw[at:at + _SCAN_BYTES]
+    for at in range(0, len(raw), _CHUNK_BYTES):
+        chunk = raw[at:at + _CHUNK_BYTES]
         found = np.flatnonzero(np.equal(chunk, 0x0A, out=mask[:len(chunk)]))
         found += at
         parts.append(found)
@@ -257,7 +258,7 @@ def _newlines(raw: np.ndarray) -> np.ndarray:
 class _Forms:
     """The lines' *forms*: each line (with its newline) with every ASCII digit made ``0``,
     dictionary-encoded: ``codes`` (int32, a code per line) and ``dictionary`` (a pyarrow
-    string array, the distinct forms, one per code).
+    large string array, the distinct forms, one per code, in order of first appearance).
 
     A regular log holds few forms (lines whose numbers have the same lengths and signs share
     one: 10 in the 300,000 PyTorch-GAN lines of ``bench/read_speed_table.py``, 20 in its
@@ -267,15 +268,41 @@ class _Forms:
     groups at the same byte offsets): so a shape is matched against the few forms instead
     of every line, and each token of a line lies where it lies in the line's form. Digits
     in a shape's fixed text are made ``0`` in its pattern too and checked in the lines'
-    bytes (:func:`_match_forms`)."""
+    bytes (:func:`_match_forms`).
+
+    The forms are made (``bytes.translate``) and encoded (pyarrow) a block of lines of
+    about :data:`_CHUNK_BYTES` at a time, the blocks' few forms then encoded once more."""
 
     def __init__(self, lines: Lines) -> None:
-        zero = lines.data.translate(_ZERO_DIGITS)  # same length: same offsets (torn tail unused)
-        forms = pa.LargeStringArray.from_buffers(lines.n, pa.py_buffer(lines.offsets),
-                                                 pa.py_buffer(zero))
-        encoded = forms.dictionary_encode()
-        self.codes = encoded.indices.to_numpy()
-        self.dictionary = encoded.dictionary
+        data, offsets = lines.data, lines.offsets
+        codes = np.empty(lines.n, dtype=np.int32)  # a code into the blocks' dictionaries
+        dictionaries, base = [], 0
+        for a, b in _line_blocks(offsets, _CHUNK_BYTES):
+            begin, end = int(offsets[a]), int(offsets[b])
+            zero = data[begin:end].translate(_ZERO_DIGITS)
+            rel = offsets[a:b + 1] - begin
+            if end - begin < 2 ** 31:
+                block = pa.StringArray.from_buffers(b - a, pa.py_buffer(rel.astype(np.int32)),
+                                                    pa.py_buffer(zero))
+            else:  # (a single line of 2 GiB)
+                block = pa.LargeStringArray.from_buffers(b - a, pa.py_buffer(rel),
+                                                         pa.py_buffer(zero))
+            encoded = block.dictionary_encode()
+            np.add(encoded.indices.to_numpy(), base, out=codes[a:b])
+            base += len(encoded.dictionary)
+            dictionaries.append(encoded.dictionary.cast(pa.large_string()))
+        merged = pa.concat_arrays(dictionaries).dictionary_encode() if dictionaries else None
+        self.dictionary = merged.dictionary if merged else pa.array([], pa.large_string())
+        self.codes = merged.indices.to_numpy()[codes] if merged else codes
+
+
+def _line_blocks(offsets: np.ndarray, size: int) -> list[tuple[int, int]]:
+    """Consecutive ranges of lines ``[a, b)`` of about ``size`` bytes each (a line longer
+    than ``size``: a range of its own); ``offsets``: where each line starts, then the end."""
+    n = len(offsets) - 1
+    cuts = np.searchsorted(offsets[:-1], np.arange(0, int(offsets[-1]), size))
+    cuts = np.unique(np.append(cuts, n))
+    return [(int(a), int(b)) for a, b in zip(cuts[:-1], cuts[1:])]
 
 
 def match_lines(lines: Lines, fmt, parse, *, threads: int | None = None,
