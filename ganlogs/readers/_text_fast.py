@@ -12,12 +12,19 @@ reads such a log without a Python step per line:
    number of batches), as the per-line path does (one line per pattern of digits: lines that
    differ only in their digits have the same shape);
 3. each shape becomes one RE2 pattern (the shape's fixed text, escaped, a number per token;
-   the epoch, batch and batch-count tokens 1 to 9 digits), matched against every line at
-   once by ``pyarrow.compute.match_substring_regex``, in blocks of lines on threads
-   (:data:`THREAD_BYTES`; numpy and pyarrow release the GIL);
-4. where each token lies is found in numpy from the shape's fixed text (:func:`_token_ends`),
-   and all the tokens are converted by one pyarrow cast (correctly rounded, as ``float()``);
-   the steps are computed in int64 from epoch, batch and number of batches;
+   the epoch, batch and batch-count tokens 1 to 9 digits). The pattern is matched against
+   the lines' *forms* (:class:`_Forms`: each line with its digits made ``0``, one
+   ``bytes.translate``, dictionary-encoded by pyarrow): a regular log holds a few dozen
+   forms, and where the pattern's fixed text holds no digit, a line matches exactly when
+   its form does, its tokens at the same offsets (RE2 capture groups on the form); digits
+   in the fixed text (pix2pix's ``G_L1``) are checked in the lines' bytes. A log of more
+   than :data:`MAX_FORM_SHARE` forms per line is matched line by line instead, by
+   ``pyarrow.compute.match_substring_regex`` in blocks of lines on threads
+   (:data:`THREAD_BYTES`; numpy and pyarrow release the GIL), where each token lies found
+   in numpy from the shape's fixed text (:func:`_token_ends`);
+4. all the tokens are converted by one pyarrow cast (correctly rounded, as ``float()``; in
+   slices on threads); the steps are computed in int64 from epoch, batch and number of
+   batches;
 5. lines no shape matches (a header, arguments, a warning, a line of an unusual shape) go
    through the per-line path one by one, so they are read, counted or skipped exactly as
    there; their points join the others in file order.
@@ -76,6 +83,10 @@ _HEAD_BYTES = 65536
 #: character is at most 4 bytes), so the window the format is chosen from always fits
 _LEARN_BYTES = 4 * _HEAD_BYTES
 _ZERO_DIGITS = bytes.maketrans(b"123456789", b"000000000")
+#: the shapes are matched against the lines' forms when there are at most this many forms
+#: per line (a log whose numbers vary in length and sign independently may have a form per
+#: line: matching the forms then costs a match of the lines on top of the forms' own cost)
+MAX_FORM_SHARE = 0.25
 #: a file is matched in one thread per this many bytes (at most one per CPU)
 THREAD_BYTES = 4 << 20
 _NUM_RE2 = r"[-+]?(?:\d+(?:\.\d*)?(?:[eE][-+]?\d+)?|\.\d+(?:[eE][-+]?\d+)?|(?i:nan|inf(?:inity)?))"
@@ -87,13 +98,14 @@ _CYCLEGAN_INT_LIMIT = 10 ** 9
 
 
 def read_fast(data: bytes, path: "Path", run_id: str, *, min_bytes: int = MIN_BYTES,
-              max_slow_share: float = MAX_SLOW_SHARE, threads: int | None = None
-              ) -> "Run | None":
+              max_slow_share: float = MAX_SLOW_SHARE, threads: int | None = None,
+              forms: bool | None = None) -> "Run | None":
     """The Run the per-line path would give for ``data``, or None when the fast path does
     not apply (see the module docstring; ``min_bytes`` and ``max_slow_share`` replace
     :data:`MIN_BYTES` and :data:`MAX_SLOW_SHARE`; ``threads``: how many threads match the
-    lines, in as many blocks; None: one per :data:`THREAD_BYTES` of the file, at most one
-    per CPU)."""
+    lines or convert their numbers, in as many blocks; None: one per :data:`THREAD_BYTES`
+    of the file, at most one per CPU; ``forms``: whether the shapes are matched against the
+    lines' forms, as in :func:`match_lines`)."""
     from . import text as T  # the per-line reader: its formats, shapes and notes
 
     if len(data) < min_bytes:
@@ -104,7 +116,7 @@ def read_fast(data: bytes, path: "Path", run_id: str, *, min_bytes: int = MIN_BY
     crlf = data.find(b"\r") >= 0
     if crlf and data.count(b"\r") != data.count(b"\r\n"):
         return None  # a progress-style '\r' stream: the per-line path splits it
-    if not data.isascii():
+    if np.frombuffer(data, dtype=np.uint8).max() >= 0x80:  # (not ASCII; a SIMD max)
         try:
             data.decode("utf-8")
         except UnicodeDecodeError:
@@ -122,7 +134,7 @@ def read_fast(data: bytes, path: "Path", run_id: str, *, min_bytes: int = MIN_BY
     is_cyclegan = fmt.step is T._later
     parse = T._ShapeParser(fmt)
     _learn_shapes(parse, head, head_bytes.translate(_ZERO_DIGITS).split(b"\n"))
-    got = match_lines(lines, fmt, parse, threads=threads)
+    got = match_lines(lines, fmt, parse, threads=threads, forms=forms)
     if got is None:
         return None
     chunks, slow, matched = got
@@ -201,40 +213,284 @@ class Lines:
 
     def __init__(self, data: bytes, size: int, crlf: bool) -> None:
         self.raw = raw = np.frombuffer(data, dtype=np.uint8, count=size)
-        self.ends = ends = np.flatnonzero(raw == 0x0A)
+        self.ends = ends = _newlines(raw)
         self.n = len(ends)
         self.starts = np.empty_like(ends)
         self.starts[:1] = 0
         self.starts[1:] = ends[:-1] + 1
         self.stops = ends - (raw[ends - 1] == 0x0D) if crlf else ends  # drop '\r' of '\r\n'
-        offsets = np.empty(self.n + 1, dtype=np.int64)  # entry i: line i with its newline
+        self.offsets = offsets = np.empty(self.n + 1, dtype=np.int64)  # line i: with '\n'
         offsets[0] = 0
         offsets[1:] = ends + 1
         self.array = pa.LargeStringArray.from_buffers(self.n, pa.py_buffer(offsets),
                                                       pa.py_buffer(raw))
+        self.data = data
+        self._forms: _Forms | None = None
+
+    def forms(self) -> "_Forms":
+        """Each line's form (:class:`_Forms`), computed on the first call."""
+        if self._forms is None:
+            self._forms = _Forms(self)
+        return self._forms
 
 
-def match_lines(lines: Lines, fmt, parse, *, threads: int | None = None):
+#: the passes over every byte (newlines, forms) take the file in chunks of about this many
+#: bytes, whose scratch arrays stay in the CPU's cache (file-sized ones cost their page
+#: faults and memory traffic: newlines 25 against 14 CPU-ms, forms 58 against 32 CPU-ms for
+#: the 45 MB CycleGAN log of the speed table)
+_CHUNK_BYTES = 256 << 10
+
+
+def _newlines(raw: np.ndarray) -> np.ndarray:
+    """The offsets of the bytes ``\\n`` in ``raw`` (int64, increasing)."""
+    mask = np.empty(min(len(raw), _CHUNK_BYTES), dtype=bool)  # reused for every chunk
+    parts = []
+    for at in range(0, len(raw), _CHUNK_BYTES):
+        chunk = raw[at:at + _CHUNK_BYTES]
+        found = np.flatnonzero(np.equal(chunk, 0x0A, out=mask[:len(chunk)]))
+        found += at
+        parts.append(found)
+    if len(parts) == 1:
+        return parts[0]
+    return np.concatenate(parts) if parts else np.zeros(0, dtype=np.intp)
+
+
+class _Forms:
+    """The lines' *forms*: each line (with its newline) with every ASCII digit made ``0``,
+    dictionary-encoded: ``codes`` (int32, a code per line) and ``dictionary`` (a pyarrow
+    large string array, the distinct forms, one per code, in order of first appearance).
+
+    A regular log holds few forms (lines whose numbers have the same lengths and signs share
+    one: 10 in the 300,000 PyTorch-GAN lines of ``bench/read_speed_table.py``, 20 in its
+    CycleGAN log). A pattern in which every ASCII digit is interchangeable (its fixed text
+    holds none; its classes hold all ten digits or none: ``\\d`` is ASCII in RE2) matches a
+    line exactly when it matches the line's form, and matches them the same way (the same
+    groups at the same byte offsets): so a shape is matched against the few forms instead
+    of every line, and each token of a line lies where it lies in the line's form. Digits
+    in a shape's fixed text are made ``0`` in its pattern too and checked in the lines'
+    bytes (:func:`_match_forms`).
+
+    The forms are made (``bytes.translate``) and encoded (pyarrow) a block of lines of
+    about :data:`_CHUNK_BYTES` at a time, the blocks' few forms then encoded once more."""
+
+    def __init__(self, lines: Lines) -> None:
+        data, offsets = lines.data, lines.offsets
+        codes = np.empty(lines.n, dtype=np.int32)  # a code into the blocks' dictionaries
+        dictionaries, base = [], 0
+        for a, b in _line_blocks(offsets, _CHUNK_BYTES):
+            begin, end = int(offsets[a]), int(offsets[b])
+            zero = data[begin:end].translate(_ZERO_DIGITS)
+            rel = offsets[a:b + 1] - begin
+            if end - begin < 2 ** 31:
+                block = pa.StringArray.from_buffers(b - a, pa.py_buffer(rel.astype(np.int32)),
+                                                    pa.py_buffer(zero))
+            else:  # (a single line of 2 GiB)
+                block = pa.LargeStringArray.from_buffers(b - a, pa.py_buffer(rel),
+                                                         pa.py_buffer(zero))
+            encoded = block.dictionary_encode()
+            np.add(encoded.indices.to_numpy(), base, out=codes[a:b])
+            base += len(encoded.dictionary)
+            dictionaries.append(encoded.dictionary.cast(pa.large_string()))
+        merged = pa.concat_arrays(dictionaries).dictionary_encode() if dictionaries else None
+        self.dictionary = merged.dictionary if merged else pa.array([], pa.large_string())
+        self.codes = merged.indices.to_numpy()[codes] if merged else codes
+
+
+def _line_blocks(offsets: np.ndarray, size: int) -> list[tuple[int, int]]:
+    """Consecutive ranges of lines ``[a, b)`` of about ``size`` bytes each (a line longer
+    than ``size``: a range of its own); ``offsets``: where each line starts, then the end."""
+    n = len(offsets) - 1
+    cuts = np.searchsorted(offsets[:-1], np.arange(0, int(offsets[-1]), size))
+    cuts = np.unique(np.append(cuts, n))
+    return [(int(a), int(b)) for a, b in zip(cuts[:-1], cuts[1:])]
+
+
+def match_lines(lines: Lines, fmt, parse, *, threads: int | None = None,
+                forms: bool | None = None):
     """The lines of every shape ``parse`` (a :class:`~.text.ShapeParser` of ``fmt``) has
     learnt: ``(chunks, slow, matched)``, a :class:`_Chunk` per shape, the indices of the
     other lines that are not blank (for the per-line parser, in order) and the mask of the
     matched lines; None when no shape is learnt or a number is one pyarrow cannot convert
-    (the per-line path then reads the lines). ``threads`` as in :func:`read_fast`."""
+    (the per-line path then reads the lines). ``threads`` as in :func:`read_fast`;
+    ``forms``: whether the shapes are matched against the lines' forms (:class:`_Forms`)
+    instead of the lines, where their fixed text allows it; None: where it also has at most
+    :data:`MAX_FORM_SHARE` forms per line. Both ways give the same result."""
     from . import text as T
 
     shapes = [(key.split("\x00"), tpl) for key, tpl in parse.cache.items() if tpl is not None]
     if not shapes or not lines.n:
         return None
-    blocks = _blocks(lines.n, int(lines.ends[-1]) + 1, threads)
-    args = (lines.array, shapes, fmt, T, lines.raw, lines.starts, lines.stops)
     try:
-        if len(blocks) == 1:
-            found = [_match_block(*args, 0, lines.n)]
-        else:
-            with ThreadPoolExecutor(len(blocks)) as pool:
-                found = list(pool.map(lambda b: _match_block(*args, *b), blocks))
+        chunks = _match_forms(lines, shapes, fmt, T, threads, forms)
+        if chunks is None:
+            chunks = _match_blocks(lines, shapes, fmt, T, threads)
     except _NotRegular:
         return None
+    matched = np.zeros(lines.n, dtype=bool)
+    for chunk in chunks:
+        matched[chunk.rows] = True
+    slow = np.flatnonzero(~matched & (lines.stops != lines.starts))
+    return chunks, slow, matched
+
+
+def _match_forms(lines: Lines, shapes, fmt, T, threads: int | None, wanted: bool | None
+                 ) -> list[_Chunk] | None:
+    """A :class:`_Chunk` per shape, each shape matched against the lines' forms
+    (:class:`_Forms`) instead of the lines; None where the forms are not used (``wanted``
+    False, or, ``wanted`` None, the lines hold more than :data:`MAX_FORM_SHARE` forms per
+    line): the lines are then matched one by one (:func:`_match_blocks`).
+
+    A shape's pattern with every digit of its fixed text made ``0`` matches the form of
+    every line the shape's pattern matches; where the fixed text holds no digit, it matches
+    exactly those forms (:class:`_Forms`), else the lines of those forms whose bytes hold
+    the fixed text's digits where the form holds its zeros are the shape's
+    (:func:`_literal_digits`). A line is of the first shape that takes it (as in
+    :func:`_match_block`); the byte offsets of its tokens are those of its form, read from
+    RE2 capture groups (:func:`_form_spans`). Raises :class:`_NotRegular` where a shape
+    lacks a token the format's step needs or a number is one pyarrow cannot convert, as
+    the line by line match gives up then too."""
+    if wanted is False:
+        return None
+    forms = lines.forms()
+    n_forms = len(forms.dictionary)
+    if wanted is None and n_forms > MAX_FORM_SHARE * lines.n:
+        return None
+    taken = np.zeros(lines.n, dtype=bool) if len(shapes) > 1 else None
+    out = []
+    for literals, tpl in shapes:
+        plan = _plan(literals, tpl, fmt, T)
+        if plan is None:
+            raise _NotRegular
+        zeroed = _Plan([lit.translate(_ZERO_TEXT) for lit in literals], tpl, fmt, T)
+        hit = pc.match_substring_regex(forms.dictionary, zeroed.whole).to_numpy(
+            zero_copy_only=False)
+        spans = _form_spans(forms.dictionary, np.flatnonzero(hit), zeroed)
+        in_shape = hit[forms.codes]
+        if taken is not None:
+            in_shape &= ~taken
+        rows = np.flatnonzero(in_shape)
+        if zeroed.literals != literals:
+            rows = rows[_literal_digits(lines, rows, forms.codes[rows], spans, literals)]
+        if taken is not None:
+            taken[rows] = True
+        every = len(rows) == lines.n  # (then no gather by rows)
+        starts = lines.starts if every else lines.starts[rows]
+        codes = forms.codes if every else forms.codes[rows]
+        dtype = _offset_type(lines.raw)
+        m = len(plan.cols)
+        picked = spans[:, [2 * j + e for j in plan.cols for e in (0, 1)]].astype(dtype)
+        offsets = np.empty(2 * m * len(rows) + 1, dtype=dtype)  # as _cast_tokens reads
+        offsets[0] = 0
+        np.add(starts.astype(dtype)[:, None], picked[codes],
+               out=offsets[1:].reshape(len(rows), 2 * m))
+        try:
+            fields, values = _cast_tokens(lines.raw, offsets, m, threads,
+                                          lambda got, tpl=tpl: plan.columns(tpl, got))
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            raise _NotRegular from None
+        out.append(_Chunk(rows, fields, values, tpl.names))
+    return out
+
+
+def _offset_type(raw: np.ndarray) -> type:
+    """The offsets of string arrays over ``raw``: int32 (a pyarrow string array, half the
+    bytes to write and read) where every offset fits, else int64 (a large string array)."""
+    return np.int32 if len(raw) < 2 ** 31 else np.int64
+
+
+#: the fixed text of a shape as its lines' forms hold it (every ASCII digit made '0')
+_ZERO_TEXT = str.maketrans("123456789", "000000000")
+
+
+def _literal_digits(lines: Lines, rows: np.ndarray, codes: np.ndarray, spans: np.ndarray,
+                    literals: list[str]) -> np.ndarray:
+    """The mask of the lines ``rows`` (of forms ``codes``) whose bytes hold the digits of
+    the shape's fixed text ``literals`` where their forms hold zeros: literal ``j`` starts
+    where token ``j - 1`` ends (``spans``, a row per form as :func:`_form_spans` gives; the
+    first literal at the line's start)."""
+    ok = np.ones(len(rows), dtype=bool)
+    starts = lines.starts[rows]
+    for j, lit in enumerate(literals):
+        text = lit.encode("utf-8")
+        at = starts if j == 0 else starts + spans[codes, 2 * j - 1]
+        for o, byte in enumerate(text):
+            if 0x30 <= byte <= 0x39:
+                ok &= lines.raw[at + o] == byte
+    return ok
+
+
+def _form_spans(dictionary: pa.Array, hit: np.ndarray, plan: _Plan) -> np.ndarray:
+    """The byte offsets ``(begin, end)`` of every token in each form of ``hit`` (indices
+    into ``dictionary``, forms that ``plan``'s pattern matches), from the start of the
+    form: an int64 table of a row per form of ``dictionary`` (zeros for the others) and two
+    columns per token (its begin and end, tokens in file order)."""
+    k = len(plan.literals) - 1
+    table = np.zeros((len(dictionary), 2 * k), dtype=np.int64)
+    if not len(hit):
+        return table
+    captured = pc.extract_regex(dictionary.take(pa.array(hit)), plan.pattern(groups=True))
+    at = np.zeros(len(hit), dtype=np.int64)  # where the current token starts
+    for j, lit in enumerate(plan.literals[:-1]):
+        at += len(lit.encode("utf-8"))
+        end = at + pc.binary_length(captured.field(f"g{j}")).to_numpy(zero_copy_only=False)
+        table[hit, 2 * j] = at
+        table[hit, 2 * j + 1] = end
+        at = end
+    return table
+
+
+def _cast_tokens(raw: np.ndarray, offsets: np.ndarray, m: int, threads: int | None,
+                 use=None):
+    """Tokens of ``m`` per line as float64, correctly rounded as ``float()``: a table of
+    lines x ``2 m`` in which column ``2 i + 1`` holds token ``i`` (the even columns: any
+    value), or what ``use`` makes of it. ``offsets`` (int32 or int64 as
+    :func:`_offset_type` gives, ``2 m`` per line and a first 0) cut ``raw`` into entries
+    that alternate between the gap before a token (null) and the token, line by line.
+
+    One pyarrow cast (pyarrow's buffer read in place), in as many slices of lines on
+    threads as :func:`_blocks` gives for the bytes (pyarrow releases the GIL), each slice's
+    table handed to ``use`` (returning an array or a tuple of arrays or None) in its
+    thread; the slices' results are joined in order."""
+    n = (len(offsets) - 1) // (2 * m)
+    use = use or (lambda got: got)
+    valid = np.full((2 * n * m + 7) // 8, 0xAA, dtype=np.uint8)  # entries 1, 3, 5...
+    kind = pa.StringArray if offsets.dtype == np.int32 else pa.LargeStringArray
+    arr = kind.from_buffers(2 * n * m, pa.py_buffer(offsets), pa.py_buffer(raw),
+                            pa.py_buffer(valid))
+
+    def cast(block: tuple[int, int]):
+        a, b = 2 * m * block[0], 2 * m * block[1]
+        got = pc.cast(arr.slice(a, b - a), pa.float64())
+        return use(np.frombuffer(got.buffers()[1], dtype=np.float64, count=len(got),
+                                 offset=8 * got.offset).reshape(-1, 2 * m))
+
+    blocks = _blocks(n, int(offsets[-1]), threads) if n else []
+    if len(blocks) <= 1:
+        return cast(blocks[0] if blocks else (0, 0))
+    with ThreadPoolExecutor(len(blocks)) as pool:
+        return _joined(list(pool.map(cast, blocks)))
+
+
+def _joined(parts: list):
+    """Arrays (or tuples of arrays or None, alike) of consecutive slices of lines, joined."""
+    first = parts[0]
+    if first is None:
+        return None
+    if isinstance(first, tuple):
+        return tuple(_joined([p[i] for p in parts]) for i in range(len(first)))
+    return np.concatenate(parts)
+
+
+def _match_blocks(lines: Lines, shapes, fmt, T, threads: int | None) -> list[_Chunk]:
+    """A :class:`_Chunk` per shape: every line matched against each shape's pattern, in
+    blocks of lines on threads (:func:`_blocks`)."""
+    blocks = _blocks(lines.n, int(lines.ends[-1]) + 1, threads)
+    args = (lines.array, shapes, fmt, T, lines.raw, lines.starts, lines.stops)
+    if len(blocks) == 1:
+        found = [_match_block(*args, 0, lines.n)]
+    else:
+        with ThreadPoolExecutor(len(blocks)) as pool:
+            found = list(pool.map(lambda b: _match_block(*args, *b), blocks))
     if len(found) == 1:
         chunks = found[0]
     else:
@@ -244,11 +500,7 @@ def match_lines(lines: Lines, fmt, parse, *, threads: int | None = None):
                   else np.concatenate([b[s].fields[f] for b in found]) for f in range(3)),
             np.concatenate([b[s].values for b in found]), shapes[s][1].names)
             for s in range(len(shapes))]
-    matched = np.zeros(lines.n, dtype=bool)
-    for chunk in chunks:
-        matched[chunk.rows] = True
-    slow = np.flatnonzero(~matched & (lines.stops != lines.starts))
-    return chunks, slow, matched
+    return chunks
 
 
 def _choose_format(T, head: list[str], tail: str):
@@ -407,6 +659,63 @@ def _match_block(lines: pa.Array, shapes, fmt, T, raw: np.ndarray, starts: np.nd
 _TOKEN_CHARS = frozenset("0123456789+-.eEnNaAiIfFtTyY")
 
 
+class _Plan:
+    """How the lines of one shape are matched and read: its fixed text (``literals``, the
+    text before, between and after the tokens), the RE2 pattern of each token (``token``:
+    1 to 9 digits for the epoch, batch and batch-count tokens, a number otherwise), the
+    integer tokens (``int_cols``), every token used (``cols``, in file order) and the
+    pattern of a whole line (``whole``, its newline included)."""
+
+    __slots__ = ("literals", "token", "int_cols", "cols", "whole")
+
+    def __init__(self, literals: list[str], tpl, fmt, T) -> None:
+        self.literals = literals
+        self.int_cols = [j for j in (tpl.epoch, tpl.batch, tpl.n_batches) if j is not None]
+        self.token = [_SMALL_INT_RE2 if j in self.int_cols else _NUM_RE2
+                      for j in range(len(literals) - 1)]
+        self.cols = sorted(set(self.int_cols) | set(tpl.values))
+        self.whole = self.pattern(groups=False)
+
+    def pattern(self, *, groups: bool) -> str:
+        """The pattern of a whole line; ``groups``: each token captured (``g0``, ``g1``...)."""
+        return "^" + "".join(
+            re.escape(lit) + (f"(?P<g{j}>{tok})" if groups else f"(?:{tok})")
+            for j, (lit, tok) in enumerate(zip(self.literals, self.token))) \
+            + re.escape(self.literals[-1]) + _LINE_END
+
+    def columns(self, tpl, got: np.ndarray):
+        """``(fields, values)`` from ``got``, the float64 tokens ``cols`` as
+        :func:`_cast_tokens` gives them (lines x ``2 len(cols)``, token ``i`` in column
+        ``2 i + 1``): the (epoch, batch, n_batches) int64 columns (None where the shape has
+        none; float64 holds every integer of 9 digits exactly) and the values (lines x
+        names)."""
+        values = np.take(got, [2 * self.cols.index(j) + 1 for j in tpl.values], axis=1)
+        field = {j: got[:, 2 * self.cols.index(j) + 1].astype(np.int64)
+                 for j in self.int_cols}
+        return tuple(None if j is None else field[j]
+                     for j in (tpl.epoch, tpl.batch, tpl.n_batches)), values
+
+    def fields(self, tpl, ints: np.ndarray):
+        """The (epoch, batch, n_batches) int64 columns from ``ints`` (lines x ``int_cols``)."""
+        field = {j: ints[:, i] for i, j in enumerate(self.int_cols)}
+        return tuple(None if j is None else np.ascontiguousarray(field[j], dtype=np.int64)
+                     for j in (tpl.epoch, tpl.batch, tpl.n_batches))
+
+
+def _plan(literals: list[str], tpl, fmt, T) -> _Plan | None:
+    """The :class:`_Plan` of a shape, or None when it lacks a token the format's step needs
+    (the per-line path then reads the file)."""
+    if fmt.step is T._counter:
+        needed = (tpl.epoch,)
+    elif fmt.step is T._later:  # CycleGAN: epoch and iters
+        needed = (tpl.epoch, tpl.batch)
+    else:
+        needed = (tpl.epoch, tpl.batch, tpl.n_batches)
+    if len(literals) < 2 or None in needed:
+        return None
+    return _Plan(literals, tpl, fmt, T)
+
+
 def _match(lines: pa.Array, literals: list[str], tpl, fmt, T, raw: np.ndarray,
            starts: np.ndarray, stops: np.ndarray):
     """Lines of one shape: (line indices, (epoch, batch, n_batches) int64 columns or None,
@@ -419,20 +728,12 @@ def _match(lines: pa.Array, literals: list[str], tpl, fmt, T, raw: np.ndarray,
     in numpy (:func:`_token_ends`) when the fixed text after each token starts with a byte
     no number holds, and all the tokens are converted by one pyarrow cast (float64 holds
     every integer of 9 digits); other shapes use RE2 capture groups (slower)."""
-    k = len(literals) - 1
-    if fmt.step is T._counter:
-        needed = (tpl.epoch,)
-    elif fmt.step is T._later:  # CycleGAN: epoch and iters
-        needed = (tpl.epoch, tpl.batch)
-    else:
-        needed = (tpl.epoch, tpl.batch, tpl.n_batches)
-    if not k or None in needed:
+    plan = _plan(literals, tpl, fmt, T)
+    if plan is None:
         return None
-    int_cols = [j for j in (tpl.epoch, tpl.batch, tpl.n_batches) if j is not None]
-    token = [_SMALL_INT_RE2 if j in int_cols else _NUM_RE2 for j in range(k)]
-    whole = "^" + "".join(re.escape(lit) + f"(?:{tok})" for lit, tok in zip(literals, token)) \
-        + re.escape(literals[-1]) + _LINE_END
-    rows = np.flatnonzero(pc.match_substring_regex(lines, whole).to_numpy(zero_copy_only=False))
+    k = len(literals) - 1
+    rows = np.flatnonzero(pc.match_substring_regex(lines, plan.whole)
+                          .to_numpy(zero_copy_only=False))
     encoded = [lit.encode("utf-8") for lit in literals]
     try:
         if all(lit[:1] and lit[0] not in _TOKEN_CHARS for lit in literals[1:k]) and \
@@ -440,46 +741,33 @@ def _match(lines: pa.Array, literals: list[str], tpl, fmt, T, raw: np.ndarray,
             bounds, found = _token_ends(raw, encoded, starts[rows], stops[rows])
             if not found.all():
                 rows, bounds = rows[found], [(b0[found], b1[found]) for b0, b1 in bounds]
-            cols = sorted(set(int_cols) | set(tpl.values))  # every token used, in file order
-            got = _numbers(raw, [bounds[j] for j in cols])
-            values = got[:, [cols.index(j) for j in tpl.values]]
-            ints = got[:, [cols.index(j) for j in int_cols]].astype(np.int64)
+            fields, values = plan.columns(tpl, _numbers(raw, [bounds[j] for j in plan.cols]))
         else:
-            pattern = "^" + "".join(re.escape(lit) + f"(?P<g{j}>{tok})"
-                                    for j, (lit, tok) in enumerate(zip(literals, token))) + \
-                re.escape(literals[-1]) + _LINE_END
-            captured = pc.extract_regex(lines.take(pa.array(rows)), pattern)
+            captured = pc.extract_regex(lines.take(pa.array(rows)), plan.pattern(groups=True))
 
             def column(j: int, to: pa.DataType) -> np.ndarray:
                 return pc.cast(captured.field(f"g{j}"), to).to_numpy(zero_copy_only=False)
 
             values = np.stack([column(j, pa.float64()) for j in tpl.values], axis=1)
-            ints = np.stack([column(j, pa.int64()) for j in int_cols], axis=1)
+            fields = plan.fields(tpl, np.stack([column(j, pa.int64()) for j in plan.int_cols],
+                                               axis=1))
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         return None
-    field = {j: ints[:, i] for i, j in enumerate(int_cols)}
-    fields = tuple(None if j is None else np.ascontiguousarray(field[j], dtype=np.int64)
-                   for j in (tpl.epoch, tpl.batch, tpl.n_batches))
     return rows, fields, values
 
 
 def _numbers(raw: np.ndarray, tokens: list[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
     """The tokens ``(begin, end)`` (each an array over the lines; in file order within a
-    line) as float64, lines x tokens: one pyarrow cast over one string array whose entries
-    alternate between the gap before a token (null) and the token, line by line (as
-    :func:`.spans`, without interleaving the arrays first)."""
+    line) as float64, as :func:`_cast_tokens` gives them (lines x twice the tokens, token
+    ``i`` in column ``2 i + 1``), in one thread."""
     n, m = len(tokens[0][0]), len(tokens)
-    offsets = np.empty(2 * n * m + 1, dtype=np.int64)
+    offsets = np.empty(2 * n * m + 1, dtype=_offset_type(raw))
     offsets[0] = 0
     pairs = offsets[1:].reshape(n, m, 2)
     for i, (begin, end) in enumerate(tokens):
         pairs[:, i, 0] = begin
         pairs[:, i, 1] = end
-    valid = np.full((2 * n * m + 7) // 8, 0xAA, dtype=np.uint8)  # entries 1, 3, 5...
-    arr = pa.LargeStringArray.from_buffers(2 * n * m, pa.py_buffer(offsets), pa.py_buffer(raw),
-                                           pa.py_buffer(valid))
-    out = pc.cast(arr, pa.float64()).to_numpy(zero_copy_only=False)
-    return out[1::2].reshape(n, m)
+    return _cast_tokens(raw, offsets, m, 1)
 
 
 #: rows whose token lengths are sampled to guess the common ones
@@ -593,7 +881,7 @@ def _frame(chunks, records) -> pd.DataFrame:
     for rows, step, values, tags, other in chunks:
         k = len(tags)
         codes = np.array([names.setdefault(t, len(names)) for t in tags], dtype=np.int32)
-        line_parts.append(np.repeat(rows, k))
+        line_parts.append((rows, k))  # (expanded only where parts are merged)
         step_parts.append(np.repeat(step, k))
         value_parts.append(values.reshape(-1))
         codes = np.tile(codes, len(rows))
@@ -603,20 +891,22 @@ def _frame(chunks, records) -> pd.DataFrame:
                 [names.setdefault(t, len(names)) for t in other_tags], dtype=np.int32)
         code_parts.append(codes)
     if records:
-        line_parts.append(np.array([i for i, _, pts in records for _ in pts], dtype=np.int64))
+        line_parts.append((np.array([i for i, _, pts in records for _ in pts], dtype=np.int64),
+                           1))
         step_parts.append(np.array([s for _, s, pts in records for _ in pts], dtype=np.int64))
         value_parts.append(np.array([v for _, _, pts in records for _, v in pts],
                                     dtype=np.float64))
         code_parts.append(np.array([names.setdefault(t, len(names))
                                     for _, _, pts in records for t, _ in pts], dtype=np.int32))
-    line_parts = [p for p in line_parts if len(p)] or [np.zeros(0, np.int64)]
+    line_parts = [p for p in line_parts if len(p[0]) * p[1]] or [(np.zeros(0, np.int64), 1)]
     step_parts = [p for p in step_parts if len(p)] or [np.zeros(0, np.int64)]
     value_parts = [p for p in value_parts if len(p)] or [np.zeros(0)]
     code_parts = [p for p in code_parts if len(p)] or [np.zeros(0, np.int32)]
     if len(line_parts) == 1:  # lines of one shape only: already in file order
         codes, step, value = code_parts[0], step_parts[0], value_parts[0]
     else:  # a line's points keep their order
-        order = np.argsort(np.concatenate(line_parts), kind="stable")
+        order = np.argsort(np.concatenate([np.repeat(rows, k) for rows, k in line_parts]),
+                           kind="stable")
         codes = np.concatenate(code_parts)[order]
         step = np.concatenate(step_parts)[order]
         value = np.concatenate(value_parts)[order]

@@ -88,10 +88,11 @@ def write(tmp_path: Path, lines: list[str], *, newline: str = "\n", torn: str = 
 
 
 # ------------------------------------------------------------------------------ fixtures
+@pytest.mark.parametrize("forms", [False, True])
 @pytest.mark.parametrize("fixture_id", [f for f in fixture_ids("text_") if "cyclegan_loss" in f])
-def test_the_cyclegan_fixture_reads_the_same(fixture_id):
+def test_the_cyclegan_fixture_reads_the_same(fixture_id, forms):
     path, _ = fixture_path(fixture_id)
-    run = assert_fast_equals_slow(Path(path))
+    run = assert_fast_equals_slow(Path(path), forms=forms)
     assert any("relaunched" in w for w in run.meta.warnings)  # found on the fast path too
 
 
@@ -140,10 +141,11 @@ CASES = {
 }
 
 
+@pytest.mark.parametrize("forms", [False, True])
 @pytest.mark.parametrize("case", sorted(CASES))
 @pytest.mark.parametrize("newline", ["\n", "\r\n"])
-def test_generated_loss_logs_read_the_same(tmp_path, case, newline):
-    assert_fast_equals_slow(write(tmp_path, CASES[case](), newline=newline))
+def test_generated_loss_logs_read_the_same(tmp_path, case, newline, forms):
+    assert_fast_equals_slow(write(tmp_path, CASES[case](), newline=newline), forms=forms)
 
 
 def test_relaunches_are_found_on_the_fast_path(tmp_path):
@@ -201,8 +203,9 @@ def test_the_reader_takes_the_fast_path_on_a_large_loss_log(tmp_path):
 REAL_LOGS = sorted(REAL.glob("*/loss_log.txt")) if REAL.is_dir() else []
 
 
+@pytest.mark.parametrize("forms", [False, True])
 @pytest.mark.parametrize("name", [p.parent.name for p in REAL_LOGS] or ["(none)"])
-def test_real_loss_logs_read_the_same(name):
+def test_real_loss_logs_read_the_same(name, forms):
     if not REAL_LOGS:
         pytest.skip(f"real logs absent ({REAL}): this test needs ../shared/real-logs")
-    assert_fast_equals_slow(REAL / name / "loss_log.txt")
+    assert_fast_equals_slow(REAL / name / "loss_log.txt", forms=forms)
