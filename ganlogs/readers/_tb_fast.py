@@ -677,8 +677,12 @@ class _Reader:
         touching the file's cache lines once per field."""
         width = (size + 7) & ~7
         mat = np.empty((kc, width), dtype=np.uint8)
-        mat[:, :size] = np.ndarray((kc, size), dtype=np.uint8, buffer=self.buf, offset=start,
-                                   strides=(stride, 1))
+        # a record per element (a void dtype of the record's size): one strided copy of kc
+        # elements instead of kc copies of a row of bytes
+        rec = np.dtype(f"V{size}")
+        np.copyto(np.ndarray((kc,), dtype=rec, buffer=mat, strides=(width,)),
+                  np.ndarray((kc,), dtype=rec, buffer=self.buf, offset=start,
+                             strides=(stride,)))
 
         def column(offset: int, dtype: str, sel: Any = None) -> np.ndarray:
             view = np.ndarray((kc,), dtype=dtype, buffer=mat, offset=offset, strides=(width,))
