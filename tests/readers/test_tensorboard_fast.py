@@ -282,3 +282,25 @@ def test_irregular_file_no_period():
     raw[len(raw) // 2] ^= 0x10
     damaged = assert_same(bytes(raw))
     assert len(damaged.damage) == 1 and len(damaged.steps) == 6000 - 1
+
+
+@pytest.mark.parametrize("max_pairs", [0, 1, 16])
+def test_crc_by_byte_pairs_in_every_group(monkeypatch, max_pairs):
+    """Adjacent varying bytes are checked by one lookup in a pair table (for large groups
+    only; at most _MAX_PAIRS tables kept, single-byte lookups beyond): forced on for every
+    group, with no, one and enough tables, rows and damage stay the reference decoder's."""
+    from ganlogs.readers import _tb_fast
+
+    monkeypatch.setattr(_tb_fast, "_PAIR_MIN_ROWS", 0)
+    monkeypatch.setattr(_tb_fast, "_MAX_PAIRS", max_pairs)
+    monkeypatch.setattr(_tb_fast, "_PAIRS", {})
+    test_torch_like_across_varint_widths()
+    test_negative_steps_in_bulk()
+    for where in ("data", "wall_high", "step", "value", "footer"):
+        for record in (7, 2500):
+            test_corruption_inside_a_long_run_skips_only_that_record(where, record)
+    test_two_corruptions_both_skipped()
+    test_irregular_file_no_period()
+    assert len(_tb_fast._PAIRS) <= max_pairs
+    if max_pairs:
+        assert _tb_fast._PAIRS
