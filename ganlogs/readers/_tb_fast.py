@@ -632,7 +632,9 @@ class _Reader:
             rec += len(item)
         # Checking and decoding (_prepare) is separate from writing rows in order (_block).
         # Running _prepare on two threads was measured and gave nothing on a shared 2-core
-        # machine (many short numpy calls contend for the GIL), so it runs inline.
+        # machine (many short numpy calls contend for the GIL), so it runs inline; measured
+        # again on 2026-12-06 with a second thread copying records or allocating the output
+        # ahead instead: no wall time either (docs/scale.md, TensorBoard).
         for task in tasks:
             result = self._prepare(task)
             first, item, k0, k1 = task

@@ -284,23 +284,28 @@ def test_irregular_file_no_period():
     assert len(damaged.damage) == 1 and len(damaged.steps) == 6000 - 1
 
 
-@pytest.mark.parametrize("max_pairs", [0, 1, 16])
-def test_crc_by_byte_pairs_in_every_group(monkeypatch, max_pairs):
-    """Adjacent varying bytes are checked by one lookup in a pair table (for large groups
-    only; at most _MAX_PAIRS tables kept, single-byte lookups beyond): forced on for every
-    group, with no, one and enough tables, rows and damage stay the reference decoder's."""
-    from ganlogs.readers import _tb_fast
 
-    monkeypatch.setattr(_tb_fast, "_PAIR_MIN_ROWS", 0)
-    monkeypatch.setattr(_tb_fast, "_MAX_PAIRS", max_pairs)
-    monkeypatch.setattr(_tb_fast, "_PAIRS", {})
-    test_torch_like_across_varint_widths()
-    test_negative_steps_in_bulk()
-    for where in ("data", "wall_high", "step", "value", "footer"):
-        for record in (7, 2500):
-            test_corruption_inside_a_long_run_skips_only_that_record(where, record)
-    test_two_corruptions_both_skipped()
-    test_irregular_file_no_period()
-    assert len(_tb_fast._PAIRS) <= max_pairs
-    if max_pairs:
-        assert _tb_fast._PAIRS
+# Data CRCs: two adjacent varying bytes are looked up at once in a table of 65,536 entries,
+# for groups of at least 8,192 equal-length records only (from the 3-byte steps on, long_run
+# has such groups); at most 16 such tables are kept for the process, and bytes at further
+# distances from the record's end are looked up one at a time.
+
+def test_crc_by_byte_pairs_with_damage(long_run):
+    raw = bytearray(file_of(long_run))
+    heads = np.cumsum([0] + [len(p) + 16 for p in long_run])
+    hits = (100_000, 110_000, 120_000)
+    for record, at in zip(hits, (12 + 3, 12 + 10, len(long_run[120_000]) + 11)):
+        raw[int(heads[record]) + at] ^= 0x08  # a wall time, a step, a value byte
+    info = assert_same(bytes(raw))
+    assert [d.offset for d in info.damage] == [int(heads[r]) for r in hits]
+
+
+def test_crc_by_byte_pairs_more_tables_than_kept():
+    # 8 tags of 8 lengths: the wall time's bytes lie at many distances from the record's end
+    tags = tuple("t" * (1 + 4 * i) for i in range(8))
+    payloads = torch_like(17_000, tags=tags, seed=5, start=20_000)  # 3-byte steps throughout
+    raw = bytearray(file_of(payloads))
+    heads = np.cumsum([0] + [len(p) + 16 for p in payloads])
+    raw[int(heads[-7]) + 12 + 4] ^= 0x01
+    info = assert_same(bytes(raw))
+    assert len(info.damage) == 1 and len(info.steps) == 17_000 * 8 - 1
