@@ -24,7 +24,8 @@ cannot prove to be a plain scalar.
    ``crc(a) ^ crc(b) = lin(a ^ b)``, ``lin`` being the CRC without its initial and final XOR.
    With ``ref`` = the template with the bytes that vary in the block zeroed,
    ``crc(row) = crc(ref) ^ XOR_c T_c[row[c]]`` over those bytes only (about 10 table
-   lookups per record). Records left to the generic decoder are checked with
+   lookups per record; two adjacent bytes are looked up at once, as a ``uint16``, in
+   groups of at least 8,192 records). Records left to the generic decoder are checked with
    ``google_crc32c`` one by one.
 4. **Decoding** reads wall time, step and value at their offsets and writes them into the
    output columns. The records of a phase are first copied into a compact matrix (one pass
@@ -83,6 +84,31 @@ def _zero_tables(m: int) -> list[np.ndarray]:
                 c = _ZEROS[-1]
                 _ZEROS.append(_TBL[c & 0xFF] ^ (c >> 8))
     return _ZEROS
+
+
+# Two adjacent varying bytes are looked up at once in a table of 65,536 entries (256 KiB,
+# ~0.3 ms to build); a table pays for itself after ~20 blocks of CHUNK records, so tables are
+# built only for large groups of records, and kept for the process (at most _MAX_PAIRS, 4 MiB;
+# the 1 M-event benchmark file needs 14).
+_PAIRS: dict[int, np.ndarray] = {}  # _PAIRS[d][lo | hi << 8]: _ZEROS[d][lo] ^ _ZEROS[d - 1][hi]
+_MAX_PAIRS = 16
+_PAIR_MIN_ROWS = 8192  # fewer records checked at once: one lookup per byte, no table built
+
+
+def _pair_table(d: int) -> np.ndarray | None:
+    """The lin-CRC of two bytes ``lo, hi`` followed by ``d - 1`` zero bytes, indexed by the
+    little-endian ``uint16`` they make (``d >= 1``); None when :data:`_MAX_PAIRS` other
+    tables are kept already."""
+    t = _PAIRS.get(d)
+    if t is None and len(_PAIRS) < _MAX_PAIRS:
+        z = _zero_tables(d)
+        t = (z[d - 1][:, None] ^ z[d][None, :]).ravel()
+        with _ZEROS_LOCK:  # readers in several threads may add tables at once
+            if len(_PAIRS) < _MAX_PAIRS:
+                t = _PAIRS.setdefault(d, t)
+            else:
+                t = _PAIRS.get(d)
+    return t
 
 
 def _mask(c: np.ndarray) -> np.ndarray:
@@ -606,7 +632,9 @@ class _Reader:
             rec += len(item)
         # Checking and decoding (_prepare) is separate from writing rows in order (_block).
         # Running _prepare on two threads was measured and gave nothing on a shared 2-core
-        # machine (many short numpy calls contend for the GIL), so it runs inline.
+        # machine (many short numpy calls contend for the GIL), so it runs inline; measured
+        # again on 2026-12-06 with a second thread copying records or allocating the output
+        # ahead instead: no wall time either (docs/scale.md, TensorBoard).
         for task in tasks:
             result = self._prepare(task)
             first, item, k0, k1 = task
@@ -677,8 +705,12 @@ class _Reader:
         touching the file's cache lines once per field."""
         width = (size + 7) & ~7
         mat = np.empty((kc, width), dtype=np.uint8)
-        mat[:, :size] = np.ndarray((kc, size), dtype=np.uint8, buffer=self.buf, offset=start,
-                                   strides=(stride, 1))
+        # a record per element (a void dtype of the record's size): one strided copy of kc
+        # elements instead of kc copies of a row of bytes
+        rec = np.dtype(f"V{size}")
+        np.copyto(np.ndarray((kc,), dtype=rec, buffer=mat, strides=(width,)),
+                  np.ndarray((kc,), dtype=rec, buffer=self.buf, offset=start,
+                             strides=(stride,)))
 
         def column(offset: int, dtype: str, sel: Any = None) -> np.ndarray:
             view = np.ndarray((kc,), dtype=dtype, buffer=mat, offset=offset, strides=(width,))
@@ -793,10 +825,25 @@ class _Reader:
             ref[c - HEADER_SIZE] = 0
         lin = np.full(len(rows), google_crc32c.value(bytes(ref)), dtype=np.uint32)
         part = np.empty(len(rows), dtype=np.uint32)
-        for c in varying:
-            np.take(plan.tables[c], np.ascontiguousarray(column(c, "u1", pick)), out=part)
+        idx = np.empty(len(rows), dtype=np.intp)  # take's index type: cast once, in place
+        varying.sort()
+        pairs = len(rows) >= _PAIR_MIN_ROWS
+        i = 0
+        while i < len(varying):  # two adjacent bytes by one lookup where a table is at hand
+            c = varying[i]
+            table = None
+            if pairs and i + 1 < len(varying) and varying[i + 1] == c + 1:
+                table = _pair_table(length - 1 - (c - HEADER_SIZE))
+            if table is None:
+                np.copyto(idx, column(c, "u1", pick), casting="unsafe")
+                np.take(plan.tables[c], idx, out=part)
+                i += 1
+            else:
+                np.copyto(idx, column(c, "<u2", pick), casting="unsafe")
+                np.take(table, idx, out=part)
+                i += 2
             lin ^= part
-        del part
+        del part, idx
         footer = column(HEADER_SIZE + length, "<u4", pick)
         wrong = np.flatnonzero(_mask(lin) != footer)
         arithmetic = whole and len(rows) == kc and period > 0

@@ -282,3 +282,30 @@ def test_irregular_file_no_period():
     raw[len(raw) // 2] ^= 0x10
     damaged = assert_same(bytes(raw))
     assert len(damaged.damage) == 1 and len(damaged.steps) == 6000 - 1
+
+
+
+# Data CRCs: two adjacent varying bytes are looked up at once in a table of 65,536 entries,
+# for groups of at least 8,192 equal-length records only (from the 3-byte steps on, long_run
+# has such groups); at most 16 such tables are kept for the process, and bytes at further
+# distances from the record's end are looked up one at a time.
+
+def test_crc_by_byte_pairs_with_damage(long_run):
+    raw = bytearray(file_of(long_run))
+    heads = np.cumsum([0] + [len(p) + 16 for p in long_run])
+    hits = (100_000, 110_000, 120_000)
+    for record, at in zip(hits, (12 + 3, 12 + 10, len(long_run[120_000]) + 11)):
+        raw[int(heads[record]) + at] ^= 0x08  # a wall time, a step, a value byte
+    info = assert_same(bytes(raw))
+    assert [d.offset for d in info.damage] == [int(heads[r]) for r in hits]
+
+
+def test_crc_by_byte_pairs_more_tables_than_kept():
+    # 8 tags of 8 lengths: the wall time's bytes lie at many distances from the record's end
+    tags = tuple("t" * (1 + 4 * i) for i in range(8))
+    payloads = torch_like(17_000, tags=tags, seed=5, start=20_000)  # 3-byte steps throughout
+    raw = bytearray(file_of(payloads))
+    heads = np.cumsum([0] + [len(p) + 16 for p in payloads])
+    raw[int(heads[-7]) + 12 + 4] ^= 0x01
+    info = assert_same(bytes(raw))
+    assert len(info.damage) == 1 and len(info.steps) == 17_000 * 8 - 1
