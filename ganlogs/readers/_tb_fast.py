@@ -819,7 +819,10 @@ class _Reader:
             mine = int.from_bytes(tpl[off:off + (4 if width <= 4 else 8)], "little")
             col = column(off, dtype, pick)
             diff = int(np.bitwise_or.reduce(col ^ col.dtype.type(mine))) if len(col) else 0
-            varying += [off + b for b in range(width) if (diff >> (8 * b)) & 0xFF]
+            varying += [off + b for b in range(min(width, 8)) if (diff >> (8 * b)) & 0xFF]
+            # a 9- or 10-byte step varint (steps >= 2**56): the bytes past the 8 compared
+            # above are taken as varying
+            varying += [off + b for b in range(8, width)]
         ref = bytearray(data)
         for c in varying:
             ref[c - HEADER_SIZE] = 0

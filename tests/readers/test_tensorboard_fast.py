@@ -309,3 +309,14 @@ def test_crc_by_byte_pairs_more_tables_than_kept():
     raw[int(heads[-7]) + 12 + 4] ^= 0x01
     info = assert_same(bytes(raw))
     assert len(info.damage) == 1 and len(info.steps) == 17_000 * 8 - 1
+
+
+def test_nine_byte_step_varints_whose_ninth_byte_varies():
+    # steps >= 2**56 take 9 varint bytes; the 9th changes between records here, beyond the 8
+    # bytes the fast path compares as one word, and must still count as a varying byte
+    out = [wire.encode_file_version_event(1.7e9, writer="tensorboard.summary.writer")]
+    for i in range(3000):
+        out.append(wire.encode_scalar_event("Loss/D", float(i), step=(1 << 56) * (1 + i % 3) + i,
+                                            wall_time=1.7e9 + i))
+    got = assert_same(file_of(out))
+    assert len(got.steps) == 3000 and not got.damage
