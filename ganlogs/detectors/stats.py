@@ -31,6 +31,7 @@ Page, E. S. (1954). Continuous inspection schemes. Biometrika 41 (CUSUM); Vostri
 
 from __future__ import annotations
 
+import functools
 import math
 import warnings
 from dataclasses import dataclass, fields
@@ -275,19 +276,17 @@ class Trend:
         return _evidence(self, prefix)
 
 
+@functools.cache
 def _kendalltau_unwrapped() -> Callable[..., Any] | None:
     """scipy's ``kendalltau`` without the ``_axis_nan_policy`` decorator (found with
     :func:`inspect.unwrap`, the standard route through :func:`functools.wraps`), or None
-    when scipy does not decorate it."""
+    when scipy does not decorate it; looked up once."""
     import inspect
 
     from scipy import stats
 
     inner = inspect.unwrap(stats.kendalltau)
     return None if inner is stats.kendalltau else inner
-
-
-_KENDALLTAU_INNER: list = []  # [function or None], filled on first use
 
 
 def kendall_tau(y: np.ndarray) -> tuple[float, float]:
@@ -298,14 +297,12 @@ def kendall_tau(y: np.ndarray) -> tuple[float, float]:
     test itself on a tiny run (~130 of ~230 us for 500 points; it calls
     ``inspect.signature`` three times a call). For a 1-D ``y`` of at least 2 points with no
     NaN it only promotes both samples to float64 and calls the undecorated function, so
-    that is what is done here, bit for bit (``tests/detectors/test_kendall_tau.py`` compares
+    that is what is done here, bit for bit (``tests/detectors/test_stats_exact.py`` compares
     the two); anything else goes through the decorated function.
     """
     from scipy import stats
 
-    if not _KENDALLTAU_INNER:
-        _KENDALLTAU_INNER.append(_kendalltau_unwrapped())
-    inner = _KENDALLTAU_INNER[0]
+    inner = _kendalltau_unwrapped()
     y = np.asarray(y)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -385,7 +382,20 @@ def adf(y: np.ndarray, lags: int) -> tuple[float, float]:
     return stat, mackinnon_p(stat)
 
 
-_MACKINNON_C1: list = []  # [(largest, smallest, switch, small coefs, large coefs) or None]
+@functools.cache
+def _mackinnon_table() -> tuple | None:
+    """statsmodels' response surface for one variable with a constant: (largest, smallest,
+    switch, small-p coefficients, large-p coefficients), highest power first; None when
+    statsmodels keeps it elsewhere. Read once."""
+    from statsmodels.tsa import adfvalues
+
+    try:
+        return (float(adfvalues._tau_maxs["c"][0]), float(adfvalues._tau_mins["c"][0]),
+                float(adfvalues._tau_stars["c"][0]),
+                np.asarray(adfvalues._tau_smallps["c"][0])[::-1],
+                np.asarray(adfvalues._tau_largeps["c"][0])[::-1])
+    except (AttributeError, KeyError, IndexError, TypeError, ValueError):
+        return None
 
 
 def mackinnon_p(stat: float) -> float:
@@ -398,19 +408,10 @@ def mackinnon_p(stat: float) -> float:
     statsmodels that moved them) or the statistic is not finite, mackinnonp itself is
     called. ``tests/detectors/test_stats_exact.py`` compares the two.
     """
-    from statsmodels.tsa import adfvalues
-
-    if not _MACKINNON_C1:
-        try:
-            _MACKINNON_C1.append((float(adfvalues._tau_maxs["c"][0]),
-                                  float(adfvalues._tau_mins["c"][0]),
-                                  float(adfvalues._tau_stars["c"][0]),
-                                  np.asarray(adfvalues._tau_smallps["c"][0])[::-1],
-                                  np.asarray(adfvalues._tau_largeps["c"][0])[::-1]))
-        except (AttributeError, KeyError, IndexError, TypeError, ValueError):
-            _MACKINNON_C1.append(None)
-    table = _MACKINNON_C1[0]
+    table = _mackinnon_table()
     if table is None or not math.isfinite(stat):
+        from statsmodels.tsa import adfvalues
+
         return float(adfvalues.mackinnonp(stat, regression="c", N=1))
     largest, smallest, switch, small, large = table
     if stat > largest:
