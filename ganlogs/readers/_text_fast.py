@@ -689,14 +689,15 @@ class _Plan:
         ``2 i + 1``): the (epoch, batch, n_batches) int64 columns (None where the shape has
         none; float64 holds every integer of 9 digits exactly) and the values (lines x
         names)."""
-        values = np.take(got, [2 * self.cols.index(j) + 1 for j in tpl.values], axis=1)
-        field = {j: got[:, 2 * self.cols.index(j) + 1].astype(np.int64)
-                 for j in self.int_cols}
-        return tuple(None if j is None else field[j]
-                     for j in (tpl.epoch, tpl.batch, tpl.n_batches)), values
+        def token(j: int) -> int:
+            return 2 * self.cols.index(j) + 1
+
+        values = np.take(got, [token(j) for j in tpl.values], axis=1)
+        return self.fields(tpl, got[:, [token(j) for j in self.int_cols]]), values
 
     def fields(self, tpl, ints: np.ndarray):
-        """The (epoch, batch, n_batches) int64 columns from ``ints`` (lines x ``int_cols``)."""
+        """The (epoch, batch, n_batches) int64 columns from ``ints`` (lines x ``int_cols``,
+        int64, or float64 holding integers of at most 9 digits)."""
         field = {j: ints[:, i] for i, j in enumerate(self.int_cols)}
         return tuple(None if j is None else np.ascontiguousarray(field[j], dtype=np.int64)
                      for j in (tpl.epoch, tpl.batch, tpl.n_batches))
