@@ -31,7 +31,7 @@ import numpy as np
 
 from ._common import GanDetector, tail_span
 from .runstats import (reference_words, OUTRIGHT_ORDERS, RunStats, d_outright, d_win, evidence_common, fmt,
-                       g_still_at_ceiling, last_change_step)
+                       g_saturated, g_still_at_ceiling, last_change_step)
 from .base import Finding
 
 __all__ = ["ModeCollapseDetector"]
@@ -73,7 +73,7 @@ class ModeCollapseDetector(GanDetector):
         # the saturating loss, stated or seen (a G loss frozen at its ceiling: no gradient),
         # turns a winning D into vanishing gradients, not collapse
         outright = 0.0 if rs.family == "bce_minimax" else \
-            d_outright(rs, self.outright_orders) * (1.0 - g_still_at_ceiling(rs))
+            d_outright(rs, self.outright_orders) * (1.0 - max(g_still_at_ceiling(rs), g_saturated(rs)))
         return {"d_win": d_win(rs), "nonsaturating": nonsat, "g_rise": rise, "g_rel_log": rel,
                 "d_outright": outright}
 

@@ -34,7 +34,7 @@ __all__ = ["SeriesStats", "RunStats", "StatsSettings", "run_stats", "compute_run
            "quality_of", "lr_step_downs", "AUX_ROLES", "reference_words",
            "Sufficiency", "sufficiency", "ROLES_READ", "TAIL_FRACTION", "BLOWUP_ABS",
            "BLOWUP_ORDERS", "g_loss_freeze", "g_still_at_ceiling", "FROZEN_FULL", "FROZEN_NONE",
-           "FROZEN_AT_CEILING"]
+           "FROZEN_AT_CEILING", "LossShape", "loss_shape", "d_pinned", "g_saturated"]
 
 #: default tail: this fraction of the healthy points (the end of training is what is judged)
 TAIL_FRACTION = 0.5
@@ -213,6 +213,8 @@ class RunStats:
     lr_step_downs: tuple[int, ...] = ()
     #: :func:`g_loss_freeze`'s answer once asked (three detectors ask; six percentiles each)
     _g_freeze: Any = field(default=None, repr=False, compare=False)
+    #: :func:`loss_shape`'s answers once asked, by role
+    _shapes: dict = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def has_losses(self) -> bool:
@@ -571,15 +573,132 @@ def d_outright(rs: RunStats, orders: float = OUTRIGHT_ORDERS) -> float:
     its (non-negative) loss is within :data:`HEALTHY_DROP_ORDERS` of its start, rising
     linearly to 1 at ``orders`` orders of magnitude below it; 0 when the G loss fell
     meanwhile (tail under 0.7 x its start: G is keeping up). Family-free, and unchanged
-    when a constant weights a loss."""
+    when a constant weights a loss. A D loss pinned at the bottom of its own range
+    (:func:`d_pinned`) counts as well: that reading does not need the loss's floor, so it
+    also holds when a constant is added to the loss."""
+    pinned = d_pinned(rs)
     if rs.g_tail_over_start is not None and rs.g_tail_over_start < 0.7:
-        return 0.0
+        return pinned
     span = max(orders - HEALTHY_DROP_ORDERS, 1e-6)
     from_loss = (rs.d_drop_orders - HEALTHY_DROP_ORDERS) / span
     # logged probabilities say it directly: D(x) - D(G(z)) from 0.5 (clearly ahead) to 0.9
     from_probs = ((rs.separation - 0.5) / 0.4 if rs.p_source == "d_x/d_gz"
                   and rs.separation is not None else 0.0)
-    return float(min(max(from_loss, from_probs, 0.0), 1.0))
+    return float(min(max(from_loss, from_probs, pinned, 0.0), 1.0))
+
+
+@dataclass(frozen=True)
+class LossShape:
+    """Where a loss ended within its own range and how still it became there; every field
+    is unchanged when a constant weights the loss or is added to it.
+
+    ``position``: the tail's median between the run's 1st and 99th percentiles (0 bottom,
+    1 top); ``move``: that median minus the start (median of the first 3 points), over the
+    same range (-1: it fell the whole range); ``stillness``: orders of magnitude by which
+    the tail's jitter (median absolute second difference, which a smooth trend does not
+    enter) is below that of the liveliest tenth of the run after the first
+    (0 to :data:`STILLNESS_CAP`; the cap when the tail does not move at all).
+    """
+
+    position: float
+    move: float
+    stillness: float
+
+
+#: :attr:`LossShape.stillness` is clipped here (a tail that never changes, as a loss logged
+#: to 3 decimals that reads 0.000, is as still as a shape can say)
+STILLNESS_CAP = 4.0
+#: the tail over which :func:`loss_shape` reads position and stillness: the last tenth of
+#: the healthy points (the end state; the tail of the trend tests is the last half)
+SHAPE_TAIL_FRACTION = 0.1
+
+
+def _jitter(v: np.ndarray) -> float:
+    """Median absolute second difference: the series' step-to-step jitter with any smooth
+    trend (a fall, a climb) taken out, so that a smoothed log (TensorBoard's EMA), whose
+    jitter shrinks everywhere alike, keeps its ratios; the median leaves out the first
+    points of an EMA, which are still nearly raw. Where most steps print no change (a loss
+    logged to few decimals), the mean stands in; 0 only for a series that never changes."""
+    if len(v) < 3:
+        return 0.0
+    a = np.abs(np.diff(v, 2))
+    m = float(np.median(a))
+    return m if m > 0 else float(np.mean(a))
+
+
+def loss_shape(rs: RunStats, role: str) -> LossShape | None:
+    """:class:`LossShape` of the ``role`` series, or None with fewer than 20 points or no
+    range."""
+    if role not in rs._shapes:
+        rs._shapes[role] = _loss_shape(rs.series.get(role))
+    return rs._shapes[role]
+
+
+def _loss_shape(s: SeriesStats | None) -> LossShape | None:
+    if s is None or len(s.values) < 20:
+        return None
+    v = np.asarray(s.values, dtype=float)
+    lo, hi = (float(x) for x in np.percentile(v, [1, 99]))
+    if not hi > lo:
+        return None
+    tail = v[-max(5, int(len(v) * SHAPE_TAIL_FRACTION)):]
+    mid = float(st.median(tail))
+    # the first tenth is left out: it holds the start's transient and, in a smoothed log,
+    # the EMA's warm-up, both livelier than any later state of a healthy run
+    lively = max(_jitter(c) for c in np.array_split(v, 10)[1:])
+    still = _jitter(tail)
+    if still <= 0:  # the tail never changes while the run did
+        stillness = STILLNESS_CAP
+    else:
+        stillness = min(max(math.log10(max(lively, still) / still), 0.0), STILLNESS_CAP)
+    return LossShape(position=(mid - lo) / (hi - lo), move=(mid - float(st.median(v[:3]))) / (hi - lo),
+                     stillness=stillness)
+
+
+#: a loss is *pinned* at an end of its range when its tail's median lies within this share
+#: of the range from that end and it got there from its start across at least
+#: :data:`PINNED_MOVE` of the range (a loss that starts at its floor has won nothing)
+PINNED_POSITION = 0.1
+PINNED_MOVE = 0.5
+#: ... and its step-to-step motion shrank: a non-negative loss near its floor moves about as
+#: much as its own small value, so a D loss at a tenth of its start moves about a tenth as
+#: much (one order); half an order of stillness counts nothing, 1.5 orders count fully
+D_STILL_NONE, D_STILL_FULL = 0.5, 1.5
+#: the saturating G loss log(1 - D(G(z))) moves by D(G(z)) times its input's motion, the
+#: factor its gradient shrinks by; its stillness is therefore read as that shrink, counting
+#: from one order and fully at the label's two orders of magnitude. The non-saturating loss
+#: -log D(G(z)) moves *more* as D wins, so it never reads as saturated.
+G_SATURATED_NONE, G_SATURATED_FULL = 1.0, 2.0
+
+
+def _ramp(x: float, none: float, full: float) -> float:
+    return float(min(max((x - none) / (full - none), 0.0), 1.0))
+
+
+def d_pinned(rs: RunStats) -> float:
+    """0-1: the D loss fell to the bottom of its own range and went still there while the G
+    loss rose (:data:`PINNED_POSITION`, :data:`PINNED_MOVE`, ramp from
+    :data:`D_STILL_NONE` to :data:`D_STILL_FULL` orders of stillness): a discriminator that
+    won outright, read without the loss's floor, its family or its scale."""
+    if rs.family in ("wgan_gp", "wgan_clip"):
+        return 0.0  # a critic's loss has no floor to be pinned at
+    d, g = loss_shape(rs, "d_loss"), loss_shape(rs, "g_loss")
+    if d is None or g is None:
+        return 0.0
+    if d.position > PINNED_POSITION or d.move > -PINNED_MOVE or g.move <= 0:
+        return 0.0
+    return _ramp(d.stillness, D_STILL_NONE, D_STILL_FULL)
+
+
+def g_saturated(rs: RunStats) -> float:
+    """0-1: the G loss rose to the top of its own range and went still there, by
+    :data:`G_SATURATED_NONE` to :data:`G_SATURATED_FULL` orders: the saturating loss under a
+    discriminator that won (its gradient shrank by about as much); family-free, and
+    unchanged when a constant weights the loss or is added to it."""
+    g = loss_shape(rs, "g_loss")
+    if g is None or g.position < 1.0 - PINNED_POSITION or g.move < PINNED_MOVE:
+        return 0.0
+    return _ramp(g.stillness, G_SATURATED_NONE, G_SATURATED_FULL)
 
 
 #: a G loss whose last half spans at most this share of the run's range is fully frozen, and
@@ -639,11 +758,16 @@ def d_win(rs: RunStats) -> float:
     From D(x) - D(G(z)) when the probabilities are known; else from how far the D loss fell
     below its reference level (:attr:`RunStats.d_rel`): 1 - D loss / equilibrium when the
     levels are confirmed, else, against its own start, 0 below 0.15 orders of magnitude
-    rising to 1 at one order; 0 for WGAN critics without probabilities.
+    rising to 1 at one order; 0 for WGAN critics without probabilities; at least
+    :func:`d_pinned` (a D loss pinned at the bottom of its range, read without its level).
     """
     sep = rs.separation
     if sep is not None:
         return float(min(max(sep, 0.0), 1.0))
+    return max(_d_win_from_level(rs), d_pinned(rs))
+
+
+def _d_win_from_level(rs: RunStats) -> float:
     rel = rs.d_rel
     if rel is None or rs.family in ("wgan_gp", "wgan_clip"):
         return 0.0

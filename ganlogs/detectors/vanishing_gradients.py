@@ -37,7 +37,8 @@ from ..conventions import LN2
 
 from ._common import GanDetector, tail_span
 from .runstats import (reference_words, OUTRIGHT_ORDERS, RunStats, d_outright, d_win, evidence_common,
-                       first_change_step, fmt, g_loss_freeze, g_still_at_ceiling)
+                       first_change_step, fmt, g_loss_freeze, g_still_at_ceiling, d_pinned,
+                       g_saturated)
 from .base import Finding
 
 __all__ = ["VanishingGradientsDetector", "model_for", "gradient_shrink", "g_frozen"]
@@ -96,8 +97,12 @@ def unscaled_saturating_start(rs: RunStats) -> bool:
 def g_frozen(rs: RunStats) -> float:
     """0-1: the G loss froze at the top of its range
     (:func:`~.runstats.g_still_at_ceiling`) while the discriminator won outright
-    (:func:`~.runstats.d_outright`, which scales it)."""
-    return float(g_still_at_ceiling(rs) * d_outright(rs, OUTRIGHT_ORDERS))
+    (:func:`~.runstats.d_outright`, which scales it); or, read from the losses' motion
+    alone, it went still at the top of its range as the saturating loss does
+    (:func:`~.runstats.g_saturated`) while the D loss went still at the bottom of its own
+    (:func:`~.runstats.d_pinned`)."""
+    return float(max(g_still_at_ceiling(rs) * d_outright(rs, OUTRIGHT_ORDERS),
+                     g_saturated(rs) * d_pinned(rs)))
 
 
 def model_for(rs: RunStats) -> str:
@@ -122,10 +127,13 @@ class VanishingGradientsDetector(GanDetector):
         """``grad_orders`` (0-8: orders of magnitude the logged G gradient norm fell),
         ``d_win`` (0-1), ``grad_x_dwin`` (their product: a gradient that vanishes *because D
         wins*; one that vanishes at the equilibrium, as in a converged Dirac-GAN, does not
-        count), ``minimax`` (0/1: the saturating loss), ``shrink_orders`` (0-4: orders of
+        count), ``minimax`` (0-1: the saturating loss, 1 when stated or inferred, else
+        :func:`~.runstats.g_saturated`), ``shrink_orders`` (0-4: orders of
         magnitude by which the saturating loss shrank the generator's gradient, from
         :func:`gradient_shrink`; 0 for other losses)."""
-        minimax = 1.0 if rs.family == "bce_minimax" else 0.0
+        # the saturating loss, stated or inferred, or seen in the G loss's motion (still at the
+        # top of its range: the family-free sighting, which an added constant leaves alone)
+        minimax = 1.0 if rs.family == "bce_minimax" else g_saturated(rs)
         orders = float(min(max(rs.grad_orders or 0.0, 0.0), 8.0))
         dw = d_win(rs)
         shrink = gradient_shrink(rs)

@@ -377,6 +377,32 @@ def test_a_non_saturating_g_loss_under_a_winning_d_keeps_moving_and_is_not_froze
     assert f.evidence["g_frozen"] == 0 and f.confidence < 0.5, f.evidence
 
 
+@pytest.mark.parametrize("k,d_offset,g_offset", [(1.0, 1.0, 5.0), (10.0, 3.0, -2.0), (0.1, 0.5, 0.0)])
+def test_a_saturated_pair_is_vanishing_when_constants_are_added_to_both_losses(k, d_offset, g_offset):
+    """Issue 10's invariance: a constant added to the D loss hides its floor (the fall in
+    orders of magnitude is gone), yet the D loss still goes still at the bottom of its own
+    range and the saturating G loss still at the top of its own: read from that motion, the
+    winning discriminator and the vanished gradient survive the offset (family unknown)."""
+    dx, dgz = _d_takes_over()
+    s = {"d_loss": k * (-np.log(dx) - np.log(1 - dgz)) + d_offset, "g_loss": k * np.log(1 - dgz) + g_offset}
+    f = VanishingGradientsDetector().detect_series(s)[0]
+    assert f.evidence["g_frozen"] > 0.5 and f.evidence["d_win"] > 0.5, f.evidence
+    assert f.confidence >= 0.5, f.evidence
+    assert conf_of(ModeCollapseDetector().detect_series(s), "mode_collapse") < 0.5
+
+
+@pytest.mark.parametrize("d_offset", [0.0, 1.0])
+def test_a_non_saturating_g_loss_is_never_read_as_saturated(d_offset):
+    """-log D(G(z)) moves more, not less, as D wins: its motion never reads as the saturating
+    loss's, so a winning D with it stays a collapse signature, offset or not."""
+    dx, dgz = _d_takes_over()
+    s = {"d_loss": -np.log(dx) - np.log(1 - dgz) + d_offset, "g_loss": -np.log(dgz)}
+    f = ModeCollapseDetector().detect_series(s)[0]
+    assert f.confidence >= 0.5 and "discriminator won" in f.summary, f.evidence
+    v = VanishingGradientsDetector().detect_series(s)[0]
+    assert v.confidence < 0.5 and v.evidence["g_frozen"] == 0, v.evidence
+
+
 @pytest.mark.parametrize("k", [0.1, 1.0, 10.0])
 def test_a_winning_discriminator_is_read_on_the_losses_own_scale(k):
     """D loss falling to ~2% of its start while G's does not fall: the discriminator won,
