@@ -682,10 +682,17 @@ def d_pinned(rs: RunStats) -> float:
     won outright, read without the loss's floor, its family or its scale."""
     if rs.family in ("wgan_gp", "wgan_clip"):
         return 0.0  # a critic's loss has no floor to be pinned at
+    if rs.p_source == "d_x/d_gz":
+        return 0.0  # logged D(x), D(G(z)) say directly how far D is ahead (d_outright reads them)
     d, g = loss_shape(rs, "d_loss"), loss_shape(rs, "g_loss")
     if d is None or g is None:
         return 0.0
     if d.position > PINNED_POSITION or d.move > -PINNED_MOVE or g.move <= 0:
+        return 0.0
+    if g.stillness >= G_SATURATED_NONE and g.position < 1.0 - PINNED_POSITION:
+        # both losses went still with G short of the top of its range: the players came to
+        # rest (a Dirac-GAN at its equilibrium, D's loss falling from a high start to 2 ln 2),
+        # not a discriminator that won
         return 0.0
     return _ramp(d.stillness, D_STILL_NONE, D_STILL_FULL)
 

@@ -403,6 +403,27 @@ def test_a_non_saturating_g_loss_is_never_read_as_saturated(d_offset):
     assert v.confidence < 0.5 and v.evidence["g_frozen"] == 0, v.evidence
 
 
+def test_losses_that_come_to_rest_together_are_not_a_pinned_discriminator():
+    """A Dirac-GAN settling at its equilibrium: the D loss falls from a high start to 2 ln 2
+    and stops moving, the G loss climbs past ln 2 and comes back to rest there (as the
+    corpus's Dirac-GANs with RMSprop do). Read from their motion alone (family not stated)
+    both are still, with G short of the top of its range: the players came to rest; D did
+    not win. (A G loss that approached ln 2 from below without overshooting would look like
+    the saturating loss at its ceiling: there only the family or D(x), D(G(z)) can tell.)"""
+    from ganlogs.detectors.runstats import d_pinned, g_saturated, loss_shape  # noqa: F401
+
+    rng = np.random.default_rng(3)
+    n = 600
+    t = np.arange(n)
+    settle = np.exp(-t / 40.0)
+    noise = 0.02 * settle * rng.normal(size=n)
+    s = {"d_loss": 2 * LN2 + 0.5 * settle + noise,
+         "g_loss": LN2 - 0.3 * np.exp(-t / 20.0) + 0.25 * (t / 40.0) * settle + noise}
+    f = ModeCollapseDetector().detect_series(s)[0]
+    assert f.evidence["d_outright"] == 0 and f.confidence < 0.5, f.evidence
+    assert VanishingGradientsDetector().detect_series(s)[0].confidence < 0.5
+
+
 @pytest.mark.parametrize("k", [0.1, 1.0, 10.0])
 def test_a_winning_discriminator_is_read_on_the_losses_own_scale(k):
     """D loss falling to ~2% of its start while G's does not fall: the discriminator won,
