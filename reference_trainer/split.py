@@ -14,7 +14,14 @@ __all__ = ["HELD_OUT_TARGETS", "HELD_OUT_G_DEPTH", "TUNING_FAMILIES", "V3_HELD_O
            "v3_held_out_reason", "v4_held_out_reason", "V5_HELD_OUT_TARGETS", "V5_HELD_OUT_G_ACT",
            "v5_held_out_reason", "V6_HELD_OUT_TARGETS", "V6_HELD_OUT_G_ACT", "v6_held_out_reason",
            "V7_HELD_OUT_TARGETS", "V7_HELD_OUT_G_ACT", "v7_held_out_reason",
-           "V8_HELD_OUT_TARGETS", "V8_HELD_OUT_G_ACT", "v8_held_out_reason"]
+           "V8_HELD_OUT_TARGETS", "V8_HELD_OUT_G_ACT", "v8_held_out_reason",
+           "V9_HELD_OUT_TARGETS", "V9_HELD_OUT_G_ACT", "v9_held_out_reason"]
+
+#: the eighth held-out set (docs/results/heldout_protocol_v9.md), chosen after v8 was
+#: evaluated with the round-6 detectors, before any rule of a seventh tuning round: a target
+#: and a generator activation no detector was designed on
+V9_HELD_OUT_TARGETS = ("astroid",)
+V9_HELD_OUT_G_ACT = "gelu"
 
 #: the seventh held-out set (docs/results/heldout_protocol_v8.md), chosen after v7 was
 #: evaluated at the round-5 detectors, before any rule of a sixth tuning round: a target and a
@@ -73,7 +80,7 @@ def split_of(ground_truth: dict) -> tuple[str, str]:
     cfg = ground_truth.get("config") or {}
     target = str(cfg.get("target", ""))
     # the newest protocol first: a run with settings of two held-out sets names the newer one
-    for reason_of in (v8_held_out_reason, v7_held_out_reason, v6_held_out_reason, v5_held_out_reason,
+    for reason_of in (v9_held_out_reason, v8_held_out_reason, v7_held_out_reason, v6_held_out_reason, v5_held_out_reason,
                       v4_held_out_reason, v3_held_out_reason):
         why = reason_of(cfg)
         if why:
@@ -167,3 +174,12 @@ def v8_held_out_reason(config: dict) -> str:
     run (all six were evaluated and read).
     """
     return _target_or_g_act_reason("v8", config, V8_HELD_OUT_TARGETS, V8_HELD_OUT_G_ACT)
+
+
+def v9_held_out_reason(config: dict) -> str:
+    """The v9 protocol's reason a run configuration is held out, or ``""``.
+
+    No v1 to v8 run has these settings; under the v9 protocol every v2 to v8 run is a tuning
+    run (all seven were evaluated and read).
+    """
+    return _target_or_g_act_reason("v9", config, V9_HELD_OUT_TARGETS, V9_HELD_OUT_G_ACT)

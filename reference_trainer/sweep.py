@@ -29,14 +29,14 @@ __all__ = ["run_sweep", "build_manifest", "train_and_label", "set_cpu_threads"]
 
 MAX_GROUP = {"dirac": 64, "mixture": 24, "digits": 12}
 
-#: sweep sizes: ``small`` (fixtures/labelled), ``full`` (the v1 sweep), ``v2`` (issue 10's varied corpus), ``v3``, ``v4``, ``v5``, ``v6``, ``v7`` and ``v8`` (its second to seventh held-out sets)
-SIZES = ("small", "full", "v2", "v3", "v4", "v5", "v6", "v7", "v8")
+#: sweep sizes: ``small`` (fixtures/labelled), ``full`` (the v1 sweep), ``v2`` (issue 10's varied corpus), ``v3``, ``v4``, ``v5``, ``v6``, ``v7``, ``v8`` and ``v9`` (its second to eighth held-out sets)
+SIZES = ("small", "full", "v2", "v3", "v4", "v5", "v6", "v7", "v8", "v9")
 
 
 def specs_for(size: str) -> list[dict]:
-    """Run specs of a sweep size (``v2`` to ``v8``: ``reference_trainer.variety``, whose held-out
-    protocols are ``docs/results/heldout_protocol_v3.md`` to ``_v8.md``)."""
-    if size in ("v2", "v3", "v4", "v5", "v6", "v7", "v8"):
+    """Run specs of a sweep size (``v2`` to ``v9``: ``reference_trainer.variety``, whose held-out
+    protocols are ``docs/results/heldout_protocol_v3.md`` to ``_v9.md``)."""
+    if size in ("v2", "v3", "v4", "v5", "v6", "v7", "v8", "v9"):
         from reference_trainer import variety
 
         return getattr(variety, f"build_{size}_specs")()

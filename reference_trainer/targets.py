@@ -314,10 +314,17 @@ def _heart() -> CurveTarget:
     return _curve("heart", pts - pts.mean(0), 8, 2000)
 
 
+def _astroid() -> CurveTarget:
+    """An astroid ``(2 cos^3 t, 2 sin^3 t)`` for t in [0, 2 pi) (one closed curve with four
+    cusps, 4 wide; v9 held-out target); 8 arc-length modes."""
+    t = np.linspace(0, 2 * np.pi, 8000)
+    return _curve("astroid", np.stack([2.0 * np.cos(t) ** 3, 2.0 * np.sin(t) ** 3], 1), 8, 2000)
+
+
 #: targets without parameters, by name
 _NAMED_TARGETS = {"grid25": _grid25, "grid9": _grid9, "moons": _moons, "swissroll": _swissroll, "circles": _circles,
                   "spiral": _spiral, "pinwheel": _pinwheel, "rose": _rose, "star10": _star10,
-                  "lissajous": _lissajous, "heart": _heart}
+                  "lissajous": _lissajous, "heart": _heart, "astroid": _astroid}
 
 
 @functools.lru_cache(maxsize=None)
@@ -325,7 +332,7 @@ def get_target(name: str, dim: int = 1, n_modes: int = 0, seed: int = 0, n_real:
     """Return the target called ``name``.
 
     ``ringK`` (K >= 3), ``grid9``, ``grid25``, ``moons``, ``swissroll``, ``circles``,
-    ``spiral``, ``pinwheel``, ``rose``, ``star10``, ``lissajous``, ``heart``, ``digits``,
+    ``spiral``, ``pinwheel``, ``rose``, ``star10``, ``lissajous``, ``heart``, ``astroid``, ``digits``,
     ``digitsfew`` (``n_real`` training images), ``dirac`` (``dim`` 1 to 3) and ``gmm``
     (``dim`` dimensions, ``n_modes`` modes, centres from ``seed``).
     """

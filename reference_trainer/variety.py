@@ -29,7 +29,8 @@ from reference_trainer.scenarios import _DEFAULTS, family_of
 
 __all__ = ["Recipe", "RECIPES", "V3_RECIPES", "V4_RECIPES", "build_v2_specs", "build_v3_specs", "build_v4_specs", "build_specs_from",
            "V5_RECIPES", "build_v5_specs", "V6_RECIPES", "build_v6_specs",
-           "V7_RECIPES", "build_v7_specs", "V8_RECIPES", "build_v8_specs"]
+           "V7_RECIPES", "build_v7_specs", "V8_RECIPES", "build_v8_specs",
+           "V9_RECIPES", "build_v9_specs"]
 
 
 def _rng(*parts) -> np.random.Generator:
@@ -511,3 +512,15 @@ V8_RECIPES: tuple[Recipe, ...] = _g_act_recipes("heart", "elu")
 def build_v8_specs(runs_per_cell: int = 6) -> list[dict]:
     """Every run spec of the v8 (seventh held-out) sweep."""
     return build_specs_from(V8_RECIPES, "v8", runs_per_cell)
+
+
+# v9: an eighth held-out corpus (docs/results/heldout_protocol_v9.md), chosen after v8 was
+# evaluated with the round-6 detectors and before any rule of a seventh tuning round: a new
+# target (``astroid``, a closed curve with four cusps) and a new generator activation (GELU), in
+# the same cells as v5 to v8.
+V9_RECIPES: tuple[Recipe, ...] = _g_act_recipes("astroid", "gelu")
+
+
+def build_v9_specs(runs_per_cell: int = 6) -> list[dict]:
+    """Every run spec of the v9 (eighth held-out) sweep."""
+    return build_specs_from(V9_RECIPES, "v9", runs_per_cell)

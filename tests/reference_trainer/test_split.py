@@ -51,3 +51,11 @@ def test_v8_heart_target_and_elu_generator_are_held_out():
     s, why = split_of({"family": "ring8_bce_ns_adam", "config": {"target": "ring8", "g_act": "elu"}})
     assert s == "held_out" and "elu" in why
     assert split_of({"family": "lissajous_bce_ns_adam", "config": {"target": "lissajous"}})[1].startswith("v7")
+
+
+def test_v9_astroid_target_and_gelu_generator_are_held_out():
+    s, why = split_of({"family": "astroid_bce_ns_adam", "config": {"target": "astroid"}})
+    assert s == "held_out" and "astroid" in why
+    s, why = split_of({"family": "ring8_bce_ns_adam", "config": {"target": "ring8", "g_act": "gelu"}})
+    assert s == "held_out" and "gelu" in why
+    assert split_of({"family": "heart_bce_ns_adam", "config": {"target": "heart"}})[1].startswith("v8")
