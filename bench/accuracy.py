@@ -102,6 +102,10 @@ class Item:
     feats: dict = field(default_factory=dict)
     seconds: float = 0.0
     onset_error: dict[str, float] = field(default_factory=dict)  # label -> |error| / steps
+    #: for ``not_converged`` truth: why (``blurry``, ``still improving``, ...), and D(x) -
+    #: D(G(z)) on fresh samples at the end (the trainer's ``d_separation_end``), or None
+    nc_reason: str | None = None
+    d_separation_end: float | None = None
 
 
 def corpus_runs(corpus: Path) -> list[Path]:
@@ -171,7 +175,9 @@ def evaluate_run(run_dir: Path, *, state: bool, calibration: Calibration | None 
                 scenario=gt.get("scenario", ""), truth=truth,
                 split=gt.get("split") or split_of(gt)[0],
                 outcome=gt.get("outcome") or ("labelled" if truth else "not_converged"),
-                grad_logged="g_grad_norm" in (log.get("tags") or {}))
+                grad_logged="g_grad_norm" in (log.get("tags") or {}),
+                nc_reason=gt.get("not_converged_reason"),
+                d_separation_end=(gt.get("measures") or {}).get("d_separation_end"))
     run = _load_run(run_dir)
     settings = Settings(loss_family=log.get("loss_family") if state else None,
                         d_loss_reduction=log.get("d_loss_reduction") if state else None)
@@ -252,6 +258,36 @@ def still_training(items: list[Item], method: str) -> tuple[float, float, int]:
     fail = sum(any(lab in FAILURES for lab in it.pred[method]) for it in st) / len(st)
     conv = sum("converged" in it.pred[method] for it in st) / len(st)
     return fail, conv, len(st)
+
+
+#: D(x) - D(G(z)) at the end at or above which a still-training run's discriminator counts as
+#: having won (the trainer's truth uses 0.98 with a 100x gradient shrink for vanishing
+#: gradients; 0.9 is D(x) ~ 0.95 against D(G(z)) ~ 0.05)
+D_WON_SEPARATION = 0.9
+
+
+def still_training_breakdown(items: list[Item], method: str) -> list[tuple[str, int, int, dict[str, int]]]:
+    """Still-training runs by group: the truth's reason, and whether the discriminator ended
+    far ahead (:data:`D_WON_SEPARATION`), which ``DECISIONS.md`` maps to a failure finding
+    while the trainer's truth, from samples, can still be ``not_converged`` (blurry): rows of
+    (group, runs, runs given a failure label, failure labels given)."""
+    groups: dict[str, list[Item]] = {}
+    for it in items:
+        if it.outcome != "not_converged":
+            continue
+        won = it.d_separation_end is not None and it.d_separation_end >= D_WON_SEPARATION
+        groups.setdefault(f"{it.nc_reason or 'no reason recorded'}, D "
+                          f"{'won' if won else 'did not win'}", []).append(it)
+    rows = []
+    for g in sorted(groups):
+        its = groups[g]
+        labs: dict[str, int] = {}
+        for it in its:
+            for lab in it.pred[method]:
+                if lab in FAILURES:
+                    labs[lab] = labs.get(lab, 0) + 1
+        rows.append((g, len(its), sum(any(lab in FAILURES for lab in it.pred[method]) for it in its), labs))
+    return rows
 
 
 def ece_per_label(items: list[Item], method: str, bins: int = 10) -> dict[str, float]:
@@ -365,6 +401,10 @@ def report(items: list[Item], title: str) -> dict:
             f"{still_training(items, m)[0]:20.3f}" for m in methods) + f"   (of {n_} runs)")
         print(f"{'still training: converged':30s}" + "  ".join(
             f"{still_training(items, m)[1]:20.3f}" for m in methods))
+        print(f"still training by the truth's reason, and whether D ended ahead by >= {D_WON_SEPARATION} "
+              "(D(x) - D(G(z)) on fresh samples): runs, given a failure label (ganlogs), which")
+        for g, n, k, labs in still_training_breakdown(items, "ganlogs"):
+            print(f"  {g:38s} {n:5d} {k:5d}   " + (", ".join(f"{lab} {c}" for lab, c in sorted(labs.items())) or "-"))
     per = ece_per_label(items, "ganlogs")
     summary["ganlogs"]["ece_per_label"] = per
     print("ECE per label (ganlogs): " + ", ".join(f"{k} {v:.3f}" for k, v in per.items()))

@@ -68,3 +68,22 @@ def test_ganlogs_beats_both_baselines_on_macro_f1(items):
     for base in ("ideal_value", "threshold"):
         theirs = acc.macro_f1(acc.prf(its, base))
         assert math.isnan(theirs) or ours > theirs, (base, ours, theirs)
+
+
+def test_still_training_runs_are_broken_down_by_reason_and_by_a_discriminator_that_won():
+    """bench/accuracy.py splits the still-training runs by the truth's reason and by whether D
+    ended far ahead, and counts the failure labels given in each group."""
+    acc = _bench()
+
+    def item(reason, sep, pred):
+        it = acc.Item(run_id="r", family="f", scenario="s", truth=[], outcome="not_converged",
+                      nc_reason=reason, d_separation_end=sep)
+        it.pred["ganlogs"] = pred
+        return it
+
+    its = [item("blurry", 0.99, ["mode_collapse"]), item("blurry", 0.99, []), item("blurry", 0.2, []),
+           item("still improving", None, ["oscillating", "mode_collapse"]),
+           acc.Item(run_id="c", family="f", scenario="s", truth=["converged"], pred={"ganlogs": ["mode_collapse"]})]
+    rows = {g: (n, k, labs) for g, n, k, labs in acc.still_training_breakdown(its, "ganlogs")}
+    assert rows == {"blurry, D won": (2, 1, {"mode_collapse": 1}), "blurry, D did not win": (1, 0, {}),
+                    "still improving, D did not win": (1, 1, {"mode_collapse": 1, "oscillating": 1})}
