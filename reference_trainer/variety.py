@@ -25,6 +25,7 @@ from typing import Callable
 
 import numpy as np
 
+from reference_trainer import split
 from reference_trainer.scenarios import _DEFAULTS, family_of
 
 __all__ = ["Recipe", "RECIPES", "V3_RECIPES", "V4_RECIPES", "build_v2_specs", "build_v3_specs", "build_v4_specs", "build_specs_from",
@@ -432,7 +433,9 @@ def build_v3_specs(runs_per_cell: int = 6) -> list[dict]:
 # ReLU hidden units, ``g_act``) on the known 2-D targets and on digits, in the same cells.
 
 def _g_act_recipes(target: str, act: str) -> tuple[Recipe, ...]:
-    """The cells of a held-out corpus with a new ``target`` and generator activation ``act``."""
+    """The cells of a held-out corpus with a new ``target`` and generator activation ``act``
+    (both read from that protocol's constants in :mod:`reference_trainer.split`, which holds
+    the corpus's runs out by the same two settings)."""
     def g(cfg: dict) -> dict:
         return {**cfg, "g_act": act}
 
@@ -476,7 +479,7 @@ def _g_act_recipes(target: str, act: str) -> tuple[Recipe, ...]:
     )
 
 
-V5_RECIPES: tuple[Recipe, ...] = _g_act_recipes("rose", "tanh")
+V5_RECIPES: tuple[Recipe, ...] = _g_act_recipes(*split.V5_HELD_OUT_TARGETS, split.V5_HELD_OUT_G_ACT)
 
 
 def build_v5_specs(runs_per_cell: int = 6) -> list[dict]:
@@ -484,7 +487,7 @@ def build_v5_specs(runs_per_cell: int = 6) -> list[dict]:
     return build_specs_from(V5_RECIPES, "v5", runs_per_cell)
 
 
-V6_RECIPES: tuple[Recipe, ...] = _g_act_recipes("star10", "lrelu")
+V6_RECIPES: tuple[Recipe, ...] = _g_act_recipes(*split.V6_HELD_OUT_TARGETS, split.V6_HELD_OUT_G_ACT)
 
 
 def build_v6_specs(runs_per_cell: int = 6) -> list[dict]:
@@ -495,7 +498,7 @@ def build_v6_specs(runs_per_cell: int = 6) -> list[dict]:
 # v7: a sixth held-out corpus (docs/results/heldout_protocol_v7.md), chosen after the round-5
 # freeze and before any rule of a sixth tuning round: a new target (``lissajous``, a 3:2
 # Lissajous curve) and a new generator activation (SiLU), in the same cells as v5 and v6.
-V7_RECIPES: tuple[Recipe, ...] = _g_act_recipes("lissajous", "silu")
+V7_RECIPES: tuple[Recipe, ...] = _g_act_recipes(*split.V7_HELD_OUT_TARGETS, split.V7_HELD_OUT_G_ACT)
 
 
 def build_v7_specs(runs_per_cell: int = 6) -> list[dict]:
@@ -506,7 +509,7 @@ def build_v7_specs(runs_per_cell: int = 6) -> list[dict]:
 # v8: a seventh held-out corpus (docs/results/heldout_protocol_v8.md), chosen after v7 was
 # evaluated and before any rule of a sixth tuning round: a new target (``heart``, a heart
 # curve with a cusp) and a new generator activation (ELU), in the same cells as v5 to v7.
-V8_RECIPES: tuple[Recipe, ...] = _g_act_recipes("heart", "elu")
+V8_RECIPES: tuple[Recipe, ...] = _g_act_recipes(*split.V8_HELD_OUT_TARGETS, split.V8_HELD_OUT_G_ACT)
 
 
 def build_v8_specs(runs_per_cell: int = 6) -> list[dict]:
@@ -518,7 +521,7 @@ def build_v8_specs(runs_per_cell: int = 6) -> list[dict]:
 # evaluated with the round-6 detectors and before any rule of a seventh tuning round: a new
 # target (``astroid``, a closed curve with four cusps) and a new generator activation (GELU), in
 # the same cells as v5 to v8.
-V9_RECIPES: tuple[Recipe, ...] = _g_act_recipes("astroid", "gelu")
+V9_RECIPES: tuple[Recipe, ...] = _g_act_recipes(*split.V9_HELD_OUT_TARGETS, split.V9_HELD_OUT_G_ACT)
 
 
 def build_v9_specs(runs_per_cell: int = 6) -> list[dict]:

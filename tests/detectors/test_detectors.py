@@ -410,8 +410,6 @@ def test_losses_that_come_to_rest_together_are_not_a_pinned_discriminator():
     both are still, with G short of the top of its range: the players came to rest; D did
     not win. (A G loss that approached ln 2 from below without overshooting would look like
     the saturating loss at its ceiling: there only the family or D(x), D(G(z)) can tell.)"""
-    from ganlogs.detectors.runstats import d_pinned, g_saturated, loss_shape  # noqa: F401
-
     rng = np.random.default_rng(3)
     n = 600
     t = np.arange(n)
