@@ -621,8 +621,12 @@ def _jitter(v: np.ndarray) -> float:
     logged to few decimals), the mean stands in; 0 only for a series that never changes."""
     if len(v) < 3:
         return 0.0
-    a = np.abs(np.diff(v, 2))
-    m = float(np.median(a))
+    return _jitter_of(np.abs(np.diff(v, 2)))
+
+
+def _jitter_of(a: np.ndarray) -> float:
+    """:func:`_jitter` given the absolute second differences ``a`` (at least one)."""
+    m = float(st.median(a))
     return m if m > 0 else float(np.mean(a))
 
 
@@ -645,8 +649,14 @@ def _loss_shape(s: SeriesStats | None) -> LossShape | None:
     mid = float(st.median(tail))
     # the first tenth is left out: it holds the start's transient and, in a smoothed log,
     # the EMA's warm-up, both livelier than any later state of a healthy run
-    lively = max(_jitter(c) for c in np.array_split(v, 10)[1:])
-    still = _jitter(tail)
+    # each tenth's second differences are a slice of the whole run's: one pass, the same
+    # values as np.array_split's tenths (the first len(v) % 10 tenths hold one point more)
+    a = np.abs(np.diff(v, 2))
+    size, extra = divmod(len(v), 10)
+    starts = [i * size + min(i, extra) for i in range(11)]
+    lively = max((_jitter_of(a[starts[i]:starts[i + 1] - 2]) for i in range(1, 10)
+                  if starts[i + 1] - starts[i] >= 3), default=0.0)
+    still = _jitter_of(a[len(v) - len(tail):])  # the tail's own second differences
     if still <= 0:  # the tail never changes while the run did
         stillness = STILLNESS_CAP
     else:
