@@ -20,7 +20,9 @@ all runs:
   a negative delay is an alert before the truth's onset;
 * alerts on runs that end healthy (truth has no failure label: converged, or still
   training): the share of such runs on which any failure label was raised at any point of
-  the replay, and how many of those the whole-run analysis also labels (offline);
+  the replay, and how many of those the whole-run analysis also labels (offline); then the
+  same share apart for the runs whose truth is ``converged`` and for those still training
+  (blurry, still improving, poor at a stalemate);
 * label flips per run: a raised label that clears, or appears again after clearing.
 """
 
@@ -165,6 +167,12 @@ def report(name: str, reps: list[Replay]) -> None:
           + (": " + ", ".join(
               f"{r.run_id} ({'/'.join(sorted(set(r.first_raised) & set(FAILURES)))})"
               for r in alerted) if alerted else ""))
+    for name, keep in (("converged in truth", lambda r: "converged" in r.truth),
+                       ("still training in truth", lambda r: "converged" not in r.truth)):
+        part = [r for r in healthy if keep(r)]
+        hit = [r for r in alerted if keep(r)]
+        print(f"  of which {name}: {len(part)}; alerted: {len(hit)} "
+              f"({100.0 * len(hit) / max(1, len(part)):.1f}%)")
     flips = [r.flips for r in reps]
     print(f"label flips per run: mean {np.mean(flips):.2f}, max {max(flips)}, "
           f"runs with any flip {sum(1 for f in flips if f)}")

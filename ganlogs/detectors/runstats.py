@@ -596,8 +596,9 @@ class LossShape:
     1 top); ``move``: that median minus the start (median of the first 3 points), over the
     same range (-1: it fell the whole range); ``stillness``: orders of magnitude by which
     the tail's jitter (median absolute second difference, which a smooth trend does not
-    enter) is below that of the liveliest tenth of the run after the first
-    (0 to :data:`STILLNESS_CAP`; the cap when the tail does not move at all).
+    enter) is below that of the liveliest tenth of the run after the first, less what
+    chance gives a tail of its length (:data:`STILLNESS_CHANCE`; 0 to
+    :data:`STILLNESS_CAP`; the cap when the tail does not move at all).
     """
 
     position: float
@@ -608,6 +609,14 @@ class LossShape:
 #: :attr:`LossShape.stillness` is clipped here (a tail that never changes, as a loss logged
 #: to 3 decimals that reads 0.000, is as still as a shape can say)
 STILLNESS_CAP = 4.0
+#: Stillness counts only what chance does not reach. The jitter of a short tail is a median
+#: of few second differences, and the liveliest of nine tenths is a maximum of nine such
+#: medians, so a series with no change of regime at all (white noise, a random walk, AR(1),
+#: an EMA-smoothed log, a trend in noise) shows up to 2.5 / sqrt(m) orders of "stillness" in
+#: 99 of 100 series, m the number of second differences in the tail (1.3 orders on a 50-point
+#: log, 0.25 on 1,000 points): ``bench/stillness_chance.py`` prints the simulation. That
+#: much is taken off before any rule reads it.
+STILLNESS_CHANCE = 2.5
 #: the tail over which :func:`loss_shape` reads position and stillness: the last tenth of
 #: the healthy points (the end state; the tail of the trend tests is the last half)
 SHAPE_TAIL_FRACTION = 0.1
@@ -660,7 +669,8 @@ def _loss_shape(s: SeriesStats | None) -> LossShape | None:
     if still <= 0:  # the tail never changes while the run did
         stillness = STILLNESS_CAP
     else:
-        stillness = min(max(math.log10(max(lively, still) / still), 0.0), STILLNESS_CAP)
+        chance = STILLNESS_CHANCE / math.sqrt(len(tail) - 2)
+        stillness = min(max(math.log10(max(lively, still) / still) - chance, 0.0), STILLNESS_CAP)
     return LossShape(position=(mid - lo) / (hi - lo), move=(mid - float(st.median(v[:3]))) / (hi - lo),
                      stillness=stillness)
 

@@ -571,3 +571,34 @@ def test_a_win_seen_in_the_probabilities_is_not_worded_as_a_falling_loss():
     f = next(x for x in res.findings if x.label == "mode_collapse")
     assert f.confidence >= 0.5 and "discriminator won" in f.summary
     assert "fell from" not in f.summary and "D(x) = " in f.summary, f.summary
+
+
+def test_a_short_log_shows_no_stillness_by_chance():
+    """On a 60-point log each tenth holds 6 points, and the liveliest of nine tenths beside
+    a 6-point tail reads as about an order of magnitude of "stillness" in noise alone;
+    loss_shape takes off what chance gives a tail of that length (STILLNESS_CHANCE)."""
+    from ganlogs.detectors.runstats import _loss_shape
+
+    class Values:
+        def __init__(self, v):
+            self.values = v
+
+    rng = np.random.default_rng(0)
+    still = [_loss_shape(Values(rng.normal(size=60))).stillness for _ in range(200)]
+    assert np.mean(np.array(still) > 0) <= 0.05, np.percentile(still, [50, 95])
+    # a loss that really went still (its noise a thousandth in the last fifth) keeps most of
+    # its three orders
+    v = rng.normal(size=60)
+    v[48:] *= 0.001
+    assert _loss_shape(Values(v)).stillness >= 1.5
+
+
+def test_the_wide_csv_fixtures_short_log_is_not_a_discriminator_that_won():
+    """fixtures/csv/wide/train_log.csv (50 points per loss) read as a pinned D loss before the
+    chance correction: mode_collapse 0.49 with d_outright 0.83."""
+    from ganlogs.readers import discover, load
+
+    root = Path(__file__).resolve().parents[2] / "fixtures" / "csv" / "wide" / "train_log.csv"
+    run = load(discover(root).sources[0])[0]
+    f = [f for f in analyze_run(run).findings if f.label == "mode_collapse"][0]
+    assert f.evidence["d_outright"] == 0 and f.confidence < 0.1, f.evidence
