@@ -597,7 +597,8 @@ class LossShape:
     same range (-1: it fell the whole range); ``stillness``: orders of magnitude by which
     the tail's jitter (median absolute second difference, which a smooth trend does not
     enter) is below that of the liveliest tenth of the run after the first, less what
-    chance gives a tail of its length (:data:`STILLNESS_CHANCE`; 0 to
+    chance gives a short tail beyond the rules' half-order allowance
+    (:data:`STILLNESS_CHANCE`; 0 to
     :data:`STILLNESS_CAP`; the cap when the tail does not move at all).
     """
 
@@ -614,8 +615,10 @@ STILLNESS_CAP = 4.0
 #: medians, so a series with no change of regime at all (white noise, a random walk, AR(1),
 #: an EMA-smoothed log, a trend in noise) shows up to 2.5 / sqrt(m) orders of "stillness" in
 #: 99 of 100 series, m the number of second differences in the tail (1.3 orders on a 50-point
-#: log, 0.25 on 1,000 points): ``bench/stillness_chance.py`` prints the simulation. That
-#: much is taken off before any rule reads it.
+#: log, 0.25 on 1,000 points): ``bench/stillness_chance.py`` prints the simulation. The
+#: rules' smallest allowance, :data:`D_STILL_NONE` (half an order counts nothing), covers
+#: that on tails of 25 or more second differences (250+ points); on shorter tails the
+#: excess of chance over it is taken off before any rule reads the stillness.
 STILLNESS_CHANCE = 2.5
 #: the tail over which :func:`loss_shape` reads position and stillness: the last tenth of
 #: the healthy points (the end state; the tail of the trend tests is the last half)
@@ -669,8 +672,8 @@ def _loss_shape(s: SeriesStats | None) -> LossShape | None:
     if still <= 0:  # the tail never changes while the run did
         stillness = STILLNESS_CAP
     else:
-        chance = STILLNESS_CHANCE / math.sqrt(len(tail) - 2)
-        stillness = min(max(math.log10(max(lively, still) / still) - chance, 0.0), STILLNESS_CAP)
+        excess = max(STILLNESS_CHANCE / math.sqrt(len(tail) - 2) - D_STILL_NONE, 0.0)
+        stillness = min(max(math.log10(max(lively, still) / still) - excess, 0.0), STILLNESS_CAP)
     return LossShape(position=(mid - lo) / (hi - lo), move=(mid - float(st.median(v[:3]))) / (hi - lo),
                      stillness=stillness)
 
