@@ -101,15 +101,20 @@ class ModeCollapseDetector(GanDetector):
                  if rs.p_real is not None
                  else f"D loss {fmt(rs.d_rel, 2)} x {reference_words(rs)}")
         if won:
-            d = rs.series["d_loss"]
+            # the win may be read from D(x), D(G(z)) alone: a partial run (live) can hold them
+            # and the G loss before its first finite D loss
+            d = rs.series.get("d_loss")
             how = "outright" if f["d_outright"] >= 1.0 else "clearly"
-            end = float(np.median(d.values[-max(3, len(d.values) // 10):]))
-            if rs.d_start and end < 0.5 * rs.d_start:
+            end = (float(np.median(d.values[-max(3, len(d.values) // 10):])) if d is not None
+                   else float("nan"))
+            if d is not None and rs.d_start and end < 0.5 * rs.d_start:
                 how_seen = (f"its loss fell from {fmt(rs.d_start, 2)} to {fmt(end, 2)} (median of the "
                             f"last tenth), below half its start from step {onset}")
             else:  # the logged probabilities show the win; the loss itself did not fall by half
+                loss = (f"its loss went from {fmt(rs.d_start, 2)} to {fmt(end, 2)}" if d is not None
+                        else "no D loss logged")
                 how_seen = (f"D(x) = {fmt(rs.p_real, 2)} against D(G(z)) = {fmt(rs.p_fake, 2)} at the "
-                            f"end (its loss went from {fmt(rs.d_start, 2)} to {fmt(end, 2)})")
+                            f"end ({loss})")
             summary = (f"The discriminator won {how}: {how_seen}, "
                        "while the generator loss did not fall, so the adversarial "
                        "term gives the generator little to learn from and it tends to collapse "

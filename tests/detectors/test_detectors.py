@@ -603,3 +603,17 @@ def test_the_wide_csv_fixtures_short_log_is_not_a_discriminator_that_won():
     run = load(discover(root).sources[0])[0]
     f = [f for f in analyze_run(run).findings if f.label == "mode_collapse"][0]
     assert f.evidence["d_outright"] == 0 and f.confidence < 0.1, f.evidence
+
+
+def test_a_win_seen_in_d_x_and_d_gz_without_a_d_loss_is_judged():
+    """A partial run (as ``ganlogs watch`` sees one) can hold the G loss and D(x), D(G(z))
+    before any finite D loss: the win is read from the probabilities, and the summary says
+    that no D loss was logged (this raised KeyError 'd_loss' in the live replay of v9)."""
+    n = 400
+    t = np.arange(n)
+    w = 1 / (1 + np.exp(-(t - 100) / 20))
+    rng = np.random.default_rng(0)
+    s = {"g_loss": 0.7 + 6 * w + 0.1 * rng.normal(size=n), "d_x": 0.5 + 0.5 * w - 1e-4 * w,
+         "d_gz": 0.5 * (1 - w) + 1e-4}
+    f = ModeCollapseDetector().detect_series(s)[0]
+    assert f.confidence >= 0.5 and "no D loss logged" in f.summary, f.summary
