@@ -20,10 +20,10 @@ __all__ = ["BatchedMLP", "DiracGenerator", "DiracDiscriminator", "BatchedOptimiz
 
 #: hidden activations by name (the generator's ``g_act``; ``tanh`` is the v5 held-out setting,
 #: ``lrelu`` in the generator the v6 one, ``silu`` the v7 one, ``elu`` the v8 one, ``gelu`` the
-#: v9 one; the
+#: v9 one, ``softplus`` the v10 one; the
 #: discriminator always uses ``lrelu``)
 _ACTS = {"relu": F.relu, "lrelu": lambda h: F.leaky_relu(h, 0.2), "tanh": torch.tanh, "silu": F.silu,
-         "elu": F.elu, "gelu": F.gelu}
+         "elu": F.elu, "gelu": F.gelu, "softplus": F.softplus}
 
 
 class BatchedMLP:

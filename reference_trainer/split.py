@@ -15,7 +15,14 @@ __all__ = ["HELD_OUT_TARGETS", "HELD_OUT_G_DEPTH", "TUNING_FAMILIES", "V3_HELD_O
            "v5_held_out_reason", "V6_HELD_OUT_TARGETS", "V6_HELD_OUT_G_ACT", "v6_held_out_reason",
            "V7_HELD_OUT_TARGETS", "V7_HELD_OUT_G_ACT", "v7_held_out_reason",
            "V8_HELD_OUT_TARGETS", "V8_HELD_OUT_G_ACT", "v8_held_out_reason",
-           "V9_HELD_OUT_TARGETS", "V9_HELD_OUT_G_ACT", "v9_held_out_reason"]
+           "V9_HELD_OUT_TARGETS", "V9_HELD_OUT_G_ACT", "v9_held_out_reason",
+           "V10_HELD_OUT_TARGETS", "V10_HELD_OUT_G_ACT", "v10_held_out_reason"]
+
+#: the ninth held-out set (docs/results/heldout_protocol_v10.md), chosen after v9 was
+#: evaluated with the round-7 detectors, before any rule of an eighth tuning round: a target
+#: and a generator activation no detector was designed on
+V10_HELD_OUT_TARGETS = ("deltoid",)
+V10_HELD_OUT_G_ACT = "softplus"
 
 #: the eighth held-out set (docs/results/heldout_protocol_v9.md), chosen after v8 was
 #: evaluated with the round-6 detectors, before any rule of a seventh tuning round: a target
@@ -80,7 +87,7 @@ def split_of(ground_truth: dict) -> tuple[str, str]:
     cfg = ground_truth.get("config") or {}
     target = str(cfg.get("target", ""))
     # the newest protocol first: a run with settings of two held-out sets names the newer one
-    for reason_of in (v9_held_out_reason, v8_held_out_reason, v7_held_out_reason, v6_held_out_reason, v5_held_out_reason,
+    for reason_of in (v10_held_out_reason, v9_held_out_reason, v8_held_out_reason, v7_held_out_reason, v6_held_out_reason, v5_held_out_reason,
                       v4_held_out_reason, v3_held_out_reason):
         why = reason_of(cfg)
         if why:
@@ -183,3 +190,12 @@ def v9_held_out_reason(config: dict) -> str:
     run (all seven were evaluated and read).
     """
     return _target_or_g_act_reason("v9", config, V9_HELD_OUT_TARGETS, V9_HELD_OUT_G_ACT)
+
+
+def v10_held_out_reason(config: dict) -> str:
+    """The v10 protocol's reason a run configuration is held out, or ``""``.
+
+    No v1 to v9 run has these settings; under the v10 protocol every v2 to v9 run is a tuning
+    run (all eight were evaluated and read).
+    """
+    return _target_or_g_act_reason("v10", config, V10_HELD_OUT_TARGETS, V10_HELD_OUT_G_ACT)

@@ -29,14 +29,14 @@ __all__ = ["run_sweep", "build_manifest", "train_and_label", "set_cpu_threads"]
 
 MAX_GROUP = {"dirac": 64, "mixture": 24, "digits": 12}
 
-#: sweep sizes: ``small`` (fixtures/labelled), ``full`` (the v1 sweep), ``v2`` (issue 10's varied corpus), ``v3``, ``v4``, ``v5``, ``v6``, ``v7``, ``v8`` and ``v9`` (its second to eighth held-out sets)
-SIZES = ("small", "full", "v2", "v3", "v4", "v5", "v6", "v7", "v8", "v9")
+#: sweep sizes: ``small`` (fixtures/labelled), ``full`` (the v1 sweep), ``v2`` (issue 10's varied corpus), ``v3``, ``v4``, ``v5``, ``v6``, ``v7``, ``v8``, ``v9`` and ``v10`` (its second to ninth held-out sets)
+SIZES = ("small", "full", "v2", "v3", "v4", "v5", "v6", "v7", "v8", "v9", "v10")
 
 
 def specs_for(size: str) -> list[dict]:
-    """Run specs of a sweep size (``v2`` to ``v9``: ``reference_trainer.variety``, whose held-out
-    protocols are ``docs/results/heldout_protocol_v3.md`` to ``_v9.md``)."""
-    if size in ("v2", "v3", "v4", "v5", "v6", "v7", "v8", "v9"):
+    """Run specs of a sweep size (``v2`` to ``v10``: ``reference_trainer.variety``, whose held-out
+    protocols are ``docs/results/heldout_protocol_v3.md`` to ``_v10.md``)."""
+    if size in ("v2", "v3", "v4", "v5", "v6", "v7", "v8", "v9", "v10"):
         from reference_trainer import variety
 
         return getattr(variety, f"build_{size}_specs")()
@@ -251,7 +251,7 @@ def build_manifest(out: Path, *, extra: dict | None = None) -> dict:
         except ValueError:
             old = {}
     info = {k: old[k] for k in ("command", "last_invocation", "device", "torch_version", "python", "platform",
-                                "cpu_threads", "size", "runs_planned", "elapsed_s", "invocations") if k in old}
+                                "cpu_capability", "cpu_threads", "size", "runs_planned", "elapsed_s", "invocations") if k in old}
     info.update(extra or {})
     manifest = {**info, **manifest}
     _dump(out / "manifest.json", manifest)
@@ -326,6 +326,9 @@ def run_sweep(out: str | Path, *, size: str = "small", device: str = "cpu", resu
         "torch_version": torch.__version__,
         "python": platform.python_version(),
         "platform": platform.platform(),
+        # the vector instructions torch's CPU kernels use (AVX2, AVX512...): runs trained with
+        # different ones round differently, and a GAN's trajectory amplifies that
+        "cpu_capability": torch.backends.cpu.get_cpu_capability(),
         "cpu_threads": torch.get_num_threads(),
         "size": size,
         "runs_planned": len(specs_for(size)),

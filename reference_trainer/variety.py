@@ -31,7 +31,7 @@ from reference_trainer.scenarios import _DEFAULTS, family_of
 __all__ = ["Recipe", "RECIPES", "V3_RECIPES", "V4_RECIPES", "build_v2_specs", "build_v3_specs", "build_v4_specs", "build_specs_from",
            "V5_RECIPES", "build_v5_specs", "V6_RECIPES", "build_v6_specs",
            "V7_RECIPES", "build_v7_specs", "V8_RECIPES", "build_v8_specs",
-           "V9_RECIPES", "build_v9_specs"]
+           "V9_RECIPES", "build_v9_specs", "V10_RECIPES", "build_v10_specs"]
 
 
 def _rng(*parts) -> np.random.Generator:
@@ -527,3 +527,15 @@ V9_RECIPES: tuple[Recipe, ...] = _g_act_recipes(*split.V9_HELD_OUT_TARGETS, spli
 def build_v9_specs(runs_per_cell: int = 6) -> list[dict]:
     """Every run spec of the v9 (eighth held-out) sweep."""
     return build_specs_from(V9_RECIPES, "v9", runs_per_cell)
+
+
+# v10: a ninth held-out corpus (docs/results/heldout_protocol_v10.md), chosen after v9 was
+# evaluated with the round-7 detectors and before any rule of an eighth tuning round: a new
+# target (``deltoid``, a closed curve with three cusps) and a new generator activation
+# (softplus), in the same cells as v5 to v9.
+V10_RECIPES: tuple[Recipe, ...] = _g_act_recipes(*split.V10_HELD_OUT_TARGETS, split.V10_HELD_OUT_G_ACT)
+
+
+def build_v10_specs(runs_per_cell: int = 6) -> list[dict]:
+    """Every run spec of the v10 (ninth held-out) sweep."""
+    return build_specs_from(V10_RECIPES, "v10", runs_per_cell)

@@ -110,6 +110,20 @@ REGEN = ("dirac_wgan_sim_looseclip_000", "dirac_wgan_clip_alt_000", "ring8_small
          "grid25_smallG_strongD_000", "grid25_smallG_strongD_001")
 
 
+def _borderline(old: dict, new: dict) -> set[str]:
+    """Labels whose truth decision sat within a factor 10 of its threshold in either run.
+
+    A CPU whose torch kernels use other vector instructions (AVX2 against AVX-512) rounds
+    differently, and training amplifies the difference: on a machine unlike the one that
+    wrote the fixtures, ``grid25_smallG_strongD_000``'s damped-spiral test moved from p = 0.033
+    to 1.4e-11 (alpha 0.01), which adds ``oscillating``. Only such a decision may differ."""
+    from reference_trainer.cycles import SPIRAL_ALPHA
+
+    ps = [gt["measures"].get("oscillation", {}).get("spiral_p_value") for gt in (old, new)]
+    near = any(p is not None and SPIRAL_ALPHA / 10 <= p <= SPIRAL_ALPHA * 10 for p in ps)
+    return {"oscillating"} if near else set()
+
+
 def test_regenerating_runs_reproduces_their_committed_labels(tmp_path):
     from reference_trainer.sweep import run_sweep
 
@@ -119,7 +133,7 @@ def test_regenerating_runs_reproduces_their_committed_labels(tmp_path):
     for i in ids:
         old = json.loads((CORPUS / i / "ground_truth.json").read_text())
         new = json.loads((tmp_path / i / "ground_truth.json").read_text())
-        assert new["labels"] == old["labels"], i
+        assert set(new["labels"]) ^ set(old["labels"]) <= _borderline(old, new), i
         assert new["outcome"] == old["outcome"], i
         assert new["config"] == old["config"]
         # a run trained in a smaller batch drifts by floating-point rounding: allow one mode

@@ -59,3 +59,11 @@ def test_v9_astroid_target_and_gelu_generator_are_held_out():
     s, why = split_of({"family": "ring8_bce_ns_adam", "config": {"target": "ring8", "g_act": "gelu"}})
     assert s == "held_out" and "gelu" in why
     assert split_of({"family": "heart_bce_ns_adam", "config": {"target": "heart"}})[1].startswith("v8")
+
+
+def test_v10_deltoid_target_and_softplus_generator_are_held_out():
+    s, why = split_of({"family": "deltoid_bce_ns_adam", "config": {"target": "deltoid"}})
+    assert s == "held_out" and "deltoid" in why
+    s, why = split_of({"family": "ring8_bce_ns_adam", "config": {"target": "ring8", "g_act": "softplus"}})
+    assert s == "held_out" and "softplus" in why
+    assert split_of({"family": "astroid_bce_ns_adam", "config": {"target": "astroid"}})[1].startswith("v9")

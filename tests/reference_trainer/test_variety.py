@@ -57,7 +57,7 @@ def test_specs_vary_what_users_vary(specs):
 @pytest.mark.parametrize("name,kw", [("ring12", {}), ("grid9", {}), ("moons", {}), ("swissroll", {}),
                                      ("gmm", dict(dim=12, n_modes=6, seed=5)), ("rose", {}),
                                      ("star10", {}), ("lissajous", {}), ("heart", {}),
-                                     ("astroid", {})])
+                                     ("astroid", {}), ("deltoid", {})])
 def test_new_targets_real_data_is_covered_and_one_mode_is_not(name, kw):
     tgt = get_target(name, **kw)
     x = tgt.sample(2000, torch.Generator().manual_seed(0))[None]
@@ -120,7 +120,7 @@ def test_text_writer_writes_pix2pix_lines_and_ema_smooths_losses_only(tmp_path):
 
 @pytest.mark.parametrize("size,target,g_act", [("v5", "rose", "tanh"), ("v6", "star10", "lrelu"),
                                                    ("v7", "lissajous", "silu"), ("v8", "heart", "elu"),
-                                                   ("v9", "astroid", "gelu")])
+                                                   ("v9", "astroid", "gelu"), ("v10", "deltoid", "softplus")])
 def test_held_out_specs_hold_out_their_target_and_generator_and_train(size, target, g_act):
     import reference_trainer.variety as variety
 
