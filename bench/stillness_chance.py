@@ -26,25 +26,10 @@ from scipy.signal import lfilter
 from ganlogs.detectors import runstats
 
 
-class _Series:
-    def __init__(self, values: np.ndarray):
-        self.values = values
-
-
 def raw_stillness(v: np.ndarray) -> float:
-    """The stillness of ``v`` before the chance correction (the correction added back)."""
-    shape = runstats._loss_shape(_Series(v))
-    tail = max(5, int(len(v) * runstats.SHAPE_TAIL_FRACTION))
-    if shape.stillness >= runstats.STILLNESS_CAP:
-        return shape.stillness
-    # loss_shape clips at 0 after the correction: recompute the raw value for the table
-    a = np.abs(np.diff(v, 2))
-    size, extra = divmod(len(v), 10)
-    starts = [i * size + min(i, extra) for i in range(11)]
-    lively = max((runstats._jitter_of(a[starts[i]:starts[i + 1] - 2]) for i in range(1, 10)
-                  if starts[i + 1] - starts[i] >= 3), default=0.0)
-    still = runstats._jitter_of(a[len(v) - tail:])
-    return max(math.log10(max(lively, still) / still), 0.0)
+    """The stillness of ``v`` before the chance correction (``runstats.stillness_parts``)."""
+    raw, _ = runstats.stillness_parts(np.asarray(v, dtype=float))
+    return min(raw, runstats.STILLNESS_CAP)
 
 
 def main(argv=None) -> int:

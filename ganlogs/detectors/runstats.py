@@ -34,7 +34,8 @@ __all__ = ["SeriesStats", "RunStats", "StatsSettings", "run_stats", "compute_run
            "quality_of", "lr_step_downs", "AUX_ROLES", "reference_words",
            "Sufficiency", "sufficiency", "ROLES_READ", "TAIL_FRACTION", "BLOWUP_ABS",
            "BLOWUP_ORDERS", "g_loss_freeze", "g_still_at_ceiling", "FROZEN_FULL", "FROZEN_NONE",
-           "FROZEN_AT_CEILING", "LossShape", "loss_shape", "d_pinned", "g_saturated"]
+           "FROZEN_AT_CEILING", "LossShape", "loss_shape", "shape_of", "stillness_parts", "d_pinned",
+           "g_saturated", "STILLNESS_CHANCE"]
 
 #: default tail: this fraction of the healthy points (the end of training is what is judged)
 TAIL_FRACTION = 0.5
@@ -651,14 +652,32 @@ def loss_shape(rs: RunStats, role: str) -> LossShape | None:
 
 
 def _loss_shape(s: SeriesStats | None) -> LossShape | None:
-    if s is None or len(s.values) < 20:
+    return None if s is None else shape_of(s.values)
+
+
+def shape_of(values: Any) -> LossShape | None:
+    """:class:`LossShape` of a loss's values (in step order), or None with fewer than 20
+    points or no range: what :func:`loss_shape` reads for one role."""
+    v = np.asarray(values, dtype=float)
+    if len(v) < 20:
         return None
-    v = np.asarray(s.values, dtype=float)
     lo, hi = (float(x) for x in np.percentile(v, [1, 99]))
     if not hi > lo:
         return None
-    tail = v[-max(5, int(len(v) * SHAPE_TAIL_FRACTION)):]
-    mid = float(st.median(tail))
+    tail_len = max(5, int(len(v) * SHAPE_TAIL_FRACTION))
+    mid = float(st.median(v[-tail_len:]))
+    raw, excess = stillness_parts(v)
+    stillness = STILLNESS_CAP if raw == math.inf else min(max(raw - excess, 0.0), STILLNESS_CAP)
+    return LossShape(position=(mid - lo) / (hi - lo), move=(mid - float(st.median(v[:3]))) / (hi - lo),
+                     stillness=stillness)
+
+
+def stillness_parts(v: np.ndarray) -> tuple[float, float]:
+    """(raw stillness, chance excess) of ``v`` (at least 20 points): the orders of magnitude by
+    which the tail's jitter lies below the liveliest tenth's after the first (``inf`` when the
+    tail never changes), and what :data:`STILLNESS_CHANCE` takes off for the tail's length;
+    :class:`LossShape`'s stillness is their difference, clipped to [0, :data:`STILLNESS_CAP`]."""
+    tail_len = max(5, int(len(v) * SHAPE_TAIL_FRACTION))
     # the first tenth is left out: it holds the start's transient and, in a smoothed log,
     # the EMA's warm-up, both livelier than any later state of a healthy run
     # each tenth's second differences are a slice of the whole run's: one pass, the same
@@ -668,14 +687,11 @@ def _loss_shape(s: SeriesStats | None) -> LossShape | None:
     starts = [i * size + min(i, extra) for i in range(11)]
     lively = max((_jitter_of(a[starts[i]:starts[i + 1] - 2]) for i in range(1, 10)
                   if starts[i + 1] - starts[i] >= 3), default=0.0)
-    still = _jitter_of(a[len(v) - len(tail):])  # the tail's own second differences
+    still = _jitter_of(a[len(v) - tail_len:])  # the tail's own second differences
+    excess = max(STILLNESS_CHANCE / math.sqrt(tail_len - 2) - D_STILL_NONE, 0.0)
     if still <= 0:  # the tail never changes while the run did
-        stillness = STILLNESS_CAP
-    else:
-        excess = max(STILLNESS_CHANCE / math.sqrt(len(tail) - 2) - D_STILL_NONE, 0.0)
-        stillness = min(max(math.log10(max(lively, still) / still) - excess, 0.0), STILLNESS_CAP)
-    return LossShape(position=(mid - lo) / (hi - lo), move=(mid - float(st.median(v[:3]))) / (hi - lo),
-                     stillness=stillness)
+        return math.inf, excess
+    return max(math.log10(max(lively, still) / still), 0.0), excess
 
 
 #: a loss is *pinned* at an end of its range when its tail's median lies within this share

@@ -578,20 +578,16 @@ def test_a_short_log_shows_no_stillness_by_chance():
     a 6-point tail reads as about an order of magnitude of "stillness" in noise alone;
     loss_shape takes off what chance gives a tail of that length (STILLNESS_CHANCE) beyond
     the half order the rules never count (D_STILL_NONE)."""
-    from ganlogs.detectors.runstats import D_STILL_NONE, _loss_shape
-
-    class Values:
-        def __init__(self, v):
-            self.values = v
+    from ganlogs.detectors.runstats import D_STILL_NONE, shape_of
 
     rng = np.random.default_rng(0)
-    still = [_loss_shape(Values(rng.normal(size=60))).stillness for _ in range(200)]
+    still = [shape_of(rng.normal(size=60)).stillness for _ in range(200)]
     assert np.mean(np.array(still) > D_STILL_NONE) <= 0.02, np.percentile(still, [50, 95, 99])
     # a loss that really went still (its noise a thousandth in the last fifth) keeps most of
     # its three orders
     v = rng.normal(size=60)
     v[48:] *= 0.001
-    assert _loss_shape(Values(v)).stillness >= 1.5
+    assert shape_of(v).stillness >= 1.5
 
 
 def test_the_wide_csv_fixtures_short_log_is_not_a_discriminator_that_won():
