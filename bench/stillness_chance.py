@@ -55,7 +55,7 @@ def main(argv=None) -> int:
     print(f"{'points':>7} {'m':>4}  " + "  ".join(f"{k:>15}" for k in processes))
     worst = 0.0
     for n in (50, 60, 80, 100, 150, 200, 300, 500, 1000, 2000):
-        m = max(5, int(n * runstats.SHAPE_TAIL_FRACTION)) - 2
+        m = runstats.shape_tail_length(n) - 2
         cells = []
         for make in processes.values():
             q = float(np.percentile([raw_stillness(make(n)) for _ in range(args.draws)], 99))

@@ -105,14 +105,13 @@ class ModeCollapseDetector(GanDetector):
             # and the G loss before its first finite D loss
             d = rs.series.get("d_loss")
             how = "outright" if f["d_outright"] >= 1.0 else "clearly"
-            end = (float(np.median(d.values[-max(3, len(d.values) // 10):])) if d is not None
-                   else float("nan"))
-            if d is not None and rs.d_start and end < 0.5 * rs.d_start:
+            end = None if d is None else float(np.median(d.values[-max(3, len(d.values) // 10):]))
+            if end is not None and rs.d_start and end < 0.5 * rs.d_start:
                 how_seen = (f"its loss fell from {fmt(rs.d_start, 2)} to {fmt(end, 2)} (median of the "
                             f"last tenth), below half its start from step {onset}")
             else:  # the logged probabilities show the win; the loss itself did not fall by half
-                loss = (f"its loss went from {fmt(rs.d_start, 2)} to {fmt(end, 2)}" if d is not None
-                        else "no D loss logged")
+                loss = ("no D loss logged" if end is None
+                        else f"its loss went from {fmt(rs.d_start, 2)} to {fmt(end, 2)}")
                 how_seen = (f"D(x) = {fmt(rs.p_real, 2)} against D(G(z)) = {fmt(rs.p_fake, 2)} at the "
                             f"end ({loss})")
             summary = (f"The discriminator won {how}: {how_seen}, "

@@ -34,8 +34,8 @@ __all__ = ["SeriesStats", "RunStats", "StatsSettings", "run_stats", "compute_run
            "quality_of", "lr_step_downs", "AUX_ROLES", "reference_words",
            "Sufficiency", "sufficiency", "ROLES_READ", "TAIL_FRACTION", "BLOWUP_ABS",
            "BLOWUP_ORDERS", "g_loss_freeze", "g_still_at_ceiling", "FROZEN_FULL", "FROZEN_NONE",
-           "FROZEN_AT_CEILING", "LossShape", "loss_shape", "shape_of", "stillness_parts", "d_pinned",
-           "g_saturated", "STILLNESS_CHANCE"]
+           "FROZEN_AT_CEILING", "LossShape", "loss_shape", "shape_of", "shape_tail_length",
+           "stillness_parts", "d_pinned", "g_saturated", "STILLNESS_CHANCE"]
 
 #: default tail: this fraction of the healthy points (the end of training is what is judged)
 TAIL_FRACTION = 0.5
@@ -626,33 +626,30 @@ STILLNESS_CHANCE = 2.5
 SHAPE_TAIL_FRACTION = 0.1
 
 
-def _jitter(v: np.ndarray) -> float:
-    """Median absolute second difference: the series' step-to-step jitter with any smooth
-    trend (a fall, a climb) taken out, so that a smoothed log (TensorBoard's EMA), whose
-    jitter shrinks everywhere alike, keeps its ratios; the median leaves out the first
-    points of an EMA, which are still nearly raw. Where most steps print no change (a loss
-    logged to few decimals), the mean stands in; 0 only for a series that never changes."""
-    if len(v) < 3:
-        return 0.0
-    return _jitter_of(np.abs(np.diff(v, 2)))
-
-
 def _jitter_of(a: np.ndarray) -> float:
-    """:func:`_jitter` given the absolute second differences ``a`` (at least one)."""
+    """Jitter from the absolute second differences ``a`` of a series (at least one): their
+    median, the step-to-step jitter with any smooth trend (a fall, a climb) taken out, so
+    that a smoothed log (TensorBoard's EMA), whose jitter shrinks everywhere alike, keeps its
+    ratios; the median leaves out the first points of an EMA, which are still nearly raw.
+    Where most steps print no change (a loss logged to few decimals), the mean stands in; 0
+    only for a series that never changes."""
     m = float(st.median(a))
     return m if m > 0 else float(np.mean(a))
+
+
+def shape_tail_length(n: int) -> int:
+    """Points in the tail that :func:`shape_of` reads, for a loss of ``n`` points: the last
+    :data:`SHAPE_TAIL_FRACTION`, at least 5."""
+    return max(5, int(n * SHAPE_TAIL_FRACTION))
 
 
 def loss_shape(rs: RunStats, role: str) -> LossShape | None:
     """:class:`LossShape` of the ``role`` series, or None with fewer than 20 points or no
     range."""
     if role not in rs._shapes:
-        rs._shapes[role] = _loss_shape(rs.series.get(role))
+        s = rs.series.get(role)
+        rs._shapes[role] = None if s is None else shape_of(s.values)
     return rs._shapes[role]
-
-
-def _loss_shape(s: SeriesStats | None) -> LossShape | None:
-    return None if s is None else shape_of(s.values)
 
 
 def shape_of(values: Any) -> LossShape | None:
@@ -664,8 +661,7 @@ def shape_of(values: Any) -> LossShape | None:
     lo, hi = (float(x) for x in np.percentile(v, [1, 99]))
     if not hi > lo:
         return None
-    tail_len = max(5, int(len(v) * SHAPE_TAIL_FRACTION))
-    mid = float(st.median(v[-tail_len:]))
+    mid = float(st.median(v[-shape_tail_length(len(v)):]))
     raw, excess = stillness_parts(v)
     stillness = STILLNESS_CAP if raw == math.inf else min(max(raw - excess, 0.0), STILLNESS_CAP)
     return LossShape(position=(mid - lo) / (hi - lo), move=(mid - float(st.median(v[:3]))) / (hi - lo),
@@ -677,7 +673,7 @@ def stillness_parts(v: np.ndarray) -> tuple[float, float]:
     which the tail's jitter lies below the liveliest tenth's after the first (``inf`` when the
     tail never changes), and what :data:`STILLNESS_CHANCE` takes off for the tail's length;
     :class:`LossShape`'s stillness is their difference, clipped to [0, :data:`STILLNESS_CAP`]."""
-    tail_len = max(5, int(len(v) * SHAPE_TAIL_FRACTION))
+    tail_len = shape_tail_length(len(v))
     # the first tenth is left out: it holds the start's transient and, in a smoothed log,
     # the EMA's warm-up, both livelier than any later state of a healthy run
     # each tenth's second differences are a slice of the whole run's: one pass, the same
