@@ -1,5 +1,7 @@
 """The held-out split of docs/results/heldout_protocol.md."""
 
+import pytest
+
 from reference_trainer.split import TUNING_FAMILIES, is_held_out, split_of
 
 
@@ -22,48 +24,25 @@ def test_held_out_targets_and_net_shape_win_over_a_tuning_family():
         assert s == "held_out" and target in why
 
 
-def test_v5_rose_target_and_tanh_generator_are_held_out():
-    s, why = split_of({"family": "rose_bce_ns_adam", "config": {"target": "rose"}})
-    assert s == "held_out" and "rose" in why
-    s, why = split_of({"family": "ring8_bce_ns_adam", "config": {"target": "ring8", "g_act": "tanh"}})
-    assert s == "held_out" and "tanh" in why
+#: each held-out protocol from v5 on: its new target and generator activation, and the one
+#: before it (whose target must still name that older protocol)
+HELD_OUT_SETTINGS = [("v5", "rose", "tanh"), ("v6", "star10", "lrelu"), ("v7", "lissajous", "silu"),
+                     ("v8", "heart", "elu"), ("v9", "astroid", "gelu"), ("v10", "deltoid", "softplus")]
+
+
+@pytest.mark.parametrize("i", range(len(HELD_OUT_SETTINGS)))
+def test_each_protocols_target_and_generator_are_held_out(i):
+    version, target, g_act = HELD_OUT_SETTINGS[i]
+    s, why = split_of({"family": f"{target}_bce_ns_adam", "config": {"target": target}})
+    assert s == "held_out" and target in why
+    s, why = split_of({"family": "ring8_bce_ns_adam", "config": {"target": "ring8", "g_act": g_act}})
+    assert s == "held_out" and g_act in why
+    assert why.startswith(version)
+    if i:  # the previous protocol's target still names that protocol
+        previous, previous_target, _ = HELD_OUT_SETTINGS[i - 1]
+        assert split_of({"family": f"{previous_target}_bce_ns_adam",
+                         "config": {"target": previous_target}})[1].startswith(previous)
+
+
+def test_a_relu_generator_on_a_known_target_is_a_tuning_run():
     assert split_of({"family": "ring8_bce_ns_adam", "config": {"target": "ring8", "g_act": "relu"}})[0] == "tuning"
-
-
-def test_v6_star10_target_and_leaky_relu_generator_are_held_out():
-    s, why = split_of({"family": "star10_bce_ns_adam", "config": {"target": "star10"}})
-    assert s == "held_out" and "star10" in why
-    s, why = split_of({"family": "ring8_bce_ns_adam", "config": {"target": "ring8", "g_act": "lrelu"}})
-    assert s == "held_out" and "lrelu" in why
-
-
-def test_v7_lissajous_target_and_silu_generator_are_held_out():
-    s, why = split_of({"family": "lissajous_bce_ns_adam", "config": {"target": "lissajous"}})
-    assert s == "held_out" and "lissajous" in why
-    s, why = split_of({"family": "ring8_bce_ns_adam", "config": {"target": "ring8", "g_act": "silu"}})
-    assert s == "held_out" and "silu" in why
-    assert split_of({"family": "star10_bce_ns_adam", "config": {"target": "star10"}})[1].startswith("v6")
-
-
-def test_v8_heart_target_and_elu_generator_are_held_out():
-    s, why = split_of({"family": "heart_bce_ns_adam", "config": {"target": "heart"}})
-    assert s == "held_out" and "heart" in why
-    s, why = split_of({"family": "ring8_bce_ns_adam", "config": {"target": "ring8", "g_act": "elu"}})
-    assert s == "held_out" and "elu" in why
-    assert split_of({"family": "lissajous_bce_ns_adam", "config": {"target": "lissajous"}})[1].startswith("v7")
-
-
-def test_v9_astroid_target_and_gelu_generator_are_held_out():
-    s, why = split_of({"family": "astroid_bce_ns_adam", "config": {"target": "astroid"}})
-    assert s == "held_out" and "astroid" in why
-    s, why = split_of({"family": "ring8_bce_ns_adam", "config": {"target": "ring8", "g_act": "gelu"}})
-    assert s == "held_out" and "gelu" in why
-    assert split_of({"family": "heart_bce_ns_adam", "config": {"target": "heart"}})[1].startswith("v8")
-
-
-def test_v10_deltoid_target_and_softplus_generator_are_held_out():
-    s, why = split_of({"family": "deltoid_bce_ns_adam", "config": {"target": "deltoid"}})
-    assert s == "held_out" and "deltoid" in why
-    s, why = split_of({"family": "ring8_bce_ns_adam", "config": {"target": "ring8", "g_act": "softplus"}})
-    assert s == "held_out" and "softplus" in why
-    assert split_of({"family": "astroid_bce_ns_adam", "config": {"target": "astroid"}})[1].startswith("v9")
